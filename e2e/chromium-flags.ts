@@ -1,0 +1,18 @@
+/**
+ * Headless Chromium flags that give a working (software, SwiftShader) WebGPU adapter in pages and
+ * dedicated workers on machines without a GPU. See ../shared/notes/tfjs-webgpu.md.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: builds the app if needed, serves it, runs bench.html in headless Chromium with
+ * the same flags as the browser tests, prints one table and writes bench-results/latest.json.
+ *
+ * Options: --backends webgpu,webgl,cpu  --steps 10  --warmup 3  --include-large
+ *          --cells lstm/composite/tiny,lstm/composite/small
+ */
+import { execSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { chromium } from 'playwright';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? args[index + 1] : fallback;
+};
+const plan = {
+  backends: option('backends', 'webgpu,webgl,cpu').split(','),
+  steps: Number(option('steps', '10')),
+  warmupSteps: Number(option('warmup', '3')),
+  includeLarge: args.includes('--include-large'),
+  ...(option('cells')
+    ? {
+        cells: option('cells')
+          .split(',')
+          .map((cell) => {
+            const [model, variant, preset] = cell.split('/');
+            return { model, variant, preset };
+          }),
+      }
+    : {}),
+};
+
+const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const PORT = 4199;
+
+if (!existsSync('dist/bench.html')) execSync('npm run build', { stdio: 'inherit' });
+const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
+  stdio: 'ignore',
+  detached: true,
+});
+const stopServer = () => {
+  try {
+    process.kill(-server.pid);
+  } catch {
+    /* already gone */
+  }
+};
+
+async function waitForServer() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${PORT}/bench.html`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('vite preview did not start');
+}
+
+const mb = (bytes) => (bytes == null ? '–' : (bytes / 2 ** 20).toFixed(1));
+const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+
+function printTable(rows, header) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => '| ' + cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const row of rows) console.log(line(row));
+}
+
+try {
+  await waitForServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  const page = await browser.newPage();
+  page.on('console', (message) => console.error(`  ${message.text()}`));
+  await page.goto(`http://127.0.0.1:${PORT}/bench.html`);
+  const result = await page.evaluate((p) => window.runBenchmark(p), plan);
+  await browser.close();
+
+  const machine = `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+  console.log(`\nMachine: ${machine}`);
+  console.log(`Browser: ${result.userAgent}`);
+  for (const [backend, adapter] of Object.entries(result.adapters)) {
+    console.log(`Adapter (${backend}): ${adapter}`);
+  }
+  console.log('');
+  printTable(
+    result.models.map((r) => [
+      `${r.model}/${r.variant}/${r.preset}`,
+      r.backend,
+      r.batchSize,
+      r.parameters.toLocaleString('en-US'),
+      fixed(r.msPerStepMedian),
+      `${fixed(r.msPerStepMin)}–${fixed(r.msPerStepMax)}`,
+      fixed(r.stepsPerSecond, 2),
+      fixed(r.examplesPerSecond, 1),
+      mb(r.peakTensorBytes),
+      mb(r.gpuPoolBytes),
+      r.note ?? '',
+    ]),
+    [
+      'model/variant/preset',
+      'backend',
+      'batch',
+      'params',
+      'ms/step (median)',
+      'min–max',
+      'steps/s',
+      'examples/s',
+      'peak tensors MB',
+      'GPU pool MB',
+      'note',
+    ],
+  );
+  console.log(
+    `\nMoving MNIST generator: ${Math.round(result.generator.sequencesPerSecond)} sequences/s (${result.generator.name})`,
+  );
+  mkdirSync('bench-results', { recursive: true });
+  const record = { date: new Date().toISOString(), machine, plan, ...result };
+  writeFileSync('bench-results/latest.json', JSON.stringify(record, null, 2));
+  console.log('Wrote bench-results/latest.json');
+} finally {
+  stopServer();
+}

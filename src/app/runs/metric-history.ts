@@ -1,0 +1,89 @@
+/**
+ * Full metric history per run, kept outside React: charts read a bounded, downsampled copy (LTTB)
+ * so thousands of steps never slow rendering.
+ */
+import type { MetricPoint } from '../../protocol/messages';
+
+export interface Series {
+  steps: number[];
+  wallMs: number[];
+  values: number[];
+}
+
+export class MetricHistory {
+  private readonly series = new Map<string, Series>();
+
+  append(points: readonly MetricPoint[]): void {
+    for (const point of points) {
+      for (const [name, value] of Object.entries(point.values)) {
+        let series = this.series.get(name);
+        if (!series) {
+          series = { steps: [], wallMs: [], values: [] };
+          this.series.set(name, series);
+        }
+        series.steps.push(point.step);
+        series.wallMs.push(point.wallMs);
+        series.values.push(value);
+      }
+    }
+  }
+
+  names(): string[] {
+    return [...this.series.keys()];
+  }
+
+  get(name: string): Series | undefined {
+    return this.series.get(name);
+  }
+
+  /** `[step, value][]` per metric, as the automation API returns it. */
+  toPairs(): Record<string, [number, number][]> {
+    const result: Record<string, [number, number][]> = {};
+    for (const [name, series] of this.series) {
+      result[name] = series.steps.map((step, i) => [step, series.values[i]]);
+    }
+    return result;
+  }
+}
+
+/**
+ * Largest-Triangle-Three-Buckets downsampling: keeps the visual shape of a curve in `threshold`
+ * points. Returns indices into the input arrays.
+ */
+export function lttbIndices(xs: readonly number[], ys: readonly number[], threshold: number): number[] {
+  const n = xs.length;
+  if (threshold >= n || threshold < 3) return Array.from({ length: n }, (_, i) => i);
+  const picked = [0];
+  const bucketSize = (n - 2) / (threshold - 2);
+  let previous = 0;
+  for (let bucket = 0; bucket < threshold - 2; bucket++) {
+    const nextStart = Math.floor((bucket + 1) * bucketSize) + 1;
+    const nextEnd = Math.min(Math.floor((bucket + 2) * bucketSize) + 1, n);
+    let avgX = 0;
+    let avgY = 0;
+    for (let i = nextStart; i < nextEnd; i++) {
+      avgX += xs[i];
+      avgY += ys[i];
+    }
+    const count = Math.max(1, nextEnd - nextStart);
+    avgX /= count;
+    avgY /= count;
+    const start = Math.floor(bucket * bucketSize) + 1;
+    const end = Math.floor((bucket + 1) * bucketSize) + 1;
+    let best = start;
+    let bestArea = -1;
+    for (let i = start; i < end; i++) {
+      const area = Math.abs(
+        (xs[previous] - avgX) * (ys[i] - ys[previous]) - (xs[previous] - xs[i]) * (avgY - ys[previous]),
+      );
+      if (area > bestArea) {
+        bestArea = area;
+        best = i;
+      }
+    }
+    picked.push(best);
+    previous = best;
+  }
+  picked.push(n - 1);
+  return picked;
+}

@@ -1,0 +1,287 @@
+/**
+ * The bridge between the app and its run workers: one module worker per run, commands sent with
+ * request ids and answered by promises, worker events written into the store.
+ */
+import type { Hyperparameters } from '../../core/models/types';
+import type {
+  Command,
+  CommandMessage,
+  RunError,
+  RunSpec,
+  RunStatus,
+  WorkerEvent,
+} from '../../protocol/messages';
+import { parseRunSpec } from '../../protocol/run-spec';
+import { usePlayground } from '../state/store';
+import type { RunState } from '../state/store';
+import { MetricHistory } from './metric-history';
+
+/** What `getRun` returns: the run's state with its metric histories as `[step, value][]`. */
+export interface RunSnapshot {
+  id: string;
+  model: string;
+  variant: string;
+  preset: string;
+  status: RunStatus;
+  backend: string | null;
+  adapter: string | null;
+  softwareAdapter: boolean;
+  step: number;
+  parameterCount: number | null;
+  metrics: Record<string, [number, number][]>;
+  evaluation: RunState['evaluation'];
+  error: RunError | null;
+  warnings: string[];
+}
+
+export class RunCommandError extends Error {
+  constructor(readonly runError: RunError) {
+    super(runError.message);
+    this.name = 'RunCommandError';
+  }
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface RunHandle {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  history: MetricHistory;
+  stepWaiters: Set<() => void>;
+}
+
+export class RunManager {
+  private readonly runs = new Map<string, RunHandle>();
+  private nextRequestId = 1;
+  private nextRunNumber = 1;
+
+  constructor(private readonly createWorker: () => Worker) {}
+
+  /** Validates the spec, starts a worker and resolves once the run is ready to train. */
+  async createRun(input: unknown): Promise<string> {
+    const { resolvedConfig: _resolved, ...spec } = parseRunSpec(input);
+    const id = `run-${this.nextRunNumber++}`;
+    const worker = this.createWorker();
+    const handle: RunHandle = {
+      worker,
+      pending: new Map(),
+      history: new MetricHistory(),
+      stepWaiters: new Set(),
+    };
+    this.runs.set(id, handle);
+    usePlayground.getState().addRun(newRunState(id, spec));
+    worker.onmessage = (event: MessageEvent<WorkerEvent>) => this.onEvent(id, event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.onEvent(id, {
+        type: 'error',
+        error: { code: 'internal', message: event.message || 'The run worker crashed' },
+      });
+      this.onEvent(id, { type: 'status', status: 'error', step: this.state(id)?.step ?? 0 });
+    };
+    await this.send(id, { type: 'init', spec });
+    return id;
+  }
+
+  start(id: string): Promise<void> {
+    return this.send(id, { type: 'start' });
+  }
+
+  pause(id: string): Promise<void> {
+    return this.send(id, { type: 'pause' });
+  }
+
+  step(id: string, n = 1): Promise<void> {
+    return this.send(id, { type: 'step', n });
+  }
+
+  stop(id: string): Promise<void> {
+    return this.send(id, { type: 'stop' });
+  }
+
+  evaluate(id: string): Promise<void> {
+    return this.send(id, { type: 'evaluate' });
+  }
+
+  setHyperparameters(id: string, values: Hyperparameters): Promise<void> {
+    return this.send(id, { type: 'set-hyperparameters', values });
+  }
+
+  /** Terminates the worker, which frees all of its GPU memory, and forgets the run. */
+  async dispose(id: string): Promise<void> {
+    const handle = this.handle(id);
+    handle.worker.terminate();
+    for (const pending of handle.pending.values()) pending.reject(new Error(`Run ${id} was disposed`));
+    for (const wake of handle.stepWaiters) wake();
+    this.runs.delete(id);
+    usePlayground.getState().removeRun(id);
+  }
+
+  listRuns(): string[] {
+    return [...usePlayground.getState().runOrder];
+  }
+
+  history(id: string): MetricHistory | undefined {
+    return this.runs.get(id)?.history;
+  }
+
+  getRun(id: string): RunSnapshot {
+    const handle = this.handle(id);
+    const run = this.state(id);
+    if (!run) throw new Error(`Unknown run "${id}"`);
+    return {
+      id,
+      model: run.spec.model,
+      variant: run.spec.variant ?? '',
+      preset: run.spec.preset ?? '',
+      status: run.status,
+      backend: run.backend?.backend ?? null,
+      adapter: run.backend?.adapter?.description ?? null,
+      softwareAdapter: run.backend?.adapter?.isSoftware ?? false,
+      step: run.step,
+      parameterCount: run.parameterCount,
+      metrics: handle.history.toPairs(),
+      evaluation: run.evaluation,
+      error: run.error,
+      warnings: run.warnings,
+    };
+  }
+
+  /** Resolves when the run reaches `step`; rejects on timeout or when the run stops progressing. */
+  waitForStep(id: string, step: number, timeoutMs = 60_000): Promise<RunSnapshot> {
+    const handle = this.handle(id);
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const run = this.state(id);
+        if (!run) return finish(new Error(`Run ${id} was disposed`));
+        if (run.step >= step) return finish(null);
+        if (run.status === 'error') return finish(new Error(run.error?.message ?? 'Run failed'));
+      };
+      const timer = setTimeout(() => {
+        finish(new Error(`Run ${id} did not reach step ${step} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const finish = (error: Error | null) => {
+        clearTimeout(timer);
+        handle.stepWaiters.delete(check);
+        if (error) reject(error);
+        else resolve(this.getRun(id));
+      };
+      handle.stepWaiters.add(check);
+      check();
+    });
+  }
+
+  private send(id: string, command: Command): Promise<void> {
+    const handle = this.handle(id);
+    const requestId = this.nextRequestId++;
+    const message: CommandMessage = { ...command, requestId };
+    return new Promise((resolve, reject) => {
+      handle.pending.set(requestId, { resolve, reject });
+      handle.worker.postMessage(message);
+    });
+  }
+
+  private handle(id: string): RunHandle {
+    const handle = this.runs.get(id);
+    if (!handle) throw new Error(`Unknown run "${id}"`);
+    return handle;
+  }
+
+  private state(id: string): RunState | undefined {
+    return usePlayground.getState().runs[id];
+  }
+
+  private onEvent(id: string, event: WorkerEvent): void {
+    const handle = this.runs.get(id);
+    if (!handle) return;
+    const update = (patch: Partial<RunState> | ((run: RunState) => Partial<RunState>)) =>
+      usePlayground.getState().updateRun(id, patch);
+    switch (event.type) {
+      case 'reply': {
+        const pending = handle.pending.get(event.requestId);
+        handle.pending.delete(event.requestId);
+        if (event.ok) pending?.resolve();
+        else pending?.reject(new RunCommandError(event.error));
+        return;
+      }
+      case 'status':
+        update((run) => ({
+          status: event.status,
+          step: Math.max(run.step, event.step),
+          progress: event.status === 'running' || event.status === 'ready' ? null : run.progress,
+        }));
+        break;
+      case 'progress':
+        update({ progress: event.fraction >= 1 ? null : event });
+        return;
+      case 'warning':
+        update((run) => ({ warnings: [...run.warnings, event.message] }));
+        return;
+      case 'ready':
+        update({
+          backend: event.backend,
+          parameterCount: event.parameterCount,
+          config: event.config,
+          hyperparameters: event.hyperparameters,
+        });
+        return;
+      case 'metrics': {
+        handle.history.append(event.points);
+        const last = event.points[event.points.length - 1];
+        update((run) => ({
+          step: Math.max(run.step, last?.step ?? run.step),
+          metricsVersion: run.metricsVersion + 1,
+        }));
+        break;
+      }
+      case 'stats':
+        update({ stats: event.stats });
+        return;
+      case 'eval':
+        update({ evaluation: { step: event.step, result: event.result } });
+        return;
+      case 'samples':
+        update({ samples: { step: event.step, views: event.views } });
+        return;
+      case 'hyperparameters':
+        update({ hyperparameters: event.values });
+        return;
+      case 'log':
+        console[event.level](`[${id}] ${event.message}`);
+        return;
+      case 'error':
+        console.error(`[${id}] ${event.error.code}: ${event.error.message}`);
+        update({ error: event.error });
+        break;
+      default: {
+        const unreachable: never = event;
+        throw new Error(`Unknown worker event ${JSON.stringify(unreachable)}`);
+      }
+    }
+    for (const wake of [...handle.stepWaiters]) wake();
+  }
+}
+
+function newRunState(id: string, spec: RunSpec): RunState {
+  return {
+    id,
+    spec,
+    label: `${id.replace('run-', '#')} ${spec.model} · ${spec.variant} · ${spec.preset}`,
+    status: 'creating',
+    step: 0,
+    backend: null,
+    parameterCount: null,
+    config: null,
+    hyperparameters: {},
+    error: null,
+    warnings: [],
+    progress: null,
+    stats: null,
+    evaluation: null,
+    samples: null,
+    metricsVersion: 0,
+  };
+}

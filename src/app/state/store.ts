@@ -1,0 +1,87 @@
+/**
+ * The app's one zustand store. The run manager writes worker events into it; components read it.
+ * Metric histories live outside the store (MetricHistory); `metricsVersion` tells charts to redraw.
+ */
+import { create } from 'zustand';
+import type { EvalResult, Hyperparameters, SampleView } from '../../core/models/types';
+import type {
+  BackendName,
+  BackendReport,
+  RunError,
+  RunSpec,
+  RunStats,
+  RunStatus,
+} from '../../protocol/messages';
+
+export interface RunProgress {
+  phase: string;
+  fraction: number;
+  message: string;
+}
+
+export interface RunState {
+  id: string;
+  spec: RunSpec;
+  label: string;
+  status: RunStatus;
+  step: number;
+  backend: BackendReport | null;
+  parameterCount: number | null;
+  config: Record<string, unknown> | null;
+  hyperparameters: Hyperparameters;
+  error: RunError | null;
+  warnings: string[];
+  progress: RunProgress | null;
+  stats: RunStats | null;
+  evaluation: { step: number; result: EvalResult } | null;
+  samples: { step: number; views: SampleView[] } | null;
+  metricsVersion: number;
+}
+
+export interface PlaygroundState {
+  runs: Record<string, RunState>;
+  runOrder: string[];
+  selectedRunId: string | null;
+  backendOverride: BackendName | 'auto';
+  addRun(run: RunState): void;
+  updateRun(id: string, patch: Partial<RunState> | ((run: RunState) => Partial<RunState>)): void;
+  removeRun(id: string): void;
+  selectRun(id: string | null): void;
+  setBackendOverride(backend: BackendName | 'auto'): void;
+  reset(): void;
+}
+
+const initial = {
+  runs: {},
+  runOrder: [],
+  selectedRunId: null,
+  backendOverride: 'auto' as const,
+};
+
+export const usePlayground = create<PlaygroundState>()((set) => ({
+  ...initial,
+  addRun: (run) =>
+    set((state) => ({
+      runs: { ...state.runs, [run.id]: run },
+      runOrder: [...state.runOrder, run.id],
+      selectedRunId: run.id,
+    })),
+  updateRun: (id, patch) =>
+    set((state) => {
+      const run = state.runs[id];
+      if (!run) return state;
+      const changes = typeof patch === 'function' ? patch(run) : patch;
+      return { runs: { ...state.runs, [id]: { ...run, ...changes } } };
+    }),
+  removeRun: (id) =>
+    set((state) => {
+      const { [id]: _removed, ...runs } = state.runs;
+      const runOrder = state.runOrder.filter((other) => other !== id);
+      const selectedRunId =
+        state.selectedRunId === id ? (runOrder[runOrder.length - 1] ?? null) : state.selectedRunId;
+      return { runs, runOrder, selectedRunId };
+    }),
+  selectRun: (selectedRunId) => set({ selectedRunId }),
+  setBackendOverride: (backendOverride) => set({ backendOverride }),
+  reset: () => set(initial),
+}));

@@ -1,0 +1,110 @@
+/** The benchmark plan a bench worker runs: every model × preset × backend cell asked for. */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../core/gpu/backend';
+import { createGpuGuard } from '../core/gpu/gpu-guard';
+import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
+import { LARGE_MEMORY_BYTES } from '../core/models/config-schema';
+import { benchmarkModel, benchmarkMovingMnist } from '../core/train/benchmark';
+import type { GeneratorBenchRow, ModelBenchRow } from '../core/train/benchmark';
+import type { BackendName } from '../protocol/messages';
+import type { RunEnvironment } from '../runtime/run-handler';
+
+export interface BenchCell {
+  model: string;
+  variant: string;
+  preset: string;
+}
+
+export interface BenchPlan {
+  /** Cells to run; when absent, every model's default variant × every preset. */
+  cells?: BenchCell[];
+  /** Include presets whose memory estimate exceeds LARGE_MEMORY_BYTES (the paper presets). */
+  includeLarge?: boolean;
+  backends: BackendName[];
+  warmupSteps: number;
+  steps: number;
+}
+
+export interface BenchResult {
+  userAgent: string;
+  adapters: Record<string, string>;
+  models: ModelBenchRow[];
+  generator: GeneratorBenchRow;
+}
+
+export async function runBenchmarkPlan(
+  plan: BenchPlan,
+  environment: RunEnvironment,
+  log: (line: string) => void,
+): Promise<BenchResult> {
+  const digits = await environment.loadMnist(() => {});
+  const cells = plan.cells ?? defaultCells(plan.includeLarge ?? false, log);
+  const models: ModelBenchRow[] = [];
+  const adapters: Record<string, string> = {};
+  for (const backend of plan.backends) {
+    const report = await selectBackend(backend);
+    if (report.backend !== backend) {
+      log(`${backend}: unavailable (${report.fallbacks.map((f) => f.reason).join('; ')})`);
+      continue;
+    }
+    adapters[backend] = report.adapter
+      ? `${report.adapter.description}${report.adapter.isSoftware ? ' (software)' : ''}`
+      : 'CPU';
+    for (const cell of cells) {
+      log(`${cell.model}/${cell.variant}/${cell.preset} on ${backend}`);
+      try {
+        const gpu = backend === 'webgpu' ? createGpuGuard() : undefined;
+        models.push(
+          await benchmarkModel(cell.model, cell.variant, cell.preset, digits, {
+            warmupSteps: plan.warmupSteps,
+            steps: plan.steps,
+            gpu,
+          }),
+        );
+      } catch (error) {
+        const entry = catalogEntry(cell.model);
+        models.push({
+          model: cell.model,
+          variant: cell.variant,
+          preset: cell.preset,
+          backend,
+          batchSize: 0,
+          parameters: 0,
+          steps: 0,
+          msPerStepMedian: NaN,
+          msPerStepMin: NaN,
+          msPerStepMax: NaN,
+          stepsPerSecond: NaN,
+          examplesPerSecond: NaN,
+          peakTensorBytes: 0,
+          gpuPoolBytes: null,
+          note: `failed: ${error instanceof Error ? error.message : String(error)} (${entry.title})`,
+        });
+      }
+      tf.disposeVariables();
+    }
+  }
+  return {
+    userAgent: navigator.userAgent,
+    adapters,
+    models,
+    generator: benchmarkMovingMnist(digits, 1),
+  };
+}
+
+function defaultCells(includeLarge: boolean, log: (line: string) => void): BenchCell[] {
+  const cells: BenchCell[] = [];
+  for (const entry of Object.values(MODEL_CATALOG)) {
+    if (!entry) continue;
+    for (const preset of entry.presets) {
+      const config = entry.resolveConfig(entry.defaultVariant, preset.id);
+      const bytes = entry.estimateMemoryBytes(config);
+      if (!includeLarge && bytes > LARGE_MEMORY_BYTES) {
+        log(`skipping ${entry.kind}/${preset.id}: needs ~${(bytes / 2 ** 30).toFixed(1)} GB (--include-large)`);
+        continue;
+      }
+      cells.push({ model: entry.kind, variant: entry.defaultVariant, preset: preset.id });
+    }
+  }
+  return cells;
+}

@@ -1,0 +1,117 @@
+/**
+ * Typed, self-describing model configs. Each model declares its fields once; the same schema
+ * validates configs in the worker, drives the config editor in the UI, and names the bad field in
+ * every error. Pure TypeScript (no tfjs), so the UI may import it.
+ */
+
+export type ConfigValue = number | boolean | string;
+
+interface FieldBase {
+  key: string;
+  label: string;
+  help: string;
+}
+
+export type ConfigField =
+  | (FieldBase & { kind: 'int' | 'float'; min: number; max: number })
+  | (FieldBase & { kind: 'boolean' })
+  | (FieldBase & { kind: 'choice'; options: readonly string[] });
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Checks one value against its field; returns an error message or null. */
+export function checkField(field: ConfigField, value: unknown): string | null {
+  switch (field.kind) {
+    case 'int':
+    case 'float': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return `${field.key} must be a number (got ${JSON.stringify(value)})`;
+      }
+      if (field.kind === 'int' && !Number.isInteger(value)) {
+        return `${field.key} must be an integer (got ${value})`;
+      }
+      if (value < field.min || value > field.max) {
+        return `${field.key} must be between ${field.min} and ${field.max} (got ${value})`;
+      }
+      return null;
+    }
+    case 'boolean':
+      return typeof value === 'boolean'
+        ? null
+        : `${field.key} must be true or false (got ${JSON.stringify(value)})`;
+    case 'choice':
+      return typeof value === 'string' && field.options.includes(value)
+        ? null
+        : `${field.key} must be one of ${field.options.join(', ')} (got ${JSON.stringify(value)})`;
+    default: {
+      const unreachable: never = field;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * Applies `overrides` to `base`, rejecting unknown keys and invalid values with a ConfigError that
+ * names the field. Returns a new object; `base` is not modified.
+ */
+export function applyOverrides<C extends object>(
+  schema: readonly ConfigField[],
+  base: C,
+  overrides: Record<string, unknown> = {},
+): C {
+  const fields = new Map(schema.map((field) => [field.key, field]));
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const field = fields.get(key);
+    if (!field) throw new ConfigError(key, `Unknown config key "${key}"`);
+    const problem = checkField(field, value);
+    if (problem) throw new ConfigError(key, problem);
+    result[key] = value;
+  }
+  return result as C;
+}
+
+/** A named preset: a full config plus a sentence on what it is for. */
+export interface Preset<C> {
+  id: string;
+  label: string;
+  description: string;
+  config: C;
+}
+
+export interface Variant {
+  id: string;
+  label: string;
+  description: string;
+}
+
+/**
+ * Everything the UI and the runtime need to know about a model without loading tfjs:
+ * variants, presets, the config schema, validation and a memory estimate.
+ */
+export interface ModelCatalogEntry<C extends object = Record<string, ConfigValue>> {
+  kind: 'lstm' | 'vgan' | 'rcnn';
+  title: string;
+  paper: string;
+  summary: string;
+  variants: readonly Variant[];
+  defaultVariant: string;
+  presets: readonly Preset<C>[];
+  defaultPreset: string;
+  schema: readonly ConfigField[];
+  /** Preset + variant + overrides → validated config; throws ConfigError naming the field. */
+  resolveConfig(variant: string, preset: string, overrides?: Record<string, unknown>): C;
+  /** Bytes of GPU memory a training step needs (parameters, optimiser state, activations). */
+  estimateMemoryBytes(config: C): number;
+}
+
+/** Above this estimate the UI asks for confirmation and the worker warns before allocating. */
+export const LARGE_MEMORY_BYTES = 1.5 * 2 ** 30;

@@ -1,0 +1,18 @@
+/** Builds a model from its kind and validated config (tfjs side of the catalog). */
+import type { ModelKind, VideoModel } from './types';
+import type { LstmConfig } from './lstm/config';
+import { createLstmModel } from './lstm/model';
+
+export function createModel(kind: ModelKind, config: object, seed: number): VideoModel {
+  switch (kind) {
+    case 'lstm':
+      return createLstmModel(config as LstmConfig, seed);
+    case 'vgan':
+    case 'rcnn':
+      throw new Error(`Model "${kind}" is not available yet`);
+    default: {
+      const unreachable: never = kind;
+      throw new Error(`Unknown model ${String(unreachable)}`);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The one interface every paper model implements, so the trainer, the worker runtime and the UI
+ * never special-case a model. Models own their loss, their optimiser(s) and their evaluation.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+export const MODEL_KINDS = ['lstm', 'vgan', 'rcnn'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+/** Pixel range a model trains on. Data sources convert uint8 frames into it. */
+export type ValueRange = 'unit' | 'symmetric'; // unit = [0, 1], symmetric = [-1, 1]
+
+/** What a model needs from the data stream; the runtime configures the data source from it. */
+export interface DataRequirements {
+  frames: number; // T: frames per training sequence
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  range: ValueRange;
+  batchSize: number;
+}
+
+/** One row of a frame view: `frames` is [T, H, W, C] float32 in [0, 1], ready to draw. */
+export interface FramePanel {
+  label: string;
+  frames: Float32Array;
+  t: number;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  /** Index of this row's first frame on the shared time axis (e.g. 10 for the future frames). */
+  timeOffset: number;
+}
+
+/** Rows for one example, e.g. input / reconstruction / ground truth / prediction. */
+export interface SampleView {
+  panels: FramePanel[];
+}
+
+/** Held-out evaluation: scalar summaries plus curves over the predicted-frame index. */
+export interface EvalResult {
+  /** e.g. `future/mse`, `future/ssim`, `baseline/future/mse` — averaged over frames. */
+  scalars: Record<string, number>;
+  /** Same names as `scalars`, one value per frame index. */
+  perFrame: Record<string, number[]>;
+}
+
+/** Hyperparameters that can change while a run trains (learning rate and the like). */
+export type Hyperparameters = Record<string, number>;
+
+export interface VideoModel {
+  readonly kind: ModelKind;
+  readonly data: DataRequirements;
+  /**
+   * One optimisation step on `videos` ([B, T, H, W, C] in the model's range). Returns scalar
+   * tensors (caller reads and disposes them). Every model reports its total objective as `loss`,
+   * except the GAN, which reports `d_loss` and `g_loss`.
+   */
+  trainStep(videos: tf.Tensor5D): Record<string, tf.Scalar>;
+  /**
+   * Runs the kernels of a training step once (forward and backward) without changing any weight
+   * or optimiser state, so shader compilation happens before the run reports ready.
+   */
+  warmUp(videos: tf.Tensor5D): Promise<void>;
+  /** Metrics on held-out sequences [N, T, H, W, C]; must not change any weight. */
+  evaluate(videos: tf.Tensor5D): Promise<EvalResult>;
+  /** Frames to show for the first examples of `videos` (no weight changes). */
+  sample(videos: tf.Tensor5D, examples: number): Promise<SampleView[]>;
+  getHyperparameters(): Hyperparameters;
+  /** Validates names and values; throws an Error naming the bad key. */
+  setHyperparameters(values: Hyperparameters): void;
+  parameterCount(): number;
+  dispose(): void;
+}

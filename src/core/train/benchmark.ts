@@ -1,0 +1,102 @@
+/**
+ * Speed and memory measurements that the `npm run bench` command prints. Pure tfjs + core code,
+ * so the same numbers can be taken in a browser worker or in Node.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MnistDigits } from '../data/mnist';
+import { benchmarkGenerator } from '../data/moving-mnist';
+import { DEFAULT_DATA_SEED, MovingMnistStream, movingMnistOptionsFor } from '../data/video-stream';
+import { catalogEntry } from '../models/catalog';
+import { createModel } from '../models/factory';
+import { Trainer } from './trainer';
+import type { GpuWork } from './trainer';
+
+export interface ModelBenchRow {
+  model: string;
+  variant: string;
+  preset: string;
+  backend: string;
+  batchSize: number;
+  parameters: number;
+  steps: number;
+  msPerStepMedian: number;
+  msPerStepMin: number;
+  msPerStepMax: number;
+  stepsPerSecond: number;
+  examplesPerSecond: number;
+  peakTensorBytes: number;
+  gpuPoolBytes: number | null;
+  note?: string;
+}
+
+export interface BenchOptions {
+  warmupSteps: number;
+  steps: number;
+  gpu?: GpuWork;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Times `steps` training steps after `warmupSteps`, on the backend that is active now. */
+export async function benchmarkModel(
+  kind: string,
+  variant: string,
+  preset: string,
+  digits: MnistDigits,
+  options: BenchOptions,
+): Promise<ModelBenchRow> {
+  const entry = catalogEntry(kind);
+  const config = entry.resolveConfig(variant, preset);
+  const model = createModel(entry.kind, config, 0);
+  const stream = new MovingMnistStream(
+    digits,
+    movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),
+    model.data,
+    DEFAULT_DATA_SEED,
+  );
+  const trainer = new Trainer(model, stream, options.gpu);
+  try {
+    let peakTensorBytes = 0;
+    for (let i = 0; i < options.warmupSteps; i++) await trainer.trainStep();
+    const times: number[] = [];
+    for (let i = 0; i < options.steps; i++) {
+      times.push((await trainer.trainStep()).ms);
+      peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
+    }
+    const msPerStepMedian = median(times);
+    const pool = (tf.memory() as unknown as Record<string, unknown>).numBytesAllocatedInGPU;
+    return {
+      model: kind,
+      variant,
+      preset,
+      backend: tf.getBackend(),
+      batchSize: model.data.batchSize,
+      parameters: model.parameterCount(),
+      steps: options.steps,
+      msPerStepMedian,
+      msPerStepMin: Math.min(...times),
+      msPerStepMax: Math.max(...times),
+      stepsPerSecond: 1000 / msPerStepMedian,
+      examplesPerSecond: (1000 / msPerStepMedian) * model.data.batchSize,
+      peakTensorBytes,
+      gpuPoolBytes: typeof pool === 'number' ? pool : null,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface GeneratorBenchRow {
+  name: string;
+  sequencesPerSecond: number;
+}
+
+export function benchmarkMovingMnist(digits: MnistDigits, seconds = 1): GeneratorBenchRow {
+  return {
+    name: 'Moving MNIST 64×64, 2 digits, 20 frames',
+    sequencesPerSecond: benchmarkGenerator(digits.train, seconds),
+  };
+}

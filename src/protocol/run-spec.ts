@@ -1,0 +1,90 @@
+/**
+ * Validation of a run spec from the UI, the automation API or a URL: unknown keys and bad values
+ * are rejected with a message naming the field, before any worker starts.
+ */
+import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
+import { ConfigError } from '../core/models/config-schema';
+import type { DataSpec } from '../core/data/types';
+import type { BackendName, RunSpec } from './messages';
+
+const SPEC_KEYS = ['model', 'variant', 'preset', 'config', 'data', 'backend', 'seed'];
+const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
+const MOVING_MNIST_KEYS = [
+  'source',
+  'seed',
+  'digits',
+  'canvasSize',
+  'digitSize',
+  'frames',
+  'speed',
+  'compositing',
+  'bounce',
+];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkSeed(field: string, value: unknown): void {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0)) {
+    throw new ConfigError(field, `${field} must be a non-negative integer`);
+  }
+}
+
+/** Returns the spec with its config resolved, or throws ConfigError naming the bad field. */
+export function parseRunSpec(input: unknown): RunSpec & { resolvedConfig: object } {
+  if (!isRecord(input)) throw new ConfigError('spec', 'The run spec must be an object');
+  for (const key of Object.keys(input)) {
+    if (!SPEC_KEYS.includes(key)) throw new ConfigError(key, `Unknown run spec key "${key}"`);
+  }
+  const model = input.model;
+  if (typeof model !== 'string' || !(model in MODEL_CATALOG)) {
+    const available = Object.keys(MODEL_CATALOG).join(', ');
+    throw new ConfigError('model', `model must be one of: ${available} (got ${String(model)})`);
+  }
+  const entry = catalogEntry(model);
+  const variant = input.variant ?? entry.defaultVariant;
+  if (typeof variant !== 'string' || !entry.variants.some((v) => v.id === variant)) {
+    const ids = entry.variants.map((v) => v.id).join(', ');
+    throw new ConfigError('variant', `variant must be one of: ${ids} (got ${String(variant)})`);
+  }
+  const preset = input.preset ?? entry.defaultPreset;
+  if (typeof preset !== 'string' || !entry.presets.some((p) => p.id === preset)) {
+    const ids = entry.presets.map((p) => p.id).join(', ');
+    throw new ConfigError('preset', `preset must be one of: ${ids} (got ${String(preset)})`);
+  }
+  if (input.config !== undefined && !isRecord(input.config)) {
+    throw new ConfigError('config', 'config must be an object of overrides');
+  }
+  const resolvedConfig = entry.resolveConfig(variant, preset, input.config);
+  if (input.backend !== undefined && !BACKENDS.includes(input.backend as BackendName)) {
+    throw new ConfigError('backend', `backend must be one of: ${BACKENDS.join(', ')}`);
+  }
+  checkSeed('seed', input.seed);
+  const data = parseDataSpec(input.data);
+  return {
+    model: entry.kind,
+    variant,
+    preset,
+    ...(input.config ? { config: input.config } : {}),
+    ...(data ? { data } : {}),
+    ...(input.backend ? { backend: input.backend as BackendName } : {}),
+    ...(input.seed !== undefined ? { seed: input.seed as number } : {}),
+    resolvedConfig,
+  };
+}
+
+function parseDataSpec(data: unknown): DataSpec | undefined {
+  if (data === undefined) return undefined;
+  if (!isRecord(data)) throw new ConfigError('data', 'data must be an object');
+  if (data.source !== 'moving-mnist') {
+    throw new ConfigError('data.source', `data.source must be "moving-mnist"`);
+  }
+  for (const key of Object.keys(data)) {
+    if (!MOVING_MNIST_KEYS.includes(key)) {
+      throw new ConfigError(`data.${key}`, `Unknown data option "${key}"`);
+    }
+  }
+  checkSeed('data.seed', data.seed);
+  return data as unknown as DataSpec;
+}
