@@ -11,7 +11,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -22,12 +25,25 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['react', 'react-dom', 'react/*', 'zustand', 'recharts'], message: 'src/core is UI-free.' },
-            { group: ['**/app/**', '**/runtime/**', '**/protocol/**'], message: 'src/core must not depend on outer layers.' },
+            {
+              group: ['react', 'react-dom', 'react/*', 'zustand', 'recharts'],
+              message: 'src/core is UI-free.',
+            },
+            {
+              group: ['**/app/**', '**/runtime/**', '**/protocol/**'],
+              message: 'src/core must not depend on outer layers.',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', 'window', 'document', 'self', 'postMessage', 'localStorage'],
+      'no-restricted-globals': [
+        'error',
+        'window',
+        'document',
+        'self',
+        'postMessage',
+        'localStorage',
+      ],
     },
   },
   {
@@ -40,8 +56,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@tensorflow/*'], message: 'The UI never imports tfjs; models run in workers.' },
-            { group: ['**/core/models/**/model', '**/core/train/**'], message: 'The UI talks to workers through the protocol.' },
+            {
+              group: ['@tensorflow/*'],
+              message: 'The UI never imports tfjs; models run in workers.',
+            },
+            {
+              group: ['**/core/models/**/model', '**/core/train/**'],
+              message: 'The UI talks to workers through the protocol.',
+            },
           ],
         },
       ],

@@ -68,7 +68,7 @@ export function applyOverrides<C extends object>(
   overrides: Record<string, unknown> = {},
 ): C {
   const fields = new Map(schema.map((field) => [field.key, field]));
-  const result: Record<string, unknown> = { ...base };
+  const result = { ...base } as Record<string, unknown>;
   for (const [key, value] of Object.entries(overrides)) {
     const field = fields.get(key);
     if (!field) throw new ConfigError(key, `Unknown config key "${key}"`);
