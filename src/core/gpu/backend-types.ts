@@ -1,0 +1,22 @@
+/**
+ * Backend selection result types, shared by the core (which selects the backend) and the worker
+ * protocol (which reports it to the UI). They live in core so that core never imports protocol.
+ */
+
+export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+
+export interface AdapterSummary {
+  /** e.g. "Google SwiftShader" or "NVIDIA RTX 4090"; the WebGL renderer string for webgl. */
+  description: string;
+  vendor: string;
+  architecture: string;
+  /** True for CPU-emulated GPUs (SwiftShader, llvmpipe, WARP, fallback adapters). */
+  isSoftware: boolean;
+}
+
+export interface BackendReport {
+  backend: BackendName;
+  adapter: AdapterSummary | null;
+  /** Backends tried before this one and why each failed (shown as the fallback note). */
+  fallbacks: { backend: BackendName; reason: string }[];
+}

@@ -1,0 +1,188 @@
+/**
+ * Picks the tfjs backend for a run: WebGPU, then WebGL, then CPU, recording why each one that was
+ * tried before the winner failed, and describing the adapter so the UI can flag software GPUs
+ * (SwiftShader, llvmpipe, WARP), whose timings mean little.
+ *
+ * tfjs quirk (see notes/tfjs-webgpu.md §12): `tf.setBackend` returns false when a registered
+ * backend fails to initialise, but throws when the backend was never registered — which is what
+ * happens to 'webgpu' when `navigator.gpu` did not exist when tfjs-backend-webgpu was imported.
+ *
+ * When WebGPU wins, the rank ≥5 kernel workaround is installed (see rank5-workaround.ts).
+ * `WEBGPU_CPU_FORWARD` keeps its tfjs default (true: small ops on CPU-resident data run on the CPU,
+ * which is faster for them); tests set it to false so that GPU bugs cannot hide.
+ */
+import * as tf from '@tensorflow/tfjs';
+// Importing the package registers the webgpu kernels (and the backend, if navigator.gpu exists).
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { AdapterSummary, BackendName, BackendReport } from './backend-types';
+import { installRank5Workaround } from './rank5-workaround';
+
+export type { AdapterSummary, BackendName, BackendReport } from './backend-types';
+
+const DEFAULT_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
+
+/** What adapters say about themselves (GPUAdapterInfo, a WebGL renderer string, or less). */
+export interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  device?: string;
+  isFallbackAdapter?: boolean;
+}
+
+const SOFTWARE_RENDERERS =
+  /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|microsoft basic render|software rasterizer/i;
+
+/** True for CPU-emulated GPUs: their timings say nothing about real hardware. */
+export function isSoftwareAdapter(info: AdapterInfoLike): boolean {
+  if (info.isFallbackAdapter === true) return true;
+  const text = [info.vendor, info.architecture, info.description, info.device].join(' ');
+  return SOFTWARE_RENDERERS.test(text);
+}
+
+function webGpu(): GPU | null {
+  // Feature-detect through globalThis: Node (before v21) has no navigator at all.
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  return nav?.gpu ?? null;
+}
+
+/**
+ * Registers the 'webgpu' backend factory when navigator.gpu exists but appeared after
+ * tfjs-backend-webgpu was imported (Node tests install it late). Mirrors the package's own factory.
+ * Returns whether a factory is registered.
+ */
+export function ensureWebGpuBackendRegistered(): boolean {
+  if (tf.findBackendFactory('webgpu') != null) return true;
+  const gpu = webGpu();
+  if (gpu === null) return false;
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const adapter = await gpu.requestAdapter({
+        powerPreference: tf.env().getBool('WEBGPU_USE_LOW_POWER_GPU')
+          ? 'low-power'
+          : 'high-performance',
+      });
+      if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
+      const limits = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+        // Default limits are far below what tfjs needs for large buffers.
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxBufferSize: limits.maxBufferSize,
+          maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      return new WebGPUBackend(device, adapter.info);
+    },
+    3, // tfjs-backend-webgpu's own priority
+  );
+  return true;
+}
+
+const message = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+/** Tries to make `name` the active backend; returns null on success, else why it failed. */
+async function activate(name: BackendName): Promise<string | null> {
+  if (name === 'webgpu' && !ensureWebGpuBackendRegistered()) {
+    return 'WebGPU is not available here (no navigator.gpu)';
+  }
+  if (tf.findBackendFactory(name) == null) {
+    return name === 'webgl'
+      ? 'WebGL backend is not registered (tfjs registers it only in browsers and workers)'
+      : `${name} backend is not registered`;
+  }
+  try {
+    if (await tf.setBackend(name)) return null;
+    // tfjs only logs the cause; the likely ones, per backend:
+    return name === 'webgpu'
+      ? 'WebGPU failed to initialise (no adapter, or the device request failed)'
+      : name === 'webgl'
+        ? 'WebGL failed to initialise (no WebGL context: canvas/OffscreenCanvas missing or GPU blocked)'
+        : `${name} failed to initialise`;
+  } catch (error) {
+    return message(error);
+  }
+}
+
+async function describeWebGpu(): Promise<AdapterSummary> {
+  // tfjs declares these fields private, but they are plain data copied from GPUAdapterInfo.
+  const backendInfo = (tf.backend() as WebGPUBackend).adapterInfo as unknown as
+    { vendor?: string; architecture?: string } | undefined;
+  let info: AdapterInfoLike = { ...backendInfo };
+  try {
+    // tfjs keeps only vendor/architecture; ask for the adapter again for the rest.
+    const adapter = await webGpu()?.requestAdapter();
+    if (adapter) {
+      // isFallbackAdapter moved from GPUAdapter to GPUAdapterInfo; read it from either.
+      const legacy = adapter as unknown as { isFallbackAdapter?: boolean };
+      const adapterInfo = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+      info = {
+        vendor: adapterInfo.vendor,
+        architecture: adapterInfo.architecture,
+        description: adapterInfo.description,
+        device: adapterInfo.device,
+        isFallbackAdapter: adapterInfo.isFallbackAdapter ?? legacy.isFallbackAdapter,
+      };
+    }
+  } catch {
+    // Keep what the backend knew.
+  }
+  const vendor = info.vendor ?? '';
+  const architecture = info.architecture ?? '';
+  return {
+    description:
+      info.description || [vendor, architecture].filter(Boolean).join(' ') || 'WebGPU adapter',
+    vendor,
+    architecture,
+    isSoftware: isSoftwareAdapter(info),
+  };
+}
+
+function describeWebGl(): AdapterSummary {
+  const gl = (tf.backend() as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+  let renderer = 'WebGL';
+  let vendor = '';
+  if (gl) {
+    const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    vendor = String(gl.getParameter(debug ? debug.UNMASKED_VENDOR_WEBGL : gl.VENDOR));
+  }
+  return {
+    description: renderer,
+    vendor,
+    architecture: '',
+    isSoftware: isSoftwareAdapter({ vendor, description: renderer }),
+  };
+}
+
+/**
+ * Activates the first backend that works, in the order WebGPU → WebGL → CPU, or `preferred` first
+ * and then the others in that order. Throws only if even the CPU backend fails.
+ */
+export async function selectBackend(preferred?: BackendName): Promise<BackendReport> {
+  const order =
+    preferred === undefined
+      ? DEFAULT_ORDER
+      : [preferred, ...DEFAULT_ORDER.filter((name) => name !== preferred)];
+  const fallbacks: BackendReport['fallbacks'] = [];
+  for (const backend of order) {
+    const reason = await activate(backend);
+    if (reason !== null) {
+      fallbacks.push({ backend, reason });
+      continue;
+    }
+    if (backend === 'webgpu') installRank5Workaround();
+    const adapter =
+      backend === 'webgpu' ? await describeWebGpu() : backend === 'webgl' ? describeWebGl() : null;
+    return { backend, adapter, fallbacks };
+  }
+  throw new Error(
+    `No tfjs backend could be started: ${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`,
+  );
+}
