@@ -77,7 +77,8 @@ const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(dig
 
 function printTable(rows, header) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => '| ' + cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
+  const line = (cells) =>
+    '| ' + cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(header));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const row of rows) console.log(line(row));

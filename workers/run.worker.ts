@@ -5,8 +5,12 @@ import { RunHandler } from '../src/runtime/run-handler';
 import type { CommandMessage, WorkerEvent } from '../src/protocol/messages';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const post = (event: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(event, transfer);
-const handler = new RunHandler(post, browserEnvironment(new URL(import.meta.env.BASE_URL, scope.location.href).href));
+const post = (event: WorkerEvent, transfer: Transferable[] = []) =>
+  scope.postMessage(event, transfer);
+const handler = new RunHandler(
+  post,
+  browserEnvironment(new URL(import.meta.env.BASE_URL, scope.location.href).href),
+);
 
 // Commands are handled one at a time, in order; the training loop runs between them.
 let queue = Promise.resolve();

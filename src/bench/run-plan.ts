@@ -100,7 +100,9 @@ function defaultCells(includeLarge: boolean, log: (line: string) => void): Bench
       const config = entry.resolveConfig(entry.defaultVariant, preset.id);
       const bytes = entry.estimateMemoryBytes(config);
       if (!includeLarge && bytes > LARGE_MEMORY_BYTES) {
-        log(`skipping ${entry.kind}/${preset.id}: needs ~${(bytes / 2 ** 30).toFixed(1)} GB (--include-large)`);
+        log(
+          `skipping ${entry.kind}/${preset.id}: needs ~${(bytes / 2 ** 30).toFixed(1)} GB (--include-large)`,
+        );
         continue;
       }
       cells.push({ model: entry.kind, variant: entry.defaultVariant, preset: preset.id });

@@ -23,14 +23,7 @@ export interface RunSpec {
 }
 
 export type RunStatus =
-  | 'creating'
-  | 'warming-up'
-  | 'ready'
-  | 'running'
-  | 'paused'
-  | 'stopped'
-  | 'error'
-  | 'disposed';
+  'creating' | 'warming-up' | 'ready' | 'running' | 'paused' | 'stopped' | 'error' | 'disposed';
 
 export type RunErrorCode =
   | 'invalid-config'

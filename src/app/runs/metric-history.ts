@@ -50,7 +50,11 @@ export class MetricHistory {
  * Largest-Triangle-Three-Buckets downsampling: keeps the visual shape of a curve in `threshold`
  * points. Returns indices into the input arrays.
  */
-export function lttbIndices(xs: readonly number[], ys: readonly number[], threshold: number): number[] {
+export function lttbIndices(
+  xs: readonly number[],
+  ys: readonly number[],
+  threshold: number,
+): number[] {
   const n = xs.length;
   if (threshold >= n || threshold < 3) return Array.from({ length: n }, (_, i) => i);
   const picked = [0];
@@ -74,7 +78,8 @@ export function lttbIndices(xs: readonly number[], ys: readonly number[], thresh
     let bestArea = -1;
     for (let i = start; i < end; i++) {
       const area = Math.abs(
-        (xs[previous] - avgX) * (ys[i] - ys[previous]) - (xs[previous] - xs[i]) * (avgY - ys[previous]),
+        (xs[previous] - avgX) * (ys[i] - ys[previous]) -
+          (xs[previous] - xs[i]) * (avgY - ys[previous]),
       );
       if (area > bestArea) {
         bestArea = area;

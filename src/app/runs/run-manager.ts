@@ -28,6 +28,7 @@ export interface RunSnapshot {
   softwareAdapter: boolean;
   step: number;
   parameterCount: number | null;
+  hyperparameters: Hyperparameters;
   metrics: Record<string, [number, number][]>;
   evaluation: RunState['evaluation'];
   error: RunError | null;
@@ -114,7 +115,8 @@ export class RunManager {
   async dispose(id: string): Promise<void> {
     const handle = this.handle(id);
     handle.worker.terminate();
-    for (const pending of handle.pending.values()) pending.reject(new Error(`Run ${id} was disposed`));
+    for (const pending of handle.pending.values())
+      pending.reject(new Error(`Run ${id} was disposed`));
     for (const wake of handle.stepWaiters) wake();
     this.runs.delete(id);
     usePlayground.getState().removeRun(id);
@@ -143,6 +145,7 @@ export class RunManager {
       softwareAdapter: run.backend?.adapter?.isSoftware ?? false,
       step: run.step,
       parameterCount: run.parameterCount,
+      hyperparameters: run.hyperparameters,
       metrics: handle.history.toPairs(),
       evaluation: run.evaluation,
       error: run.error,

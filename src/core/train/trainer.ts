@@ -51,7 +51,9 @@ export class Trainer {
 }
 
 /** Reads several scalars with one GPU→CPU transfer. */
-export async function readScalars(scalars: Record<string, tf.Scalar>): Promise<Record<string, number>> {
+export async function readScalars(
+  scalars: Record<string, tf.Scalar>,
+): Promise<Record<string, number>> {
   const names = Object.keys(scalars);
   if (names.length === 0) return {};
   const stacked = tf.stack(names.map((name) => scalars[name]));

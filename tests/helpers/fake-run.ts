@@ -1,0 +1,61 @@
+/** Drives a RunHandler in Node the way a worker would, recording every event it posts. */
+import type { MnistDigits, MnistImages } from '../../src/core/data/mnist';
+import type { CommandMessage, WorkerEvent } from '../../src/protocol/messages';
+import type { Command } from '../../src/protocol/messages';
+import { RunHandler } from '../../src/runtime/run-handler';
+import type { RunEnvironment } from '../../src/runtime/run-handler';
+
+/** Random 28×28 "digits": enough for runtime tests that do not care about the pictures. */
+export function fakeDigits(count = 32): MnistDigits {
+  const images = (): MnistImages => {
+    const pixels = new Uint8Array(count * 28 * 28);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) % 7 === 0 ? 255 : 0;
+    return { count, rows: 28, cols: 28, pixels };
+  };
+  return { train: images(), test: images() };
+}
+
+export class FakeRun {
+  readonly events: WorkerEvent[] = [];
+  readonly handler: RunHandler;
+  private requestId = 0;
+
+  constructor(digits: MnistDigits = fakeDigits()) {
+    const environment: RunEnvironment = {
+      loadMnist: async () => digits,
+      now: () => performance.now(),
+    };
+    this.handler = new RunHandler((event) => this.events.push(event), environment);
+  }
+
+  /** Sends a command and returns the worker's reply to it. */
+  async send(command: Command): Promise<WorkerEvent & { type: 'reply' }> {
+    const requestId = ++this.requestId;
+    await this.handler.handle({ ...command, requestId } as CommandMessage);
+    const reply = this.events.find(
+      (event): event is WorkerEvent & { type: 'reply' } =>
+        event.type === 'reply' && event.requestId === requestId,
+    );
+    if (!reply) throw new Error(`no reply to ${command.type}`);
+    return reply;
+  }
+
+  of<T extends WorkerEvent['type']>(type: T): Extract<WorkerEvent, { type: T }>[] {
+    return this.events.filter(
+      (event): event is Extract<WorkerEvent, { type: T }> => event.type === type,
+    );
+  }
+
+  lastStatus(): string | undefined {
+    return this.of('status').at(-1)?.status;
+  }
+
+  /** Waits until the handler reports `status` (the training loop runs between macrotasks). */
+  async until(predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the run');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
