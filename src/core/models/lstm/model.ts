@@ -1,0 +1,785 @@
+/**
+ * The LSTM encoder-decoder of
+ *
+ *   N. Srivastava, E. Mansimov, R. Salakhutdinov, "Unsupervised Learning of Video Representations
+ *   using LSTMs", ICML 2015 — reference code: github.com/mansimov/unsupervised-videos
+ *   (`lstm.py`, `lstm_combo.py`, `util.py`).
+ *
+ * An encoder LSTM reads the input frames (flattened to frameSize² pixels). Decoder LSTMs start
+ * from its final state (every layer's h and c): the reconstruction decoder emits the input frames
+ * in reverse order, the future decoder the frames that follow. A decoder's first step gets no
+ * input; a conditional decoder then gets the previous frame — the ground truth while training
+ * (teacher forcing, as the reference code does) and its own previous output when evaluated
+ * free-running; an unconditioned decoder has no input weights at all.
+ *
+ * The cell has peepholes (Gers et al.): i = σ(W_i[x,h] + p_i⊙c + b_i), f = σ(W_f[x,h] + p_f⊙c + b_f),
+ * c' = f⊙c + i⊙tanh(W_a[x,h] + b_a), o = σ(W_o[x,h] + p_o⊙c' + b_o), h' = o⊙tanh(c').
+ * Gates come from one fused [x, h]·W matmul per step; gate order i, f, a, o as in the reference.
+ *
+ * Layout: like the equations (and the reference's weight shapes, w_dense [4U, U], w_input [4U, I],
+ * w_output [P, U]), vectors are columns and a batch is a matrix with one column per sequence:
+ * states are [U, B], a frame is [P, B], a sequence [T, P, B]. Every per-step slice (a frame, a
+ * gate) is then a contiguous block, which the tfjs CPU backend needs to be fast; the public
+ * methods take and return batch-major [B, T, …] tensors.
+ *
+ * Shapes: B batch, T frames, P = frameSize² pixels, U hidden units, I layer inputs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../config-schema';
+import type { ConfigField } from '../config-schema';
+import type {
+  DataRequirements,
+  EvalResult,
+  FramePanel,
+  Hyperparameters,
+  SampleView,
+  VideoModel,
+} from '../types';
+import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
+import { LSTM_SCHEMA, lstmSequenceLength } from './config';
+import type { LstmConfig } from './config';
+
+// --- parameters ----------------------------------------------------------------------------------
+
+/** A trainable weight with the facts the optimiser needs. */
+interface Param {
+  name: string; // e.g. `encoder.0.w`, `future.readout.b`
+  variable: tf.Variable;
+  decay: boolean; // L2 weight decay applies (every weight but the biases, as in the reference)
+}
+
+/** Creates the model's weights in a fixed order, each from its own seed (seed, seed + 1, …). */
+class ParamFactory {
+  readonly params: Param[] = [];
+
+  constructor(private readonly seed: number) {}
+
+  uniform(name: string, shape: number[], scale: number): tf.Variable {
+    const seed = this.seed + this.params.length;
+    return this.add(name, tf.randomUniform(shape, -scale, scale, 'float32', seed), true);
+  }
+
+  zeros(name: string, shape: number[]): tf.Variable {
+    return this.add(name, tf.zeros(shape), false);
+  }
+
+  private add(name: string, init: tf.Tensor, decay: boolean): tf.Variable {
+    const variable = tf.variable(init, true); // unnamed: tfjs makes the name unique per model
+    init.dispose();
+    this.params.push({ name, variable, decay });
+    return variable;
+  }
+}
+
+// --- the LSTM cell, a stack of cells, a decoder ---------------------------------------------------
+
+/** h and c of every layer, bottom layer first. */
+interface StackState {
+  h: tf.Tensor2D[]; // each [U, B]
+  c: tf.Tensor2D[]; // each [U, B]
+}
+
+/** One step of a stack: (input or null, state) → next state. */
+type StackStep = (x: tf.Tensor2D | null, state: StackState) => StackState;
+
+/** One peephole LSTM layer. `inputs` = 0 for a layer without input (unconditioned decoder). */
+class LstmLayer {
+  readonly w: tf.Variable; // [4U, I + U] fused input and recurrent weights, input columns first
+  readonly peephole: tf.Variable; // [3U] cell → input, forget, output gate
+  readonly bias: tf.Variable; // [4U] gates i, f, a, o; all 0 (the forget bias too, as the reference)
+
+  constructor(
+    factory: ParamFactory,
+    name: string,
+    readonly inputs: number,
+    readonly units: number,
+    config: LstmConfig,
+  ) {
+    this.w = factory.uniform(`${name}.w`, [4 * units, inputs + units], config.initScale);
+    this.peephole = factory.uniform(`${name}.peephole`, [3 * units], config.peepholeInitScale);
+    this.bias = factory.zeros(`${name}.bias`, [4 * units]);
+  }
+
+  /** The cell, with bias and peepholes shaped once per sequence rather than once per step. */
+  cell(): (x: tf.Tensor2D | null, h: tf.Tensor2D, c: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D] {
+    const u = this.units;
+    const bias = this.bias.reshape([4 * u, 1]); // [4U, 1]
+    const [pi, pf, po] = tf.split(this.peephole.reshape([3 * u, 1]), 3, 0); // each [U, 1]
+    return (x, h, c) => {
+      const xh = x === null ? h : tf.concat([x, h], 0); // [I + U, B]
+      const z = tf.fused.matMul({ a: this.w as tf.Tensor2D, b: xh, bias }); // [4U, B]
+      const [zi, zf, za, zo] = tf.split(z, 4, 0); // each [U, B]
+      const i = tf.sigmoid(zi.add(c.mul(pi))); // [U, B]
+      const f = tf.sigmoid(zf.add(c.mul(pf))); // [U, B]
+      const cNext = f.mul(c).add(i.mul(tf.tanh(za))) as tf.Tensor2D; // [U, B]
+      const o = tf.sigmoid(zo.add(cNext.mul(po))); // [U, B]
+      const hNext = o.mul(tf.tanh(cNext)) as tf.Tensor2D; // [U, B]
+      return [hNext, cNext];
+    };
+  }
+}
+
+/** Stacked layers: layer 0 reads the frame (if any), layer l > 0 reads layer l − 1's h. */
+class LstmStack {
+  readonly layers: LstmLayer[] = [];
+
+  constructor(factory: ParamFactory, name: string, inputs: number, config: LstmConfig) {
+    for (let l = 0; l < config.layers; l++) {
+      const layerInputs = l === 0 ? inputs : config.hiddenUnits;
+      this.layers.push(
+        new LstmLayer(factory, `${name}.${l}`, layerInputs, config.hiddenUnits, config),
+      );
+    }
+  }
+
+  get hasInput(): boolean {
+    return this.layers[0].inputs > 0;
+  }
+
+  step(): StackStep {
+    const cells = this.layers.map((layer) => layer.cell());
+    return (x, state) => {
+      const h: tf.Tensor2D[] = [];
+      const c: tf.Tensor2D[] = [];
+      let input = x;
+      cells.forEach((cell, l) => {
+        const [hNext, cNext] = cell(input, state.h[l], state.c[l]); // [U, B] each
+        h.push(hNext);
+        c.push(cNext);
+        input = hNext;
+      });
+      return { h, c };
+    };
+  }
+
+  zeroState(batch: number): StackState {
+    const zeros = () => this.layers.map((layer) => tf.zeros([layer.units, batch]) as tf.Tensor2D);
+    return { h: zeros(), c: zeros() };
+  }
+}
+
+/** Where a decoder's step-t input comes from: (t, previous output logits) → frame [P, B] or null. */
+type DecoderInput = (t: number, previousLogits: tf.Tensor2D | null) => tf.Tensor2D | null;
+
+/** An LSTM stack started from the encoder's state, with a linear readout to pixels. */
+class Decoder {
+  readonly stack: LstmStack;
+  readonly readoutW: tf.Variable; // [P, U]
+  readonly readoutB: tf.Variable; // [P]
+
+  constructor(
+    factory: ParamFactory,
+    name: string,
+    readonly conditional: boolean,
+    pixels: number,
+    config: LstmConfig,
+  ) {
+    this.stack = new LstmStack(factory, name, conditional ? pixels : 0, config);
+    this.readoutW = factory.uniform(
+      `${name}.readout.w`,
+      [pixels, config.hiddenUnits],
+      config.initScale,
+    );
+    this.readoutB = factory.zeros(`${name}.readout.b`, [pixels]);
+  }
+
+  /** Unrolls `steps` steps from `init`; returns the output logits [steps, P, B]. */
+  run(init: StackState, steps: number, inputFor: DecoderInput): tf.Tensor3D {
+    const step = this.stack.step();
+    const top = this.stack.layers.length - 1;
+    const bias = this.readoutB.reshape([-1, 1]); // [P, 1]
+    let state = init;
+    let previous: tf.Tensor2D | null = null;
+    const logits: tf.Tensor2D[] = [];
+    for (let t = 0; t < steps; t++) {
+      state = step(inputFor(t, previous), state);
+      const y = tf.fused.matMul({ a: this.readoutW as tf.Tensor2D, b: state.h[top], bias }); // [P, B]
+      logits.push(y as tf.Tensor2D);
+      previous = y as tf.Tensor2D;
+    }
+    return tf.stack(logits, 0) as tf.Tensor3D; // [steps, P, B]
+  }
+}
+
+// --- losses ----------------------------------------------------------------------------------------
+
+/**
+ * Per-element loss from output logits: Bernoulli cross-entropy in its stable softplus form
+ * softplus(l) − t·l (= −t·log σ(l) − (1 − t)·log(1 − σ(l))), or half squared error (the reference
+ * code's `0.5·‖y − t‖²`) for linear outputs.
+ */
+function elementLoss(
+  output: LstmConfig['output'],
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+): tf.Tensor {
+  return output === 'sigmoid-bce'
+    ? tf.softplus(logits).sub(targets.mul(logits))
+    : tf.squaredDifference(logits, targets).mul(0.5);
+}
+
+/** Outputs as images: σ(logits), or the linear outputs themselves. */
+function activate(output: LstmConfig['output'], logits: tf.Tensor2D): tf.Tensor2D {
+  return output === 'sigmoid-bce' ? tf.sigmoid(logits) : logits;
+}
+
+// --- optimisers ------------------------------------------------------------------------------------
+
+interface UpdateSettings {
+  learningRate: number;
+  momentum: number; // SGD momentum; Adam beta1
+  updateClip: number; // 0 = off
+  weightDecay: number;
+}
+
+/** Per-parameter optimiser state and update; `commit: false` computes without assigning. */
+interface Optimiser {
+  /** Called once per step before the per-parameter updates. */
+  beginStep(settings: UpdateSettings, commit: boolean): void;
+  update(
+    index: number,
+    param: Param,
+    grad: tf.Tensor,
+    settings: UpdateSettings,
+    commit: boolean,
+  ): void;
+  dispose(): void;
+}
+
+function zeroSlots(params: Param[]): tf.Variable[] {
+  return params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
+}
+
+function clipUpdate(update: tf.Tensor, clip: number): tf.Tensor {
+  return clip > 0 ? tf.clipByValue(update, -clip, clip) : update;
+}
+
+/**
+ * The reference update (`util.py` Param.Update): v ← μ·v − lr·(g + λ·w); v ← clip(v, ±c); w ← w + v.
+ * The clipped update is what the momentum buffer keeps.
+ */
+class SgdMomentum implements Optimiser {
+  private readonly velocity: tf.Variable[];
+
+  constructor(params: Param[]) {
+    this.velocity = zeroSlots(params);
+  }
+
+  beginStep(): void {}
+
+  update(index: number, param: Param, grad: tf.Tensor, s: UpdateSettings, commit: boolean): void {
+    const v = this.velocity[index];
+    const step = clipUpdate(v.mul(s.momentum).sub(grad.mul(s.learningRate)), s.updateClip);
+    if (commit) {
+      v.assign(step);
+      param.variable.assign(param.variable.add(step));
+    }
+  }
+
+  dispose(): void {
+    tf.dispose(this.velocity);
+  }
+}
+
+/** Adam (Kingma & Ba) with beta1 = momentum (changeable live), beta2 = 0.999, eps = 1e-8. */
+class Adam implements Optimiser {
+  private readonly first: tf.Variable[];
+  private readonly second: tf.Variable[];
+  private beta1Power = 1; // Π beta1 over the steps taken (beta1 may change between steps)
+  private beta2Power = 1;
+  private correction1 = 1;
+  private correction2 = 1;
+  static readonly beta2 = 0.999;
+  static readonly epsilon = 1e-8;
+
+  constructor(params: Param[]) {
+    this.first = zeroSlots(params);
+    this.second = zeroSlots(params);
+  }
+
+  beginStep(s: UpdateSettings, commit: boolean): void {
+    const beta1Power = this.beta1Power * s.momentum;
+    const beta2Power = this.beta2Power * Adam.beta2;
+    this.correction1 = 1 - beta1Power;
+    this.correction2 = 1 - beta2Power;
+    if (commit) {
+      this.beta1Power = beta1Power;
+      this.beta2Power = beta2Power;
+    }
+  }
+
+  update(index: number, param: Param, grad: tf.Tensor, s: UpdateSettings, commit: boolean): void {
+    const m = this.first[index];
+    const v = this.second[index];
+    const mNext = m.mul(s.momentum).add(grad.mul(1 - s.momentum));
+    const vNext = v.mul(Adam.beta2).add(grad.square().mul(1 - Adam.beta2));
+    const mHat = mNext.div(Math.max(this.correction1, 1e-12));
+    const vHat = vNext.div(this.correction2);
+    const step = clipUpdate(
+      mHat.div(vHat.sqrt().add(Adam.epsilon)).mul(s.learningRate),
+      s.updateClip,
+    );
+    if (commit) {
+      m.assign(mNext);
+      v.assign(vNext);
+      param.variable.assign(param.variable.sub(step));
+    }
+  }
+
+  dispose(): void {
+    tf.dispose(this.first);
+    tf.dispose(this.second);
+  }
+}
+
+// --- the model -------------------------------------------------------------------------------------
+
+/** The hyperparameters `setHyperparameters` accepts, validated against the config schema. */
+const LIVE_HYPERPARAMETERS = ['learningRate', 'momentum', 'updateClip', 'weightDecay'] as const;
+type LiveHyperparameter = (typeof LIVE_HYPERPARAMETERS)[number];
+
+/** Decoder outputs in decoder order: reconstruction frames come out reversed (last input first). */
+export interface LstmPredictions {
+  reconstruction?: tf.Tensor3D; // [B, inputFrames, P]: frame inputFrames − 1 first
+  future?: tf.Tensor3D; // [B, futureFrames, P]
+}
+
+/** Per-frame training losses (summed over pixels, averaged over batch and frames). */
+export interface LstmLossTerms {
+  loss: tf.Scalar; // recon_loss + future_loss
+  recon_loss?: tf.Scalar;
+  future_loss?: tf.Scalar;
+  objective: tf.Scalar; // what the optimiser differentiates (see config.lossReduction)
+}
+
+export class LstmEncoderDecoder implements VideoModel {
+  readonly kind = 'lstm' as const;
+  readonly data: DataRequirements;
+  private readonly pixels: number;
+  private readonly encoder: LstmStack;
+  private readonly reconstruction: Decoder | null;
+  private readonly future: Decoder | null;
+  private readonly params: Param[];
+  private readonly optimiser: Optimiser;
+  private readonly settings: UpdateSettings;
+  private disposed = false;
+
+  constructor(
+    readonly config: LstmConfig,
+    seed: number,
+  ) {
+    if (!config.reconstruct && !config.predictFuture) {
+      throw new ConfigError('variant', 'A model needs a reconstruction or a future decoder');
+    }
+    this.pixels = config.frameSize * config.frameSize;
+    this.data = {
+      frames: lstmSequenceLength(config),
+      height: config.frameSize,
+      width: config.frameSize,
+      channels: 1,
+      range: 'unit',
+      batchSize: config.batchSize,
+    };
+    const factory = new ParamFactory(seed);
+    this.encoder = new LstmStack(factory, 'encoder', this.pixels, config);
+    this.reconstruction = config.reconstruct
+      ? new Decoder(factory, 'recon', config.conditionalReconstruction, this.pixels, config)
+      : null;
+    this.future = config.predictFuture
+      ? new Decoder(factory, 'future', config.conditionalFuture, this.pixels, config)
+      : null;
+    this.params = factory.params;
+    this.optimiser =
+      config.optimizer === 'adam' ? new Adam(this.params) : new SgdMomentum(this.params);
+    this.settings = {
+      learningRate: config.learningRate,
+      momentum: config.momentum,
+      updateClip: config.updateClip,
+      weightDecay: config.weightDecay,
+    };
+  }
+
+  // --- forward ---
+
+  /** Checks videos [N, T, H, W, 1] and flattens them to [N, frames, P] (no rank-5 op runs). */
+  private flatten(videos: tf.Tensor5D, what: string): tf.Tensor3D {
+    const [n, t, height, width, channels] = videos.shape;
+    const { frames, height: h, width: w } = this.data;
+    if (height !== h || width !== w || channels !== 1 || t < frames) {
+      throw new Error(
+        `${what}: videos must be [N, ≥${frames}, ${h}, ${w}, 1] (got [${videos.shape.join(', ')}])`,
+      );
+    }
+    const flat = videos.reshape([n, t, this.pixels]) as tf.Tensor3D; // [N, T, P]
+    return t === frames ? flat : (flat.slice([0, 0, 0], [n, frames, this.pixels]) as tf.Tensor3D);
+  }
+
+  /** Batch-major frames [B, T, P] → one column matrix per frame, T × [P, B]. */
+  private toColumns(frames: tf.Tensor3D): tf.Tensor2D[] {
+    return tf.unstack(tf.transpose(frames, [1, 2, 0]), 0) as tf.Tensor2D[]; // T × [P, B]
+  }
+
+  /** Targets in decoder order: the input frames reversed, and the future frames. */
+  private targets(steps: tf.Tensor2D[]): { reconstruction: tf.Tensor3D; future?: tf.Tensor3D } {
+    const { inputFrames, futureFrames } = this.config;
+    const input = steps.slice(0, inputFrames);
+    const future = steps.slice(inputFrames, inputFrames + futureFrames);
+    return {
+      reconstruction: tf.stack(input.reverse(), 0) as tf.Tensor3D, // [Tin, P, B]
+      ...(this.future ? { future: tf.stack(future, 0) as tf.Tensor3D } : {}), // [Tf, P, B]
+    };
+  }
+
+  /**
+   * Runs the encoder and the decoders on the frames T × [P, B]; returns logits in decoder order.
+   * `teacherForced`: conditional decoders see the previous ground-truth frame (training) rather
+   * than their own previous output (free-running evaluation).
+   */
+  private forward(
+    steps: tf.Tensor2D[],
+    teacherForced: boolean,
+  ): { reconstruction?: tf.Tensor3D; future?: tf.Tensor3D } {
+    const b = steps[0].shape[1];
+    const { inputFrames, futureFrames, output } = this.config;
+
+    const encode = this.encoder.step();
+    let state = this.encoder.zeroState(b);
+    for (let t = 0; t < inputFrames; t++) state = encode(steps[t], state);
+
+    const noFrame = tf.zeros([this.pixels, b]) as tf.Tensor2D; // [P, B]: a decoder's first input
+    const inputs = (decoder: Decoder, truth: (k: number) => tf.Tensor2D): DecoderInput => {
+      if (!decoder.conditional) return () => null;
+      return (t, previousLogits) => {
+        if (t === 0 || previousLogits === null) return noFrame;
+        return teacherForced ? truth(t - 1) : activate(output, previousLogits);
+      };
+    };
+
+    const result: { reconstruction?: tf.Tensor3D; future?: tf.Tensor3D } = {};
+    if (this.reconstruction) {
+      const truth = (k: number) => steps[inputFrames - 1 - k]; // decoder step k targets frame Tin−1−k
+      const decoderInputs = inputs(this.reconstruction, truth);
+      result.reconstruction = this.reconstruction.run(state, inputFrames, decoderInputs); // [Tin, P, B]
+    }
+    if (this.future) {
+      const truth = (k: number) => steps[inputFrames + k]; // decoder step k targets frame Tin+k
+      result.future = this.future.run(state, futureFrames, inputs(this.future, truth)); // [Tf, P, B]
+    }
+    return result;
+  }
+
+  /** Decoder outputs as images (σ, or the linear outputs), batch-major: [T, P, B] → [B, T, P]. */
+  private images(logits: tf.Tensor3D, clip: boolean): tf.Tensor3D {
+    const values = this.config.output === 'sigmoid-bce' ? tf.sigmoid(logits) : logits;
+    const batchMajor = tf.transpose(values, [2, 0, 1]) as tf.Tensor3D; // [B, T, P]
+    return clip ? tf.clipByValue(batchMajor, 0, 1) : batchMajor;
+  }
+
+  /**
+   * Decoder outputs (σ(logits), or the linear outputs) for videos [B, T, H, W, 1], in decoder
+   * order: `reconstruction` starts with the last input frame. The caller disposes them.
+   */
+  predict(videos: tf.Tensor5D, teacherForced = false): LstmPredictions {
+    return tf.tidy(() => {
+      const logits = this.forward(this.toColumns(this.flatten(videos, 'predict')), teacherForced);
+      const result: LstmPredictions = {};
+      if (logits.reconstruction) result.reconstruction = this.images(logits.reconstruction, false);
+      if (logits.future) result.future = this.images(logits.future, false);
+      return result as Record<string, tf.Tensor3D>;
+    });
+  }
+
+  /** Training losses (teacher-forced) of a batch [B, T, H, W, 1]; the caller disposes them. */
+  lossTerms(videos: tf.Tensor5D): LstmLossTerms {
+    return tf.tidy(() => {
+      const steps = this.toColumns(this.flatten(videos, 'lossTerms')); // T × [P, B]
+      const b = steps[0].shape[1];
+      const logits = this.forward(steps, true);
+      const targets = this.targets(steps);
+      const terms: Record<string, tf.Scalar> = {};
+      let perFrame = tf.scalar(0);
+      let summed = tf.scalar(0);
+      const add = (name: string, l: tf.Tensor3D, target: tf.Tensor3D) => {
+        const total = elementLoss(this.config.output, l, target).sum() as tf.Scalar; // Σ over T, P, B
+        const frameLoss = total.div(b * l.shape[0]) as tf.Scalar; // per frame, paper convention
+        terms[name] = frameLoss;
+        perFrame = perFrame.add(frameLoss);
+        summed = summed.add(total);
+      };
+      if (logits.reconstruction) add('recon_loss', logits.reconstruction, targets.reconstruction);
+      if (logits.future && targets.future) add('future_loss', logits.future, targets.future);
+      terms.loss = perFrame;
+      // A tensor of its own, so callers may dispose `objective` and `loss` independently.
+      terms.objective = this.config.lossReduction === 'sum' ? summed : perFrame.clone();
+      return terms;
+    }) as unknown as LstmLossTerms;
+  }
+
+  // --- training ---
+
+  /** The reported losses (kept) and the gradient of the objective for every parameter. */
+  private gradients(videos: tf.Tensor5D): {
+    losses: Record<string, tf.Scalar>;
+    grads: tf.Tensor[];
+  } {
+    const losses: Record<string, tf.Scalar> = {};
+    const { value, grads } = tf.variableGrads(
+      () => {
+        const terms = this.lossTerms(videos);
+        for (const [name, t] of Object.entries(terms)) {
+          if (name !== 'objective' && t) losses[name] = tf.keep(t);
+        }
+        return terms.objective;
+      },
+      this.params.map((p) => p.variable),
+    );
+    value.dispose();
+    return { losses, grads: this.params.map((p) => grads[p.variable.name]) };
+  }
+
+  /**
+   * One update of every parameter from its gradient. Non-finite gradient elements are zeroed first,
+   * so a batch whose loss overflows leaves the weights finite (the runtime still sees the NaN loss
+   * and pauses). One tidy per parameter keeps the peak memory near one parameter's temporaries.
+   */
+  private applyGradients(grads: tf.Tensor[], commit: boolean): void {
+    const s = { ...this.settings };
+    this.optimiser.beginStep(s, commit);
+    this.params.forEach((param, index) => {
+      tf.tidy(() => {
+        const raw = grads[index];
+        let grad = tf.where(tf.isFinite(raw), raw, tf.zerosLike(raw));
+        if (param.decay && s.weightDecay > 0) grad = grad.add(param.variable.mul(s.weightDecay));
+        this.optimiser.update(index, param, grad, s, commit);
+      });
+      grads[index].dispose();
+    });
+  }
+
+  trainStep(videos: tf.Tensor5D): Record<string, tf.Scalar> {
+    this.assertLive();
+    const { losses, grads } = this.gradients(videos);
+    this.applyGradients(grads, true);
+    return losses;
+  }
+
+  async warmUp(videos: tf.Tensor5D): Promise<void> {
+    this.assertLive();
+    const { losses, grads } = this.gradients(videos);
+    this.applyGradients(grads, false);
+    const stacked = tf.stack(Object.values(losses));
+    await stacked.data(); // wait for the kernels to run (and compile)
+    tf.dispose([stacked, ...Object.values(losses)]);
+  }
+
+  // --- evaluation ---
+
+  /**
+   * Metrics on held-out videos [N, T, H, W, 1] in chunks of batchSize (the last chunk wraps around
+   * to keep shapes fixed; the wrapped rows are not counted). Names, each averaged over sequences
+   * and frames, with a per-frame curve:
+   *   recon/<metric>            reconstruction, free-running (per input frame, natural order)
+   *   future/<metric>           future prediction, free-running (the headline numbers)
+   *   recon_tf/, future_tf/     conditional decoders only: teacher-forced (ground-truth inputs,
+   *                             how they train and how the reference code validated them)
+   *   baseline/future/<metric>  copy-last-frame baseline: the last input frame repeated
+   * <metric>: cross_entropy (Bernoulli, summed over pixels, predictions clamped to [1e-7, 1−1e-7]),
+   * mse and mae (sums over pixels), psnr (dB), ssim. Predictions are clipped to [0, 1] first.
+   */
+  async evaluate(videos: tf.Tensor5D): Promise<EvalResult> {
+    this.assertLive();
+    const frames = tf.tidy(() => this.flatten(videos, 'evaluate')); // [N, T, P]
+    const n = frames.shape[0];
+    const batch = this.config.batchSize;
+    const accumulator = new FrameMetricAccumulator();
+    try {
+      for (let start = 0; start < n; start += batch) {
+        const rows = Math.min(batch, n - start);
+        const names: string[] = [];
+        const flat = tf.tidy(() => {
+          const index = Array.from({ length: batch }, (_, i) => (start + i) % n);
+          const chunk = tf.gather(frames, tf.tensor1d(index, 'int32')) as tf.Tensor3D; // [B, T, P]
+          const metrics = this.chunkMetrics(chunk); // each [B, T_d]
+          names.push(...Object.keys(metrics));
+          return tf.concat(names.map((name) => metrics[name].reshape([-1]))); // one read-back
+        });
+        const values = await flat.data();
+        flat.dispose();
+        let offset = 0;
+        for (const name of names) {
+          const frameCount = this.metricFrames(name);
+          const block = values.subarray(offset, offset + batch * frameCount);
+          accumulator.add(name, block, rows, frameCount);
+          offset += batch * frameCount;
+        }
+      }
+    } finally {
+      frames.dispose();
+    }
+    return accumulator.result();
+  }
+
+  private metricFrames(name: string): number {
+    return name.startsWith('recon') ? this.config.inputFrames : this.config.futureFrames;
+  }
+
+  /** [B, T_d] per-frame metrics of one chunk [B, T, P], keyed `group/metric`. */
+  private chunkMetrics(frames: tf.Tensor3D): Record<string, tf.Tensor2D> {
+    const [b] = frames.shape;
+    const { inputFrames, futureFrames, frameSize: size } = this.config;
+    const out: Record<string, tf.Tensor2D> = {};
+    const addGroup = (group: string, predictions: tf.Tensor3D, truth: tf.Tensor3D) => {
+      const t = truth.shape[1];
+      const asVideo = (x: tf.Tensor3D) => x.reshape([b, t, size, size, 1]); // [B, T_d, H, W, 1]
+      const metrics = frameMetrics(asVideo(predictions), asVideo(truth));
+      for (const [metric, values] of Object.entries(metrics)) out[`${group}/${metric}`] = values;
+    };
+
+    const steps = this.toColumns(frames); // T × [P, B]
+    const free = this.forward(steps, false);
+    const conditional = this.reconstruction?.conditional || this.future?.conditional;
+    const forced = conditional ? this.forward(steps, true) : null;
+    if (free.reconstruction) {
+      // Natural frame order for the per-frame curves: the decoder's output reversed back.
+      const natural = (logits: tf.Tensor3D) => tf.reverse(this.images(logits, true), 1);
+      const truth = frames.slice([0, 0, 0], [b, inputFrames, this.pixels]) as tf.Tensor3D;
+      addGroup('recon', natural(free.reconstruction), truth); // [B, Tin, P]
+      if (this.reconstruction?.conditional && forced?.reconstruction) {
+        addGroup('recon_tf', natural(forced.reconstruction), truth);
+      }
+    }
+    if (free.future) {
+      const truth = frames.slice(
+        [0, inputFrames, 0],
+        [b, futureFrames, this.pixels],
+      ) as tf.Tensor3D;
+      addGroup('future', this.images(free.future, true), truth); // [B, Tf, P]
+      if (this.future?.conditional && forced?.future) {
+        addGroup('future_tf', this.images(forced.future, true), truth);
+      }
+      const last = frames.slice([0, inputFrames - 1, 0], [b, 1, this.pixels]); // [B, 1, P]
+      addGroup('baseline/future', tf.tile(last, [1, futureFrames, 1]) as tf.Tensor3D, truth);
+    }
+    return out;
+  }
+
+  /**
+   * Frames of the first `examples` videos: Input, Reconstruction (free-running, re-reversed into
+   * natural order), Ground truth and Prediction (free-running) — panels the variant lacks are left out.
+   */
+  async sample(videos: tf.Tensor5D, examples: number): Promise<SampleView[]> {
+    this.assertLive();
+    const n = Math.max(0, Math.min(examples, videos.shape[0]));
+    if (n === 0) return [];
+    const { inputFrames, futureFrames, frameSize: size } = this.config;
+    const parts = tf.tidy(() => {
+      const frames = this.flatten(videos, 'sample');
+      const some = frames.slice([0, 0, 0], [n, frames.shape[1], this.pixels]) as tf.Tensor3D; // [n, T, P]
+      const logits = this.forward(this.toColumns(some), false);
+      const result: Record<string, tf.Tensor3D> = {
+        input: some.slice([0, 0, 0], [n, inputFrames, this.pixels]), // [n, Tin, P]
+      };
+      if (logits.reconstruction) {
+        result.reconstruction = tf.reverse(this.images(logits.reconstruction, true), 1); // [n, Tin, P]
+      }
+      if (logits.future) {
+        result.truth = some.slice([0, inputFrames, 0], [n, futureFrames, this.pixels]); // [n, Tf, P]
+        result.prediction = this.images(logits.future, true); // [n, Tf, P]
+      }
+      return result;
+    });
+    const names = Object.keys(parts);
+    const values = await Promise.all(
+      names.map((name) => parts[name].data() as Promise<Float32Array>),
+    );
+    tf.dispose(Object.values(parts));
+    const byName = Object.fromEntries(names.map((name, i) => [name, values[i]]));
+
+    const panel = (
+      label: string,
+      data: Float32Array,
+      example: number,
+      t: number,
+      offset: number,
+    ): FramePanel => {
+      const length = t * this.pixels;
+      return {
+        label,
+        frames: data.slice(example * length, (example + 1) * length), // a copy: safe to transfer
+        t,
+        height: size,
+        width: size,
+        channels: 1,
+        timeOffset: offset,
+      };
+    };
+    return Array.from({ length: n }, (_, example) => {
+      const panels = [panel('Input', byName.input, example, inputFrames, 0)];
+      if (byName.reconstruction) {
+        panels.push(panel('Reconstruction', byName.reconstruction, example, inputFrames, 0));
+      }
+      if (byName.prediction) {
+        panels.push(panel('Ground truth', byName.truth, example, futureFrames, inputFrames));
+        panels.push(panel('Prediction', byName.prediction, example, futureFrames, inputFrames));
+      }
+      return { panels };
+    });
+  }
+
+  // --- hyperparameters, bookkeeping ---
+
+  getHyperparameters(): Hyperparameters {
+    return { ...this.settings };
+  }
+
+  setHyperparameters(values: Hyperparameters): void {
+    const fields = new Map<string, ConfigField>(LSTM_SCHEMA.map((f) => [f.key, f]));
+    for (const [key, value] of Object.entries(values)) {
+      if (!(LIVE_HYPERPARAMETERS as readonly string[]).includes(key)) {
+        throw new ConfigError(
+          key,
+          `Unknown hyperparameter "${key}" (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
+        );
+      }
+      const field = fields.get(key);
+      if (field?.kind !== 'float') throw new ConfigError(key, `No schema field for ${key}`);
+      if (
+        typeof value !== 'number' ||
+        !Number.isFinite(value) ||
+        value < field.min ||
+        value > field.max
+      ) {
+        throw new ConfigError(
+          key,
+          `${key} must be between ${field.min} and ${field.max} (got ${value})`,
+        );
+      }
+    }
+    for (const [key, value] of Object.entries(values))
+      this.settings[key as LiveHyperparameter] = value;
+  }
+
+  parameterCount(): number {
+    return this.params.reduce((total, p) => total + p.variable.size, 0);
+  }
+
+  /** Parameters by name (`encoder.0.w`, `recon.0.peephole`, `future.readout.b`, …), for tests. */
+  namedParameters(): Map<string, tf.Variable> {
+    return new Map(this.params.map((p) => [p.name, p.variable]));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.dispose(this.params.map((p) => p.variable));
+    this.optimiser.dispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('This LSTM model has been disposed');
+  }
+}
+
+export function createLstmModel(config: LstmConfig, seed: number): VideoModel {
+  return new LstmEncoderDecoder(config, seed);
+}
