@@ -1,0 +1,50 @@
+/** Which backend and adapter a run trains on, with warnings for software adapters and fallbacks. */
+import type { BackendReport } from '../../protocol/messages';
+import { BACKEND_LABELS } from './format';
+
+interface BackendBadgeProps {
+  backend: BackendReport | null;
+  /** The run failed before it reported a backend. */
+  failed?: boolean;
+}
+
+export function BackendBadge({ backend, failed = false }: BackendBadgeProps) {
+  if (!backend) {
+    return (
+      <div className="backend-badge" data-testid="backend-badge">
+        <span className="badge badge-pending">
+          {failed ? 'Backend not reported' : 'Selecting backend…'}
+        </span>
+      </div>
+    );
+  }
+  const name = BACKEND_LABELS[backend.backend];
+  const adapter = backend.adapter;
+  const details = adapter
+    ? [adapter.description, adapter.vendor, adapter.architecture]
+        .filter((part, i, parts) => part && parts.indexOf(part) === i)
+        .join(' · ')
+    : null;
+  return (
+    <div className="backend-badge" data-testid="backend-badge">
+      <span className={`badge badge-backend badge-${backend.backend}`}>{name}</span>
+      {details ? <span className="adapter-description">{details}</span> : null}
+      {adapter?.isSoftware ? (
+        <p className="inline-warning">
+          <span aria-hidden="true">⚠ </span>
+          Software {name} adapter ({adapter.description || 'CPU emulation'}): expect slow training
+        </p>
+      ) : null}
+      {backend.fallbacks.length > 0 ? (
+        <p className="inline-note">
+          {backend.fallbacks
+            .map(
+              (fallback) => `${BACKEND_LABELS[fallback.backend]} unavailable: ${fallback.reason}`,
+            )
+            .join('; ')}
+          , using {name}
+        </p>
+      ) : null}
+    </div>
+  );
+}

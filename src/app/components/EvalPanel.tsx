@@ -1,0 +1,253 @@
+/**
+ * Held-out evaluation: a table of scalar metrics (rows: metric; columns: reconstruction, future,
+ * baseline…) and per-frame curves of one metric over the predicted-frame index.
+ */
+import { useId, useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { MODEL_CATALOG } from '../../core/models/catalog';
+import type { EvalResult } from '../../core/models/types';
+import type { RunState } from '../state/store';
+import {
+  bestGroup,
+  buildMetricTable,
+  groupLabel,
+  metricDirection,
+  metricLabel,
+  perFrameMetrics,
+  perFrameRows,
+} from './eval-table';
+import { formatValue } from './format';
+import { SERIES_COLORS } from './LossChart';
+import { SegmentedControl } from './SegmentedControl';
+
+// Config key and fallback of the runtime's evaluation interval (RATES.defaultEvalEvery).
+const DEFAULT_EVAL_EVERY = 200;
+
+/** Steps between evaluations: from the worker's config, or resolved from the spec before that. */
+function evaluationInterval(run: RunState): number {
+  let config: Record<string, unknown> | null = run.config;
+  if (!config) {
+    const entry = MODEL_CATALOG[run.spec.model];
+    try {
+      config = entry
+        ? (entry.resolveConfig(
+            run.spec.variant ?? entry.defaultVariant,
+            run.spec.preset ?? entry.defaultPreset,
+            run.spec.config,
+          ) as Record<string, unknown>)
+        : null;
+    } catch {
+      config = null;
+    }
+  }
+  return typeof config?.evalEvery === 'number' ? config.evalEvery : DEFAULT_EVAL_EVERY;
+}
+
+const GROUP_COLORS: Record<string, string> = {
+  recon: '#ea580c',
+  future: '#2563eb',
+  future_tf: '#059669',
+  'baseline/future': '#6b7280',
+};
+
+const SHORT_METRIC_LABELS: Record<string, string> = {
+  mse: 'MSE',
+  ce: 'Cross-entropy',
+  xent: 'Cross-entropy',
+  cross_entropy: 'Cross-entropy',
+  bce: 'Cross-entropy',
+  psnr: 'PSNR',
+  ssim: 'SSIM',
+};
+
+export function EvalPanel({ run }: { run: RunState }) {
+  const headingId = useId();
+  const evalEvery = evaluationInterval(run);
+  const evaluation = run.evaluation;
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <div className="card-header">
+        <h3 id={headingId}>Evaluation</h3>
+        {evaluation ? (
+          <span className="muted small">
+            held-out set, at step {evaluation.step.toLocaleString()}
+          </span>
+        ) : null}
+      </div>
+      {evaluation ? (
+        <>
+          <MetricTableView result={evaluation.result} />
+          <PerFrameChart result={evaluation.result} />
+        </>
+      ) : (
+        <p className="empty-state">
+          Evaluation on the fixed held-out set runs every {evalEvery.toLocaleString()} steps, on
+          Stop, or with “Evaluate now”.
+        </p>
+      )}
+      <MetricDefinitions />
+    </section>
+  );
+}
+
+function MetricTableView({ result }: { result: EvalResult }) {
+  const table = buildMetricTable(result.scalars);
+  if (table.metrics.length === 0) return <p className="muted">No scalar metrics reported.</p>;
+  return (
+    <div className="table-scroll">
+      <table className="metric-table">
+        <thead>
+          <tr>
+            <th scope="col">Metric</th>
+            {table.groups.map((group) => (
+              <th scope="col" key={group}>
+                {groupLabel(group)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {table.metrics.map((metric) => {
+            const row = table.values[metric];
+            const best = bestGroup(metric, row);
+            const direction = metricDirection(metric);
+            return (
+              <tr key={metric}>
+                <th scope="row">
+                  {metricLabel(metric)}
+                  {direction ? (
+                    <span
+                      className="direction"
+                      title={direction === '↑' ? 'higher is better' : 'lower is better'}
+                    >
+                      {' '}
+                      {direction}
+                      <span className="visually-hidden">
+                        {direction === '↑' ? ' higher is better' : ' lower is better'}
+                      </span>
+                    </span>
+                  ) : null}
+                </th>
+                {table.groups.map((group) => (
+                  <td key={group} className={group === best ? 'is-best' : undefined}>
+                    {row[group] === undefined ? '—' : formatValue(row[group])}
+                    {group === best ? <span className="visually-hidden"> (best)</span> : null}
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function PerFrameChart({ result }: { result: EvalResult }) {
+  const metrics = perFrameMetrics(result.perFrame);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const metric = chosen && metrics.includes(chosen) ? chosen : metrics[0];
+  if (!metric) return null;
+  const { groups, rows } = perFrameRows(result.perFrame, metric);
+  return (
+    <div className="per-frame">
+      <div className="card-header">
+        <h4>Per predicted frame</h4>
+        <SegmentedControl
+          label="Metric"
+          value={metric}
+          options={metrics.map((m) => ({ value: m, label: SHORT_METRIC_LABELS[m] ?? m }))}
+          onChange={setChosen}
+        />
+      </div>
+      <div className="chart-box chart-box-small" aria-hidden="true">
+        <LineChart
+          responsive
+          style={{ width: '100%', height: '100%' }}
+          data={rows}
+          margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
+        >
+          <CartesianGrid stroke="#e3e8ef" />
+          <XAxis
+            dataKey="frame"
+            type="number"
+            domain={['dataMin', 'dataMax']}
+            allowDecimals={false}
+            label={{ value: 'frame index', position: 'insideBottomRight', offset: -4 }}
+            height={40}
+          />
+          <YAxis
+            type="number"
+            domain={['auto', 'auto']}
+            tickFormatter={(y: number) => formatValue(y, 3)}
+            width={64}
+          />
+          <Tooltip
+            labelFormatter={(frame) => `frame ${String(frame)}`}
+            formatter={(value) => formatValue(Number(value))}
+          />
+          <Legend itemSorter={null} />
+          {groups.map((group, i) => (
+            <Line
+              key={group}
+              name={groupLabel(group)}
+              dataKey={(row: { values: Record<string, number> }) => row.values[group]}
+              stroke={GROUP_COLORS[group] ?? SERIES_COLORS[i % SERIES_COLORS.length]}
+              strokeDasharray={group.startsWith('baseline') ? '6 4' : undefined}
+              strokeWidth={2}
+              dot={{ r: 2.5 }}
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </div>
+      <p className="visually-hidden">
+        {groups
+          .map(
+            (group) =>
+              `${groupLabel(group)}: ${rows.map((row) => formatValue(row.values[group])).join(', ')}`,
+          )
+          .join('. ')}
+      </p>
+    </div>
+  );
+}
+
+function MetricDefinitions() {
+  return (
+    <details className="definitions">
+      <summary>What the metrics mean</summary>
+      <dl>
+        <dt>MSE / frame</dt>
+        <dd>
+          Sum of squared errors over all pixels of a frame (64×64 on the paper preset), with pixels
+          in [0, 1]; averaged over frames and held-out sequences.
+        </dd>
+        <dt>Cross-entropy / frame</dt>
+        <dd>
+          Per-pixel binary cross-entropy between the true intensity and the predicted one, summed
+          over the pixels of a frame (the paper’s loss for Moving MNIST).
+        </dd>
+        <dt>PSNR</dt>
+        <dd>
+          Peak signal-to-noise ratio, 10·log₁₀(1 / mean squared error per pixel), in dB; higher is
+          better.
+        </dd>
+        <dt>SSIM</dt>
+        <dd>
+          Structural similarity (Wang et al., 2004): compares local means, contrast and structure; 1
+          is identical.
+        </dd>
+        <dt>Copy-last-frame baseline</dt>
+        <dd>
+          Predicts every future frame as the last input frame: a model worth its training beats it.
+        </dd>
+        <dt>Teacher-forced</dt>
+        <dd>
+          The decoder sees the true previous frame at each step instead of its own prediction
+          (easier than free-running prediction).
+        </dd>
+      </dl>
+    </details>
+  );
+}

@@ -1,0 +1,233 @@
+/**
+ * The run's sample frames: one row per panel (input, reconstruction, ground truth, prediction) on
+ * a shared time axis, and an optional animation that plays every row in sync as a video loop.
+ */
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { FramePanel, SampleView } from '../../core/models/types';
+import type { RunState } from '../state/store';
+import {
+  FRAME_GAP_PX,
+  panelFrameSources,
+  prepareCanvas,
+  preferredScale,
+  snapScale,
+  timeAxisLength,
+} from './frame-drawing';
+import type { FrameSource } from './frame-drawing';
+import { prefersReducedMotion, useElementWidth } from './hooks';
+import { SegmentedControl } from './SegmentedControl';
+
+const ANIMATION_FPS = 8;
+const MIN_CELL_PX = 14;
+
+export function FrameView({ run }: { run: RunState }) {
+  const [example, setExample] = useState(0);
+  const [animate, setAnimate] = useState(false);
+  const [playing, setPlaying] = useState(() => !prefersReducedMotion());
+  const headingId = useId();
+  const samples = run.samples;
+  const views = samples?.views ?? [];
+  const index = Math.min(example, Math.max(0, views.length - 1));
+  const view: SampleView | undefined = views[index];
+  const showsReconstruction = view?.panels.some((panel) => /reconstruct/i.test(panel.label));
+
+  return (
+    <section className="card" aria-labelledby={headingId} data-testid="frame-view">
+      <div className="card-header">
+        <h3 id={headingId}>Frames</h3>
+        {view ? (
+          <div className="toolbar">
+            {views.length > 1 ? (
+              <SegmentedControl
+                label="Example"
+                value={index}
+                options={views.map((_, i) => ({ value: i, label: String(i + 1) }))}
+                onChange={setExample}
+              />
+            ) : null}
+            <button type="button" aria-pressed={animate} onClick={() => setAnimate(!animate)}>
+              Animate
+            </button>
+            {animate ? (
+              <button type="button" onClick={() => setPlaying(!playing)}>
+                {playing ? 'Pause animation' : 'Play animation'}
+              </button>
+            ) : null}
+          </div>
+        ) : null}
+      </div>
+      {!view || !samples ? (
+        <p className="empty-state">
+          Frames from the held-out set appear once the run is ready, and refresh while it trains.
+        </p>
+      ) : (
+        <>
+          <div className={`frame-layout${animate ? ' with-animation' : ''}`}>
+            {animate ? <FrameAnimation panels={view.panels} playing={playing} /> : null}
+            <FrameStrip panels={view.panels} />
+          </div>
+          <p className="caption">
+            Held-out example {index + 1} of {views.length}, sampled at step{' '}
+            {samples.step.toLocaleString()}.
+            {showsReconstruction
+              ? ' Reconstruction is predicted in reverse order (as in the paper) and shown here in natural order.'
+              : ''}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
+
+/** One native-size canvas per frame, rebuilt only when the panel's data changes. */
+function useFrameSources(panel: FramePanel): FrameSource[] {
+  return useMemo(() => panelFrameSources(panel), [panel]);
+}
+
+/** Every frame of every panel, laid out on the shared time axis (frame k of the whole clip). */
+function FrameStrip({ panels }: { panels: FramePanel[] }) {
+  const axisRef = useRef<HTMLDivElement>(null);
+  const available = useElementWidth(axisRef);
+  const length = timeAxisLength(panels);
+  const frameHeight = Math.max(...panels.map((panel) => panel.height));
+  const frameWidth = Math.max(...panels.map((panel) => panel.width));
+  const fit = (available - (length - 1) * FRAME_GAP_PX) / (length * frameWidth);
+  const scale = Math.max(
+    MIN_CELL_PX / frameWidth,
+    Math.min(preferredScale(frameHeight), fit > 0 ? fit : 1),
+  );
+  const ratio = typeof window === 'undefined' ? 1 : window.devicePixelRatio || 1;
+  const snapped = snapScale(scale, ratio);
+  // Whole device pixels per cell, so frames never straddle a pixel boundary.
+  const cellWidth = Math.max(1, Math.floor(frameWidth * snapped * ratio)) / ratio;
+  const cellHeight = Math.max(1, Math.floor(frameHeight * snapped * ratio)) / ratio;
+
+  return (
+    <div className="frame-strip">
+      <div className="frame-row frame-axis-row">
+        <span className="frame-label muted small">frame</span>
+        <div className="frame-axis" ref={axisRef}>
+          <div
+            className="frame-axis-ticks"
+            style={{
+              gridTemplateColumns: `repeat(${length}, ${cellWidth}px)`,
+              columnGap: `${FRAME_GAP_PX}px`,
+            }}
+            aria-hidden="true"
+          >
+            {Array.from({ length }, (_, i) => (
+              <span key={i}>{i + 1}</span>
+            ))}
+          </div>
+        </div>
+      </div>
+      {panels.map((panel, i) => (
+        <div className="frame-row" key={`${i}:${panel.label}`}>
+          <span className="frame-label">{panel.label}</span>
+          <div className="frame-canvas-scroll">
+            <StripCanvas
+              panel={panel}
+              length={length}
+              cellWidth={cellWidth}
+              cellHeight={cellHeight}
+              smooth={snapped * ratio < 1}
+            />
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+interface StripCanvasProps {
+  panel: FramePanel;
+  length: number;
+  cellWidth: number;
+  cellHeight: number;
+  smooth: boolean;
+}
+
+function StripCanvas({ panel, length, cellWidth, cellHeight, smooth }: StripCanvasProps) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const sources = useFrameSources(panel);
+  useEffect(() => {
+    const canvas = ref.current;
+    if (!canvas) return;
+    const width = length * cellWidth + (length - 1) * FRAME_GAP_PX;
+    const context = prepareCanvas(canvas, width, cellHeight, smooth);
+    if (!context) return;
+    sources.forEach((source, t) => {
+      const x = (panel.timeOffset + t) * (cellWidth + FRAME_GAP_PX);
+      context.drawImage(source, x, 0, cellWidth, cellHeight);
+    });
+  }, [sources, panel.timeOffset, length, cellWidth, cellHeight, smooth]);
+  const first = panel.timeOffset + 1;
+  return (
+    <canvas
+      ref={ref}
+      role="img"
+      aria-label={`${panel.label}: frames ${first} to ${panel.timeOffset + panel.t}`}
+    />
+  );
+}
+
+/** Plays all panels as video loops on the shared time axis, in sync, at ~8 fps. */
+function FrameAnimation({ panels, playing }: { panels: FramePanel[]; playing: boolean }) {
+  const length = timeAxisLength(panels);
+  const [tick, setTick] = useState(0);
+  const frame = length > 0 ? tick % length : 0;
+
+  useEffect(() => {
+    if (!playing) return;
+    const interval = 1000 / ANIMATION_FPS;
+    let last = performance.now();
+    let handle = requestAnimationFrame(function advance(now: number) {
+      if (now - last >= interval) {
+        last = now - ((now - last) % interval);
+        setTick((previous) => previous + 1);
+      }
+      handle = requestAnimationFrame(advance);
+    });
+    return () => cancelAnimationFrame(handle);
+  }, [playing]);
+
+  return (
+    <div className="frame-animation">
+      <div className="frame-animation-tiles">
+        {panels.map((panel, i) => (
+          <AnimatedPanel key={`${i}:${panel.label}`} panel={panel} frame={frame} />
+        ))}
+      </div>
+      <p className="muted small frame-counter">
+        frame {frame + 1} / {length}
+      </p>
+    </div>
+  );
+}
+
+/** One panel's video tile; outside its part of the time axis it holds its nearest frame, dimmed. */
+function AnimatedPanel({ panel, frame }: { panel: FramePanel; frame: number }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const sources = useFrameSources(panel);
+  const local = frame - panel.timeOffset;
+  const inRange = local >= 0 && local < panel.t;
+  useEffect(() => {
+    const canvas = ref.current;
+    if (!canvas || sources.length === 0) return;
+    const scale = preferredScale(panel.height);
+    const width = panel.width * scale;
+    const height = panel.height * scale;
+    const context = prepareCanvas(canvas, width, height, false);
+    if (!context) return;
+    const index = Math.min(sources.length - 1, Math.max(0, local));
+    context.globalAlpha = inRange ? 1 : 0.25;
+    context.drawImage(sources[index], 0, 0, width, height);
+    context.globalAlpha = 1;
+  }, [sources, panel.width, panel.height, local, inRange]);
+  return (
+    <figure className={`frame-tile${inRange ? '' : ' is-idle'}`}>
+      <canvas ref={ref} role="img" aria-label={`${panel.label}, animated`} />
+      <figcaption>{panel.label}</figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,186 @@
+/**
+ * Training losses over steps (or wall-clock time). The full history stays in MetricHistory; the
+ * chart gets at most 600 LTTB-picked points per series and redraws at most 4 times a second.
+ */
+import { memo, useId, useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { lttbIndices } from '../runs/metric-history';
+import type { MetricHistory } from '../runs/metric-history';
+import { runManager } from '../runs/instance';
+import type { RunState } from '../state/store';
+import { formatSeconds, formatValue } from './format';
+import { useThrottledValue } from './hooks';
+import { SegmentedControl } from './SegmentedControl';
+
+const MAX_POINTS = 600;
+const REDRAW_MS = 250;
+export const SERIES_COLORS = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#db2777', '#0891b2'];
+
+type XMode = 'step' | 'time';
+
+interface ChartRow {
+  x: number;
+  values: Record<string, number>;
+}
+
+interface ChartData {
+  names: string[];
+  rows: ChartRow[];
+  latest: { step: number; values: Record<string, number> } | null;
+}
+
+/**
+ * Downsamples each series on its own (LTTB), then merges them into rows keyed by x, so series
+ * logged at different steps still share one chart.
+ */
+export function buildChartData(
+  history: MetricHistory | undefined,
+  xMode: XMode,
+  logScale: boolean,
+): ChartData {
+  if (!history) return { names: [], rows: [], latest: null };
+  const names = history.names();
+  const byX = new Map<number, ChartRow>();
+  let latestStep = -Infinity;
+  const latestValues: Record<string, number> = {};
+  for (const name of names) {
+    const series = history.get(name);
+    if (!series || series.values.length === 0) continue;
+    const last = series.values.length - 1;
+    latestStep = Math.max(latestStep, series.steps[last]);
+    latestValues[name] = series.values[last];
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let i = 0; i < series.values.length; i++) {
+      const y = series.values[i];
+      if (!Number.isFinite(y) || (logScale && y <= 0)) continue;
+      xs.push(xMode === 'step' ? series.steps[i] : series.wallMs[i] / 1000);
+      ys.push(y);
+    }
+    for (const i of lttbIndices(xs, ys, MAX_POINTS)) {
+      let row = byX.get(xs[i]);
+      if (!row) {
+        row = { x: xs[i], values: {} };
+        byX.set(xs[i], row);
+      }
+      row.values[name] = ys[i];
+    }
+  }
+  const rows = [...byX.values()].sort((a, b) => a.x - b.x);
+  const latest = Number.isFinite(latestStep) ? { step: latestStep, values: latestValues } : null;
+  return { names, rows, latest };
+}
+
+export function LossChart({ run }: { run: RunState }) {
+  const [xMode, setXMode] = useState<XMode>('step');
+  const [logScale, setLogScale] = useState(false);
+  const version = useThrottledValue(run.metricsVersion, REDRAW_MS);
+  const headingId = useId();
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <div className="card-header">
+        <h3 id={headingId}>Training loss</h3>
+        <div className="toolbar">
+          <SegmentedControl
+            label="X axis"
+            value={xMode}
+            options={[
+              { value: 'step', label: 'Step' },
+              { value: 'time', label: 'Time' },
+            ]}
+            onChange={setXMode}
+          />
+          <label className="field-inline field-label">
+            <input
+              type="checkbox"
+              checked={logScale}
+              onChange={(event) => setLogScale(event.target.checked)}
+            />
+            <span>Log scale</span>
+          </label>
+        </div>
+      </div>
+      <LossChartPlot runId={run.id} version={version} xMode={xMode} logScale={logScale} />
+    </section>
+  );
+}
+
+interface PlotProps {
+  runId: string;
+  /** Throttled `metricsVersion`: a new value means new points to draw. */
+  version: number;
+  xMode: XMode;
+  logScale: boolean;
+}
+
+/** Memoised on its props, so only throttled version changes (or toggles) redraw the chart. */
+const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale }: PlotProps) {
+  const { names, rows, latest } = buildChartData(runManager.history(runId), xMode, logScale);
+  if (rows.length === 0) {
+    return <p className="empty-state">Loss curves appear after the first training step.</p>;
+  }
+  return (
+    <>
+      {latest ? (
+        <p className="chart-readout">
+          Step {latest.step.toLocaleString()}:{' '}
+          {names
+            .filter((name) => latest.values[name] !== undefined)
+            .map((name) => `${name} ${formatValue(latest.values[name])}`)
+            .join(' · ')}
+        </p>
+      ) : null}
+      <div className="chart-box" aria-hidden="true">
+        <LineChart
+          responsive
+          style={{ width: '100%', height: '100%' }}
+          data={rows}
+          margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
+        >
+          <CartesianGrid stroke="#e3e8ef" />
+          <XAxis
+            dataKey="x"
+            type="number"
+            domain={[0, 'auto']}
+            tickFormatter={(x: number) =>
+              xMode === 'step' ? x.toLocaleString() : formatSeconds(x)
+            }
+            label={{
+              value: xMode === 'step' ? 'step' : 'wall-clock time',
+              position: 'insideBottomRight',
+              offset: -4,
+            }}
+            height={40}
+          />
+          <YAxis
+            type="number"
+            scale={logScale ? 'log' : 'linear'}
+            domain={['auto', 'auto']}
+            allowDataOverflow={logScale}
+            tickFormatter={(y: number) => formatValue(y, 3)}
+            width={64}
+          />
+          <Tooltip
+            labelFormatter={(x) =>
+              xMode === 'step' ? `step ${Number(x).toLocaleString()}` : formatSeconds(Number(x))
+            }
+            formatter={(value) => formatValue(Number(value))}
+          />
+          <Legend itemSorter={null} />
+          {names.map((name, i) => (
+            <Line
+              key={name}
+              name={name}
+              dataKey={(row: ChartRow) => row.values[name]}
+              stroke={SERIES_COLORS[i % SERIES_COLORS.length]}
+              strokeWidth={name === 'loss' ? 2.25 : 1.5}
+              dot={false}
+              connectNulls
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </div>
+    </>
+  );
+});

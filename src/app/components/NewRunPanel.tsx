@@ -1,0 +1,336 @@
+/**
+ * The new-run form: model, variant and preset pickers, a config editor generated from the model's
+ * schema (validated by the model's own `resolveConfig` on every edit), Moving MNIST options, the
+ * backend and seed, and a memory estimate that asks for confirmation when it is large.
+ */
+import { useId, useState } from 'react';
+import { MODEL_CATALOG } from '../../core/models/catalog';
+import { LARGE_MEMORY_BYTES } from '../../core/models/config-schema';
+import type { ModelCatalogEntry } from '../../core/models/config-schema';
+import type { ModelKind } from '../../core/models/types';
+import type { BackendName, RunSpec } from '../../protocol/messages';
+import { runManager } from '../runs/instance';
+import { usePlayground } from '../state/store';
+import { ConfigEditor } from './ConfigEditor';
+import { DataOptions, DEFAULT_DATA_DRAFTS, checkData, parseInteger } from './DataOptions';
+import type { DataDrafts } from './DataOptions';
+import { Field } from './Field';
+import { checkConfig, draftsFromConfig, presetConfig } from './config-form';
+import type { Draft, Drafts } from './config-form';
+import { describeCommandError } from './errors';
+import { formatBytes } from './format';
+
+const AVAILABLE = Object.values(MODEL_CATALOG).filter(
+  (entry): entry is ModelCatalogEntry<object> => entry !== undefined,
+);
+
+const BACKEND_CHOICES: { value: BackendName | 'auto'; label: string }[] = [
+  { value: 'auto', label: 'Auto (WebGPU → WebGL → CPU)' },
+  { value: 'webgpu', label: 'WebGPU' },
+  { value: 'webgl', label: 'WebGL' },
+  { value: 'cpu', label: 'CPU' },
+];
+
+function initialDrafts(entry: ModelCatalogEntry<object>, variant: string, preset: string): Drafts {
+  try {
+    return draftsFromConfig(entry.schema, presetConfig(entry, variant, preset));
+  } catch {
+    return {};
+  }
+}
+
+export function NewRunPanel() {
+  const first = AVAILABLE[0];
+  if (!first) {
+    return (
+      <section className="panel" aria-labelledby="new-run-heading">
+        <h2 id="new-run-heading">New run</h2>
+        <p className="muted">No model is available in this build.</p>
+      </section>
+    );
+  }
+  return <NewRunForm initial={first} />;
+}
+
+function NewRunForm({ initial }: { initial: ModelCatalogEntry<object> }) {
+  const [kind, setKind] = useState<ModelKind>(initial.kind);
+  const entry = MODEL_CATALOG[kind] ?? initial;
+  const [variant, setVariant] = useState(initial.defaultVariant);
+  const [preset, setPreset] = useState(initial.defaultPreset);
+  const [drafts, setDrafts] = useState<Drafts>(() =>
+    initialDrafts(initial, initial.defaultVariant, initial.defaultPreset),
+  );
+  const [dataDrafts, setDataDrafts] = useState<DataDrafts>(DEFAULT_DATA_DRAFTS);
+  const [modelSeed, setModelSeed] = useState('0');
+  const [confirmedLarge, setConfirmedLarge] = useState(false);
+  const [createError, setCreateError] = useState<string | null>(null);
+  const backend = usePlayground((state) => state.backendOverride);
+  const setBackend = usePlayground((state) => state.setBackendOverride);
+  const headingId = useId();
+
+  const check = checkConfig(entry, variant, preset, drafts);
+  const data = checkData(dataDrafts);
+  const seed = parseInteger(modelSeed, 'seed', 0, 2 ** 31 - 1);
+  const memoryBytes = check.config ? safeEstimate(entry, check.config) : null;
+  const large = memoryBytes !== null && memoryBytes > LARGE_MEMORY_BYTES;
+  const valid = check.config !== null && data.spec !== null && seed.error === null;
+  const canCreate = valid && (!large || confirmedLarge);
+  const changed = new Set(Object.keys(check.overrides));
+
+  const choose = (nextKind: ModelKind, nextVariant: string, nextPreset: string) => {
+    const nextEntry = MODEL_CATALOG[nextKind];
+    if (!nextEntry) return;
+    setKind(nextKind);
+    setVariant(nextVariant);
+    setPreset(nextPreset);
+    setDrafts(initialDrafts(nextEntry, nextVariant, nextPreset));
+    setConfirmedLarge(false);
+  };
+
+  const create = (startAfter: boolean) => {
+    if (!canCreate || !data.spec) return;
+    setCreateError(null);
+    const spec: RunSpec = {
+      model: kind,
+      variant,
+      preset,
+      ...(Object.keys(check.overrides).length > 0 ? { config: check.overrides } : {}),
+      data: data.spec,
+      ...(backend !== 'auto' ? { backend } : {}),
+      seed: seed.value,
+    };
+    // createRun adds the run to the store before it awaits the worker, so its id is known here
+    // (to stay quiet when the user removes a run that is still being created).
+    const before = usePlayground.getState().runOrder.length;
+    const creation = runManager.createRun(spec);
+    const order = usePlayground.getState().runOrder;
+    const newId = order.length > before ? order[order.length - 1] : null;
+    setConfirmedLarge(false);
+    creation
+      .then((id) => (startAfter ? runManager.start(id) : undefined))
+      .catch((error: unknown) => {
+        if (newId && !usePlayground.getState().runs[newId]) return;
+        const label = newId ? `Run ${newId.replace('run-', '#')}` : 'The run';
+        setCreateError(`${label} could not be created: ${describeCommandError(error)}`);
+      });
+  };
+
+  const selectedPreset = entry.presets.find((p) => p.id === preset);
+  const selectedVariant = entry.variants.find((v) => v.id === variant);
+  const changedCount = changed.size;
+
+  return (
+    <section className="panel new-run" aria-labelledby={headingId}>
+      <h2 id={headingId}>New run</h2>
+      <form onSubmit={(event) => event.preventDefault()} noValidate>
+        <Field
+          label="Model"
+          help={
+            <>
+              {entry.summary} <cite>{entry.paper}</cite>
+            </>
+          }
+        >
+          {(ids) => (
+            <select
+              {...ids}
+              value={kind}
+              onChange={(event) => {
+                const next = MODEL_CATALOG[event.target.value as ModelKind];
+                if (next) choose(next.kind, next.defaultVariant, next.defaultPreset);
+              }}
+            >
+              {AVAILABLE.map((option) => (
+                <option key={option.kind} value={option.kind}>
+                  {option.title}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+
+        <Field label="Variant" help={selectedVariant?.description}>
+          {(ids) => (
+            <select
+              {...ids}
+              value={variant}
+              onChange={(event) => choose(kind, event.target.value, preset)}
+            >
+              {entry.variants.map((option) => (
+                <option key={option.id} value={option.id}>
+                  {option.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+
+        <fieldset className="preset-picker">
+          <legend>Preset</legend>
+          {entry.presets.map((option) => (
+            <label
+              key={option.id}
+              className={`preset-option${option.id === preset ? ' is-selected' : ''}`}
+            >
+              <input
+                type="radio"
+                name="preset"
+                value={option.id}
+                checked={option.id === preset}
+                onChange={() => choose(kind, variant, option.id)}
+              />
+              <span className="preset-text">
+                <span className="preset-label">{option.label}</span>
+                <span className="preset-description">{option.description}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+
+        {check.formError ? (
+          <p className="field-error" role="status">
+            {check.formError}
+          </p>
+        ) : null}
+        <details className="form-section">
+          <summary>
+            Model config
+            <span className="summary-note">
+              {changedCount > 0
+                ? ` · ${changedCount} changed from “${selectedPreset?.label ?? preset}”`
+                : ` · preset values`}
+            </span>
+          </summary>
+          <ConfigEditor
+            schema={entry.schema}
+            drafts={drafts}
+            errors={check.fieldErrors}
+            changed={changed}
+            onChange={(key: string, draft: Draft) => setDrafts({ ...drafts, [key]: draft })}
+          />
+          <button
+            type="button"
+            className="button-quiet"
+            disabled={changedCount === 0 && Object.keys(check.fieldErrors).length === 0}
+            onClick={() => setDrafts(initialDrafts(entry, variant, preset))}
+          >
+            Reset to preset
+          </button>
+        </details>
+
+        <details className="form-section">
+          <summary>
+            Data: Moving MNIST
+            <span className="summary-note">
+              {` · ${dataDrafts.digits} digits, seed ${dataDrafts.seed}`}
+            </span>
+          </summary>
+          <DataOptions drafts={dataDrafts} errors={data.errors} onChange={setDataDrafts} />
+        </details>
+
+        <Field label="Backend">
+          {(ids) => (
+            <select
+              {...ids}
+              value={backend}
+              onChange={(event) => setBackend(event.target.value as BackendName | 'auto')}
+            >
+              {BACKEND_CHOICES.map((choice) => (
+                <option key={choice.value} value={choice.value}>
+                  {choice.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Model seed" error={seed.error} help="Weight init and sampling noise.">
+          {(ids) => (
+            <input
+              {...ids}
+              type="number"
+              min={0}
+              step={1}
+              inputMode="numeric"
+              value={modelSeed}
+              onChange={(event) => setModelSeed(event.target.value)}
+            />
+          )}
+        </Field>
+
+        <MemoryEstimate
+          bytes={memoryBytes}
+          confirmed={confirmedLarge}
+          onConfirm={(confirmed) => setConfirmedLarge(confirmed)}
+        />
+
+        <div className="button-row">
+          <button
+            type="button"
+            className="button-primary"
+            disabled={!canCreate}
+            onClick={() => create(true)}
+          >
+            Create &amp; start
+          </button>
+          <button type="button" disabled={!canCreate} onClick={() => create(false)}>
+            Create
+          </button>
+        </div>
+        {!valid ? <p className="muted small">Fix the highlighted fields to create a run.</p> : null}
+        {createError ? (
+          <div className="alert alert-error" role="alert">
+            <p>{createError}</p>
+            <button type="button" className="button-quiet" onClick={() => setCreateError(null)}>
+              Dismiss
+            </button>
+          </div>
+        ) : null}
+      </form>
+    </section>
+  );
+}
+
+interface MemoryEstimateProps {
+  bytes: number | null;
+  confirmed: boolean;
+  onConfirm(confirmed: boolean): void;
+}
+
+function MemoryEstimate({ bytes, confirmed, onConfirm }: MemoryEstimateProps) {
+  if (bytes === null) {
+    return <p className="memory-estimate muted">Memory estimate: — (config is invalid)</p>;
+  }
+  if (bytes <= LARGE_MEMORY_BYTES) {
+    return (
+      <p className="memory-estimate">
+        Estimated GPU memory per training step: <strong>{formatBytes(bytes)}</strong>
+      </p>
+    );
+  }
+  return (
+    <div className="memory-estimate alert alert-warning">
+      <p>
+        Estimated GPU memory per training step: <strong>{formatBytes(bytes)}</strong>. This is more
+        than {formatBytes(LARGE_MEMORY_BYTES)}; on laptops and integrated GPUs allocation may fail
+        or training may be very slow.
+      </p>
+      <label className="field-inline field-label">
+        <input
+          type="checkbox"
+          checked={confirmed}
+          onChange={(event) => onConfirm(event.target.checked)}
+        />
+        <span>I understand, create it anyway</span>
+      </label>
+    </div>
+  );
+}
+
+function safeEstimate(entry: ModelCatalogEntry<object>, config: object): number | null {
+  try {
+    const bytes = entry.estimateMemoryBytes(config);
+    return Number.isFinite(bytes) ? bytes : null;
+  } catch {
+    return null;
+  }
+}

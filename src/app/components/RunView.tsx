@@ -1,0 +1,91 @@
+/** Everything about the selected run: header, backend, controls, stats, charts, frames, scores. */
+import { useId } from 'react';
+import { MODEL_CATALOG } from '../../core/models/catalog';
+import type { RunState } from '../state/store';
+import { BackendBadge } from './BackendBadge';
+import { EvalPanel } from './EvalPanel';
+import { FrameView } from './FrameView';
+import { LossChart } from './LossChart';
+import { RunControls } from './RunControls';
+import { RunErrorBanner, RunProgressBar, RunWarnings } from './RunBanners';
+import { RunStatsGrid } from './RunStatsGrid';
+import { STATUS_LABELS, formatValue } from './format';
+
+export function RunView({ run }: { run: RunState }) {
+  const headingId = useId();
+  const entry = MODEL_CATALOG[run.spec.model];
+  const variant = entry?.variants.find((v) => v.id === run.spec.variant);
+  const preset = entry?.presets.find((p) => p.id === run.spec.preset);
+  const overrides = Object.keys(run.spec.config ?? {}).length;
+  return (
+    <article className="run-view" aria-labelledby={headingId}>
+      <header className="run-header">
+        <div className="run-title">
+          <h2 id={headingId}>
+            <span className={`status-dot status-${run.status}`} aria-hidden="true" />
+            {run.label}
+          </h2>
+          <p className="run-subtitle">
+            {entry?.title ?? run.spec.model}
+            {variant ? ` · ${variant.label}` : ''}
+            {preset ? ` · ${preset.label} preset` : ''}
+            {overrides > 0 ? ` · ${overrides} override${overrides === 1 ? '' : 's'}` : ''}
+          </p>
+        </div>
+        <p className={`status-pill status-pill-${run.status}`} aria-live="polite">
+          {STATUS_LABELS[run.status]}
+        </p>
+      </header>
+      <BackendBadge backend={run.backend} failed={run.status === 'error'} />
+      <RunErrorBanner run={run} />
+      {/* A failed run's last progress event is stale; the error banner says what happened. */}
+      <RunProgressBar progress={run.status === 'error' ? null : run.progress} />
+      <RunWarnings warnings={run.warnings} />
+      <RunControls run={run} />
+      <RunStatsGrid run={run} />
+      <div className="card-grid">
+        <LossChart run={run} />
+        <EvalPanel run={run} />
+      </div>
+      <FrameView run={run} />
+      <RunConfigDetails run={run} />
+    </article>
+  );
+}
+
+/** The resolved config the worker trains with, and the run spec it came from. */
+function RunConfigDetails({ run }: { run: RunState }) {
+  if (!run.config) return null;
+  const data = run.spec.data;
+  return (
+    <details className="card run-config">
+      <summary>Config and data</summary>
+      <table className="config-table">
+        <tbody>
+          {Object.entries(run.config).map(([key, value]) => (
+            <tr key={key}>
+              <th scope="row">{key}</th>
+              <td>{typeof value === 'number' ? formatValue(value, 6) : String(value)}</td>
+            </tr>
+          ))}
+          {data
+            ? Object.entries(data).map(([key, value]) => (
+                <tr key={`data.${key}`}>
+                  <th scope="row">data.{key}</th>
+                  <td>{String(value)}</td>
+                </tr>
+              ))
+            : null}
+          <tr>
+            <th scope="row">seed</th>
+            <td>{run.spec.seed ?? 0}</td>
+          </tr>
+          <tr>
+            <th scope="row">backend (requested)</th>
+            <td>{run.spec.backend ?? 'auto'}</td>
+          </tr>
+        </tbody>
+      </table>
+    </details>
+  );
+}

@@ -1,0 +1,41 @@
+/** Small hooks shared by the run views. */
+import { useEffect, useState } from 'react';
+import type { RefObject } from 'react';
+
+/**
+ * Follows `value` at most once per `intervalMs`: a burst of changes yields one update at the end
+ * of each interval, and the latest value always arrives (it is never dropped, only delayed).
+ */
+export function useThrottledValue<T>(value: T, intervalMs: number): T {
+  const [state, setState] = useState({ value, at: 0 });
+  useEffect(() => {
+    if (Object.is(state.value, value)) return;
+    const wait = Math.max(0, state.at + intervalMs - performance.now());
+    const timer = setTimeout(() => setState({ value, at: performance.now() }), wait);
+    return () => clearTimeout(timer);
+  }, [value, intervalMs, state]);
+  return state.value;
+}
+
+/** The content-box width of an element, kept up to date with a ResizeObserver. */
+export function useElementWidth(ref: RefObject<HTMLElement | null>): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const observer = new ResizeObserver((entries) => {
+      const entry = entries[entries.length - 1];
+      if (entry) setWidth(Math.floor(entry.contentRect.width));
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
+}
+
+/** True when the user asked the OS for reduced motion (animations then start paused). */
+export function prefersReducedMotion(): boolean {
+  return (
+    typeof window !== 'undefined' && window.matchMedia?.('(prefers-reduced-motion: reduce)').matches
+  );
+}
