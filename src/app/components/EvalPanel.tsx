@@ -45,6 +45,7 @@ function evaluationInterval(run: RunState): number {
 
 const GROUP_COLORS: Record<string, string> = {
   recon: '#ea580c',
+  recon_tf: '#c026d3',
   future: '#2563eb',
   future_tf: '#059669',
   'baseline/future': '#6b7280',
@@ -52,10 +53,8 @@ const GROUP_COLORS: Record<string, string> = {
 
 const SHORT_METRIC_LABELS: Record<string, string> = {
   mse: 'MSE',
-  ce: 'Cross-entropy',
-  xent: 'Cross-entropy',
   cross_entropy: 'Cross-entropy',
-  bce: 'Cross-entropy',
+  mae: 'MAE',
   psnr: 'PSNR',
   ssim: 'SSIM',
 };

@@ -4,39 +4,28 @@
  * and a stable order; unknown ones still show up, after them, under their raw names.
  */
 
-const GROUP_ORDER = [
-  'recon',
-  'reconstruction',
-  'future',
-  'future_tf',
-  'baseline/future',
-  'baseline/recon',
-];
+const GROUP_ORDER = ['recon', 'recon_tf', 'future', 'future_tf', 'baseline/future'];
 
 const GROUP_LABELS: Record<string, string> = {
   recon: 'Reconstruction',
-  reconstruction: 'Reconstruction',
+  recon_tf: 'Reconstruction (teacher-forced)',
   future: 'Future',
   future_tf: 'Future (teacher-forced)',
   'baseline/future': 'Copy-last-frame baseline',
-  'baseline/recon': 'Baseline (reconstruction)',
 };
 
-const METRIC_ORDER = ['mse', 'ce', 'xent', 'cross_entropy', 'bce', 'nll', 'psnr', 'ssim'];
+const METRIC_ORDER = ['mse', 'cross_entropy', 'mae', 'psnr', 'ssim'];
 
 const METRIC_LABELS: Record<string, string> = {
   mse: 'MSE / frame',
-  ce: 'Cross-entropy / frame',
-  xent: 'Cross-entropy / frame',
   cross_entropy: 'Cross-entropy / frame',
-  bce: 'Cross-entropy / frame',
-  nll: 'NLL / frame',
+  mae: 'MAE / frame',
   psnr: 'PSNR (dB)',
   ssim: 'SSIM',
 };
 
 const HIGHER_IS_BETTER = new Set(['psnr', 'ssim']);
-const LOWER_IS_BETTER = new Set(['mse', 'ce', 'xent', 'cross_entropy', 'bce', 'nll']);
+const LOWER_IS_BETTER = new Set(['mse', 'cross_entropy', 'mae']);
 
 export function splitMetricName(name: string): { group: string; metric: string } {
   const cut = name.lastIndexOf('/');
