@@ -1,6 +1,7 @@
 /**
- * Headless Chromium flags that give a working (software, SwiftShader) WebGPU adapter in pages and
- * dedicated workers on machines without a GPU. See ../shared/notes/tfjs-webgpu.md.
+ * Headless Chromium that gives a working (software, SwiftShader) WebGPU adapter in pages and
+ * dedicated workers on machines without a GPU. Shared by the browser tests and the benchmark so
+ * both measure the same browser. See ../shared/notes/tfjs-webgpu.md.
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
