@@ -330,7 +330,7 @@ export const LSTM_PRESETS: readonly Preset<LstmConfig>[] = [
     id: 'paper',
     label: 'Paper (1 layer)',
     description:
-      'The reference settings: 2048 units, conditional decoders, 10+10 frames of 64×64, SGD momentum 0.9, lr 1e-4, update clip 1e-4, L2 1e-4, batch 80. About 168M weights (~2 GB while training).',
+      'The reference settings: 2048 units, conditional decoders, 10+10 frames of 64×64, SGD momentum 0.9, lr 1e-4, update clip 1e-4, L2 1e-4, batch 80. About 168M weights (over 2 GB while training).',
     config: PAPER,
   },
   {
