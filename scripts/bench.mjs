@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: builds the app if needed, serves it, runs bench.html in headless Chromium with
+ * `npm run bench`: builds the app, serves it, runs bench.html in headless Chromium with
  * the same flags as the browser tests, prints one table and writes bench-results/latest.json.
  *
- * Options: --backends webgpu,webgl,cpu  --steps 10  --warmup 3  --include-large
+ * Options: --backends webgpu,webgl,cpu  --steps 10  --warmup 3  --max-seconds 90 (per cell)
+ *          --include-large
  *          --cells lstm/composite/tiny,lstm/composite/small
  */
 import { execSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium-flags.mjs';
@@ -21,6 +22,7 @@ const plan = {
   backends: option('backends', 'webgpu,webgl,cpu').split(','),
   steps: Number(option('steps', '10')),
   warmupSteps: Number(option('warmup', '3')),
+  maxSecondsPerCell: Number(option('max-seconds', '90')),
   includeLarge: args.includes('--include-large'),
   ...(option('cells')
     ? {
@@ -36,7 +38,8 @@ const plan = {
 
 const PORT = 4199;
 
-if (!existsSync('dist/bench.html')) execSync('npm run build', { stdio: 'inherit' });
+// Always rebuild: a stale dist/ would measure old code.
+execSync('npm run build', { stdio: 'inherit' });
 const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
   stdio: 'ignore',
   detached: true,

@@ -23,6 +23,8 @@ export interface BenchPlan {
   backends: BackendName[];
   warmupSteps: number;
   steps: number;
+  /** Per-cell time budget in seconds (see BenchOptions.maxSeconds). */
+  maxSecondsPerCell: number;
 }
 
 export interface BenchResult {
@@ -58,6 +60,7 @@ export async function runBenchmarkPlan(
           await benchmarkModel(cell.model, cell.variant, cell.preset, digits, {
             warmupSteps: plan.warmupSteps,
             steps: plan.steps,
+            maxSeconds: plan.maxSecondsPerCell,
             gpu,
           }),
         );

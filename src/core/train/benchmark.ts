@@ -32,6 +32,12 @@ export interface ModelBenchRow {
 export interface BenchOptions {
   warmupSteps: number;
   steps: number;
+  /**
+   * Time budget for one cell: warm-up stops after a third of it (after at least one step) and
+   * timing stops once it is spent (after at least two steps), so slow cells (big presets on a
+   * software GPU) report from fewer steps instead of running for an hour.
+   */
+  maxSeconds: number;
   gpu?: GpuWork;
 }
 
@@ -60,11 +66,17 @@ export async function benchmarkModel(
   const trainer = new Trainer(model, stream, options.gpu);
   try {
     let peakTensorBytes = 0;
-    for (let i = 0; i < options.warmupSteps; i++) await trainer.trainStep();
+    const budgetMs = options.maxSeconds * 1000;
+    const started = performance.now();
+    for (let i = 0; i < Math.max(1, options.warmupSteps); i++) {
+      await trainer.trainStep();
+      if (performance.now() - started > budgetMs / 3) break;
+    }
     const times: number[] = [];
     for (let i = 0; i < options.steps; i++) {
       times.push((await trainer.trainStep()).ms);
       peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
+      if (times.length >= 2 && performance.now() - started > budgetMs) break;
     }
     const msPerStepMedian = median(times);
     const pool = (tf.memory() as unknown as Record<string, unknown>).numBytesAllocatedInGPU;
@@ -75,7 +87,7 @@ export async function benchmarkModel(
       backend: tf.getBackend(),
       batchSize: model.data.batchSize,
       parameters: model.parameterCount(),
-      steps: options.steps,
+      steps: times.length,
       msPerStepMedian,
       msPerStepMin: Math.min(...times),
       msPerStepMax: Math.max(...times),
@@ -83,6 +95,11 @@ export async function benchmarkModel(
       examplesPerSecond: (1000 / msPerStepMedian) * model.data.batchSize,
       peakTensorBytes,
       gpuPoolBytes: typeof pool === 'number' ? pool : null,
+      ...(times.length < options.steps
+        ? {
+            note: `${times.length} of ${options.steps} steps fit the ${options.maxSeconds} s budget`,
+          }
+        : {}),
     };
   } finally {
     model.dispose();
