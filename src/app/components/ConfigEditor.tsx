@@ -1,7 +1,7 @@
 /** A form generated from a model's config schema: number inputs, checkboxes and selects. */
 import type { ConfigField } from '../../core/models/config-schema';
 import type { Draft, Drafts } from './config-form';
-import { Field } from './Field';
+import { Field, NumberField } from './Field';
 
 interface ConfigEditorProps {
   schema: readonly ConfigField[];
@@ -54,21 +54,17 @@ function ConfigFieldInput({ field, draft, error, changed, onChange }: ConfigFiel
     case 'int':
     case 'float':
       return (
-        <Field label={label} help={field.help} error={error}>
-          {(ids) => (
-            <input
-              {...ids}
-              name={field.key}
-              type="number"
-              min={field.min}
-              max={field.max}
-              step={field.kind === 'int' ? 1 : 'any'}
-              inputMode={field.kind === 'int' ? 'numeric' : 'decimal'}
-              value={typeof draft === 'string' ? draft : ''}
-              onChange={(event) => onChange(event.target.value)}
-            />
-          )}
-        </Field>
+        <NumberField
+          label={label}
+          help={field.help}
+          error={error}
+          name={field.key}
+          value={typeof draft === 'string' ? draft : ''}
+          onChange={onChange}
+          min={field.min}
+          max={field.max}
+          integer={field.kind === 'int'}
+        />
       );
     case 'boolean':
       return (

@@ -1,6 +1,6 @@
 /** Moving MNIST options for a new run: data seed, digits, speed, compositing and bounce rule. */
 import type { BounceRule, Compositing, MovingMnistDataSpec } from '../../core/data/types';
-import { Field } from './Field';
+import { Field, NumberField } from './Field';
 
 export interface DataDrafts {
   seed: string;
@@ -75,51 +75,32 @@ export function DataOptions({ drafts, errors, onChange }: DataOptionsProps) {
     onChange({ ...drafts, [key]: value });
   return (
     <div className="field-grid">
-      <Field
+      <NumberField
         label="Data seed"
         error={errors.seed}
         help="Runs with the same data seed see identical training batches."
-      >
-        {(ids) => (
-          <input
-            {...ids}
-            type="number"
-            min={0}
-            step={1}
-            inputMode="numeric"
-            value={drafts.seed}
-            onChange={(event) => set('seed', event.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Digits per video" error={errors.digits}>
-        {(ids) => (
-          <input
-            {...ids}
-            type="number"
-            min={1}
-            max={4}
-            step={1}
-            inputMode="numeric"
-            value={drafts.digits}
-            onChange={(event) => set('digits', event.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Speed (px / frame)" error={errors.speed}>
-        {(ids) => (
-          <input
-            {...ids}
-            type="number"
-            min={0}
-            max={16}
-            step="any"
-            inputMode="decimal"
-            value={drafts.speed}
-            onChange={(event) => set('speed', event.target.value)}
-          />
-        )}
-      </Field>
+        value={drafts.seed}
+        onChange={(text) => set('seed', text)}
+        min={0}
+        integer
+      />
+      <NumberField
+        label="Digits per video"
+        error={errors.digits}
+        value={drafts.digits}
+        onChange={(text) => set('digits', text)}
+        min={1}
+        max={4}
+        integer
+      />
+      <NumberField
+        label="Speed (px / frame)"
+        error={errors.speed}
+        value={drafts.speed}
+        onChange={(text) => set('speed', text)}
+        min={0}
+        max={16}
+      />
       <Field label="Overlapping digits" help="Max (Srivastava) or additive, clipped (Lee).">
         {(ids) => (
           <select

@@ -58,3 +58,47 @@ export function Field({ label, help, error, inline = false, children }: FieldPro
     </div>
   );
 }
+
+interface NumberFieldProps {
+  label: ReactNode;
+  help?: ReactNode;
+  error?: string | null;
+  /** The text as typed: validation happens on the parsed value, so partial input is kept. */
+  value: string;
+  onChange(text: string): void;
+  min: number;
+  max?: number;
+  integer?: boolean;
+  name?: string;
+}
+
+/** A labelled number input (text kept as typed, validated by the caller). */
+export function NumberField({
+  label,
+  help,
+  error,
+  value,
+  onChange,
+  min,
+  max,
+  integer = false,
+  name,
+}: NumberFieldProps) {
+  return (
+    <Field label={label} help={help} error={error}>
+      {(ids) => (
+        <input
+          {...ids}
+          name={name}
+          type="number"
+          min={min}
+          max={max}
+          step={integer ? 1 : 'any'}
+          inputMode={integer ? 'numeric' : 'decimal'}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
+      )}
+    </Field>
+  );
+}

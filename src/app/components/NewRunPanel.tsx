@@ -14,7 +14,7 @@ import { usePlayground } from '../state/store';
 import { ConfigEditor } from './ConfigEditor';
 import { DataOptions, DEFAULT_DATA_DRAFTS, checkData, parseInteger } from './DataOptions';
 import type { DataDrafts } from './DataOptions';
-import { Field } from './Field';
+import { Field, NumberField } from './Field';
 import { checkConfig, draftsFromConfig, presetConfig } from './config-form';
 import type { Draft, Drafts } from './config-form';
 import { describeCommandError } from './errors';
@@ -243,19 +243,15 @@ function NewRunForm({ initial }: { initial: ModelCatalogEntry<object> }) {
             </select>
           )}
         </Field>
-        <Field label="Model seed" error={seed.error} help="Weight init and sampling noise.">
-          {(ids) => (
-            <input
-              {...ids}
-              type="number"
-              min={0}
-              step={1}
-              inputMode="numeric"
-              value={modelSeed}
-              onChange={(event) => setModelSeed(event.target.value)}
-            />
-          )}
-        </Field>
+        <NumberField
+          label="Model seed"
+          error={seed.error}
+          help="Weight init and sampling noise."
+          value={modelSeed}
+          onChange={setModelSeed}
+          min={0}
+          integer
+        />
 
         <MemoryEstimate
           bytes={memoryBytes}
