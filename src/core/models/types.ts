@@ -35,6 +35,11 @@ export interface FramePanel {
 /** Rows for one example, e.g. input / reconstruction / ground truth / prediction. */
 export interface SampleView {
   panels: FramePanel[];
+  /**
+   * Views with the same group are shown together in their own card (e.g. 'fixed-noise',
+   * 'interpolation'); absent = the model's main samples, one held-out example per view.
+   */
+  group?: string;
 }
 
 /** Held-out evaluation: scalar summaries plus curves over the predicted-frame index. */
