@@ -1,8 +1,10 @@
 /**
  * The run's sample frames: one row per panel (input, reconstruction, ground truth, prediction) on
  * a shared time axis, and an optional animation that plays every row in sync as a video loop.
+ * Extra view groups a model sends (fixed-noise grids, latent interpolations) get cards of their own.
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { ReactNode } from 'react';
 import type { FramePanel, SampleView } from '../../core/models/types';
 import type { RunState } from '../state/store';
 import {
@@ -20,31 +22,88 @@ import { SegmentedControl } from './SegmentedControl';
 const ANIMATION_FPS = 8;
 const MIN_CELL_PX = 14;
 
+/** Cards for the extra view groups a model may send, in this order, with what they show. */
+const GROUP_CARDS: Record<string, { title: string; caption: string }> = {
+  'fixed-noise': {
+    title: 'Fixed-noise samples',
+    caption: 'The same latent codes every time: compare refreshes to see training progress.',
+  },
+  interpolation: {
+    title: 'Latent interpolation',
+    caption: 'Videos generated along a path between two latent codes.',
+  },
+};
+
 export function FrameView({ run }: { run: RunState }) {
   const [example, setExample] = useState(0);
+  const samples = run.samples;
+  const views = samples?.views ?? [];
+  const main = views.filter((view) => view.group === undefined);
+  const groups = [...new Set(views.flatMap((view) => (view.group ? [view.group] : [])))];
+  const index = Math.min(example, Math.max(0, main.length - 1));
+  const view: SampleView | undefined = main[index];
+  const showsReconstruction = view?.panels.some((panel) => /reconstruct/i.test(panel.label));
+  const stepText = samples ? `sampled at step ${samples.step.toLocaleString()}` : '';
+
+  return (
+    <>
+      <PanelsCard
+        title="Frames"
+        testId="frame-view"
+        panels={view?.panels ?? null}
+        empty="Frames from the held-out set appear once the run is ready, and refresh while it trains."
+        toolbar={
+          main.length > 1 ? (
+            <SegmentedControl
+              label="Example"
+              value={index}
+              options={main.map((_, i) => ({ value: i, label: String(i + 1) }))}
+              onChange={setExample}
+            />
+          ) : null
+        }
+        caption={
+          `Held-out example ${index + 1} of ${main.length}, ${stepText}.` +
+          (showsReconstruction
+            ? ' Reconstruction is predicted in reverse order (as in the paper) and shown here in natural order.'
+            : '')
+        }
+      />
+      {groups.map((group) => (
+        <PanelsCard
+          key={group}
+          title={GROUP_CARDS[group]?.title ?? group}
+          testId={`frame-view-${group}`}
+          panels={views.filter((v) => v.group === group).flatMap((v) => v.panels)}
+          empty=""
+          caption={`${GROUP_CARDS[group]?.caption ?? ''} ${stepText}.`.trim()}
+        />
+      ))}
+    </>
+  );
+}
+
+interface PanelsCardProps {
+  title: string;
+  testId: string;
+  panels: FramePanel[] | null;
+  empty: string;
+  caption: string;
+  toolbar?: ReactNode;
+}
+
+/** A card of frame rows on a shared time axis, with an optional synchronised animation. */
+function PanelsCard({ title, testId, panels, empty, caption, toolbar }: PanelsCardProps) {
   const [animate, setAnimate] = useState(false);
   const [playing, setPlaying] = useState(() => !prefersReducedMotion());
   const headingId = useId();
-  const samples = run.samples;
-  const views = samples?.views ?? [];
-  const index = Math.min(example, Math.max(0, views.length - 1));
-  const view: SampleView | undefined = views[index];
-  const showsReconstruction = view?.panels.some((panel) => /reconstruct/i.test(panel.label));
-
   return (
-    <section className="card" aria-labelledby={headingId} data-testid="frame-view">
+    <section className="card" aria-labelledby={headingId} data-testid={testId}>
       <div className="card-header">
-        <h3 id={headingId}>Frames</h3>
-        {view ? (
+        <h3 id={headingId}>{title}</h3>
+        {panels ? (
           <div className="toolbar">
-            {views.length > 1 ? (
-              <SegmentedControl
-                label="Example"
-                value={index}
-                options={views.map((_, i) => ({ value: i, label: String(i + 1) }))}
-                onChange={setExample}
-              />
-            ) : null}
+            {toolbar}
             <button type="button" aria-pressed={animate} onClick={() => setAnimate(!animate)}>
               Animate
             </button>
@@ -56,23 +115,15 @@ export function FrameView({ run }: { run: RunState }) {
           </div>
         ) : null}
       </div>
-      {!view || !samples ? (
-        <p className="empty-state">
-          Frames from the held-out set appear once the run is ready, and refresh while it trains.
-        </p>
+      {!panels ? (
+        <p className="empty-state">{empty}</p>
       ) : (
         <>
           <div className={`frame-layout${animate ? ' with-animation' : ''}`}>
-            {animate ? <FrameAnimation panels={view.panels} playing={playing} /> : null}
-            <FrameStrip panels={view.panels} />
+            {animate ? <FrameAnimation panels={panels} playing={playing} /> : null}
+            <FrameStrip panels={panels} />
           </div>
-          <p className="caption">
-            Held-out example {index + 1} of {views.length}, sampled at step{' '}
-            {samples.step.toLocaleString()}.
-            {showsReconstruction
-              ? ' Reconstruction is predicted in reverse order (as in the paper) and shown here in natural order.'
-              : ''}
-          </p>
+          <p className="caption">{caption}</p>
         </>
       )}
     </section>

@@ -37,9 +37,10 @@ export function buildChartData(
   history: MetricHistory | undefined,
   xMode: XMode,
   logScale: boolean,
+  include: (name: string) => boolean,
 ): ChartData {
   if (!history) return { names: [], rows: [], latest: null };
-  const names = history.names();
+  const names = history.names().filter(include);
   const byX = new Map<number, ChartRow>();
   let latestStep = -Infinity;
   const latestValues: Record<string, number> = {};
@@ -71,7 +72,18 @@ export function buildChartData(
   return { names, rows, latest };
 }
 
-export function LossChart({ run }: { run: RunState }) {
+/** Fractions in [0, 1] (a discriminator's accuracy) get a chart of their own, apart from losses. */
+export function isAccuracyMetric(name: string): boolean {
+  return name.endsWith('_accuracy');
+}
+
+interface LossChartProps {
+  run: RunState;
+  title: string;
+  include(name: string): boolean;
+}
+
+export function LossChart({ run, title, include }: LossChartProps) {
   const [xMode, setXMode] = useState<XMode>('step');
   const [logScale, setLogScale] = useState(false);
   const version = useThrottledValue(run.metricsVersion, REDRAW_MS);
@@ -79,7 +91,7 @@ export function LossChart({ run }: { run: RunState }) {
   return (
     <section className="card" aria-labelledby={headingId}>
       <div className="card-header">
-        <h3 id={headingId}>Training loss</h3>
+        <h3 id={headingId}>{title}</h3>
         <div className="toolbar">
           <SegmentedControl
             label="X axis"
@@ -100,7 +112,13 @@ export function LossChart({ run }: { run: RunState }) {
           </label>
         </div>
       </div>
-      <LossChartPlot runId={run.id} version={version} xMode={xMode} logScale={logScale} />
+      <LossChartPlot
+        runId={run.id}
+        version={version}
+        xMode={xMode}
+        logScale={logScale}
+        include={include}
+      />
     </section>
   );
 }
@@ -111,11 +129,13 @@ interface PlotProps {
   version: number;
   xMode: XMode;
   logScale: boolean;
+  include(name: string): boolean;
 }
 
 /** Memoised on its props, so only throttled version changes (or toggles) redraw the chart. */
-const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale }: PlotProps) {
-  const { names, rows, latest } = buildChartData(runManager.history(runId), xMode, logScale);
+const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, include }: PlotProps) {
+  const history = runManager.history(runId);
+  const { names, rows, latest } = buildChartData(history, xMode, logScale, include);
   if (rows.length === 0) {
     return <p className="empty-state">Loss curves appear after the first training step.</p>;
   }

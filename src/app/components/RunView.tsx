@@ -5,14 +5,19 @@ import type { RunState } from '../state/store';
 import { BackendBadge } from './BackendBadge';
 import { EvalPanel } from './EvalPanel';
 import { FrameView } from './FrameView';
-import { LossChart } from './LossChart';
+import { LossChart, isAccuracyMetric } from './LossChart';
+import { runManager } from '../runs/instance';
 import { RunControls } from './RunControls';
 import { RunErrorBanner, RunProgressBar, RunWarnings } from './RunBanners';
 import { RunStatsGrid } from './RunStatsGrid';
 import { STATUS_LABELS, formatValue } from './format';
 
+const isLoss = (name: string) => !isAccuracyMetric(name);
+
 export function RunView({ run }: { run: RunState }) {
   const headingId = useId();
+  // Re-evaluated on every metrics event: RunView re-renders whenever the run's state changes.
+  const hasAccuracy = runManager.history(run.id)?.names().some(isAccuracyMetric) ?? false;
   const entry = MODEL_CATALOG[run.spec.model];
   const variant = entry?.variants.find((v) => v.id === run.spec.variant);
   const preset = entry?.presets.find((p) => p.id === run.spec.preset);
@@ -44,7 +49,10 @@ export function RunView({ run }: { run: RunState }) {
       <RunControls run={run} />
       <RunStatsGrid run={run} />
       <div className="card-grid">
-        <LossChart run={run} />
+        <LossChart run={run} title="Training loss" include={isLoss} />
+        {hasAccuracy ? (
+          <LossChart run={run} title="Discriminator accuracy" include={isAccuracyMetric} />
+        ) : null}
         <EvalPanel run={run} />
       </div>
       <FrameView run={run} />
