@@ -261,6 +261,7 @@ describe('MovingMnistGenerator', () => {
       speed: 3.6,
       compositing: 'max',
       bounce: 'reflect',
+      background: 'none',
     });
     expect(DEFAULT_MOVING_MNIST.speed / (64 - 28)).toBe(STEP);
     for (const preset of Object.values(MOVING_MNIST_PRESETS)) validateMovingMnistOptions(preset);

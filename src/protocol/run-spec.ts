@@ -19,6 +19,7 @@ const MOVING_MNIST_KEYS = [
   'speed',
   'compositing',
   'bounce',
+  'background',
 ];
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -10,8 +10,12 @@
  * are overlaid with max. Digits are drawn without replacement from a shuffled order that is
  * reshuffled after each pass, as in the reference.
  *
- * Variants: additive compositing clipped to 255 (Tencia Lee's script), other digit sizes, and a
- * stochastic bounce that draws a fresh direction pointing away from the wall (after Denton's SVG).
+ * Variants: additive compositing clipped to 255 (Tencia Lee's script), other digit sizes, a
+ * stochastic bounce that draws a fresh direction pointing away from the wall (after Denton's SVG),
+ * and a static textured background (for models that separate a still background from moving
+ * foreground, such as Vondrick et al.'s two-stream video GAN): per sequence a smooth random
+ * pattern (value noise of three octaves) in [TEXTURE_MIN, TEXTURE_MAX], the same in every frame,
+ * with the digits laid over it using their intensity as opacity, out = d + (1 − d/255)·texture.
  *
  * Randomness is seeded and consumed one sequence at a time, so a stream is independent of how it
  * is cut into batches: nextBatch(4) + nextBatch(4) gives the same bytes as nextBatch(8).
@@ -20,7 +24,7 @@ import { ConfigError } from '../models/config-schema';
 import type { ValueRange } from '../models/types';
 import type { MnistImages } from './mnist';
 import { SeededRandom } from './random';
-import type { BounceRule, Compositing, MovingMnistOptions, VideoBytes } from './types';
+import type { Background, BounceRule, Compositing, MovingMnistOptions, VideoBytes } from './types';
 
 /** Srivastava et al.'s configuration. */
 export const DEFAULT_MOVING_MNIST: Readonly<MovingMnistOptions> = Object.freeze({
@@ -31,6 +35,7 @@ export const DEFAULT_MOVING_MNIST: Readonly<MovingMnistOptions> = Object.freeze(
   speed: 3.6, // step_length 0.1 × the 36-px free range
   compositing: 'max',
   bounce: 'reflect',
+  background: 'none',
 });
 
 /** Well-known variants beside the paper default. */
@@ -44,6 +49,10 @@ export const MOVING_MNIST_PRESETS = {
 
 const COMPOSITING_RULES: readonly Compositing[] = ['max', 'additive'];
 const BOUNCE_RULES: readonly BounceRule[] = ['reflect', 'stochastic'];
+const BACKGROUNDS: readonly Background[] = ['none', 'texture'];
+/** Range of the background texture's gray levels: darker than the digits' strokes (up to 255). */
+export const TEXTURE_MIN = 16;
+export const TEXTURE_MAX = 144;
 const OPTION_KEYS = Object.keys(DEFAULT_MOVING_MNIST) as (keyof MovingMnistOptions)[];
 
 function checkInteger(key: string, value: unknown, min: number, max: number): void {
@@ -90,6 +99,7 @@ export function validateMovingMnistOptions(options: MovingMnistOptions): void {
   }
   checkChoice('compositing', options.compositing, COMPOSITING_RULES);
   checkChoice('bounce', options.bounce, BOUNCE_RULES);
+  checkChoice('background', options.background, BACKGROUNDS);
 }
 
 /** Paper defaults overridden by the given fields (undefined = default); unknown keys are errors. */
@@ -250,6 +260,43 @@ export function resizeBilinear(
   return out;
 }
 
+/** Cell sizes (px) and weights of the texture's octaves: coarse blobs plus finer detail. */
+function textureOctaves(size: number): { cell: number; weight: number }[] {
+  return [
+    { cell: Math.max(2, size / 2), weight: 0.5 },
+    { cell: Math.max(2, size / 4), weight: 0.3 },
+    { cell: Math.max(2, size / 8), weight: 0.2 },
+  ];
+}
+
+/**
+ * A smooth random gray-level image [size, size] in [TEXTURE_MIN, TEXTURE_MAX]: value noise, i.e.
+ * per octave a grid of uniform random values every `cell` px, interpolated with smoothstep.
+ * Consumes a fixed number of draws for a given size, so streams stay independent of batching.
+ */
+export function fillTexture(rng: SeededRandom, size: number, out: Float32Array): void {
+  out.fill(0);
+  const smooth = (t: number) => t * t * (3 - 2 * t);
+  for (const { cell, weight } of textureOctaves(size)) {
+    const points = Math.ceil(size / cell) + 1;
+    const grid = new Float64Array(points * points);
+    for (let i = 0; i < grid.length; i++) grid[i] = rng.next();
+    for (let y = 0; y < size; y++) {
+      const gy = Math.floor(y / cell);
+      const ty = smooth((y - gy * cell) / cell);
+      for (let x = 0; x < size; x++) {
+        const gx = Math.floor(x / cell);
+        const tx = smooth((x - gx * cell) / cell);
+        const top = grid[gy * points + gx] * (1 - tx) + grid[gy * points + gx + 1] * tx;
+        const bottom =
+          grid[(gy + 1) * points + gx] * (1 - tx) + grid[(gy + 1) * points + gx + 1] * tx;
+        out[y * size + x] += weight * (top * (1 - ty) + bottom * ty);
+      }
+    }
+  }
+  for (let i = 0; i < out.length; i++) out[i] = TEXTURE_MIN + (TEXTURE_MAX - TEXTURE_MIN) * out[i];
+}
+
 /** Where each digit went, for tests, visualisation and labels. */
 export interface MovingMnistLayout {
   digitIndices: Int32Array; // [N, D] index of the image in the digit set
@@ -263,6 +310,8 @@ export class MovingMnistGenerator {
   private readonly range: number;
   private readonly orderRng: SeededRandom;
   private readonly motionRng: SeededRandom;
+  private readonly textureRng: SeededRandom;
+  private readonly texture: Float32Array | null;
   private readonly order: Uint32Array;
   private orderCursor = 0;
   private readonly path: Trajectory;
@@ -288,6 +337,11 @@ export class MovingMnistGenerator {
     const root = new SeededRandom(seed);
     this.orderRng = root.split();
     this.motionRng = root.split();
+    this.textureRng = root.split(); // split last: the first two streams are as before
+    this.texture =
+      options.background === 'texture'
+        ? new Float32Array(options.canvasSize * options.canvasSize)
+        : null;
     this.order = new Uint32Array(digits.count);
     for (let i = 0; i < digits.count; i++) this.order[i] = i;
     this.orderRng.shuffle(this.order);
@@ -381,8 +435,24 @@ export class MovingMnistGenerator {
           }
         }
       }
+      if (this.texture) this.layOverTexture(data, s);
     }
     return { data, n, t: frames, height: canvasSize, width: canvasSize };
+  }
+
+  /** Puts sequence `s`'s digits over a fresh texture: out = d + (1 − d/255)·texture. */
+  private layOverTexture(data: Uint8Array, s: number): void {
+    const texture = this.texture as Float32Array;
+    const { canvasSize, frames } = this.options;
+    fillTexture(this.textureRng, canvasSize, texture);
+    const area = canvasSize * canvasSize;
+    for (let t = 0; t < frames; t++) {
+      const offset = (s * frames + t) * area;
+      for (let p = 0; p < area; p++) {
+        const d = data[offset + p];
+        data[offset + p] = Math.round(d + (1 - d / 255) * texture[p]);
+      }
+    }
   }
 }
 

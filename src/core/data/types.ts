@@ -2,6 +2,8 @@
 
 export type Compositing = 'max' | 'additive';
 export type BounceRule = 'reflect' | 'stochastic';
+/** What lies under the digits: black (Srivastava), or a static random texture per sequence. */
+export type Background = 'none' | 'texture';
 
 export interface MovingMnistOptions {
   digits: number; // digits per sequence (Srivastava: 2)
@@ -11,6 +13,7 @@ export interface MovingMnistOptions {
   speed: number; // px per frame (3.6 = 0.1 of the 36-px range)
   compositing: Compositing; // max (Srivastava) or additive clipped to 255 (Lee)
   bounce: BounceRule; // reflect = clamp-and-negate; stochastic = new random direction at the wall
+  background: Background; // none (black) or a smooth seeded texture, static over a sequence
 }
 
 export interface MovingMnistDataSpec extends Partial<MovingMnistOptions> {
