@@ -2,12 +2,15 @@
 import type { ModelKind, VideoModel } from './types';
 import type { LstmConfig } from './lstm/config';
 import { createLstmModel } from './lstm/model';
+import type { VganConfig } from './vgan/config';
+import { createVganModel } from './vgan/model';
 
 export function createModel(kind: ModelKind, config: object, seed: number): VideoModel {
   switch (kind) {
     case 'lstm':
       return createLstmModel(config as LstmConfig, seed);
     case 'vgan':
+      return createVganModel(config as VganConfig, seed);
     case 'rcnn':
       throw new Error(`Model "${kind}" is not available yet`);
     default: {
