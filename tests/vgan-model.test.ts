@@ -218,13 +218,13 @@ describe('VGAN config', () => {
     expect(catalogEntry('vgan')).toBe(vganCatalog);
     expect(vganCatalog.defaultVariant).toBe('two-stream');
     expect(vganCatalog.defaultPreset).toBe('tiny');
-    const spec = parseRunSpec({ model: 'vgan', config: { batchSize: 4 } });
-    expect(spec.resolvedConfig).toMatchObject({ variant: 'two-stream', batchSize: 4 });
+    const spec = parseRunSpec({ model: 'vgan', config: { batchSize: 6 } });
+    expect(spec.resolvedConfig).toMatchObject({ variant: 'two-stream', batchSize: 6 });
     const model = createModel('vgan', smallConfig('two-stream'), 0);
     expect(model).toBeInstanceOf(VideoGan);
     model.dispose();
     const tiny = resolveVganConfig('two-stream', 'tiny');
-    expect(tiny).toMatchObject({ frameSize: 32, channels: 1, batchSize: 8 });
+    expect(tiny).toMatchObject({ frameSize: 32, channels: 1, batchSize: 4 });
     expect(tiny.frames).toBeGreaterThanOrEqual(8);
     for (const preset of VGAN_PRESETS) {
       for (const variant of VARIANTS) {
@@ -375,6 +375,9 @@ describe('VGAN model', () => {
         expect(result.scalars[name], name).toBeLessThanOrEqual(1);
         expect(result.perFrame[name]).toBeUndefined();
       }
+      expect(result.perFrame['real/spread']).toHaveLength(config.frames);
+      expect(result.perFrame['generated/spread']).toHaveLength(config.frames);
+      expect(result.scalars['real/spread']).toBeGreaterThan(0.3); // independent uniform noise
       expect(result.perFrame['real/motion']).toHaveLength(config.frames - 1);
       expect(result.perFrame['generated/motion']).toHaveLength(config.frames - 1);
       // Uniform noise in [-1, 1): mean |x_{t+1} − x_t| = 2/3.

@@ -371,12 +371,15 @@ export class VideoGan implements VideoModel {
    * Names (group/metric):
    *   real/d_accuracy, generated/d_accuracy  fraction D classifies correctly (logit > 0 = real)
    *   real/p_real, generated/p_real          D's mean probability that the video is real
+   *   real/spread, generated/spread          mean |x − batch mean| per pixel, in the [-1, 1] range:
+   *                                          how much the videos differ (mode collapse: far below
+   *                                          the real spread); per frame
    *   real/motion, generated/motion          mean |x_{t+1} − x_t| per pixel, in the [-1, 1] range;
    *                                          per frame: entry t is the change into frame t + 1
    *   generated/mask_l1                      mean mask value (two-stream, image-to-video), per frame
    *   generated/image_l1                     image-to-video: mean |frame 1 − input still|
    *   generated/l1_to_truth                  image-to-video: mean |generated − real| per frame
-   * Only motion, mask_l1 and l1_to_truth have per-frame curves.
+   * Only spread, motion, mask_l1 and l1_to_truth have per-frame curves.
    */
   async evaluate(videos: tf.Tensor5D): Promise<EvalResult> {
     this.assertLive();
@@ -445,11 +448,19 @@ export class VideoGan implements VideoModel {
       const previous = f.slice([0, 0, 0], [b, t - 1, h * w * c]);
       return tf.abs(next.sub(previous)).mean(2) as tf.Tensor2D; // [B, T − 1]
     };
+    // Mean |x − batch mean| per pixel and frame: how much the videos of a batch differ; a
+    // generator that collapses to one video has a spread far below the real one.
+    const spread = (x: tf.Tensor5D) => {
+      const f = frames(x); // [B, T, P·C]
+      return tf.abs(f.sub(f.mean(0, true))).mean(2) as tf.Tensor2D; // [B, T]
+    };
     const metrics: Record<string, { tensor: tf.Tensor2D; curve: boolean }> = {
       'real/d_accuracy': { tensor: correct(realLogits, 1), curve: false },
       'generated/d_accuracy': { tensor: correct(fakeLogits, 0), curve: false },
       'real/p_real': { tensor: column(tf.sigmoid(realLogits)), curve: false },
       'generated/p_real': { tensor: column(tf.sigmoid(fakeLogits)), curve: false },
+      'real/spread': { tensor: spread(real), curve: true },
+      'generated/spread': { tensor: spread(out.video), curve: true },
     };
     if (t > 1) {
       metrics['real/motion'] = { tensor: motion(real), curve: true };
