@@ -261,4 +261,42 @@ describe.skipIf(!hasWebGpu)('VGAN training steps on WebGPU equal the CPU backend
     await compare('one-stream', resolveVganConfig('one-stream', 'tiny', small), 2);
     await compare('image-to-video', resolveVganConfig('image-to-video', 'tiny', small), 2);
   });
+
+  it('keeps the WebGPU buffer pool from growing once every shape has been seen', async () => {
+    await tf.setBackend('webgpu');
+    const config = resolveVganConfig('two-stream', 'tiny', {
+      frames: 4,
+      frameSize: 16,
+      zDim: 6,
+      generatorWidth: 3,
+      discriminatorWidth: 3,
+      batchSize: 3,
+    });
+    const model = new VideoGan(config, 3);
+    const shape: [number, number, number, number, number] = [3, 4, 16, 16, 1];
+    const batch = tf.tensor5d(values(size(shape), 13), shape);
+    const held = tf.tensor5d(values(5 * size(shape.slice(1)), 14), [5, 4, 16, 16, 1]);
+    const pool = () => (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU;
+    const round = async () => {
+      const scalars = model.trainStep(batch);
+      const stacked = tf.stack(Object.values(scalars));
+      await stacked.data();
+      tf.dispose([stacked, ...Object.values(scalars)]);
+      await model.sample(held, 2);
+      await model.evaluate(held);
+    };
+    try {
+      await model.warmUp(batch);
+      await round();
+      await round();
+      const before = pool();
+      expect(before).toBeGreaterThan(0);
+      await round();
+      await round();
+      expect(pool()).toBe(before);
+    } finally {
+      tf.dispose([batch, held]);
+      model.dispose();
+    }
+  });
 });
