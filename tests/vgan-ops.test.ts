@@ -18,37 +18,12 @@ import {
   splitChannels,
 } from '../src/core/models/vgan/ops';
 import type { Strides3 } from '../src/core/models/vgan/ops';
+import { maxAbs, maxAbsDiff, size, values } from './helpers/arrays';
 import { setupNodeWebGpu } from './helpers/node-webgpu';
 
 const hasWebGpu = await setupNodeWebGpu();
 
 type Shape5 = [number, number, number, number, number];
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]));
-  return max;
-}
 
 /**
  * Torch's VolumetricFullConvolution (no bias) by definition: input voxel i with tap k adds

@@ -23,31 +23,14 @@ import {
   strided,
   stridedTranspose,
 } from '../src/core/models/vgan/ops';
+import { maxAbs, size, values } from './helpers/arrays';
 import { setupNodeWebGpu } from './helpers/node-webgpu';
 
 const hasWebGpu = await setupNodeWebGpu();
 
 type Arrays = Float32Array[];
 
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const input = (shape: number[], seed: number) => tf.tensor(values(size(shape), seed), shape);
-
-function maxAbs(a: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]));
-  return max;
-}
 
 /** Every array of `gpu` equals its `cpu` twin up to `rtol` of the twin's largest magnitude. */
 function expectClose(gpu: Arrays, cpu: Arrays, rtol = 1e-4): void {

@@ -29,8 +29,7 @@
  * - z comes from a seeded generator on the CPU, so every backend trains on the same noise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../config-schema';
-import type { ConfigField } from '../config-schema';
+import { ConfigError, checkField } from '../config-schema';
 import type {
   DataRequirements,
   EvalResult,
@@ -668,26 +667,16 @@ export class VideoGan implements VideoModel {
     return values;
   }
 
+  /** Validates every value against the config schema first; throws a ConfigError naming the key. */
   setHyperparameters(values: Hyperparameters): void {
-    const fields = new Map<string, ConfigField>(VGAN_SCHEMA.map((f) => [f.key, f]));
     const live = Object.keys(this.getHyperparameters());
     for (const [key, value] of Object.entries(values)) {
-      if (!live.includes(key)) {
+      const field = VGAN_SCHEMA.find((f) => f.key === key);
+      if (!field || !live.includes(key)) {
         throw new ConfigError(key, `Unknown hyperparameter "${key}" (live: ${live.join(', ')})`);
       }
-      const field = fields.get(key);
-      if (field?.kind !== 'float') throw new ConfigError(key, `No schema field for ${key}`);
-      if (
-        typeof value !== 'number' ||
-        !Number.isFinite(value) ||
-        value < field.min ||
-        value > field.max
-      ) {
-        throw new ConfigError(
-          key,
-          `${key} must be between ${field.min} and ${field.max} (got ${value})`,
-        );
-      }
+      const problem = checkField(field, value);
+      if (problem) throw new ConfigError(key, problem);
     }
     for (const [key, value] of Object.entries(values)) {
       this.settings[key as LiveHyperparameter] = value;
