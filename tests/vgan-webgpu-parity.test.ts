@@ -30,6 +30,16 @@ const hasWebGpu = await setupNodeWebGpu();
 
 type Arrays = Float32Array[];
 
+/** A small shape with every kind of layer: 4 frames of 16×16 (two stride-2 levels). */
+const SMALL = {
+  frames: 4,
+  frameSize: 16,
+  zDim: 6,
+  generatorWidth: 3,
+  discriminatorWidth: 3,
+  batchSize: 3,
+};
+
 const input = (shape: number[], seed: number) => tf.tensor(values(size(shape), seed), shape);
 
 /** Every array of `gpu` equals its `cpu` twin up to `rtol` of the twin's largest magnitude. */
@@ -233,28 +243,13 @@ describe.skipIf(!hasWebGpu)('VGAN training steps on WebGPU equal the CPU backend
   });
 
   it('one-stream and image-to-video on a small shape: two steps each', async () => {
-    const small = {
-      frames: 4,
-      frameSize: 16,
-      zDim: 6,
-      generatorWidth: 3,
-      discriminatorWidth: 3,
-      batchSize: 3,
-    };
-    await compare('one-stream', resolveVganConfig('one-stream', 'tiny', small), 2);
-    await compare('image-to-video', resolveVganConfig('image-to-video', 'tiny', small), 2);
+    await compare('one-stream', resolveVganConfig('one-stream', 'tiny', SMALL), 2);
+    await compare('image-to-video', resolveVganConfig('image-to-video', 'tiny', SMALL), 2);
   });
 
   it('keeps the WebGPU buffer pool from growing once every shape has been seen', async () => {
     await tf.setBackend('webgpu');
-    const config = resolveVganConfig('two-stream', 'tiny', {
-      frames: 4,
-      frameSize: 16,
-      zDim: 6,
-      generatorWidth: 3,
-      discriminatorWidth: 3,
-      batchSize: 3,
-    });
+    const config = resolveVganConfig('two-stream', 'tiny', SMALL);
     const model = new VideoGan(config, 3);
     const shape: [number, number, number, number, number] = [3, 4, 16, 16, 1];
     const batch = tf.tensor5d(values(size(shape), 13), shape);
