@@ -15,17 +15,33 @@ export function fakeDigits(count = 32): MnistDigits {
   return { train: images(), test: images() };
 }
 
+export interface FakeRunOptions {
+  /**
+   * Deliver events as `postMessage` does: a structured clone that takes ownership of the
+   * transferred buffers (the worker's copies are detached). Off: events are recorded as posted.
+   */
+  transfer?: boolean;
+}
+
 export class FakeRun {
   readonly events: WorkerEvent[] = [];
+  /** The transfer list posted with each recorded event (empty when none). */
+  readonly transfers = new Map<WorkerEvent, Transferable[]>();
   readonly handler: RunHandler;
   private requestId = 0;
 
-  constructor(digits: MnistDigits = fakeDigits()) {
+  constructor(digits: MnistDigits = fakeDigits(), options: FakeRunOptions = {}) {
     const environment: RunEnvironment = {
       loadMnist: async () => digits,
       now: () => performance.now(),
     };
-    this.handler = new RunHandler((event) => this.events.push(event), environment);
+    const post = (event: WorkerEvent, transfer: Transferable[] = []) => {
+      const delivered =
+        options.transfer && transfer.length > 0 ? structuredClone(event, { transfer }) : event;
+      this.transfers.set(delivered, transfer);
+      this.events.push(delivered);
+    };
+    this.handler = new RunHandler(post, environment);
   }
 
   /** Sends a command and returns the worker's reply to it. */

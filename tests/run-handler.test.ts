@@ -1,0 +1,287 @@
+/**
+ * The real RunHandler with the real LSTM (a shrunken tiny preset) on the tfjs CPU backend, driven
+ * the way a worker drives it: init → ready, step, start/pause, live hyperparameters, structured
+ * errors, transferable sample frames, stop, and a dispose that frees every tensor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSpec, WorkerEvent } from '../src/protocol/messages';
+import { transferablesOf } from '../src/protocol/messages';
+import { RATES } from '../src/runtime/run-handler';
+import { FakeRun } from './helpers/fake-run';
+import type { FakeRunOptions } from './helpers/fake-run';
+
+/** The tiny preset at 16×16 px with 8-px digits, 16 units and 4 + 3 frames: a few ms a step. */
+const SPEC: RunSpec = {
+  model: 'lstm',
+  variant: 'composite',
+  preset: 'tiny',
+  backend: 'cpu',
+  seed: 3,
+  config: {
+    frameSize: 16,
+    hiddenUnits: 16,
+    inputFrames: 4,
+    futureFrames: 3,
+    batchSize: 4,
+    evalSequences: 6,
+    evalEvery: 1000,
+    sampleEvery: 1000,
+  },
+  data: { source: 'moving-mnist', digitSize: 8, speed: 2 },
+};
+
+let baseline = 0;
+const runs: FakeRun[] = [];
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  baseline = tf.memory().numTensors;
+});
+
+afterEach(async () => {
+  for (const run of runs.splice(0)) await run.send({ type: 'dispose' });
+});
+
+async function ready(spec: RunSpec = SPEC, options: FakeRunOptions = {}): Promise<FakeRun> {
+  const run = new FakeRun(undefined, options);
+  runs.push(run);
+  const reply = await run.send({ type: 'init', spec });
+  expect(reply).toMatchObject({ ok: true });
+  return run;
+}
+
+/** Every training step reported in metrics events, in order. */
+function steps(run: FakeRun): number[] {
+  return run.of('metrics').flatMap((event) => event.points.map((point) => point.step));
+}
+
+const statuses = (run: FakeRun) => run.of('status').map((event) => event.status);
+
+describe('RunHandler with the real LSTM on cpu', () => {
+  it('init reports progress, then ready on cpu with the resolved config, then samples', async () => {
+    const run = await ready();
+    expect(statuses(run)).toEqual(['creating', 'warming-up', 'ready']);
+    const [readyEvent] = run.of('ready');
+    expect(readyEvent.backend).toMatchObject({ backend: 'cpu', adapter: null });
+    expect(readyEvent.parameterCount).toBeGreaterThan(0);
+    expect(readyEvent.config).toMatchObject({
+      variant: 'composite',
+      preset: 'tiny',
+      hiddenUnits: 16,
+      frameSize: 16,
+      optimizer: 'adam',
+    });
+    expect(readyEvent.hyperparameters).toMatchObject({ learningRate: 2e-3 });
+    expect(run.of('progress').map((event) => event.phase)).toEqual(
+      expect.arrayContaining(['data', 'warm-up']),
+    );
+    expect(run.of('samples')).toHaveLength(1);
+    expect(run.of('error')).toEqual([]);
+    expect(run.of('warning')).toEqual([]);
+  });
+
+  it('step n trains exactly n steps, reports each loss and the stats, then pauses', async () => {
+    const run = await ready();
+    await run.send({ type: 'step', n: 3 });
+    await run.until(() => run.lastStatus() === 'paused');
+    expect(steps(run)).toEqual([1, 2, 3]);
+    for (const point of run.of('metrics').flatMap((event) => event.points)) {
+      expect(Object.keys(point.values).sort()).toEqual(['future_loss', 'loss', 'recon_loss']);
+      for (const value of Object.values(point.values)) expect(Number.isFinite(value)).toBe(true);
+      expect(point.values.loss).toBeCloseTo(point.values.recon_loss + point.values.future_loss, 3);
+      expect(point.wallMs).toBeGreaterThanOrEqual(0);
+    }
+    const stats = run.of('stats').at(-1)!.stats;
+    expect(stats.step).toBe(3);
+    expect(stats.msPerStep).toBeGreaterThan(0);
+    expect(stats.numTensors).toBeGreaterThan(0);
+    expect(stats.numBytesAllocatedInGPU).toBeNull();
+    expect(run.of('status').at(-1)).toEqual({ type: 'status', status: 'paused', step: 3 });
+    // Another step continues from there.
+    await run.send({ type: 'step', n: 1 });
+    await run.until(() => steps(run).length === 4 && run.lastStatus() === 'paused');
+    expect(steps(run)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('start then pause: the step count stops increasing', async () => {
+    const run = await ready();
+    await run.send({ type: 'start' });
+    expect(run.lastStatus()).toBe('running');
+    await run.until(() => steps(run).length >= 2); // metrics are flushed every 250 ms
+    expect(await run.send({ type: 'pause' })).toMatchObject({ ok: true });
+    expect(run.lastStatus()).toBe('paused');
+    const pausedAt = Math.max(...steps(run));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(Math.max(...steps(run))).toBe(pausedAt);
+    expect(run.lastStatus()).toBe('paused');
+    // Steps were consecutive, each reported once.
+    expect(steps(run)).toEqual(Array.from({ length: pausedAt }, (_, i) => i + 1));
+  });
+
+  it('set-hyperparameters applies a learning rate and rejects an unknown key without failing the run', async () => {
+    const run = await ready();
+    const ok = await run.send({ type: 'set-hyperparameters', values: { learningRate: 1e-3 } });
+    expect(ok).toMatchObject({ ok: true });
+    expect(run.of('hyperparameters').at(-1)!.values).toMatchObject({ learningRate: 1e-3 });
+
+    const bad = await run.send({ type: 'set-hyperparameters', values: { bogus: 1 } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
+    expect(bad.ok === false && bad.error.message).toContain('bogus');
+    const range = await run.send({ type: 'set-hyperparameters', values: { learningRate: 5 } });
+    expect(range).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
+    expect(range.ok === false && range.error.message).toContain('learningRate');
+    expect(run.of('error')).toEqual([]);
+    expect(run.lastStatus()).toBe('ready');
+    expect(run.of('hyperparameters')).toHaveLength(1);
+
+    // The run still trains.
+    await run.send({ type: 'step', n: 2 });
+    await run.until(() => run.lastStatus() === 'paused');
+    expect(steps(run)).toEqual([1, 2]);
+  });
+
+  it('a bad step count is a structured error, not a crash', async () => {
+    const run = await ready();
+    const reply = await run.send({ type: 'step', n: 0 });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
+    expect(run.lastStatus()).toBe('ready');
+  });
+
+  it('an invalid config fails init with an invalid-config error naming the field', async () => {
+    const run = new FakeRun();
+    runs.push(run);
+    const before = tf.memory().numTensors;
+    const reply = await run.send({
+      type: 'init',
+      spec: { ...SPEC, config: { ...SPEC.config, hiddenUnits: -1 } },
+    });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
+    expect(reply.ok === false && reply.error.message).toContain('hiddenUnits');
+    const [error] = run.of('error');
+    expect(error.error).toMatchObject({ code: 'invalid-config' });
+    expect(error.error.message).toContain('hiddenUnits');
+    expect(run.lastStatus()).toBe('error');
+    expect(tf.memory().numTensors).toBe(before);
+    // A failed run refuses to train.
+    expect(await run.send({ type: 'start' })).toMatchObject({ ok: false });
+  });
+
+  it('a data spec that contradicts the model fails init and frees the model', async () => {
+    const run = new FakeRun();
+    runs.push(run);
+    const before = tf.memory().numTensors;
+    const reply = await run.send({
+      type: 'init',
+      spec: { ...SPEC, data: { source: 'moving-mnist', canvasSize: 64 } },
+    });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
+    expect(reply.ok === false && reply.error.message).toContain('canvasSize');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('sample frames are Float32Arrays that the worker transfers, one buffer per panel', async () => {
+    const run = await ready();
+    const [samples] = run.of('samples');
+    expect(samples.views).toHaveLength(RATES.sampleExamples);
+    const buffers = samples.views.flatMap((view) =>
+      view.panels.map((panel) => {
+        expect(panel.frames).toBeInstanceOf(Float32Array);
+        expect(panel.frames).toHaveLength(panel.t * panel.height * panel.width * panel.channels);
+        // The buffer holds exactly this panel: nothing else travels (or is detached) with it.
+        expect(panel.frames.buffer.byteLength).toBe(panel.frames.byteLength);
+        for (const value of panel.frames) expect(value >= 0 && value <= 1).toBe(true);
+        return panel.frames.buffer;
+      }),
+    );
+    expect(samples.views[0].panels.map((panel) => panel.label)).toEqual([
+      'Input',
+      'Reconstruction',
+      'Ground truth',
+      'Prediction',
+    ]);
+    expect(new Set(buffers).size).toBe(buffers.length); // a buffer listed twice cannot be posted
+    expect(transferablesOf(samples)).toEqual(buffers);
+    expect(run.transfers.get(samples)).toEqual(buffers);
+    // Other events transfer nothing.
+    const others = run.events.filter((event) => event.type !== 'samples');
+    expect(others.every((event) => (run.transfers.get(event) ?? []).length === 0)).toBe(true);
+  });
+
+  it('transferring the sample buffers (as postMessage does) leaves the run intact', async () => {
+    const minMs = RATES.samplesMinMs;
+    RATES.samplesMinMs = 0;
+    try {
+      const run = await ready(
+        { ...SPEC, config: { ...SPEC.config, sampleEvery: 1, evalEvery: 2 } },
+        { transfer: true },
+      );
+      await run.send({ type: 'step', n: 3 });
+      await run.until(() => run.lastStatus() === 'paused');
+      const samples = run.of('samples');
+      expect(samples.map((event) => event.step)).toEqual([0, 1, 2, 3]);
+      for (const event of samples) {
+        // The transferred originals are detached; the delivered copies hold the frames.
+        expect(run.transfers.get(event)!.every((b) => (b as ArrayBuffer).byteLength === 0)).toBe(
+          true,
+        );
+        for (const view of event.views) {
+          for (const panel of view.panels) {
+            expect(panel.frames.every((value) => Number.isFinite(value))).toBe(true);
+          }
+        }
+      }
+      expect(run.of('metrics').flatMap((e) => e.points.map((p) => p.values.loss))).toSatisfy(
+        (losses: number[]) => losses.length === 3 && losses.every(Number.isFinite),
+      );
+      expect(run.of('eval').map((event) => event.step)).toEqual([2]);
+      expect(run.of('error')).toEqual([]);
+    } finally {
+      RATES.samplesMinMs = minMs;
+    }
+  });
+
+  it('evaluate and stop report held-out metrics; a stopped run refuses to train', async () => {
+    const run = await ready();
+    await run.send({ type: 'evaluate' });
+    const [first] = run.of('eval');
+    expect(first.step).toBe(0);
+    expect(Object.keys(first.result.scalars)).toEqual(
+      expect.arrayContaining(['recon/mse', 'future/mse', 'baseline/future/psnr']),
+    );
+    expect(first.result.perFrame['future/mse']).toHaveLength(3);
+    await run.send({ type: 'step', n: 2 });
+    await run.until(() => run.lastStatus() === 'paused');
+    expect(await run.send({ type: 'stop' })).toMatchObject({ ok: true });
+    expect(run.lastStatus()).toBe('stopped');
+    expect(run.of('eval').map((event) => event.step)).toEqual([0, 2]);
+    const refused = await run.send({ type: 'step', n: 1 });
+    expect(refused).toMatchObject({ ok: false });
+    expect(steps(run)).toEqual([1, 2]);
+  });
+
+  it('dispose frees every tensor', async () => {
+    expect(tf.memory().numTensors).toBe(baseline);
+    const run = await ready();
+    await run.send({ type: 'step', n: 2 });
+    await run.until(() => run.lastStatus() === 'paused');
+    await run.send({ type: 'evaluate' });
+    expect(tf.memory().numTensors).toBeGreaterThan(baseline);
+    expect(await run.send({ type: 'dispose' })).toMatchObject({ ok: true });
+    expect(run.lastStatus()).toBe('disposed');
+    expect(tf.memory().numTensors).toBe(baseline);
+    expect(await run.send({ type: 'start' })).toMatchObject({ ok: false });
+  });
+
+  it('dispose while running stops the loop and frees every tensor', async () => {
+    const run = await ready();
+    await run.send({ type: 'start' });
+    await run.until(() => steps(run).length >= 1);
+    await run.send({ type: 'dispose' });
+    const events = run.events.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(tf.memory().numTensors).toBe(baseline);
+    const later: WorkerEvent[] = run.events.slice(events);
+    expect(later.filter((event) => event.type === 'error')).toEqual([]);
+  });
+});
