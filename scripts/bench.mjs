@@ -36,7 +36,7 @@ const plan = {
     : {}),
 };
 
-const PORT = 4199;
+const PORT = Number(process.env.BENCH_PORT ?? 4199);
 
 // Always rebuild: a stale dist/ would measure old code.
 execSync('npm run build', { stdio: 'inherit' });
