@@ -10,6 +10,7 @@ vi.mock('../src/core/models/factory', () => ({
     return {
       kind: 'lstm',
       data: { frames: 20, height: 64, width: 64, channels: 1, range: 'unit', batchSize: 2 },
+      samplesUseHeldOut: false,
       trainStep: () => ({ loss: tf.scalar(++step < 3 ? 1 / step : NaN) }),
       warmUp: async () => {},
       evaluate: async () => ({ scalars: { 'future/mse': 1 }, perFrame: { 'future/mse': [1] } }),

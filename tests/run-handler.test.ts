@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSpec, WorkerEvent } from '../src/protocol/messages';
 import { transferablesOf } from '../src/protocol/messages';
 import { RATES } from '../src/runtime/run-handler';
+import { loadMnistFromDisk } from '../src/core/data/mnist-node';
 import { FakeRun } from './helpers/fake-run';
 import type { FakeRunOptions } from './helpers/fake-run';
 
@@ -203,8 +204,10 @@ describe('RunHandler with the real LSTM on cpu', () => {
     expect(new Set(buffers).size).toBe(buffers.length); // a buffer listed twice cannot be posted
     expect(transferablesOf(samples)).toEqual(buffers);
     expect(run.transfers.get(samples)).toEqual(buffers);
-    // Other events transfer nothing.
-    const others = run.events.filter((event) => event.type !== 'samples');
+    // Other events transfer nothing but the held-out stills, sent once.
+    const [heldOut] = run.of('held-out');
+    expect(run.transfers.get(heldOut)).toEqual([heldOut.stills.frames.buffer]);
+    const others = run.events.filter((event) => event.type !== 'samples' && event !== heldOut);
     expect(others.every((event) => (run.transfers.get(event) ?? []).length === 0)).toBe(true);
   });
 
@@ -239,6 +242,37 @@ describe('RunHandler with the real LSTM on cpu', () => {
     } finally {
       RATES.samplesMinMs = minMs;
     }
+  });
+
+  it('offers the first frames of the held-out set and samples the sequences the user picks', async () => {
+    const run = new FakeRun(await loadMnistFromDisk()); // real digits: distinct first frames
+    runs.push(run);
+    expect(await run.send({ type: 'init', spec: SPEC })).toMatchObject({ ok: true });
+    const [heldOut] = run.of('held-out');
+    expect(heldOut.count).toBe(6);
+    expect(heldOut.indices).toEqual([0, 1, 2]);
+    expect(heldOut.stills).toMatchObject({ t: 6, height: 16, width: 16, channels: 1 });
+    // Frame k of the stills is the first frame of held-out sequence k, i.e. the first input
+    // frame the sample of that sequence shows.
+    const firstInput = (event: WorkerEvent & { type: 'samples' }) =>
+      event.views[0].panels[0].frames.slice(0, 16 * 16);
+    const stillOf = (k: number) => heldOut.stills.frames.slice(k * 256, (k + 1) * 256);
+    expect(firstInput(run.of('samples')[0])).toEqual(stillOf(0));
+    expect(stillOf(4)).not.toEqual(stillOf(0));
+
+    expect(await run.send({ type: 'choose-examples', indices: [4, 0, 1] })).toMatchObject({
+      ok: true,
+    });
+    const chosen = run.of('samples').at(-1)!;
+    expect(run.of('samples')).toHaveLength(2);
+    expect(chosen.views.filter((view) => !view.group)).toHaveLength(3);
+    expect(firstInput(chosen)).toEqual(stillOf(4));
+
+    for (const indices of [[], [6], [1.5], [0, 1, 2, 3]]) {
+      const refused = await run.send({ type: 'choose-examples', indices });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
+    }
+    expect(run.of('samples')).toHaveLength(2);
   });
 
   it('evaluate and stop report held-out metrics; a stopped run refuses to train', async () => {

@@ -10,6 +10,7 @@ function scriptedModel(losses: number[]): VideoModel {
   return {
     kind: 'lstm',
     data: { frames: 2, height: 2, width: 2, channels: 1, range: 'unit', batchSize: 1 },
+    samplesUseHeldOut: false,
     trainStep: () => ({ loss: tf.scalar(losses[call++]), aux: tf.scalar(1) }),
     warmUp: async () => {},
     evaluate: async () => ({ scalars: {}, perFrame: {} }),

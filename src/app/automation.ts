@@ -15,6 +15,8 @@ export interface PlaygroundApi {
   evaluate(id: string): Promise<void>;
   dispose(id: string): Promise<void>;
   setHyperparameters(id: string, values: Hyperparameters): Promise<void>;
+  /** Which held-out sequences the samples show (up to 3; the first is the main example). */
+  chooseExamples(id: string, indices: number[]): Promise<void>;
   getRun(id: string): RunSnapshot;
   listRuns(): string[];
   waitForStep(id: string, step: number, timeoutMs?: number): Promise<RunSnapshot>;
@@ -37,6 +39,7 @@ export function installAutomationApi(manager: RunManager, ready: Promise<void>):
     evaluate: (id) => manager.evaluate(id),
     dispose: (id) => manager.dispose(id),
     setHyperparameters: (id, values) => manager.setHyperparameters(id, values),
+    chooseExamples: (id, indices) => manager.chooseExamples(id, indices),
     getRun: (id) => manager.getRun(id),
     listRuns: () => manager.listRuns(),
     waitForStep: (id, step, timeoutMs) => manager.waitForStep(id, step, timeoutMs),

@@ -4,7 +4,13 @@
  * sends is an event.
  */
 import type { DataSpec } from '../core/data/types';
-import type { EvalResult, Hyperparameters, ModelKind, SampleView } from '../core/models/types';
+import type {
+  EvalResult,
+  FramePanel,
+  Hyperparameters,
+  ModelKind,
+  SampleView,
+} from '../core/models/types';
 import type { BackendName, BackendReport } from '../core/gpu/backend-types';
 
 export type { BackendName, BackendReport, AdapterSummary } from '../core/gpu/backend-types';
@@ -66,6 +72,8 @@ export type Command =
   | { type: 'stop' }
   | { type: 'evaluate' }
   | { type: 'set-hyperparameters'; values: Hyperparameters }
+  /** Which held-out sequences the samples show (indices into the held-out set), first = main. */
+  | { type: 'choose-examples'; indices: number[] }
   | { type: 'dispose' };
 
 export type CommandMessage = Command & { requestId: number };
@@ -88,12 +96,18 @@ export type WorkerEvent =
   | { type: 'stats'; stats: RunStats }
   | { type: 'eval'; step: number; result: EvalResult }
   | { type: 'samples'; step: number; views: SampleView[] }
+  /**
+   * Sent once when the run is ready: the first frame of each of the first held-out sequences
+   * (frame k of `stills` = sequence k, in [0, 1]), so the user can pick which ones to sample.
+   */
+  | { type: 'held-out'; count: number; stills: FramePanel; indices: number[] }
   | { type: 'hyperparameters'; values: Hyperparameters }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'error'; error: RunError };
 
 /** Typed-array buffers in an event that can be transferred rather than copied. */
 export function transferablesOf(event: WorkerEvent): Transferable[] {
+  if (event.type === 'held-out') return [event.stills.frames.buffer];
   if (event.type !== 'samples') return [];
   return event.views.flatMap((view) => view.panels.map((panel) => panel.frames.buffer));
 }

@@ -14,6 +14,8 @@ import {
   MovingMnistStream,
   bytesToTensor,
   evaluationVideos,
+  firstFramesForDisplay,
+  gatherSequences,
   movingMnistOptionsFor,
 } from '../core/data/video-stream';
 import { catalogEntry } from '../core/models/catalog';
@@ -43,6 +45,7 @@ export const RATES = {
   samplesMinMs: 1500, // frames at most every 1.5 s
   samplesEverySteps: 25,
   sampleExamples: 3,
+  heldOutChoices: 16, // held-out sequences offered in the example picker
   defaultEvalEvery: 200,
 };
 
@@ -52,6 +55,8 @@ interface Session {
   evalSet: tf.Tensor5D;
   evalEvery: number;
   sampleEvery: number;
+  /** Held-out sequences the samples show; the first is the main example. */
+  exampleIndices: number[];
 }
 
 export class RunHandler {
@@ -121,6 +126,24 @@ export class RunHandler {
         this.emit({ type: 'hyperparameters', values: model.getHyperparameters() });
         return;
       }
+      case 'choose-examples': {
+        const session = this.requireSession();
+        const count = session.evalSet.shape[0];
+        const { indices } = message;
+        const valid =
+          Array.isArray(indices) &&
+          indices.length >= 1 &&
+          indices.length <= RATES.sampleExamples &&
+          indices.every((i) => Number.isInteger(i) && i >= 0 && i < count);
+        if (!valid) {
+          throw new ConfigError(
+            'indices',
+            `examples must be 1 to ${RATES.sampleExamples} held-out indices in 0…${count - 1} (got ${JSON.stringify(indices)})`,
+          );
+        }
+        session.exampleIndices = [...indices];
+        return this.sendSamples();
+      }
       case 'dispose':
         this.stepsRequested = 0;
         this.disposeSession();
@@ -175,6 +198,10 @@ export class RunHandler {
         evalSet,
         evalEvery: numberOr(configRecord.evalEvery, RATES.defaultEvalEvery),
         sampleEvery: numberOr(configRecord.sampleEvery, RATES.samplesEverySteps),
+        exampleIndices: Array.from(
+          { length: Math.min(RATES.sampleExamples, evalSet.shape[0]) },
+          (_, i) => i,
+        ),
       };
 
       this.setStatus('warming-up');
@@ -194,6 +221,7 @@ export class RunHandler {
         hyperparameters: model.getHyperparameters(),
       });
       this.setStatus('ready');
+      await this.sendHeldOut();
       await this.sendSamples();
     } catch (error) {
       this.disposeSession();
@@ -294,10 +322,40 @@ export class RunHandler {
     const session = this.session;
     if (!session) return;
     this.lastSample = this.env.now();
-    const views = await createGpuGuard().run(() =>
-      session.model.sample(session.evalSet, RATES.sampleExamples),
-    );
+    const indices = session.exampleIndices;
+    const views = await createGpuGuard().run(async () => {
+      const chosen = gatherSequences(session.evalSet, indices);
+      try {
+        return await session.model.sample(chosen, indices.length);
+      } finally {
+        chosen.dispose();
+      }
+    });
     this.emit({ type: 'samples', step: session.trainer.step, views });
+  }
+
+  /** The first frames of the first held-out sequences, for the example picker. */
+  private async sendHeldOut(): Promise<void> {
+    const session = this.session;
+    if (!session?.model.samplesUseHeldOut) return;
+    const { evalSet, model } = session;
+    const [n, , height, width, channels] = evalSet.shape;
+    const shown = Math.min(RATES.heldOutChoices, n);
+    const frames = await firstFramesForDisplay(evalSet, shown, model.data.range);
+    this.emit({
+      type: 'held-out',
+      count: n,
+      indices: session.exampleIndices,
+      stills: {
+        label: 'Held-out first frames',
+        frames,
+        t: shown,
+        height,
+        width,
+        channels: channels === 3 ? 3 : 1,
+        timeOffset: 0,
+      },
+    });
   }
 
   private async evaluate(): Promise<void> {

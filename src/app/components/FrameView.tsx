@@ -16,6 +16,7 @@ import {
   timeAxisLength,
 } from './frame-drawing';
 import type { FrameSource } from './frame-drawing';
+import { ExamplePicker } from './ExamplePicker';
 import { prefersReducedMotion, useElementWidth } from './hooks';
 import { SegmentedControl } from './SegmentedControl';
 
@@ -43,6 +44,10 @@ export function FrameView({ run }: { run: RunState }) {
   const index = Math.min(example, Math.max(0, main.length - 1));
   const view: SampleView | undefined = main[index];
   const showsReconstruction = view?.panels.some((panel) => /reconstruct/i.test(panel.label));
+  const stillMode = view?.panels.some((panel) => /still/i.test(panel.label)) ?? false;
+  // Held-out sequence numbers (1-based) of the shown examples, when samples come from them.
+  const fromHeldOut = run.heldOut !== null;
+  const sequenceOf = (i: number) => (run.exampleIndices[i] ?? i) + 1;
   const stepText = samples ? `sampled at step ${samples.step.toLocaleString()}` : '';
 
   return (
@@ -57,13 +62,23 @@ export function FrameView({ run }: { run: RunState }) {
             <SegmentedControl
               label="Example"
               value={index}
-              options={main.map((_, i) => ({ value: i, label: String(i + 1) }))}
+              options={main.map((_, i) => ({
+                value: i,
+                label: fromHeldOut ? `#${sequenceOf(i)}` : String(i + 1),
+              }))}
               onChange={setExample}
             />
           ) : null
         }
+        chooser={
+          run.heldOut ? (
+            <ExamplePicker run={run} stillMode={stillMode} onChosen={() => setExample(0)} />
+          ) : null
+        }
         caption={
-          `Held-out example ${index + 1} of ${main.length}, ${stepText}.` +
+          (fromHeldOut
+            ? `Held-out sequence ${sequenceOf(index)} (example ${index + 1} of ${main.length}), ${stepText}.`
+            : `Example ${index + 1} of ${main.length}, ${stepText}.`) +
           (showsReconstruction
             ? ' Reconstruction is predicted in reverse order (as in the paper) and shown here in natural order.'
             : '')
@@ -90,10 +105,12 @@ interface PanelsCardProps {
   empty: string;
   caption: string;
   toolbar?: ReactNode;
+  /** Shown between the header and the frames (e.g. the held-out example picker). */
+  chooser?: ReactNode;
 }
 
 /** A card of frame rows on a shared time axis, with an optional synchronised animation. */
-function PanelsCard({ title, testId, panels, empty, caption, toolbar }: PanelsCardProps) {
+function PanelsCard({ title, testId, panels, empty, caption, toolbar, chooser }: PanelsCardProps) {
   const [animate, setAnimate] = useState(false);
   const [playing, setPlaying] = useState(() => !prefersReducedMotion());
   const headingId = useId();
@@ -115,6 +132,7 @@ function PanelsCard({ title, testId, panels, empty, caption, toolbar }: PanelsCa
           </div>
         ) : null}
       </div>
+      {chooser}
       {!panels ? (
         <p className="empty-state">{empty}</p>
       ) : (

@@ -31,6 +31,8 @@ export interface RunSnapshot {
   hyperparameters: Hyperparameters;
   metrics: Record<string, [number, number][]>;
   evaluation: RunState['evaluation'];
+  /** Held-out sequences the samples show. */
+  exampleIndices: number[];
   error: RunError | null;
   warnings: string[];
 }
@@ -111,6 +113,12 @@ export class RunManager {
     return this.send(id, { type: 'set-hyperparameters', values });
   }
 
+  /** Shows held-out sequences `indices` in the samples (the first as the main example). */
+  async chooseExamples(id: string, indices: number[]): Promise<void> {
+    await this.send(id, { type: 'choose-examples', indices });
+    usePlayground.getState().updateRun(id, { exampleIndices: [...indices] });
+  }
+
   /** Terminates the worker, which frees all of its GPU memory, and forgets the run. */
   async dispose(id: string): Promise<void> {
     const handle = this.handle(id);
@@ -148,6 +156,7 @@ export class RunManager {
       hyperparameters: run.hyperparameters,
       metrics: handle.history.toPairs(),
       evaluation: run.evaluation,
+      exampleIndices: run.exampleIndices,
       error: run.error,
       warnings: run.warnings,
     };
@@ -252,6 +261,12 @@ export class RunManager {
       case 'hyperparameters':
         update({ hyperparameters: event.values });
         return;
+      case 'held-out':
+        update({
+          heldOut: { count: event.count, stills: event.stills },
+          exampleIndices: event.indices,
+        });
+        return;
       case 'log':
         console[event.level](`[${id}] ${event.message}`);
         return;
@@ -285,6 +300,8 @@ function newRunState(id: string, spec: RunSpec): RunState {
     stats: null,
     evaluation: null,
     samples: null,
+    heldOut: null,
+    exampleIndices: [],
     metricsVersion: 0,
   };
 }

@@ -3,7 +3,12 @@
  * Metric histories live outside the store (MetricHistory); `metricsVersion` tells charts to redraw.
  */
 import { create } from 'zustand';
-import type { EvalResult, Hyperparameters, SampleView } from '../../core/models/types';
+import type {
+  EvalResult,
+  FramePanel,
+  Hyperparameters,
+  SampleView,
+} from '../../core/models/types';
 import type {
   BackendName,
   BackendReport,
@@ -35,6 +40,10 @@ export interface RunState {
   stats: RunStats | null;
   evaluation: { step: number; result: EvalResult } | null;
   samples: { step: number; views: SampleView[] } | null;
+  /** First frames of the first held-out sequences (the example picker) and how many there are. */
+  heldOut: { count: number; stills: FramePanel } | null;
+  /** Held-out sequences the samples show, the first one as the main example. */
+  exampleIndices: number[];
   metricsVersion: number;
 }
 

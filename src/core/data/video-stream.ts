@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../models/config-schema';
-import type { DataRequirements } from '../models/types';
+import type { DataRequirements, ValueRange } from '../models/types';
 import type { MnistDigits } from './mnist';
 import {
   MovingMnistGenerator,
@@ -75,4 +75,33 @@ export function evaluationVideos(
   count: number,
 ): VideoBytes {
   return makeEvaluationSet(digits.test, options, count, EVALUATION_SEED);
+}
+
+/** Sequences `indices` of videos [N, T, H, W, C], gathered on rank 2 (safe on WebGPU). */
+export function gatherSequences(videos: tf.Tensor5D, indices: number[]): tf.Tensor5D {
+  const [n, t, h, w, c] = videos.shape;
+  return tf.tidy(() =>
+    tf
+      .gather(videos.reshape([n, t * h * w * c]), tf.tensor1d(indices, 'int32'))
+      .reshape([indices.length, t, h, w, c]),
+  );
+}
+
+/** First frames of the first `count` sequences of videos [N, T, H, W, C], mapped to [0, 1]. */
+export async function firstFramesForDisplay(
+  videos: tf.Tensor5D,
+  count: number,
+  range: ValueRange,
+): Promise<Float32Array> {
+  const [n, t, h, w, c] = videos.shape;
+  const rows = Math.min(count, n);
+  const stills = tf.tidy(() => {
+    const first = videos.reshape([n, t * h * w * c]).slice([0, 0], [rows, h * w * c]);
+    return range === 'symmetric' ? first.add(1).div(2).clipByValue(0, 1) : first;
+  });
+  try {
+    return ((await stills.data()) as Float32Array).slice(); // a copy: safe to transfer
+  } finally {
+    stills.dispose();
+  }
 }

@@ -57,6 +57,12 @@ export interface VideoModel {
   readonly kind: ModelKind;
   readonly data: DataRequirements;
   /**
+   * Whether `sample` derives its main views from the held-out videos it is given (an encoder's
+   * input, a still to animate), so that choosing which held-out sequences to sample means
+   * something; false for a generator sampling from noise alone.
+   */
+  readonly samplesUseHeldOut: boolean;
+  /**
    * One optimisation step on `videos` ([B, T, H, W, C] in the model's range). Returns scalar
    * tensors (caller reads and disposes them). Every model reports its total objective as `loss`,
    * except the GAN, which reports `d_loss` and `g_loss`.

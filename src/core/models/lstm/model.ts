@@ -355,6 +355,7 @@ export interface LstmLossTerms {
 export class LstmEncoderDecoder implements VideoModel {
   readonly kind = 'lstm' as const;
   readonly data: DataRequirements;
+  readonly samplesUseHeldOut = true; // the encoder reads the held-out input frames
   private readonly pixels: number;
   private readonly encoder: LstmStack;
   private readonly reconstruction: Decoder | null;

@@ -116,6 +116,7 @@ function toDisplay(values: Float32Array): Float32Array {
 export class VideoGan implements VideoModel {
   readonly kind = 'vgan' as const;
   readonly data: DataRequirements;
+  readonly samplesUseHeldOut: boolean; // image-to-video animates held-out stills
   private readonly geometry: VganGeometry;
   private readonly params: Param[];
   private readonly generator: Generator;
@@ -145,6 +146,7 @@ export class VideoGan implements VideoModel {
     }
     this.hasMask = config.variant !== 'one-stream';
     this.conditional = config.variant === 'image-to-video';
+    this.samplesUseHeldOut = this.conditional;
     this.data = {
       frames: config.frames,
       height: config.frameSize,
