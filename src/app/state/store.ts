@@ -3,12 +3,7 @@
  * Metric histories live outside the store (MetricHistory); `metricsVersion` tells charts to redraw.
  */
 import { create } from 'zustand';
-import type {
-  EvalResult,
-  FramePanel,
-  Hyperparameters,
-  SampleView,
-} from '../../core/models/types';
+import type { EvalResult, FramePanel, Hyperparameters, SampleView } from '../../core/models/types';
 import type {
   BackendName,
   BackendReport,
