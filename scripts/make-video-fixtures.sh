@@ -7,7 +7,8 @@
 # Needs ffmpeg with libx264, libx265, libvpx, libaom (Debian's ffmpeg has them).
 set -euo pipefail
 cd "$(dirname "$0")/../e2e/fixtures/video"
-ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+# Bit-exact output (no random Matroska segment id, no encoder version string): reruns give the same files.
+ff() { ffmpeg -hide_banner -loglevel error -y "${@:1:$#-1}" -fflags +bitexact -flags:v +bitexact "${@: -1}"; }
 
 # pattern W H FPS SECONDS: a lavfi source graph drawing the content above.
 pattern() {
@@ -41,7 +42,7 @@ ff -f lavfi -i "sine=frequency=440:duration=0.5" -c:a aac -b:a 32k audio-only.m4
 # Broken files: empty, not a video, truncated in the middle of its frames, and a header with garbage.
 : >empty.mp4
 printf 'These are lecture notes, not a video.\n' >notes.mp4
-head -c "$(($(stat -c %s h264.mp4) * 6 / 10))" h264.mp4 >truncated.mp4
+head -c "$(($(stat -c %s h264.mp4) * 8 / 10))" h264.mp4 >truncated.mp4
 { head -c 32 h264.mp4; head -c 2000 /dev/zero | tr '\0' '\377'; } >corrupt.mp4
 
 # A 720p clip for the decode benchmark (not used by the tests).

@@ -1,0 +1,208 @@
+/**
+ * Videos decoded in the data worker (mediabunny + WebCodecs) in headless Chromium, checked against
+ * the known content of the fixtures (scripts/make-video-fixtures.sh): in frame N the background is
+ * 40 + 8·N, a white square sits at x = 4 + 2·N, y = 8, a red block fills the bottom-left corner and
+ * a blue one the bottom-right. Then every bad input gives its message in the promise and in the UI,
+ * and loses nothing.
+ */
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { datasetFrames, importFixture, isSummary, pixel } from './data-helpers';
+import type { ImportSummary } from '../src/app/data/dataset-registry';
+
+/** Background level of source frame N; neighbouring frames differ by 8, so ±3 tells them apart. */
+const background = (n: number) => 40 + 8 * n;
+const LEVEL_TOLERANCE = 3;
+
+async function imported(page: Page, name: string, options = {}): Promise<ImportSummary> {
+  const result = await importFixture(page, name, options);
+  if (!isSummary(result)) throw new Error(`${name}: ${result.error}`);
+  return result;
+}
+
+function expectLevel(actual: number[], level: number, tolerance = LEVEL_TOLERANCE) {
+  for (const value of actual) expect(Math.abs(value - level)).toBeLessThanOrEqual(tolerance);
+}
+
+function expectColour(actual: number[], rgb: [number, number, number]) {
+  actual.forEach((value, i) => expect(Math.abs(value - rgb[i])).toBeLessThanOrEqual(40));
+}
+
+test('H.264, VP8, VP9 and AV1 decode to the known frames; rotation, variable frame rate, odd sizes, fit and gray', async ({
+  playground,
+  page,
+}) => {
+  await playground.open();
+
+  for (const name of ['h264.mp4', 'vp8.webm', 'vp9.webm', 'av1.mp4']) {
+    await test.step(name, async () => {
+      const summary = await imported(page, name, { width: 64, height: 48, clipLength: 5 });
+      expect(summary).toMatchObject({ frames: 20, width: 64, height: 48, fps: 10, channels: 3 });
+      expect(summary.clips).toBe(summary.trainClips + summary.heldOutClips);
+      expect(summary.heldOutClips).toBeGreaterThanOrEqual(1);
+      const frames = await datasetFrames(page, summary);
+      for (let n = 0; n < 20; n++) {
+        expectLevel(pixel(frames, n, 32, 24), background(n));
+        expect(Math.min(...pixel(frames, n, 7 + 2 * n, 11))).toBeGreaterThan(200); // the square
+      }
+      expectColour(pixel(frames, 0, 8, 40), [255, 0, 0]);
+      expectColour(pixel(frames, 0, 56, 40), [0, 0, 255]);
+    });
+  }
+
+  await test.step('rotation metadata: shown as ffmpeg shows it (90° counter-clockwise, 48×64)', async () => {
+    const summary = await imported(page, 'rotated-90.mp4', {
+      width: 48,
+      height: 64,
+      clipLength: 5,
+    });
+    const frames = await datasetFrames(page, summary);
+    // Coded (x, y) appears at (y, 63 − x): red goes bottom-right, blue top-right.
+    expectColour(pixel(frames, 0, 40, 55), [255, 0, 0]);
+    expectColour(pixel(frames, 0, 40, 8), [0, 0, 255]);
+    expect(Math.min(...pixel(frames, 0, 11, 56))).toBeGreaterThan(200);
+    expectLevel(pixel(frames, 3, 24, 32), background(3));
+  });
+
+  await test.step('variable frame rate: resampled on a 10 fps grid by timestamp', async () => {
+    // Frames 0–9 every 0.1 s, then 10–19 every 0.04 s; frame k shows the video at (k + ½) / 10 s.
+    const summary = await imported(page, 'vfr.mp4', {
+      width: 64,
+      height: 48,
+      fps: 10,
+      clipLength: 4,
+    });
+    expect(summary.frames).toBe(14);
+    const frames = await datasetFrames(page, summary);
+    const shown = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 16, 18];
+    shown.forEach((source, k) => expectLevel(pixel(frames, k, 32, 24), background(source)));
+    const info = (await page.evaluate(() => window.playground.listDatasets())).find(
+      (d) => d.id === summary.datasetId,
+    );
+    expect(info?.source?.variableFrameRate).toBe(true);
+  });
+
+  await test.step('a lower frame rate keeps the frame shown mid-interval', async () => {
+    const summary = await imported(page, 'h264.mp4', {
+      width: 64,
+      height: 48,
+      fps: 5,
+      clipLength: 4,
+    });
+    expect(summary.frames).toBe(10);
+    const frames = await datasetFrames(page, summary);
+    for (let k = 0; k < 10; k++) expectLevel(pixel(frames, k, 32, 24), background(2 * k + 1));
+  });
+
+  await test.step('odd size 35×27 (VP9)', async () => {
+    const summary = await imported(page, 'odd-35x27.webm', {
+      width: 35,
+      height: 27,
+      clipLength: 5,
+    });
+    expect(summary).toMatchObject({ frames: 20, width: 35, height: 27 });
+    const frames = await datasetFrames(page, summary);
+    for (const n of [0, 10, 19]) expectLevel(pixel(frames, n, 30, 3), background(n));
+    expectColour(pixel(frames, 0, 6, 20), [255, 0, 0]);
+    expectColour(pixel(frames, 0, 29, 20), [0, 0, 255]);
+  });
+
+  await test.step('fit keeps the whole frame with black bars; centre crop fills the square', async () => {
+    const fit = await datasetFrames(
+      page,
+      await imported(page, 'h264.mp4', { width: 64, height: 64, crop: 'fit', clipLength: 5 }),
+    );
+    expectLevel(pixel(fit, 5, 32, 3), 0); // bar: rows 0–7
+    expectLevel(pixel(fit, 5, 32, 60), 0); // bar: rows 56–63
+    expectLevel(pixel(fit, 5, 32, 32), background(5));
+    const crop = await datasetFrames(
+      page,
+      await imported(page, 'h264.mp4', { width: 64, height: 64, crop: 'center', clipLength: 5 }),
+    );
+    expectLevel(pixel(crop, 5, 32, 3), background(5));
+  });
+
+  await test.step('gray-scale is BT.601 luma', async () => {
+    const gray = await datasetFrames(
+      page,
+      await imported(page, 'h264.mp4', { width: 64, height: 48, color: 'gray', clipLength: 5 }),
+    );
+    expect(gray.channels).toBe(1);
+    expectLevel(pixel(gray, 0, 8, 40), 76, 12); // red
+    expectLevel(pixel(gray, 0, 56, 40), 29, 12); // blue
+    expectLevel(pixel(gray, 7, 32, 24), background(7));
+  });
+});
+
+test('bad input: each failure names the file and the reason, in the promise and in the UI, and loses nothing', async ({
+  playground,
+  page,
+}) => {
+  await playground.open();
+  const good = await imported(page, 'h264.mp4', { clipLength: 5 });
+  const run = await playground.createRun({
+    model: 'lstm',
+    preset: 'tiny',
+    backend: 'cpu',
+    config: { frameSize: 16, hiddenUnits: 8, inputFrames: 3, futureFrames: 2, batchSize: 2 },
+    data: { source: 'video', datasetId: good.datasetId },
+  });
+
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'hevc.mp4',
+      {},
+      /^"hevc\.mp4" uses HEVC \(H\.265\).*, which this browser cannot decode\. Convert it to H\.264, VP9 or AV1/,
+    ],
+    [
+      'mpeg4-part2.mp4',
+      {},
+      /^"mpeg4-part2\.mp4" uses MPEG-4 Part 2 \(Xvid\/DivX\), which this browser cannot decode/,
+    ],
+    ['audio-only.m4a', {}, /^"audio-only\.m4a" has no video track \(only audio\)/],
+    [
+      'truncated.mp4',
+      {},
+      /^"truncated\.mp4" is truncated or corrupt: its index lists 2\.0 s of video \(20 frames at 10 fps\), but only the first \d+ could be decoded\.$/,
+    ],
+    [
+      'corrupt.mp4',
+      {},
+      /^"corrupt\.mp4" is corrupt or truncated: it starts like an MP4 file, but no track could be read from it\.$/,
+    ],
+    ['empty.mp4', {}, /^"empty\.mp4" is empty \(0 bytes\)/],
+    ['notes.mp4', {}, /^"notes\.mp4" is not a video file this app can read/],
+    [
+      'short.mp4',
+      {},
+      /^"short\.mp4" is too short for one clip: it has 5 frames \(0\.5 s at 10 fps\), but one training clip and one held-out clip of 20 frames need at least 40 frames \(4\.0 s at 10 fps\)\.$/,
+    ],
+    [
+      'bench-720p.mp4',
+      { width: 1024, height: 1024, fps: 240 },
+      /^"bench-720p\.mp4" is too large: 480 frames of 1024×1024 RGB are 1\.4 GB decoded, and a dataset may hold at most 512 MB\. Lower the frame rate/,
+    ],
+    [
+      'h264.mp4',
+      { width: 2 },
+      /^Cannot import "h264\.mp4": width must be an integer from 4 to 1024 \(got 2\)$/,
+    ],
+  ];
+  for (const [name, options, message] of cases) {
+    await test.step(name, async () => {
+      const result = await importFixture(page, name, options);
+      expect(isSummary(result) ? 'imported' : result.error).toMatch(message);
+      if (!isSummary(result)) {
+        await expect(page.getByRole('alert').filter({ hasText: result.error })).toBeVisible();
+      }
+    });
+  }
+
+  // Nothing lost: the good dataset is still there and the run trains on it.
+  const datasets = await page.evaluate(() => window.playground.listDatasets());
+  expect(datasets.map((d) => d.id)).toEqual([good.datasetId]);
+  await playground.step(run, 2);
+  const trained = await playground.waitForStep(run, 2, 60_000);
+  expect(trained.error).toBeNull();
+  expect(trained.metrics.loss.every(([, value]) => Number.isFinite(value))).toBe(true);
+});
