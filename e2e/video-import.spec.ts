@@ -3,12 +3,21 @@
  * the known content of the fixtures (scripts/make-video-fixtures.sh): in frame N the background is
  * 40 + 8·N, a white square sits at x = 4 + 2·N, y = 8, a red block fills the bottom-left corner and
  * a blue one the bottom-right. Then every bad input gives its message in the promise and in the UI,
- * and loses nothing.
+ * and loses nothing; .npy arrays round-trip.
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { datasetFrames, importFixture, isSummary, pixel } from './data-helpers';
+import {
+  datasetFrames,
+  exportNpy,
+  importFile,
+  importFixture,
+  isSummary,
+  pixel,
+} from './data-helpers';
 import type { ImportSummary } from '../src/app/data/dataset-registry';
+import { frameSetFromNpy, frameSetToNpy, parseNpyHeader } from '../src/core/data/npy';
+import type { FrameSet } from '../src/core/data/types';
 
 /** Background level of source frame N; neighbouring frames differ by 8, so ±3 tells them apart. */
 const background = (n: number) => 40 + 8 * n;
@@ -215,4 +224,49 @@ test('bad input: each failure names the file and the reason, in the promise and 
   const trained = await playground.waitForStep(run, 2, 60_000);
   expect(trained.error).toBeNull();
   expect(trained.metrics.loss.every(([, value]) => Number.isFinite(value))).toBe(true);
+});
+
+test('.npy round trip in both layouts, a slice, and a file that is not .npy', async ({
+  playground,
+  page,
+}) => {
+  await playground.open();
+  // 3 sequences × 20 frames of 16×16 whose pixels encode (sequence, frame, position).
+  const frames: FrameSet = {
+    data: Uint8Array.from({ length: 3 * 20 * 256 }, (_, i) => (i * 7 + (i >> 8) * 13) % 256),
+    frames: 60,
+    width: 16,
+    height: 16,
+    channels: 1,
+    segments: [0, 1, 2].map((i) => ({ name: `sequence ${i}`, start: 20 * i, length: 20 })),
+  };
+  const tnhw = frameSetToNpy(frames, 'TNHW');
+  const imported = await importFile(page, 'npy', tnhw, { name: 'seq.npy', layout: 'TNHW' });
+  if (!isSummary(imported)) throw new Error(imported.error);
+  expect(imported).toMatchObject({ frames: 60, width: 16, height: 16, segments: 3, fps: null });
+  expect(imported.clipLength).toBe(20);
+  expect(await exportNpy(page, { datasetId: imported.datasetId, layout: 'TNHW' })).toEqual(tnhw);
+
+  const nthw = await exportNpy(page, { datasetId: imported.datasetId, layout: 'NTHW' });
+  expect(parseNpyHeader(nthw, 'x').shape).toEqual([3, 20, 16, 16]);
+  const again = await importFile(page, 'npy', nthw, { name: 'nthw.npy', layout: 'NTHW' });
+  if (!isSummary(again)) throw new Error(again.error);
+  expect(await exportNpy(page, { datasetId: again.datasetId, layout: 'TNHW' })).toEqual(tnhw);
+
+  const slice = await importFile(page, 'npy', tnhw, {
+    name: 'slice.npy',
+    offset: 1,
+    count: 2,
+    clipLength: 10,
+  });
+  if (!isSummary(slice)) throw new Error(slice.error);
+  const sliced = await exportNpy(page, { datasetId: slice.datasetId, layout: 'NTHW' });
+  expect((await frameSetFromNpy(sliced, 'NTHW', 'x')).data).toEqual(frames.data.subarray(20 * 256));
+
+  const wrong = await importFile(page, 'npy', new TextEncoder().encode('not numpy'), {
+    name: 'bad.npy',
+  });
+  expect(isSummary(wrong) ? '' : wrong.error).toBe(
+    '"bad.npy" is not a .npy file (it does not start with "\\x93NUMPY").',
+  );
 });

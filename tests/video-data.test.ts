@@ -117,6 +117,15 @@ describe('clips', () => {
     expect(short.train).toHaveLength(9 * 4);
   });
 
+  it('holds out the last sequence when there are few and none is long enough to cut in time', () => {
+    const split = splitClips(
+      segments(20, 20, 20),
+      { length: 20, stride: 20, heldOutFraction: 0.1 },
+      'x',
+    );
+    expect(split).toMatchObject({ by: 'segments', train: [0, 20], heldOut: [40] });
+  });
+
   it('says why a dataset is too short, in frames and seconds', () => {
     expect(trySplitClips(segments(39), { length: 20, stride: 1, heldOutFraction: 0.1 })).toBeNull();
     expect(() =>

@@ -4,7 +4,8 @@
  *
  * The split: with enough segments (round(S · f) ≥ 1, e.g. a .npy array of many sequences or many
  * files) the last round(S · f) segments are held out whole; otherwise the last max(⌈L · f⌉, T)
- * frames of every segment of L ≥ 2T frames are held out. Training clips start every `stride`
+ * frames of every segment of L ≥ 2T frames are held out; and when no segment is that long, the
+ * last whole segment is. Training clips start every `stride`
  * frames; held-out clips never overlap each other (stride T), so every held-out frame counts once.
  */
 import { DataError } from './data-error';
@@ -47,9 +48,12 @@ export function checkClipOptions(options: ClipOptions): void {
   }
 }
 
-function splitBySegments(segments: FrameSegment[], options: ClipOptions): ClipSplit {
+function splitBySegments(
+  segments: FrameSegment[],
+  options: ClipOptions,
+  heldOutCount: number,
+): ClipSplit {
   const { length, stride } = options;
-  const heldOutCount = Math.round(segments.length * options.heldOutFraction);
   const cut = segments.length - heldOutCount;
   return {
     length,
@@ -80,12 +84,18 @@ function splitByTime(segments: FrameSegment[], options: ClipOptions): ClipSplit 
 export function trySplitClips(segments: FrameSegment[], options: ClipOptions): ClipSplit | null {
   checkClipOptions(options);
   const usable = (split: ClipSplit) => split.train.length > 0 && split.heldOut.length > 0;
-  if (Math.round(segments.length * options.heldOutFraction) >= 1) {
-    const bySegments = splitBySegments(segments, options);
+  const heldOutSegments = Math.round(segments.length * options.heldOutFraction);
+  if (heldOutSegments >= 1) {
+    const bySegments = splitBySegments(segments, options, heldOutSegments);
     if (usable(bySegments)) return bySegments;
   }
   const byTime = splitByTime(segments, options);
-  return usable(byTime) ? byTime : null;
+  if (usable(byTime)) return byTime;
+  if (segments.length >= 2 && heldOutSegments < 1) {
+    const lastSegment = splitBySegments(segments, options, 1);
+    if (usable(lastSegment)) return lastSegment;
+  }
+  return null;
 }
 
 /**
