@@ -114,14 +114,15 @@ export const openWithMediabunny: OpenVideo = async (file, name) => {
       );
     }
     const codec = await codecName(track);
+    const unsupported = () =>
+      new DataError(
+        `${what} uses ${codec.name}, which this browser cannot decode. Convert it to H.264, VP9 or AV1 first (for example: ffmpeg -i "${name}" -c:v libx264 -pix_fmt yuv420p out.mp4).`,
+      );
+    if (!codec.known) throw unsupported();
     if (typeof VideoDecoder === 'undefined') {
       throw new DataError(`${what} cannot be decoded: ${NO_WEBCODECS_MESSAGE}`);
     }
-    if (!codec.known || !(await track.canDecode())) {
-      throw new DataError(
-        `${what} uses ${codec.name}, which this browser cannot decode. Convert it to H.264, VP9 or AV1 first (for example: ffmpeg -i "${name}" -c:v libx264 -pix_fmt yuv420p out.mp4).`,
-      );
-    }
+    if (!(await track.canDecode())) throw unsupported();
     const [startSeconds, endSeconds, rotation, displayWidth, displayHeight, rates] =
       await Promise.all([
         track.getFirstTimestamp(),
