@@ -39,7 +39,7 @@ function fakeVideo(times: number[], end: number, options: { failAfter?: number }
         yielded++;
         await new Promise((resolve) => setTimeout(resolve, 0)); // decoding is asynchronous
         const frame: DecodedFrame = {
-          draw: (w, h) => {
+          draw: async (w, h) => {
             calls.drawn++;
             const rgba = new Uint8ClampedArray(w * h * 4).fill(10 + index);
             for (let p = 3; p < rgba.length; p += 4) rgba[p] = 255;

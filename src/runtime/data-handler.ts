@@ -197,8 +197,8 @@ export class DataHandler {
         this.checkCancelled(requestId);
         // Every timestamp lies after the first frame, so a missing frame means missing data.
         if (!frame) break;
-        rgbaToChannels(frame.draw(width, height, crop), channels, data, index * frameBytes);
-        drawThumbnail(thumbs, index, frame);
+        rgbaToChannels(await frame.draw(width, height, crop), channels, data, index * frameBytes);
+        await drawThumbnail(thumbs, index, frame);
       } finally {
         frame?.close();
       }
@@ -412,9 +412,13 @@ function thumbnailPlan(source: VideoSource, frames: number): ThumbnailPlan {
   };
 }
 
-function drawThumbnail(plan: ThumbnailPlan, index: number, frame: DecodedFrame): void {
+async function drawThumbnail(
+  plan: ThumbnailPlan,
+  index: number,
+  frame: DecodedFrame,
+): Promise<void> {
   const slot = plan.slots.get(index);
   if (slot === undefined) return;
   const { width, height, data } = plan.strip;
-  rgbaToChannels(frame.draw(width, height, 'fit'), 3, data, slot * width * height * 3);
+  rgbaToChannels(await frame.draw(width, height, 'fit'), 3, data, slot * width * height * 3);
 }

@@ -13,6 +13,8 @@ import {
 import type { InputVideoTrack, VideoSample } from 'mediabunny';
 import { DataError } from '../core/data/data-error';
 import type { CropMode } from '../core/data/types';
+import { matrixFor, yuvLayout, yuvToRgba } from '../core/data/yuv';
+import type { YuvFrame } from '../core/data/yuv';
 import type { DecodedFrame, OpenVideo, VideoSource } from './video-source';
 
 const CODEC_NAMES: Record<string, string> = {
@@ -61,16 +63,61 @@ async function codecName(track: InputVideoTrack): Promise<{ known: boolean; name
   return { known: false, name: match ? match[1] : 'an unknown codec' };
 }
 
+/** One canvas per output size, reused for every frame (creating a context per frame is slow). */
+const canvases = new Map<string, OffscreenCanvasRenderingContext2D>();
+
+function canvasOfSize(width: number, height: number): OffscreenCanvasRenderingContext2D {
+  const key = `${width}x${height}`;
+  let context = canvases.get(key);
+  if (!context) {
+    const created = new OffscreenCanvas(width, height).getContext('2d', {
+      willReadFrequently: true,
+    });
+    if (!created) throw new Error('OffscreenCanvas 2D is not available');
+    context = created;
+    canvases.set(key, context);
+  }
+  return context;
+}
+
 class MediabunnyFrame implements DecodedFrame {
+  private yuv: Promise<YuvFrame | null> | null = null;
+
   constructor(private readonly sample: VideoSample) {}
 
-  draw(width: number, height: number, crop: CropMode): Uint8ClampedArray {
-    const canvas = new OffscreenCanvas(width, height);
-    const context = canvas.getContext('2d', { willReadFrequently: true });
-    if (!context) throw new Error('OffscreenCanvas 2D is not available');
+  async draw(width: number, height: number, crop: CropMode): Promise<Uint8ClampedArray> {
+    this.yuv ??= this.copyPlanes();
+    const yuv = await this.yuv;
+    return yuv ? yuvToRgba(yuv, width, height, crop) : this.drawOnCanvas(width, height, crop);
+  }
+
+  /** The frame's 8-bit Y'CbCr planes, or null for other formats and non-square pixels. */
+  private async copyPlanes(): Promise<YuvFrame | null> {
+    const sample = this.sample;
+    const format = sample.format;
+    const { width, height } = sample.visibleRect;
+    const square = sample.squarePixelWidth === width && sample.squarePixelHeight === height;
+    if ((format !== 'I420' && format !== 'NV12') || !square) return null;
+    const layout = yuvLayout(format, width, height);
+    const data = new Uint8Array(layout.bytes);
+    await sample.copyTo(data, { layout: layout.planes });
+    return {
+      format,
+      width,
+      height,
+      data,
+      matrix: matrixFor(sample.colorSpace.matrix, height),
+      fullRange: sample.colorSpace.fullRange === true,
+      rotation: sample.rotation,
+      flip: sample.flip,
+    };
+  }
+
+  /** Any other frame: the browser draws it (rotation included) into a canvas. */
+  private drawOnCanvas(width: number, height: number, crop: CropMode): Uint8ClampedArray {
+    const context = canvasOfSize(width, height);
     context.fillStyle = '#000';
     context.fillRect(0, 0, width, height);
-    // Area-averaged downscaling (no aliasing when a 720p frame becomes 64×64).
     context.imageSmoothingEnabled = true;
     context.imageSmoothingQuality = 'high';
     this.sample.drawWithFit(context, { fit: crop === 'center' ? 'cover' : 'contain' });

@@ -10,7 +10,7 @@ export interface DecodedFrame {
    * The frame's RGBA pixels drawn into `width × height` with its rotation applied: 'center' fills
    * the box and crops the middle, 'fit' shows the whole frame with black bars.
    */
-  draw(width: number, height: number, crop: CropMode): Uint8ClampedArray;
+  draw(width: number, height: number, crop: CropMode): Promise<Uint8ClampedArray>;
   close(): void;
 }
 
