@@ -112,7 +112,7 @@ export class DataHandler {
   }
 
   /** A progress reporter that posts at most every PROGRESS_EVERY_MS, with the time left. */
-  private progress(requestId: number, total: number, label: string) {
+  private progress(requestId: number, total: number, label: string | ((done: number) => string)) {
     const started = this.env.now();
     let last = -Infinity;
     return (done: number, force = false) => {
@@ -129,7 +129,10 @@ export class DataHandler {
         done,
         total,
         secondsLeft: settled ? (total - done) / rate : null,
-        message: `${label} ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`,
+        message:
+          typeof label === 'function'
+            ? label(done)
+            : `${label} ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`,
       });
     };
   }
@@ -276,7 +279,12 @@ export class DataHandler {
       { length: clipLength, stride: clipLength, heldOutFraction: DEFAULT_HELD_OUT_FRACTION },
       what,
     );
-    const report = this.progress(requestId, 100, 'Read');
+    const megabytes = (frames * shape.width * shape.height * shape.channels) / 2 ** 20;
+    const report = this.progress(
+      requestId,
+      100,
+      (percent) => `Read ${percent}% of ${megabytes.toFixed(1)} MB`,
+    );
     const set = await readNpyFrames(header, shape, layout, slice, read, file.size, what, (f) => {
       this.checkCancelled(requestId);
       report(Math.round(f * 100));
