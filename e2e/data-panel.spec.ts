@@ -75,7 +75,9 @@ test('Data view: import with progress and cancel, a dataset, an error, and a run
   await page.getByRole('button', { name: 'Imported dataset' }).click();
   const [dataset] = await page.evaluate(() => window.playground.listDatasets());
   await expect(page.getByLabel('Dataset', { exact: true })).toHaveValue(dataset.id);
-  await page.screenshot({ path: 'test-results/data-new-run.png', fullPage: true });
+  await page
+    .locator('details', { hasText: 'Data: imported dataset' })
+    .screenshot({ path: 'test-results/data-new-run.png' });
   await page.getByLabel('Backend').selectOption('cpu');
   await page.getByRole('radio', { name: /Tiny/ }).check();
   // LSTM tiny needs 20-frame clips: 20 frames cannot give a training and a held-out clip.

@@ -142,7 +142,7 @@ export function DataOptions({ drafts, errors, onChange }: DataOptionsProps) {
           error={errors.datasetId}
           help={
             chosen
-              ? `${chosen.frames.toLocaleString('en-US')} frames of ${chosen.width}×${chosen.height}; the run resizes them to the model’s frame size and colour and holds out 10% for evaluation.`
+              ? `${chosen.frames.toLocaleString('en-US')} frames of ${chosen.width}×${chosen.height}; the run resizes them to the model’s frame size and colour and holds out about 10% (at least one clip) for evaluation.`
               : 'Import videos or .npy arrays in the Data view.'
           }
         >
