@@ -6,6 +6,7 @@
  * Options: --backends webgpu,webgl,cpu  --steps 10  --warmup 3  --max-seconds 90 (per cell)
  *          --include-large
  *          --cells lstm/composite/tiny,lstm/composite/small
+ *          --decode-runs 3 (0 skips the video decode measurement)
  */
 import { execSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,19 @@ const plan = {
   warmupSteps: Number(option('warmup', '3')),
   maxSecondsPerCell: Number(option('max-seconds', '90')),
   includeLarge: args.includes('--include-large'),
+  // Decode throughput: the committed 720p H.264 fixture (2 s, 60 frames) to 64×64 gray.
+  ...(Number(option('decode-runs', '3')) > 0
+    ? {
+        decode: {
+          url: '/bench-fixtures/bench-720p.mp4',
+          label: '720p H.264 (2 s, testsrc2)',
+          width: 64,
+          height: 64,
+          color: 'gray',
+          runs: Number(option('decode-runs', '3')),
+        },
+      }
+    : {}),
   ...(option('cells')
     ? {
         cells: option('cells')
@@ -84,6 +98,10 @@ try {
   });
   const page = await browser.newPage();
   page.on('console', (message) => console.error(`  ${message.text()}`));
+  // The decode clip is served from the app's origin (it lives with the test fixtures).
+  await page.route('**/bench-fixtures/bench-720p.mp4', (route) =>
+    route.fulfill({ path: 'e2e/fixtures/video/bench-720p.mp4', contentType: 'video/mp4' }),
+  );
   await page.goto(`http://127.0.0.1:${PORT}/bench.html`);
   const result = await page.evaluate((p) => window.runBenchmark(p), plan);
   await browser.close();
@@ -126,6 +144,14 @@ try {
   console.log(
     `\nMoving MNIST generator: ${Math.round(result.generator.sequencesPerSecond)} sequences/s (${result.generator.name})`,
   );
+  if (result.decode && 'failed' in result.decode) {
+    console.log(`Video decode: failed (${result.decode.failed})`);
+  } else if (result.decode) {
+    const d = result.decode;
+    console.log(
+      `Video decode: ${Math.round(d.framesPerSecond)} frames/s, ${d.clip} [${d.codec}] → ${d.target} (${d.frames} frames, median of ${d.runs} runs: ${fixed(d.msMedian, 0)} ms; mediabunny + WebCodecs in a worker)`,
+    );
+  }
   mkdirSync('bench-results', { recursive: true });
   const record = { date: new Date().toISOString(), machine, plan, ...result };
   writeFileSync('bench-results/latest.json', JSON.stringify(record, null, 2));

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/components/App';
 import { installAutomationApi } from './app/automation';
+import { datasetRegistry } from './app/data/instance';
 import { runManager } from './app/runs/instance';
 import './app/styles.css';
 
@@ -12,4 +13,4 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
-installAutomationApi(runManager, Promise.resolve());
+installAutomationApi(runManager, Promise.resolve(), datasetRegistry);

@@ -145,6 +145,6 @@ describe('Moving MNIST background', () => {
       model: 'lstm',
       data: { source: 'moving-mnist', background: 'texture' },
     });
-    expect(spec.data?.background).toBe('texture');
+    expect(spec.data).toMatchObject({ source: 'moving-mnist', background: 'texture' });
   });
 });

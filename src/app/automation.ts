@@ -3,7 +3,10 @@
  * does, through the same RunManager, so tests and console users see the real app.
  */
 import type { Hyperparameters } from '../core/models/types';
+import type { NpyImportOptions, VideoImportOptions } from '../protocol/data-messages';
+import type { DatasetRegistry, ExportRequest, ImportSummary } from './data/dataset-registry';
 import type { RunManager, RunSnapshot } from './runs/run-manager';
+import type { DatasetInfo } from './state/datasets';
 
 export interface PlaygroundApi {
   ready: Promise<void>;
@@ -20,6 +23,14 @@ export interface PlaygroundApi {
   getRun(id: string): RunSnapshot;
   listRuns(): string[];
   waitForStep(id: string, step: number, timeoutMs?: number): Promise<RunSnapshot>;
+  /** Decodes a video into a new dataset (or appends it to `options.appendTo`). */
+  importVideo(file: Blob, options?: VideoImportOptions): Promise<ImportSummary>;
+  /** Reads a uint8 .npy array ([T, N, H, W] by default, or [N, T, H, W]) into a dataset. */
+  importNpy(file: Blob, options?: NpyImportOptions): Promise<ImportSummary>;
+  listDatasets(): DatasetInfo[];
+  removeDataset(id: string): void;
+  /** A .npy file of a dataset, or of a Moving MNIST set generated in the data worker. */
+  exportNpy(request: ExportRequest): Promise<Blob>;
 }
 
 declare global {
@@ -28,7 +39,11 @@ declare global {
   }
 }
 
-export function installAutomationApi(manager: RunManager, ready: Promise<void>): PlaygroundApi {
+export function installAutomationApi(
+  manager: RunManager,
+  ready: Promise<void>,
+  datasets: DatasetRegistry,
+): PlaygroundApi {
   const api: PlaygroundApi = {
     ready,
     createRun: (spec) => manager.createRun(spec),
@@ -43,6 +58,11 @@ export function installAutomationApi(manager: RunManager, ready: Promise<void>):
     getRun: (id) => manager.getRun(id),
     listRuns: () => manager.listRuns(),
     waitForStep: (id, step, timeoutMs) => manager.waitForStep(id, step, timeoutMs),
+    importVideo: (file, options) => datasets.importVideo(file, options),
+    importNpy: (file, options) => datasets.importNpy(file, options),
+    listDatasets: () => datasets.list(),
+    removeDataset: (id) => datasets.remove(id),
+    exportNpy: (request) => datasets.exportNpy(request),
   };
   window.playground = api;
   return api;

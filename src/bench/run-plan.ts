@@ -7,6 +7,8 @@ import { LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { benchmarkModel, benchmarkMovingMnist } from '../core/train/benchmark';
 import type { GeneratorBenchRow, ModelBenchRow } from '../core/train/benchmark';
 import type { BackendName } from '../protocol/messages';
+import { benchmarkDecode } from './decode-bench';
+import type { DecodeBenchPlan, DecodeBenchRow } from './decode-bench';
 import type { RunEnvironment } from '../runtime/run-handler';
 
 export interface BenchCell {
@@ -25,6 +27,8 @@ export interface BenchPlan {
   steps: number;
   /** Per-cell time budget in seconds (see BenchOptions.maxSeconds). */
   maxSecondsPerCell: number;
+  /** Video decode throughput (skipped when absent). */
+  decode?: DecodeBenchPlan;
 }
 
 export interface BenchResult {
@@ -32,6 +36,7 @@ export interface BenchResult {
   adapters: Record<string, string>;
   models: ModelBenchRow[];
   generator: GeneratorBenchRow;
+  decode: DecodeBenchRow | { failed: string } | null;
 }
 
 export async function runBenchmarkPlan(
@@ -87,11 +92,19 @@ export async function runBenchmarkPlan(
       tf.disposeVariables();
     }
   }
+  let decode: BenchResult['decode'] = null;
+  if (plan.decode) {
+    log(`video decode: ${plan.decode.label} → ${plan.decode.width}×${plan.decode.height}`);
+    decode = await benchmarkDecode(plan.decode).catch((error: unknown) => ({
+      failed: error instanceof Error ? error.message : String(error),
+    }));
+  }
   return {
     userAgent: navigator.userAgent,
     adapters,
     models,
     generator: benchmarkMovingMnist(digits, 1),
+    decode,
   };
 }
 

@@ -3,7 +3,7 @@
  * Commands carry a `requestId`; the worker answers each with a `reply`. Everything else the worker
  * sends is an event.
  */
-import type { DataSpec } from '../core/data/types';
+import type { DataSpec, DatasetPayload } from '../core/data/types';
 import type {
   EvalResult,
   FramePanel,
@@ -65,7 +65,8 @@ export interface RunStats {
 }
 
 export type Command =
-  | { type: 'init'; spec: RunSpec }
+  /** `dataset`: the frames of the imported dataset that `spec.data` names (source 'video'). */
+  | { type: 'init'; spec: RunSpec; dataset?: DatasetPayload }
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'step'; n: number }

@@ -22,6 +22,8 @@ const MOVING_MNIST_KEYS = [
   'background',
 ];
 
+const VIDEO_KEYS = ['source', 'datasetId', 'seed', 'clipStride', 'heldOutFraction'];
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -78,8 +80,12 @@ export function parseRunSpec(input: unknown): RunSpec & { resolvedConfig: object
 function parseDataSpec(data: unknown): DataSpec | undefined {
   if (data === undefined) return undefined;
   if (!isRecord(data)) throw new ConfigError('data', 'data must be an object');
+  if (data.source === 'video') return parseVideoDataSpec(data);
   if (data.source !== 'moving-mnist') {
-    throw new ConfigError('data.source', `data.source must be "moving-mnist"`);
+    throw new ConfigError(
+      'data.source',
+      `data.source must be "moving-mnist" or "video" (got ${JSON.stringify(data.source)})`,
+    );
   }
   for (const key of Object.keys(data)) {
     if (!MOVING_MNIST_KEYS.includes(key)) {
@@ -87,5 +93,42 @@ function parseDataSpec(data: unknown): DataSpec | undefined {
     }
   }
   checkSeed('data.seed', data.seed);
+  return data as unknown as DataSpec;
+}
+
+/** `{ source: 'video', datasetId, seed?, clipStride?, heldOutFraction? }`. */
+function parseVideoDataSpec(data: Record<string, unknown>): DataSpec {
+  for (const key of Object.keys(data)) {
+    if (!VIDEO_KEYS.includes(key)) {
+      throw new ConfigError(
+        `data.${key}`,
+        `Unknown data option "${key}" for data.source "video" (allowed: ${VIDEO_KEYS.join(', ')})`,
+      );
+    }
+  }
+  if (typeof data.datasetId !== 'string' || data.datasetId.length === 0) {
+    throw new ConfigError(
+      'data.datasetId',
+      'data.datasetId must name an imported dataset (see playground.listDatasets())',
+    );
+  }
+  checkSeed('data.seed', data.seed);
+  const stride = data.clipStride;
+  if (stride !== undefined && !(Number.isInteger(stride) && (stride as number) >= 1)) {
+    throw new ConfigError(
+      'data.clipStride',
+      `data.clipStride must be a positive integer number of frames (got ${JSON.stringify(stride)})`,
+    );
+  }
+  const fraction = data.heldOutFraction;
+  if (
+    fraction !== undefined &&
+    !(typeof fraction === 'number' && fraction > 0 && fraction <= 0.5)
+  ) {
+    throw new ConfigError(
+      'data.heldOutFraction',
+      `data.heldOutFraction must be a number in (0, 0.5] (got ${JSON.stringify(fraction)})`,
+    );
+  }
   return data as unknown as DataSpec;
 }

@@ -8,16 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/gpu/backend';
 import { GpuError, createGpuGuard } from '../core/gpu/gpu-guard';
+import { DataError } from '../core/data/data-error';
 import type { MnistDigits } from '../core/data/mnist';
-import {
-  DEFAULT_DATA_SEED,
-  MovingMnistStream,
-  bytesToTensor,
-  evaluationVideos,
-  firstFramesForDisplay,
-  gatherSequences,
-  movingMnistOptionsFor,
-} from '../core/data/video-stream';
+import type { DatasetPayload } from '../core/data/types';
+import { firstFramesForDisplay, gatherSequences } from '../core/data/video-stream';
 import { catalogEntry } from '../core/models/catalog';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
@@ -32,6 +26,7 @@ import type {
   WorkerEvent,
 } from '../protocol/messages';
 import { transferablesOf } from '../protocol/messages';
+import { buildRunData, needsMnist } from './run-data';
 import { yieldToEventLoop } from './yield';
 
 export interface RunEnvironment {
@@ -89,7 +84,7 @@ export class RunHandler {
   private async dispatch(message: CommandMessage): Promise<void> {
     switch (message.type) {
       case 'init':
-        return this.init(message.spec);
+        return this.init(message.spec, message.dataset);
       case 'start':
         this.requireSession();
         this.stepsRequested = Infinity;
@@ -156,7 +151,7 @@ export class RunHandler {
     }
   }
 
-  private async init(spec: RunSpec): Promise<void> {
+  private async init(spec: RunSpec, dataset?: DatasetPayload): Promise<void> {
     if (this.session) throw new Error('This run is already initialised');
     const entry = catalogEntry(spec.model);
     const variant = spec.variant ?? entry.defaultVariant;
@@ -172,24 +167,19 @@ export class RunHandler {
 
     this.setStatus('creating');
     const backend = await selectBackend(spec.backend);
-    this.emit({ type: 'progress', phase: 'data', fraction: 0, message: 'Loading MNIST digits' });
-    const digits = await this.env.loadMnist((fraction) =>
-      this.emit({ type: 'progress', phase: 'data', fraction, message: 'Loading MNIST digits' }),
-    );
+    let digits: MnistDigits | null = null;
+    if (needsMnist(spec.data)) {
+      this.emit({ type: 'progress', phase: 'data', fraction: 0, message: 'Loading MNIST digits' });
+      digits = await this.env.loadMnist((fraction) =>
+        this.emit({ type: 'progress', phase: 'data', fraction, message: 'Loading MNIST digits' }),
+      );
+    }
 
     const model = createModel(spec.model, config, spec.seed ?? 0);
     try {
-      const dataSpec = spec.data ?? { source: 'moving-mnist' };
-      const options = movingMnistOptionsFor(dataSpec, model.data);
-      const stream = new MovingMnistStream(
-        digits,
-        options,
-        model.data,
-        dataSpec.seed ?? DEFAULT_DATA_SEED,
-      );
       const configRecord = config as Record<string, unknown>;
       const evalCount = numberOr(configRecord.evalSequences, model.data.batchSize);
-      const evalSet = bytesToTensor(evaluationVideos(digits, options, evalCount), model.data);
+      const { stream, evalSet } = buildRunData(spec.data, digits, dataset, model.data, evalCount);
       const guard = createGpuGuard();
       const trainer = new Trainer(model, stream, guard, () => this.env.now());
       this.session = {
@@ -407,6 +397,7 @@ export function toRunError(error: unknown, step?: number): RunError {
   const withStep = step === undefined ? {} : { step };
   if (error instanceof ConfigError) return { code: 'invalid-config', message, ...withStep };
   if (error instanceof GpuError) return { code: 'gpu-error', message, ...withStep };
+  if (error instanceof DataError) return { code: 'data-error', message, ...withStep };
   if (/out of memory|allocation|OOM/i.test(message)) {
     return { code: 'out-of-memory', message, ...withStep };
   }

@@ -1,6 +1,8 @@
 /** The playground: header, a sidebar (run list, new run) and the selected run. */
 import { useState } from 'react';
+import { useDatasets } from '../state/datasets';
 import { usePlayground } from '../state/store';
+import { DataPanel } from './DataPanel';
 import { EmptyState } from './EmptyState';
 import { NewRunPanel } from './NewRunPanel';
 import { RunList } from './RunList';
@@ -13,6 +15,10 @@ export function App() {
   const hasRuns = usePlayground((state) => state.runOrder.length > 0);
   // Hiding the sidebar gives a run the full width (presentations, small screens).
   const [sidebarOpen, setSidebarOpen] = useState(true);
+  // The main area shows runs, or the Data view (imported videos and arrays).
+  const [view, setView] = useState<'runs' | 'data'>('runs');
+  const datasetCount = useDatasets((state) => state.order.length);
+  const dataBusy = useDatasets((state) => state.jobs.length > 0 || state.failures.length > 0);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -23,6 +29,27 @@ export function App() {
           <h1>Video Model Playground</h1>
           <p>Train and compare video models from three papers, right in your browser on WebGPU.</p>
         </div>
+        <nav className="view-switch" aria-label="View">
+          <button
+            type="button"
+            className="header-button"
+            aria-pressed={view === 'runs'}
+            onClick={() => setView('runs')}
+          >
+            Runs
+          </button>
+          <button
+            type="button"
+            className="header-button"
+            aria-pressed={view === 'data'}
+            onClick={() => setView('data')}
+          >
+            Data{datasetCount > 0 ? ` (${datasetCount})` : ''}
+            {dataBusy && view !== 'data' ? (
+              <span className="view-dot" aria-label="activity" />
+            ) : null}
+          </button>
+        </nav>
         <button
           type="button"
           className="header-button"
@@ -39,7 +66,9 @@ export function App() {
           <NewRunPanel />
         </aside>
         <main id="main" className="main" tabIndex={-1}>
-          {selected ? (
+          {view === 'data' ? (
+            <DataPanel />
+          ) : selected ? (
             <RunView key={selected.id} run={selected} />
           ) : hasRuns ? (
             <p className="empty-state">Select a run in the list to see it here.</p>

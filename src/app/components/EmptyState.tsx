@@ -11,7 +11,8 @@ export function EmptyState() {
         on Moving MNIST: videos of handwritten digits bouncing around a 64×64 frame. Watch the loss
         fall, see the frames the model reconstructs and predicts, and score it on a fixed held-out
         set. Start with the <strong>tiny</strong> preset for a quick demo, or the{' '}
-        <strong>paper</strong> preset to reproduce the published setup.
+        <strong>paper</strong> preset to reproduce the published setup. To train on your own videos
+        or a <code>.npy</code> array, open <strong>Data</strong> in the header.
       </p>
       <ul className="model-cards">
         {MODEL_INFO.map((info) => {

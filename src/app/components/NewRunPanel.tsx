@@ -220,9 +220,11 @@ function NewRunForm({ initial }: { initial: ModelCatalogEntry<object> }) {
 
         <details className="form-section">
           <summary>
-            Data: Moving MNIST
+            {dataDrafts.source === 'video' ? 'Data: imported dataset' : 'Data: Moving MNIST'}
             <span className="summary-note">
-              {` · ${dataDrafts.digits} digits, seed ${dataDrafts.seed}`}
+              {dataDrafts.source === 'video'
+                ? ` · ${dataDrafts.datasetId || 'none chosen'}, seed ${dataDrafts.seed}`
+                : ` · ${dataDrafts.digits} digits, seed ${dataDrafts.seed}`}
             </span>
           </summary>
           <DataOptions drafts={dataDrafts} errors={data.errors} onChange={setDataDrafts} />

@@ -1,4 +1,5 @@
 /** The app's single RunManager: one module worker per run. */
+import { datasetRegistry } from '../data/instance';
 import { RunManager } from './run-manager';
 
 export const runManager = new RunManager(
@@ -7,4 +8,5 @@ export const runManager = new RunManager(
       type: 'module',
       name: 'run',
     }),
+  datasetRegistry,
 );

@@ -2,6 +2,8 @@
  * The bridge between the app and its run workers: one module worker per run, commands sent with
  * request ids and answered by promises, worker events written into the store.
  */
+import type { DatasetPayload } from '../../core/data/types';
+import { ConfigError } from '../../core/models/config-schema';
 import type { Hyperparameters } from '../../core/models/types';
 import type {
   Command,
@@ -56,16 +58,26 @@ interface RunHandle {
   stepWaiters: Set<() => void>;
 }
 
+/** Where runs find imported datasets (the app's DatasetRegistry). */
+export interface DatasetSource {
+  payload(id: string): DatasetPayload | undefined;
+  list(): { id: string }[];
+}
+
 export class RunManager {
   private readonly runs = new Map<string, RunHandle>();
   private nextRequestId = 1;
   private nextRunNumber = 1;
 
-  constructor(private readonly createWorker: () => Worker) {}
+  constructor(
+    private readonly createWorker: () => Worker,
+    private readonly datasets?: DatasetSource,
+  ) {}
 
   /** Validates the spec, starts a worker and resolves once the run is ready to train. */
   async createRun(input: unknown): Promise<string> {
     const { resolvedConfig: _resolved, ...spec } = parseRunSpec(input);
+    const dataset = spec.data?.source === 'video' ? this.dataset(spec.data.datasetId) : undefined;
     const id = `run-${this.nextRunNumber++}`;
     const worker = this.createWorker();
     const handle: RunHandle = {
@@ -85,8 +97,19 @@ export class RunManager {
       });
       this.onEvent(id, { type: 'status', status: 'error', step: this.state(id)?.step ?? 0 });
     };
-    await this.send(id, { type: 'init', spec });
+    // The dataset's frames are copied into the worker (not transferred): other runs share them.
+    await this.send(id, { type: 'init', spec, ...(dataset ? { dataset } : {}) });
     return id;
+  }
+
+  private dataset(id: string): DatasetPayload {
+    const payload = this.datasets?.payload(id);
+    if (payload) return payload;
+    const known = this.datasets?.list().map((d) => d.id) ?? [];
+    throw new ConfigError(
+      'data.datasetId',
+      `No imported dataset "${id}" (${known.length ? `imported: ${known.join(', ')}` : 'none imported yet'})`,
+    );
   }
 
   start(id: string): Promise<void> {

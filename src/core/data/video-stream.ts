@@ -13,7 +13,7 @@ import {
   resolveMovingMnistOptions,
   toFloatFrames,
 } from './moving-mnist';
-import type { DataSpec, MovingMnistOptions, VideoBytes } from './types';
+import type { MovingMnistDataSpec, MovingMnistOptions, VideoBytes } from './types';
 
 export const DEFAULT_DATA_SEED = 42; // Srivastava's reference code seeds its data with 42
 /** The held-out set never depends on the training seed, so every run is scored on the same one. */
@@ -25,7 +25,10 @@ export interface BatchSource {
 }
 
 /** Moving MNIST options for a model: the model fixes frames and canvas size, the spec the rest. */
-export function movingMnistOptionsFor(spec: DataSpec, needs: DataRequirements): MovingMnistOptions {
+export function movingMnistOptionsFor(
+  spec: MovingMnistDataSpec,
+  needs: DataRequirements,
+): MovingMnistOptions {
   if (spec.frames !== undefined && spec.frames !== needs.frames) {
     throw new ConfigError(
       'data.frames',

@@ -1,0 +1,305 @@
+/**
+ * The app's imported datasets: decoded frames (uint8, at the size chosen on import) kept on the
+ * main thread, their metadata in the `useDatasets` store, imports and exports done by the data
+ * worker. Runs get a copy of a dataset's frames in their `init` command, so several runs can
+ * share one dataset and removing it never disturbs a run that is training on it.
+ */
+import { DEFAULT_HELD_OUT_FRACTION, trySplitClips } from '../../core/data/clips';
+import type { NpyLayout } from '../../core/data/npy';
+import type { DatasetPayload, FrameSet } from '../../core/data/types';
+import type {
+  DataResult,
+  MovingMnistExportOptions,
+  NpyImportOptions,
+  Thumbnails,
+  VideoImportOptions,
+} from '../../protocol/data-messages';
+import { useDatasets } from '../state/datasets';
+import type { DatasetInfo } from '../state/datasets';
+import { DataRequestError } from './data-client';
+import type { DataClient, DataProgress } from './data-client';
+
+/** Srivastava et al.'s sequences have 20 frames; runs use their model's own clip length. */
+export const DEFAULT_CLIP_LENGTH = 20;
+
+export const DEFAULT_VIDEO_OPTIONS = {
+  width: 64,
+  height: 64,
+  crop: 'center',
+  color: 'rgb',
+  clipLength: DEFAULT_CLIP_LENGTH,
+} as const satisfies VideoImportOptions;
+
+/** What `importVideo` and `importNpy` resolve to. */
+export interface ImportSummary {
+  datasetId: string;
+  name: string;
+  frames: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  fps: number | null;
+  /** Training plus held-out clips of `clipLength` frames. */
+  clips: number;
+  trainClips: number;
+  heldOutClips: number;
+  clipLength: number;
+  segments: number;
+  durationSeconds: number | null;
+  codec: string | null;
+}
+
+export type ExportRequest =
+  | { datasetId: string; layout?: NpyLayout; length?: number }
+  | ({ source: 'moving-mnist'; layout?: NpyLayout } & MovingMnistExportOptions);
+
+interface StoredDataset {
+  info: DatasetInfo;
+  frames: FrameSet;
+  thumbnails: Thumbnails | null;
+}
+
+export class DatasetRegistry {
+  private readonly datasets = new Map<string, StoredDataset>();
+  private nextNumber = 1;
+  private readonly jobs = new Map<number, number>(); // job id → data-worker request id
+
+  constructor(private readonly client: DataClient) {}
+
+  list(): DatasetInfo[] {
+    const { order, datasets } = useDatasets.getState();
+    return order.map((id) => datasets[id]);
+  }
+
+  get(id: string): StoredDataset | undefined {
+    return this.datasets.get(id);
+  }
+
+  /** A copy-on-send view for a run's `init` command. */
+  payload(id: string): DatasetPayload | undefined {
+    const stored = this.datasets.get(id);
+    if (!stored) return undefined;
+    return {
+      id,
+      name: stored.info.name,
+      frames: stored.frames,
+      crop: stored.info.crop,
+      fps: stored.info.fps,
+    };
+  }
+
+  remove(id: string): void {
+    if (!this.datasets.delete(id)) throw new Error(`Unknown dataset "${id}"`);
+    useDatasets.getState().removeDataset(id);
+  }
+
+  /** Stops an import in progress; its promise rejects with a "cancelled" message. */
+  cancel(jobId: number): void {
+    const requestId = this.jobs.get(jobId);
+    if (requestId !== undefined) this.client.cancel(requestId);
+  }
+
+  async importVideo(file: Blob, options: VideoImportOptions = {}): Promise<ImportSummary> {
+    const name = options.name ?? fileName(file, 'video');
+    const target = options.appendTo ? this.datasets.get(options.appendTo) : undefined;
+    if (options.appendTo && !target) {
+      return this.fail(name, `Cannot add "${name}": there is no dataset "${options.appendTo}".`);
+    }
+    const stored = target?.frames;
+    const resolved = {
+      name,
+      width: stored?.width ?? options.width ?? DEFAULT_VIDEO_OPTIONS.width,
+      height: stored?.height ?? options.height ?? DEFAULT_VIDEO_OPTIONS.height,
+      crop: target?.info.crop ?? options.crop ?? DEFAULT_VIDEO_OPTIONS.crop,
+      color: stored ? (stored.channels === 1 ? 'gray' : 'rgb') : (options.color ?? 'rgb'),
+      clipLength: options.clipLength ?? target?.info.clipLength ?? DEFAULT_CLIP_LENGTH,
+      ...(target?.info.fps ? { fps: target.info.fps } : options.fps ? { fps: options.fps } : {}),
+      ...(options.maxSeconds !== undefined ? { maxSeconds: options.maxSeconds } : {}),
+    } as const;
+    const result = await this.run(name, {
+      type: 'decode-video',
+      file,
+      options: resolved,
+      existingBytes: stored?.data.length ?? 0,
+      existingSegments: stored?.segments ?? [],
+    });
+    if (result.kind !== 'video') throw new Error('The data worker answered with the wrong result');
+    const frames = target ? appendFrames(target.frames, result.frames) : result.frames;
+    const id = target?.info.id ?? this.newId();
+    const info: DatasetInfo = {
+      ...describe(id, target?.info.name ?? name, 'video', frames, result.fps, resolved.clipLength),
+      files: [...(target?.info.files ?? []), name],
+      crop: resolved.crop,
+      durationSeconds: frames.frames / result.fps,
+      source: {
+        codec: result.info.codec,
+        displayWidth: result.info.displayWidth,
+        displayHeight: result.info.displayHeight,
+        rotation: result.info.rotation,
+        sourceFps: result.info.sourceFps,
+        variableFrameRate: result.info.variableFrameRate,
+      },
+    };
+    this.store({ info, frames, thumbnails: target?.thumbnails ?? result.thumbnails });
+    return summary(info);
+  }
+
+  async importNpy(file: Blob, options: NpyImportOptions = {}): Promise<ImportSummary> {
+    const name = options.name ?? fileName(file, 'array.npy');
+    const result = await this.run(name, { type: 'read-npy', file, options: { ...options, name } });
+    if (result.kind !== 'npy-frames')
+      throw new Error('The data worker answered with the wrong result');
+    const clipLength =
+      options.clipLength ?? result.frames.segments[0]?.length ?? DEFAULT_CLIP_LENGTH;
+    const info: DatasetInfo = {
+      ...describe(this.newId(), name, 'npy', result.frames, null, clipLength),
+      files: [name],
+      crop: 'center',
+      durationSeconds: null,
+    };
+    this.store({ info, frames: result.frames, thumbnails: null });
+    return summary(info);
+  }
+
+  /** A .npy file of a dataset's sequences, or of a freshly generated Moving MNIST set. */
+  async exportNpy(request: ExportRequest): Promise<Blob> {
+    const layout = request.layout ?? 'TNHW';
+    let result: DataResult;
+    if ('datasetId' in request) {
+      const stored = this.datasets.get(request.datasetId);
+      if (!stored) throw new Error(`Unknown dataset "${request.datasetId}"`);
+      result = await this.client.request({
+        type: 'encode-npy',
+        frames: stored.frames,
+        layout,
+        ...(request.length !== undefined ? { length: request.length } : {}),
+      }).result;
+    } else {
+      const { source: _source, layout: _layout, ...options } = request;
+      result = await this.client.request({ type: 'generate-moving-mnist', options, layout }).result;
+    }
+    if (result.kind !== 'npy-file')
+      throw new Error('The data worker answered with the wrong result');
+    return new Blob([result.bytes as Uint8Array<ArrayBuffer>], {
+      type: 'application/octet-stream',
+    });
+  }
+
+  /** Runs one import in the worker, tracked as a job; failures are recorded for the UI. */
+  private async run(
+    name: string,
+    command: Parameters<DataClient['request']>[0],
+  ): Promise<DataResult> {
+    const store = useDatasets.getState();
+    const onProgress = (progress: DataProgress) =>
+      useDatasets.getState().putJob({ id: jobId, name, ...progressFields(progress) });
+    const { requestId, result } = this.client.request(command, onProgress);
+    const jobId = requestId;
+    this.jobs.set(jobId, requestId);
+    store.putJob({ id: jobId, name, done: 0, total: 0, secondsLeft: null, message: 'Starting' });
+    try {
+      return await result;
+    } catch (error) {
+      if (error instanceof DataRequestError && error.cancelled) {
+        throw new Error(`The import of "${name}" was cancelled.`, { cause: error });
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      return this.fail(
+        name,
+        message.includes(`"${name}"`) ? message : `Cannot import "${name}": ${message}`,
+      );
+    } finally {
+      this.jobs.delete(jobId);
+      useDatasets.getState().endJob(jobId);
+    }
+  }
+
+  private fail(_name: string, message: string): never {
+    useDatasets.getState().addFailure({ id: Date.now() + Math.random(), message });
+    throw new Error(message);
+  }
+
+  private newId(): string {
+    return `ds-${this.nextNumber++}`;
+  }
+
+  private store(dataset: StoredDataset): void {
+    this.datasets.set(dataset.info.id, dataset);
+    useDatasets.getState().putDataset(dataset.info);
+  }
+}
+
+function progressFields(progress: DataProgress) {
+  const { done, total, secondsLeft, message } = progress;
+  return { done, total, secondsLeft, message };
+}
+
+function fileName(file: Blob, fallback: string): string {
+  const name = (file as Partial<File>).name;
+  return typeof name === 'string' && name.length > 0 ? name : fallback;
+}
+
+/** The older frames followed by the new file's, with its segment moved behind them. */
+function appendFrames(existing: FrameSet, added: FrameSet): FrameSet {
+  const data = new Uint8Array(existing.data.length + added.data.length);
+  data.set(existing.data, 0);
+  data.set(added.data, existing.data.length);
+  return {
+    ...existing,
+    data,
+    frames: existing.frames + added.frames,
+    segments: [
+      ...existing.segments,
+      ...added.segments.map((s) => ({ ...s, start: s.start + existing.frames })),
+    ],
+  };
+}
+
+function describe(
+  id: string,
+  name: string,
+  kind: DatasetInfo['kind'],
+  frames: FrameSet,
+  fps: number | null,
+  clipLength: number,
+): Omit<DatasetInfo, 'files' | 'crop' | 'durationSeconds'> {
+  const split = trySplitClips(frames.segments, {
+    length: clipLength,
+    stride: clipLength,
+    heldOutFraction: DEFAULT_HELD_OUT_FRACTION,
+  });
+  return {
+    id,
+    name,
+    kind,
+    width: frames.width,
+    height: frames.height,
+    channels: frames.channels,
+    frames: frames.frames,
+    segments: frames.segments.length,
+    fps,
+    bytes: frames.data.length,
+    clipLength,
+    trainClips: split?.train.length ?? 0,
+    heldOutClips: split?.heldOut.length ?? 0,
+  };
+}
+
+function summary(info: DatasetInfo): ImportSummary {
+  return {
+    datasetId: info.id,
+    name: info.name,
+    frames: info.frames,
+    width: info.width,
+    height: info.height,
+    channels: info.channels,
+    fps: info.fps,
+    clips: info.trainClips + info.heldOutClips,
+    trainClips: info.trainClips,
+    heldOutClips: info.heldOutClips,
+    clipLength: info.clipLength,
+    segments: info.segments,
+    durationSeconds: info.durationSeconds,
+    codec: info.source?.codec ?? null,
+  };
+}

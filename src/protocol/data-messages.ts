@@ -1,0 +1,114 @@
+/**
+ * The typed protocol between the app and its data worker, which decodes videos, reads and writes
+ * .npy arrays and generates Moving MNIST sets off the main thread. Every command has a requestId;
+ * the worker answers it with progress events and then exactly one result or failure.
+ */
+import type { CropMode, FrameSegment, FrameSet, MovingMnistOptions } from '../core/data/types';
+import type { NpyLayout } from '../core/data/npy';
+
+export type ColorMode = 'gray' | 'rgb';
+
+/** How a video becomes frames. Every field has a default (see DEFAULT_VIDEO_OPTIONS). */
+export interface VideoImportOptions {
+  /** The file's name in messages and the dataset list (File objects have one). */
+  name?: string;
+  width?: number; // px of the stored frames (default 64)
+  height?: number; // px (default 64)
+  crop?: CropMode; // 'center' (default) crops the middle, 'fit' keeps the whole frame with bars
+  color?: ColorMode; // default 'rgb'; runs convert to the model's channels
+  /** Frames per second to sample at (the video's own rate when absent; VFR is resampled). */
+  fps?: number;
+  /** Decode only the first … seconds. */
+  maxSeconds?: number;
+  /** Clip length for the clip count and the "too short" check (default 20; runs use the model's). */
+  clipLength?: number;
+  /** Add this file to an existing dataset (same size and colour) instead of creating one. */
+  appendTo?: string;
+}
+
+export interface NpyImportOptions {
+  name?: string;
+  layout?: NpyLayout; // default 'TNHW', the layout of mnist_test_seq.npy
+  offset?: number; // first sequence to read (default 0)
+  count?: number; // sequences to read (default: all from offset)
+  clipLength?: number; // default: the sequence length
+}
+
+export interface MovingMnistExportOptions extends Partial<MovingMnistOptions> {
+  count: number; // sequences
+  seed?: number;
+  /** Digits from MNIST's test images (default, like a held-out set) or its training images. */
+  digitSplit?: 'test' | 'train';
+}
+
+/** What the decoder learned about a video. */
+export interface VideoFileInfo {
+  codec: string; // e.g. "H.264 (avc1.64000a)"
+  displayWidth: number; // after rotation
+  displayHeight: number;
+  rotation: 0 | 90 | 180 | 270;
+  sourceFps: number; // best guess of the file's own frame rate
+  variableFrameRate: boolean;
+  durationSeconds: number; // of the decoded part
+}
+
+/** A strip of small RGB frames at the video's own aspect ratio. */
+export interface Thumbnails {
+  count: number;
+  width: number;
+  height: number;
+  data: Uint8Array; // [count, height, width, 3]
+}
+
+export type DataCommand =
+  | {
+      type: 'decode-video';
+      file: Blob;
+      options: Required<Omit<VideoImportOptions, 'appendTo' | 'maxSeconds' | 'fps'>> &
+        Pick<VideoImportOptions, 'maxSeconds' | 'fps'>;
+      /** The dataset this file is appended to, if any: for the size limit and the clip check. */
+      existingBytes: number;
+      existingSegments: FrameSegment[];
+    }
+  | { type: 'read-npy'; file: Blob; options: NpyImportOptions & { name: string } }
+  | { type: 'encode-npy'; frames: FrameSet; layout: NpyLayout; length?: number }
+  | { type: 'generate-moving-mnist'; options: MovingMnistExportOptions; layout: NpyLayout }
+  /** Stops request `target`; it fails with `cancelled: true`. */
+  | { type: 'cancel'; target: number };
+
+export type DataCommandMessage = DataCommand & { requestId: number };
+
+export type DataResult =
+  | { kind: 'video'; frames: FrameSet; fps: number; info: VideoFileInfo; thumbnails: Thumbnails }
+  | { kind: 'npy-frames'; frames: FrameSet; shape: number[] }
+  | { kind: 'npy-file'; bytes: Uint8Array; shape: number[] };
+
+export type DataEvent =
+  | {
+      type: 'progress';
+      requestId: number;
+      done: number; // frames (or sequences, or bytes) so far
+      total: number;
+      secondsLeft: number | null;
+      message: string;
+    }
+  | { type: 'result'; requestId: number; result: DataResult }
+  | { type: 'failed'; requestId: number; message: string; cancelled: boolean };
+
+/** The typed-array buffers of a result, transferred rather than copied. */
+export function dataTransferables(event: DataEvent): Transferable[] {
+  if (event.type !== 'result') return [];
+  const { result } = event;
+  switch (result.kind) {
+    case 'video':
+      return [result.frames.data.buffer, result.thumbnails.data.buffer];
+    case 'npy-frames':
+      return [result.frames.data.buffer];
+    case 'npy-file':
+      return [result.bytes.buffer];
+    default: {
+      const unreachable: never = result;
+      return unreachable;
+    }
+  }
+}
