@@ -19,7 +19,7 @@ import {
 import { catalogEntry } from '../core/models/catalog';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
-import type { VideoModel } from '../core/models/types';
+import type { SampleView, VideoModel } from '../core/models/types';
 import { Trainer } from '../core/train/trainer';
 import type {
   CommandMessage,
@@ -30,6 +30,7 @@ import type {
   WorkerEvent,
 } from '../protocol/messages';
 import { transferablesOf } from '../protocol/messages';
+import { heldOutViews } from './held-out';
 import { yieldToEventLoop } from './yield';
 
 export interface RunEnvironment {
@@ -50,6 +51,8 @@ interface Session {
   model: VideoModel;
   trainer: Trainer;
   evalSet: tf.Tensor5D;
+  /** The first held-out sequences, sent beside the samples for side-by-side comparison. */
+  heldOut: SampleView[];
   evalEvery: number;
   sampleEvery: number;
 }
@@ -166,13 +169,15 @@ export class RunHandler {
       );
       const configRecord = config as Record<string, unknown>;
       const evalCount = numberOr(configRecord.evalSequences, model.data.batchSize);
-      const evalSet = bytesToTensor(evaluationVideos(digits, options, evalCount), model.data);
+      const evalBytes = evaluationVideos(digits, options, evalCount);
+      const evalSet = bytesToTensor(evalBytes, model.data);
       const guard = createGpuGuard();
       const trainer = new Trainer(model, stream, guard, () => this.env.now());
       this.session = {
         model,
         trainer,
         evalSet,
+        heldOut: heldOutViews(evalBytes, RATES.sampleExamples),
         evalEvery: numberOr(configRecord.evalEvery, RATES.defaultEvalEvery),
         sampleEvery: numberOr(configRecord.sampleEvery, RATES.samplesEverySteps),
       };
@@ -297,7 +302,12 @@ export class RunHandler {
     const views = await createGpuGuard().run(() =>
       session.model.sample(session.evalSet, RATES.sampleExamples),
     );
-    this.emit({ type: 'samples', step: session.trainer.step, views });
+    // Copies: the event's buffers are transferred, and the session keeps its own.
+    const heldOut = session.heldOut.map((view) => ({
+      ...view,
+      panels: view.panels.map((panel) => ({ ...panel, frames: panel.frames.slice() })),
+    }));
+    this.emit({ type: 'samples', step: session.trainer.step, views: [...views, ...heldOut] });
   }
 
   private async evaluate(): Promise<void> {
