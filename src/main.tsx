@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/components/App';
 import { installAutomationApi } from './app/automation';
+import { openFromLocation } from './app/compare/experiment-actions';
 import { runManager } from './app/runs/instance';
 import './app/styles.css';
 
@@ -12,4 +13,5 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
-installAutomationApi(runManager, Promise.resolve());
+// `ready` settles once a link's experiment (if any) has been validated and its runs created.
+installAutomationApi(runManager, openFromLocation(runManager));

@@ -1,6 +1,12 @@
 /** The playground: header, a sidebar (run list, new run) and the selected run. */
 import { useState } from 'react';
 import { usePlayground } from '../state/store';
+import { useWorkspace } from '../state/workspace';
+import { CompareView } from './compare/CompareView';
+import { LinkNotice } from './compare/LinkNotice';
+import { PresentView } from './compare/PresentView';
+import { ShareButton } from './compare/ShareButton';
+import { ViewTabs } from './compare/ViewTabs';
 import { EmptyState } from './EmptyState';
 import { NewRunPanel } from './NewRunPanel';
 import { RunList } from './RunList';
@@ -13,6 +19,33 @@ export function App() {
   const hasRuns = usePlayground((state) => state.runOrder.length > 0);
   // Hiding the sidebar gives a run the full width (presentations, small screens).
   const [sidebarOpen, setSidebarOpen] = useState(true);
+  const view = useWorkspace((state) => state.view);
+  const controlsHidden = useWorkspace((state) => state.controlsHidden);
+  const setControlsHidden = useWorkspace((state) => state.setControlsHidden);
+  const runView = selected ? (
+    <RunView key={selected.id} run={selected} />
+  ) : hasRuns ? (
+    <p className="empty-state">Select a run in the list to see it here.</p>
+  ) : (
+    <EmptyState />
+  );
+  const content =
+    view === 'compare' ? <CompareView /> : view === 'present' ? <PresentView /> : runView;
+  if (controlsHidden) {
+    // A lesson link (?controls=hidden): only the content, and one quiet way back to the controls.
+    return (
+      <div className="app app-bare">
+        <main id="main" className="main" tabIndex={-1}>
+          <LinkNotice />
+          {content}
+        </main>
+        <button type="button" className="show-controls" onClick={() => setControlsHidden(false)}>
+          Show controls
+        </button>
+      </div>
+    );
+  }
+  const sidebarShown = sidebarOpen && view !== 'present';
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -23,29 +56,30 @@ export function App() {
           <h1>Video Model Playground</h1>
           <p>Train and compare video models from three papers, right in your browser on WebGPU.</p>
         </div>
-        <button
-          type="button"
-          className="header-button"
-          aria-expanded={sidebarOpen}
-          aria-controls="sidebar"
-          onClick={() => setSidebarOpen(!sidebarOpen)}
-        >
-          {sidebarOpen ? 'Hide sidebar' : 'Show sidebar'}
-        </button>
+        <div className="header-actions">
+          <ViewTabs />
+          <ShareButton />
+          {view !== 'present' ? (
+            <button
+              type="button"
+              className="header-button"
+              aria-expanded={sidebarOpen}
+              aria-controls="sidebar"
+              onClick={() => setSidebarOpen(!sidebarOpen)}
+            >
+              {sidebarOpen ? 'Hide sidebar' : 'Show sidebar'}
+            </button>
+          ) : null}
+        </div>
       </header>
-      <div className={`app-layout${sidebarOpen ? '' : ' sidebar-hidden'}`}>
-        <aside id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarOpen}>
+      <div className={`app-layout${sidebarShown ? '' : ' sidebar-hidden'}`}>
+        <aside id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarShown}>
           {hasRuns ? <RunList /> : null}
           <NewRunPanel />
         </aside>
         <main id="main" className="main" tabIndex={-1}>
-          {selected ? (
-            <RunView key={selected.id} run={selected} />
-          ) : hasRuns ? (
-            <p className="empty-state">Select a run in the list to see it here.</p>
-          ) : (
-            <EmptyState />
-          )}
+          <LinkNotice />
+          {content}
         </main>
       </div>
     </div>

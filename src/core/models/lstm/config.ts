@@ -458,6 +458,18 @@ export const lstmCatalog: ModelCatalogEntry<LstmConfig> = {
   defaultVariant: 'composite',
   presets: LSTM_PRESETS,
   defaultPreset: 'tiny',
+  classroom: {
+    preset: 'tiny',
+    variant: 'composite',
+    explanation:
+      'An LSTM reads the first frames one at a time and squeezes the whole clip into one fixed-size memory. From that memory alone, one decoder replays the input backwards (reconstruction) and another imagines the frames that come next (prediction). Nobody tells it about digits or motion: to predict well, it has to discover both.',
+    watchFor: [
+      'The loss drops fast, then slowly: first it learns the dark background, then where the digits are, then how they move.',
+      'Prediction against ground truth: early predictions are blurry blobs that fade; with training they keep the digits’ shape and keep moving the right way.',
+      'Predictions blur the further ahead they go: uncertainty grows with every frame (per-frame curves under Evaluation).',
+      'A model that has learned motion beats the copy-last-frame baseline on future MSE.',
+    ],
+  },
   schema: LSTM_SCHEMA,
   resolveConfig: resolveLstmConfig,
   estimateMemoryBytes: estimateLstmMemoryBytes,

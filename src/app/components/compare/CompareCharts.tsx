@@ -1,0 +1,143 @@
+/**
+ * Training metrics of the compared runs, one overlaid chart per metric name (loss, d_loss, …:
+ * whatever the runs report), and held-out scores over steps for a chosen evaluation metric.
+ */
+import { useId, useState } from 'react';
+import { evaluationLog } from '../../compare/instance';
+import { evaluationSeries, runColor, unionOfNames } from '../../compare/compare-data';
+import { runManager } from '../../runs/instance';
+import type { RunState } from '../../state/store';
+import { useWorkspace } from '../../state/workspace';
+import { metricLabel, splitMetricName, groupLabel } from '../eval-table';
+import { useThrottledValue } from '../hooks';
+import { SegmentedControl } from '../SegmentedControl';
+import { OverlayChart } from './OverlayChart';
+import type { OverlaySeries } from './OverlayChart';
+
+const REDRAW_MS = 250;
+
+/** A version number that changes when any compared run gets new metrics or evaluations. */
+export function useMetricsVersion(runs: readonly RunState[]): number {
+  const raw = runs.reduce(
+    (sum, run) => sum + run.metricsVersion + (run.evaluation?.step ?? 0) * 1e-6,
+    0,
+  );
+  return useThrottledValue(raw, REDRAW_MS);
+}
+
+export function ChartAxisControls() {
+  const xMode = useWorkspace((state) => state.xMode);
+  const logScale = useWorkspace((state) => state.logScale);
+  const setChartOptions = useWorkspace((state) => state.setChartOptions);
+  return (
+    <div className="toolbar">
+      <SegmentedControl
+        label="X axis"
+        value={xMode}
+        options={[
+          { value: 'step', label: 'Step' },
+          { value: 'time', label: 'Wall-clock' },
+        ]}
+        onChange={(value) => setChartOptions({ xMode: value })}
+      />
+      <label className="field-inline field-label">
+        <input
+          type="checkbox"
+          checked={logScale}
+          onChange={(event) => setChartOptions({ logScale: event.target.checked })}
+        />
+        <span>Log scale</span>
+      </label>
+    </div>
+  );
+}
+
+/** `future/mse` → "Future · MSE / frame". */
+export function evaluationLabel(name: string): string {
+  const { group, metric } = splitMetricName(name);
+  return `${groupLabel(group)} · ${metricLabel(metric)}`;
+}
+
+export function CompareCharts({ runs, height }: { runs: readonly RunState[]; height?: number }) {
+  const xMode = useWorkspace((state) => state.xMode);
+  const logScale = useWorkspace((state) => state.logScale);
+  const version = useMetricsVersion(runs);
+  const evalSelectId = useId();
+  const names = unionOfNames(runs.map((run) => runManager.history(run.id)?.names() ?? []));
+  const evalNames = unionOfNames(
+    runs.map((run) => Object.keys(evaluationLog.get(run.id).at(-1)?.scalars ?? {})),
+  );
+  const [chosen, setChosen] = useState<string | null>(null);
+  const evalName =
+    chosen && evalNames.includes(chosen)
+      ? chosen
+      : (evalNames.find((name) => name === 'future/mse') ?? evalNames[0] ?? null);
+
+  const seriesOf = (name: string): OverlaySeries[] =>
+    runs.map((run) => ({
+      id: run.id,
+      label: run.label,
+      color: runColor(run.id),
+      series: runManager.history(run.id)?.get(name),
+    }));
+  const evalSeries = (name: string): OverlaySeries[] =>
+    runs.map((run) => ({
+      id: run.id,
+      label: run.label,
+      color: runColor(run.id),
+      series: evaluationSeries(
+        evaluationLog.get(run.id),
+        name,
+        runManager.history(run.id)?.get('loss'),
+      ),
+    }));
+
+  return (
+    <div className="compare-charts">
+      {names.length === 0 ? (
+        <p className="empty-state">
+          Loss curves of every compared run appear here once they train.
+        </p>
+      ) : (
+        names.map((name) => (
+          <OverlayChart
+            key={name}
+            title={name}
+            series={seriesOf(name)}
+            xMode={xMode}
+            logScale={logScale}
+            version={version}
+            height={height}
+          />
+        ))
+      )}
+      {evalName ? (
+        <div className="overlay-eval">
+          <label className="field-inline field-label" htmlFor={evalSelectId}>
+            <span>Held-out metric</span>
+            <select
+              id={evalSelectId}
+              value={evalName}
+              onChange={(event) => setChosen(event.target.value)}
+            >
+              {evalNames.map((name) => (
+                <option key={name} value={name}>
+                  {evaluationLabel(name)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <OverlayChart
+            title={`held-out ${evalName}`}
+            series={evalSeries(evalName)}
+            xMode={xMode}
+            logScale={logScale}
+            version={version + evaluationLog.changes}
+            height={height}
+            empty="No run reports this metric yet."
+          />
+        </div>
+      ) : null}
+    </div>
+  );
+}
