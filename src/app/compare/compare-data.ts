@@ -82,6 +82,17 @@ function wallMsAt(timing: Series | undefined, step: number): number {
   return timing.wallMs[lo];
 }
 
+/**
+ * Steps over wall-clock time: a curve every run has whatever its metrics are called, so runs of
+ * different models always share at least this chart.
+ */
+export function progressSeries(history: MetricHistory | undefined): Series | undefined {
+  const first = history?.names()[0];
+  const series = first ? history?.get(first) : undefined;
+  if (!series) return undefined;
+  return { steps: series.steps, wallMs: series.wallMs, values: series.steps };
+}
+
 /** Metric names in first-seen order across runs. */
 export function unionOfNames(lists: readonly (readonly string[])[]): string[] {
   const names: string[] = [];

@@ -4,7 +4,12 @@
  */
 import { useId, useState } from 'react';
 import { evaluationLog } from '../../compare/instance';
-import { evaluationSeries, runColor, unionOfNames } from '../../compare/compare-data';
+import {
+  evaluationSeries,
+  progressSeries,
+  runColor,
+  unionOfNames,
+} from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
 import type { RunState } from '../../state/store';
 import { useWorkspace } from '../../state/workspace';
@@ -94,6 +99,22 @@ export function CompareCharts({ runs, height }: { runs: readonly RunState[]; hei
 
   return (
     <div className="compare-charts">
+      {names.length > 0 ? (
+        <OverlayChart
+          title="Training progress"
+          caption="Steps over wall-clock time: every run has this curve, whatever its losses are called."
+          series={runs.map((run) => ({
+            id: run.id,
+            label: run.label,
+            color: runColor(run.id),
+            series: progressSeries(runManager.history(run.id)),
+          }))}
+          xMode="time"
+          logScale={false}
+          version={version}
+          height={height}
+        />
+      ) : null}
       {names.length === 0 ? (
         <p className="empty-state">
           Loss curves of every compared run appear here once they train.

@@ -24,6 +24,8 @@ interface OverlayChartProps {
   version: number;
   height?: number;
   empty?: string;
+  /** One line under the title saying what the chart shows. */
+  caption?: string;
 }
 
 /** Redraws only when new points arrive (`version`) or the axes or the set of runs change. */
@@ -46,6 +48,7 @@ export const OverlayChart = memo(function OverlayChart({
   logScale,
   height = 260,
   empty = 'No points yet.',
+  caption,
 }: OverlayChartProps) {
   const rows = overlayRows(series, xMode, logScale);
   const latest = series
@@ -63,6 +66,7 @@ export const OverlayChart = memo(function OverlayChart({
         <h3>{title}</h3>
         {latest.length > 1 ? <span className="muted small">{latest.length} curves</span> : null}
       </div>
+      {caption ? <p className="caption">{caption}</p> : null}
       {rows.length === 0 ? (
         <p className="empty-state">{empty}</p>
       ) : (
