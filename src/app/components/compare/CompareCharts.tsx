@@ -57,6 +57,21 @@ export function ChartAxisControls() {
   );
 }
 
+/** Each model's total objective first (loss, d_loss, g_loss), then its parts, accuracies last. */
+export function sortMetricNames(names: readonly string[]): string[] {
+  const rank = (name: string) =>
+    name === 'loss'
+      ? 0
+      : /^[dg]_loss$/.test(name)
+        ? 1
+        : name.endsWith('_accuracy')
+          ? 4
+          : name.includes('loss')
+            ? 2
+            : 3;
+  return [...names].sort((a, b) => rank(a) - rank(b));
+}
+
 /** `future/mse` → "Future · MSE / frame". */
 export function evaluationLabel(name: string): string {
   const { group, metric } = splitMetricName(name);
@@ -68,7 +83,9 @@ export function CompareCharts({ runs, height }: { runs: readonly RunState[]; hei
   const logScale = useWorkspace((state) => state.logScale);
   const version = useMetricsVersion(runs);
   const evalSelectId = useId();
-  const names = unionOfNames(runs.map((run) => runManager.history(run.id)?.names() ?? []));
+  const names = sortMetricNames(
+    unionOfNames(runs.map((run) => runManager.history(run.id)?.names() ?? [])),
+  );
   const evalNames = unionOfNames(
     runs.map((run) => Object.keys(evaluationLog.get(run.id).at(-1)?.scalars ?? {})),
   );
@@ -78,24 +95,30 @@ export function CompareCharts({ runs, height }: { runs: readonly RunState[]; hei
       ? chosen
       : (evalNames.find((name) => name === 'future/mse') ?? evalNames[0] ?? null);
 
+  // Only the runs that report a metric appear in its chart (and its legend).
   const seriesOf = (name: string): OverlaySeries[] =>
-    runs.map((run) => ({
-      id: run.id,
-      label: run.label,
-      color: runColor(run.id),
-      series: runManager.history(run.id)?.get(name),
-    }));
+    runs
+      .map((run) => ({
+        id: run.id,
+        label: run.label,
+        color: runColor(run.id),
+        series: runManager.history(run.id)?.get(name),
+      }))
+      .filter((entry) => entry.series !== undefined);
   const evalSeries = (name: string): OverlaySeries[] =>
-    runs.map((run) => ({
-      id: run.id,
-      label: run.label,
-      color: runColor(run.id),
-      series: evaluationSeries(
-        evaluationLog.get(run.id),
-        name,
-        runManager.history(run.id)?.get('loss'),
-      ),
-    }));
+    runs
+      .map((run) => ({
+        id: run.id,
+        label: run.label,
+        color: runColor(run.id),
+        // Wall-clock times of evaluations come from the run's training history.
+        series: evaluationSeries(
+          evaluationLog.get(run.id),
+          name,
+          progressSeries(runManager.history(run.id)),
+        ),
+      }))
+      .filter((entry) => entry.series.values.length > 0);
 
   return (
     <div className="compare-charts">
@@ -129,6 +152,7 @@ export function CompareCharts({ runs, height }: { runs: readonly RunState[]; hei
             logScale={logScale}
             version={version}
             height={height}
+            fraction={name.endsWith('_accuracy')}
           />
         ))
       )}

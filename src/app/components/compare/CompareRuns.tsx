@@ -55,6 +55,11 @@ export function CompareRuns({ runs }: { runs: readonly RunState[] }) {
                   <span className={`muted small status-text-${run.status}`}>
                     {STATUS_LABELS[run.status]} · step {run.step.toLocaleString()}
                   </span>
+                  {run.status === 'error' && run.error ? (
+                    <span className="compare-run-error small" title={run.error.message}>
+                      {run.error.message}
+                    </span>
+                  ) : null}
                 </span>
               </label>
               <span className="compare-run-actions">

@@ -22,18 +22,20 @@ interface Row {
 }
 
 function bestColumn(rows: readonly CompareRow[], row: Row): string | null {
-  if (!row.value || !row.better || rows.length < 2) return null;
+  if (!row.value || !row.better) return null;
   let best: CompareRow | null = null;
   let bestValue = 0;
+  let count = 0;
   for (const r of rows) {
     const v = row.value(r);
     if (v === undefined || !Number.isFinite(v)) continue;
+    count++;
     if (best === null || (row.better === '↑' ? v > bestValue : v < bestValue)) {
       best = r;
       bestValue = v;
     }
   }
-  return best?.id ?? null;
+  return count >= 2 ? (best?.id ?? null) : null; // a lone value is not "best" of anything
 }
 
 export function CompareTable({ runs }: { runs: readonly RunState[] }) {

@@ -2,7 +2,7 @@
  * Export a run: its current samples as an animated GIF or WebM, a PNG frame strip, and its
  * metrics as CSV or JSON. Encoding runs in the export worker; files are named after run and step.
  */
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { ExportFormat } from '../../../protocol/export-messages';
 import { exportClient } from '../../compare/instance';
 import { downloadBlob, exportFileName } from '../../export/export-client';
@@ -22,6 +22,7 @@ export function ExportBar({ run }: { run: RunState }) {
   const [busy, setBusy] = useState<ExportFormat | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const headingId = useId();
   const hasSamples = run.samples?.views.some((view) => view.group === undefined) ?? false;
 
   const save = (format: ExportFormat) => {
@@ -44,7 +45,10 @@ export function ExportBar({ run }: { run: RunState }) {
   };
 
   return (
-    <section className="card export-bar" aria-label="Export">
+    <section className="card export-bar" aria-labelledby={headingId}>
+      <div className="card-header">
+        <h3 id={headingId}>Export</h3>
+      </div>
       <div className="export-groups">
         <div className="export-group" role="group" aria-label="Export samples">
           <span className="field-label">Samples</span>

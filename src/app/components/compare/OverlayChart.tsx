@@ -26,6 +26,8 @@ interface OverlayChartProps {
   empty?: string;
   /** One line under the title saying what the chart shows. */
   caption?: string;
+  /** Values are fractions (accuracies): a fixed 0–1 axis. */
+  fraction?: boolean;
 }
 
 /** Redraws only when new points arrive (`version`) or the axes or the set of runs change. */
@@ -36,6 +38,7 @@ function sameChart(a: OverlayChartProps, b: OverlayChartProps): boolean {
     a.xMode === b.xMode &&
     a.logScale === b.logScale &&
     a.height === b.height &&
+    a.fraction === b.fraction &&
     a.series.map((s) => `${s.id}:${s.label}`).join() ===
       b.series.map((s) => `${s.id}:${s.label}`).join()
   );
@@ -49,6 +52,7 @@ export const OverlayChart = memo(function OverlayChart({
   height = 260,
   empty = 'No points yet.',
   caption,
+  fraction = false,
 }: OverlayChartProps) {
   const rows = overlayRows(series, xMode, logScale);
   const latest = series
@@ -108,7 +112,7 @@ export const OverlayChart = memo(function OverlayChart({
               <YAxis
                 type="number"
                 scale={logScale ? 'log' : 'linear'}
-                domain={['auto', 'auto']}
+                domain={fraction ? [0, 1] : ['auto', 'auto']}
                 allowDataOverflow={logScale}
                 tickFormatter={(y: number) => formatValue(y, 3)}
                 width={64}

@@ -14,7 +14,7 @@ import { STATUS_LABELS } from '../format';
 import { useElementWidth } from '../hooks';
 import { ClassroomStart } from './ClassroomStart';
 import { useComparedRuns } from './CompareView';
-import { useMetricsVersion } from './CompareCharts';
+import { sortMetricNames, useMetricsVersion } from './CompareCharts';
 import { ModelGuide } from './ModelGuide';
 import { OverlayChart } from './OverlayChart';
 import { PlaybackClock, PlaybackControls, PlaybackRows, usePlaybackKeys } from './SyncedPlayback';
@@ -89,7 +89,9 @@ function PresentColumn({ run }: { run: RunState }) {
     Math.min(MAX_TILE_PX, Math.floor((width - (columns - 1) * TILE_GAP_PX) / columns) - 8),
   );
   const history = runManager.history(run.id);
-  const lossNames = (history?.names() ?? []).filter((name) => !name.endsWith('_accuracy'));
+  const lossNames = sortMetricNames(history?.names() ?? []).filter(
+    (name) => !name.endsWith('_accuracy'),
+  );
   return (
     <section className="present-column" aria-label={run.label}>
       <h3 className="present-run-title">
