@@ -18,6 +18,7 @@ import {
 import type { Experiment, ViewName } from '../../protocol/experiment';
 import type { RunSpec } from '../../protocol/messages';
 import { parseRunSpec } from '../../protocol/run-spec';
+import { prefersReducedMotion } from '../components/hooks';
 import type { RunManager } from '../runs/run-manager';
 import { usePlayground } from '../state/store';
 import { comparedIds, useWorkspace } from '../state/workspace';
@@ -124,6 +125,9 @@ export function openFromLocation(manager: RunManager): Promise<void> {
   const workspace = useWorkspace.getState();
   const params = parseViewParams(location.search);
   if (params.view) workspace.setView(params.view);
+  // A lesson link plays the frames by itself (unless the user asked the OS for less motion).
+  if (params.view === 'present' && !prefersReducedMotion())
+    workspace.setPlayback({ playing: true });
   workspace.setControlsHidden(params.controlsHidden);
   workspace.setLink({ notes: params.problems });
   if (experimentPayload(location.hash) === null) return Promise.resolve();
@@ -207,6 +211,6 @@ export function startClassroomDemo(
   const workspace = useWorkspace.getState();
   workspace.setCompareSelection(created);
   workspace.setView('present');
-  workspace.setPlayback({ playing: true });
+  if (!prefersReducedMotion()) workspace.setPlayback({ playing: true });
   return creation;
 }

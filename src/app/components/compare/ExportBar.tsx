@@ -84,7 +84,7 @@ export function ExportBar({ run }: { run: RunState }) {
       <p className="muted small" role="status">
         {status ??
           (hasSamples
-            ? `Samples from step ${run.samples?.step.toLocaleString()}: every held-out example, input, ground truth and output side by side.`
+            ? `Samples from step ${run.samples?.step.toLocaleString()}: every example with all of its panels, as under Frames. Files are named after the run and step.`
             : 'Samples can be exported once the run is ready.')}
       </p>
       {error ? (

@@ -62,7 +62,7 @@ export function PresentView() {
               : ''}
           </p>
         </div>
-        {controlsHidden ? <PlaybackClock runs={compared} /> : <PlaybackControls runs={compared} />}
+        {controlsHidden ? <PresentCounter runs={compared} /> : <PlaybackControls runs={compared} />}
       </header>
       <div
         className="present-columns"
@@ -73,6 +73,18 @@ export function PresentView() {
         ))}
       </div>
     </section>
+  );
+}
+
+/** With the controls hidden: the clock keeps running, and a quiet counter says where it is. */
+function PresentCounter({ runs }: { runs: readonly RunState[] }) {
+  const frame = useWorkspace((state) => state.playback.frame);
+  const length = playbackLength(runs);
+  return (
+    <p className="present-counter" aria-live="off">
+      <PlaybackClock runs={runs} />
+      {length > 0 ? `frame ${Math.min(frame, length - 1) + 1} / ${length}` : null}
+    </p>
   );
 }
 
