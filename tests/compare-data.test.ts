@@ -3,16 +3,11 @@
  * playback geometry, and the classroom guide every catalog model must have.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  evaluationSeries,
-  overlayRows,
-  progressSeries,
-  runColor,
-} from '../src/app/compare/compare-data';
+import { evaluationSeries, progressSeries, runColor } from '../src/app/compare/compare-data';
 import { EvaluationLog } from '../src/app/compare/evaluation-log';
 import { classroomSpecs } from '../src/app/compare/experiment-actions';
 import { playbackExamples, playbackLength, playbackPanels } from '../src/app/compare/playback';
-import { MetricHistory } from '../src/app/runs/metric-history';
+import { MetricHistory, chartRows } from '../src/app/runs/metric-history';
 import type { PlaygroundState, RunState } from '../src/app/state/store';
 import { MODEL_CATALOG } from '../src/core/models/catalog';
 import type { FramePanel } from '../src/core/models/types';
@@ -54,19 +49,19 @@ describe('overlaid charts', () => {
       { id: 'run-2', series: b.get('loss') },
       { id: 'run-3', series: undefined },
     ];
-    expect(overlayRows(series, 'step', false)).toEqual([
+    expect(chartRows(series, 'step', false)).toEqual([
       { x: 1, values: { 'run-1': 2 } },
       { x: 2, values: { 'run-1': 1, 'run-2': 3 } },
     ]);
-    expect(overlayRows(series, 'time', false).map((row) => row.x)).toEqual([0.1, 0.2, 0.5]);
-    expect(overlayRows(series, 'step', false, 600)).toHaveLength(2);
+    expect(chartRows(series, 'time', false).map((row) => row.x)).toEqual([0.1, 0.2, 0.5]);
+    expect(chartRows(series, 'step', false, 600)).toHaveLength(2);
   });
 
   it('downsamples long series to a bounded number of points', () => {
     const long = history(Array.from({ length: 5000 }, (_, i) => [i + 1, i, Math.sin(i / 50)]));
-    expect(
-      overlayRows([{ id: 'run-1', series: long.get('loss') }], 'step', false, 300),
-    ).toHaveLength(300);
+    expect(chartRows([{ id: 'run-1', series: long.get('loss') }], 'step', false, 300)).toHaveLength(
+      300,
+    );
   });
 
   it('gives every run a progress curve (steps over time) and held-out curves by step', () => {

@@ -3,54 +3,16 @@
  * overlaid chart rows per metric name, and a row of final numbers per run.
  */
 import type { MetricHistory, Series } from '../runs/metric-history';
-import { lttbIndices } from '../runs/metric-history';
 import type { RunState } from '../state/store';
-import type { XMode } from '../state/workspace';
 import type { EvaluationRecord } from '../../export/metrics-files';
 
 export const RUN_COLORS = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#db2777', '#0891b2'];
-const MAX_POINTS = 600;
 
 /** A run's colour, fixed by its number (`run-3` → the third colour), so removals shift nothing. */
 export function runColor(id: string): string {
   const number = Number(id.replace(/\D+/g, ''));
   const index = Number.isFinite(number) && number > 0 ? number - 1 : 0;
   return RUN_COLORS[index % RUN_COLORS.length];
-}
-
-export interface OverlayRow {
-  x: number;
-  values: Record<string, number>; // run id → value
-}
-
-/** One metric of several runs on one x axis (step or seconds), each series LTTB-downsampled. */
-export function overlayRows(
-  series: { id: string; series: Series | undefined }[],
-  xMode: XMode,
-  logScale: boolean,
-  maxPoints = MAX_POINTS,
-): OverlayRow[] {
-  const byX = new Map<number, OverlayRow>();
-  for (const { id, series: s } of series) {
-    if (!s) continue;
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (let i = 0; i < s.values.length; i++) {
-      const y = s.values[i];
-      if (!Number.isFinite(y) || (logScale && y <= 0)) continue;
-      xs.push(xMode === 'step' ? s.steps[i] : s.wallMs[i] / 1000);
-      ys.push(y);
-    }
-    for (const i of lttbIndices(xs, ys, maxPoints)) {
-      let row = byX.get(xs[i]);
-      if (!row) {
-        row = { x: xs[i], values: {} };
-        byX.set(xs[i], row);
-      }
-      row.values[id] = ys[i];
-    }
-  }
-  return [...byX.values()].sort((a, b) => a.x - b.x);
 }
 
 /** Held-out scores over steps as a series (x by step; wall-clock from the run's loss history). */

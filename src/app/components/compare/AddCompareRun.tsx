@@ -10,6 +10,7 @@ import { addRunToCompare } from '../../compare/experiment-actions';
 import { runManager } from '../../runs/instance';
 import type { RunState } from '../../state/store';
 import { describeCommandError } from '../errors';
+import { ErrorAlert } from './ErrorAlert';
 
 const AVAILABLE = Object.values(MODEL_CATALOG).filter(
   (entry): entry is ModelCatalogEntry<object> => entry !== undefined,
@@ -97,11 +98,7 @@ export function AddCompareRun({ first }: { first: RunState | undefined }) {
           ? `Same data as ${first.label.split(' ')[0]}: Moving MNIST, data seed ${data?.seed ?? 42}${data?.digits ? `, ${data.digits} digits` : ''}${data?.digitSize ? ` of ${data.digitSize} px` : ''} — identical training batches and held-out clips.`
           : 'The first run of a comparison uses the classroom data: 2 digits of 14 px, data seed 42.'}
       </p>
-      {error ? (
-        <div className="alert alert-error" role="alert">
-          <p>{error}</p>
-        </div>
-      ) : null}
+      <ErrorAlert message={error} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import type { ModelKind } from '../../../core/models/types';
 import { classroomModels, startClassroomDemo } from '../../compare/experiment-actions';
 import { runManager } from '../../runs/instance';
 import { describeCommandError } from '../errors';
+import { ErrorAlert } from './ErrorAlert';
 
 export function ClassroomStart() {
   const models = classroomModels();
@@ -33,11 +34,7 @@ export function ClassroomStart() {
           </button>
         ))}
       </div>
-      {error ? (
-        <div className="alert alert-error" role="alert">
-          <p>{error}</p>
-        </div>
-      ) : null}
+      <ErrorAlert message={error} />
     </section>
   );
 }

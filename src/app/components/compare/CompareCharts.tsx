@@ -15,7 +15,7 @@ import type { RunState } from '../../state/store';
 import { useWorkspace } from '../../state/workspace';
 import { metricLabel, splitMetricName, groupLabel } from '../eval-table';
 import { useThrottledValue } from '../hooks';
-import { SegmentedControl } from '../SegmentedControl';
+import { AxisOptions } from '../chart-parts';
 import { OverlayChart } from './OverlayChart';
 import type { OverlaySeries } from './OverlayChart';
 
@@ -35,25 +35,12 @@ export function ChartAxisControls() {
   const logScale = useWorkspace((state) => state.logScale);
   const setChartOptions = useWorkspace((state) => state.setChartOptions);
   return (
-    <div className="toolbar">
-      <SegmentedControl
-        label="X axis"
-        value={xMode}
-        options={[
-          { value: 'step', label: 'Step' },
-          { value: 'time', label: 'Wall-clock' },
-        ]}
-        onChange={(value) => setChartOptions({ xMode: value })}
-      />
-      <label className="field-inline field-label">
-        <input
-          type="checkbox"
-          checked={logScale}
-          onChange={(event) => setChartOptions({ logScale: event.target.checked })}
-        />
-        <span>Log scale</span>
-      </label>
-    </div>
+    <AxisOptions
+      xMode={xMode}
+      logScale={logScale}
+      onXMode={(value) => setChartOptions({ xMode: value })}
+      onLogScale={(value) => setChartOptions({ logScale: value })}
+    />
   );
 }
 

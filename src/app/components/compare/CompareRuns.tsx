@@ -9,6 +9,7 @@ import { usePlayground } from '../../state/store';
 import type { RunState } from '../../state/store';
 import { comparedIds, useWorkspace } from '../../state/workspace';
 import { describeCommandError } from '../errors';
+import { ErrorAlert } from './ErrorAlert';
 import { STATUS_LABELS } from '../format';
 
 export function CompareRuns({ runs }: { runs: readonly RunState[] }) {
@@ -119,11 +120,7 @@ export function CompareRuns({ runs }: { runs: readonly RunState[] }) {
           Pause all compared
         </button>
       </div>
-      {error ? (
-        <div className="alert alert-error" role="alert">
-          <p>{error}</p>
-        </div>
-      ) : null}
+      <ErrorAlert message={error} />
     </section>
   );
 }

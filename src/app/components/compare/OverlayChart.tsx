@@ -2,10 +2,11 @@
 import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Series } from '../../runs/metric-history';
-import { overlayRows } from '../../compare/compare-data';
-import type { OverlayRow } from '../../compare/compare-data';
+import { chartRows } from '../../runs/metric-history';
+import type { ChartRow } from '../../runs/metric-history';
 import type { XMode } from '../../state/workspace';
-import { formatSeconds, formatValue } from '../format';
+import { tooltipProps, xAxisProps, yAxisProps } from '../chart-parts';
+import { formatValue } from '../format';
 
 export interface OverlaySeries {
   /** Unique within the chart: a run id (compare view) or a metric name (one run's losses). */
@@ -54,7 +55,7 @@ export const OverlayChart = memo(function OverlayChart({
   caption,
   fraction = false,
 }: OverlayChartProps) {
-  const rows = overlayRows(series, xMode, logScale);
+  const rows = chartRows(series, xMode, logScale);
   const latest = series
     .map(({ id, label, color, series: s }) =>
       s && s.values.length > 0 ? { id, label, color, value: s.values[s.values.length - 1] } : null,
@@ -95,40 +96,15 @@ export const OverlayChart = memo(function OverlayChart({
               margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
             >
               <CartesianGrid stroke="#e3e8ef" />
-              <XAxis
-                dataKey="x"
-                type="number"
-                domain={[0, 'auto']}
-                tickFormatter={(x: number) =>
-                  xMode === 'step' ? x.toLocaleString() : formatSeconds(x)
-                }
-                label={{
-                  value: xMode === 'step' ? 'step' : 'wall-clock time',
-                  position: 'insideBottomRight',
-                  offset: -4,
-                }}
-                height={40}
-              />
-              <YAxis
-                type="number"
-                scale={logScale ? 'log' : 'linear'}
-                domain={fraction ? [0, 1] : ['auto', 'auto']}
-                allowDataOverflow={logScale}
-                tickFormatter={(y: number) => formatValue(y, 3)}
-                width={64}
-              />
-              <Tooltip
-                labelFormatter={(x) =>
-                  xMode === 'step' ? `step ${Number(x).toLocaleString()}` : formatSeconds(Number(x))
-                }
-                formatter={(value) => formatValue(Number(value))}
-              />
+              <XAxis {...xAxisProps(xMode)} />
+              <YAxis {...yAxisProps(logScale, fraction)} />
+              <Tooltip {...tooltipProps(xMode)} />
               <Legend itemSorter={null} />
               {series.map(({ id, label, color }) => (
                 <Line
                   key={id}
                   name={label}
-                  dataKey={(row: OverlayRow) => row.values[id]}
+                  dataKey={(row: ChartRow) => row.values[id]}
                   stroke={color}
                   strokeWidth={2}
                   dot={false}

@@ -502,7 +502,7 @@ export const vganCatalog: ModelCatalogEntry<VganConfig> = {
       'd_loss and g_loss pull against each other; neither should reach zero. If the discriminator is right almost every time, the generator stops learning.',
       'The mask: it should light up only where something moves (the digits) and stay dark elsewhere.',
       'The background stream learns the still part of the scene: here mostly black.',
-      'Samples start as noise and blobs; moving, digit-like strokes appear after a few hundred steps.',
+      'Samples start as gray noise; moving blobs, then digit-like strokes, take hundreds of steps: GANs are slow starters, so compare the fixed-noise samples over time.',
     ],
   },
   schema: VGAN_SCHEMA,
