@@ -3,7 +3,12 @@
  * playback geometry, and the classroom guide every catalog model must have.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluationSeries, progressSeries, runColor } from '../src/app/compare/compare-data';
+import {
+  dataLabel,
+  evaluationSeries,
+  progressSeries,
+  runColor,
+} from '../src/app/compare/compare-data';
 import { EvaluationLog } from '../src/app/compare/evaluation-log';
 import { classroomSpecs } from '../src/app/compare/experiment-actions';
 import { playbackExamples, playbackLength, playbackPanels } from '../src/app/compare/playback';
@@ -84,6 +89,12 @@ describe('overlaid charts', () => {
       h.get('loss'),
     );
     expect(evals).toEqual({ steps: [2], wallMs: [250], values: [40] });
+  });
+
+  it('names any data source, with its seed', () => {
+    expect(dataLabel({ source: 'moving-mnist', seed: 7 })).toBe('Moving MNIST, data seed 7');
+    expect(dataLabel(undefined)).toBe('Moving MNIST');
+    expect(dataLabel({ source: 'video', seed: 1 } as never)).toBe('video, data seed 1');
   });
 
   it('keeps a run’s colour when other runs are removed', () => {

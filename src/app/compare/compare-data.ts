@@ -3,10 +3,21 @@
  * overlaid chart rows per metric name, and a row of final numbers per run.
  */
 import type { MetricHistory, Series } from '../runs/metric-history';
+import type { RunSpec } from '../../protocol/messages';
 import type { RunState } from '../state/store';
 import type { EvaluationRecord } from '../../export/metrics-files';
 
 export const RUN_COLORS = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#db2777', '#0891b2'];
+
+const SOURCE_LABELS: Record<string, string> = { 'moving-mnist': 'Moving MNIST' };
+
+/** "Moving MNIST, data seed 42" — for any data source (unknown ones by their id). */
+export function dataLabel(data: RunSpec['data']): string {
+  const record = (data ?? { source: 'moving-mnist' }) as unknown as Record<string, unknown>;
+  const source = String(record.source);
+  const seed = record.seed === undefined ? '' : `, data seed ${String(record.seed)}`;
+  return `${SOURCE_LABELS[source] ?? source}${seed}`;
+}
 
 /** A run's colour, fixed by its number (`run-3` → the third colour), so removals shift nothing. */
 export function runColor(id: string): string {

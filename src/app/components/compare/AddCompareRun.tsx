@@ -6,7 +6,8 @@ import { useId, useState } from 'react';
 import { MODEL_CATALOG } from '../../../core/models/catalog';
 import type { ModelCatalogEntry } from '../../../core/models/config-schema';
 import type { ModelKind } from '../../../core/models/types';
-import { addRunToCompare } from '../../compare/experiment-actions';
+import { CLASSROOM_DATA, addRunToCompare } from '../../compare/experiment-actions';
+import { dataLabel } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
 import type { RunState } from '../../state/store';
 import { describeCommandError } from '../errors';
@@ -95,8 +96,8 @@ export function AddCompareRun({ first }: { first: RunState | undefined }) {
       </div>
       <p className="muted small">
         {first
-          ? `Same data as ${first.label.split(' ')[0]}: Moving MNIST, data seed ${data?.seed ?? 42}${data?.digits ? `, ${data.digits} digits` : ''}${data?.digitSize ? ` of ${data.digitSize} px` : ''} — identical training batches and held-out clips.`
-          : 'The first run of a comparison uses the classroom data: 2 digits of 14 px, data seed 42.'}
+          ? `Same data as ${first.label.split(' ')[0]} (${dataLabel(data)}): identical training batches in the same order, and the same held-out clips.`
+          : `The first run of a comparison uses the classroom data (${dataLabel(CLASSROOM_DATA)}, 2 digits of 14 px).`}
       </p>
       <ErrorAlert message={error} />
     </section>

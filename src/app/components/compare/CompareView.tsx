@@ -6,6 +6,7 @@
  */
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { dataLabel } from '../../compare/compare-data';
 import { usePlayground } from '../../state/store';
 import type { RunState } from '../../state/store';
 import { comparedIds, useWorkspace } from '../../state/workspace';
@@ -66,7 +67,7 @@ export function CompareView() {
           <p className="muted">
             {compared.length} of {all.length} run{all.length === 1 ? '' : 's'} compared
             {compared.length > 0 && !mixedData
-              ? ` · one data stream (data seed ${compared[0].spec.data?.seed ?? 42})`
+              ? ` · one data stream: ${dataLabel(compared[0].spec.data)}`
               : ''}
           </p>
         </div>

@@ -6,7 +6,7 @@
 import { useId, useRef } from 'react';
 import { MODEL_CATALOG } from '../../../core/models/catalog';
 import { playbackLength, playbackPanels } from '../../compare/playback';
-import { RUN_COLORS, runColor } from '../../compare/compare-data';
+import { RUN_COLORS, dataLabel, runColor } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
 import type { RunState } from '../../state/store';
 import { useWorkspace } from '../../state/workspace';
@@ -27,7 +27,6 @@ export function PresentView() {
   const { compared } = useComparedRuns();
   const controlsHidden = useWorkspace((state) => state.controlsHidden);
   const headingId = useId();
-  usePlaybackKeys(playbackLength(compared));
   if (compared.length === 0) {
     return (
       <section className="present-view" aria-labelledby={headingId}>
@@ -56,7 +55,7 @@ export function PresentView() {
             {titles.join(' vs ')}
           </h2>
           <p className="present-subtitle">
-            Moving MNIST
+            {dataLabel(compared[0].spec.data)}
             {compared.length > 1
               ? ' · the same training batches and held-out clips for every run'
               : ''}
@@ -80,6 +79,7 @@ export function PresentView() {
 function PresentCounter({ runs }: { runs: readonly RunState[] }) {
   const frame = useWorkspace((state) => state.playback.frame);
   const length = playbackLength(runs);
+  usePlaybackKeys(length); // Space and arrows still work for the presenter
   return (
     <p className="present-counter" aria-live="off">
       <PlaybackClock runs={runs} />
