@@ -60,7 +60,7 @@ export function yAxisProps(logScale: boolean, fraction = false) {
     scale: logScale ? ('log' as const) : ('linear' as const),
     domain: (fraction ? [0, 1] : ['auto', 'auto']) as [number, number] | [string, string],
     allowDataOverflow: logScale,
-    tickFormatter: (y: number) => formatValue(y, 3),
+    tickFormatter: (y: number) => formatValue(y, 4), // 3 digits repeat ticks such as 1415 and 1420
     width: 64,
   };
 }
