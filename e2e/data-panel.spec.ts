@@ -70,7 +70,7 @@ test('Data view: import with progress and cancel, a dataset, an error, and a run
   await expect(alert).toBeHidden();
 
   // The New run form trains on the imported dataset.
-  await page.getByRole('button', { name: 'Runs', exact: true }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByText('Data: Moving MNIST').click();
   await page.getByRole('button', { name: 'Imported dataset' }).click();
   const [dataset] = await page.evaluate(() => window.playground.listDatasets());

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/components/App';
 import { installAutomationApi } from './app/automation';
+import { openFromLocation } from './app/compare/experiment-actions';
 import { datasetRegistry } from './app/data/instance';
 import { runManager } from './app/runs/instance';
 import './app/styles.css';
@@ -13,4 +14,5 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
-installAutomationApi(runManager, Promise.resolve(), datasetRegistry);
+// `ready` settles once a link's experiment (if any) has been validated and its runs created.
+installAutomationApi(runManager, openFromLocation(runManager), datasetRegistry);

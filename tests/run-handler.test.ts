@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSpec, WorkerEvent } from '../src/protocol/messages';
 import { transferablesOf } from '../src/protocol/messages';
+import { HELD_OUT_GROUP } from '../src/protocol/sample-groups';
 import { RATES } from '../src/runtime/run-handler';
 import { loadMnistFromDisk } from '../src/core/data/mnist-node';
 import { FakeRun } from './helpers/fake-run';
@@ -184,7 +185,11 @@ describe('RunHandler with the real LSTM on cpu', () => {
   it('sample frames are Float32Arrays that the worker transfers, one buffer per panel', async () => {
     const run = await ready();
     const [samples] = run.of('samples');
-    expect(samples.views).toHaveLength(RATES.sampleExamples);
+    // The model's views, then the held-out sequences themselves (for the compare view).
+    expect(samples.views.map((view) => view.group)).toEqual([
+      ...Array<undefined>(RATES.sampleExamples).fill(undefined),
+      ...Array<string>(RATES.sampleExamples).fill(HELD_OUT_GROUP),
+    ]);
     const buffers = samples.views.flatMap((view) =>
       view.panels.map((panel) => {
         expect(panel.frames).toBeInstanceOf(Float32Array);

@@ -88,6 +88,11 @@ describe('parseRunSpec', () => {
       { ...README_SPEC, data: { ...README_SPEC.data, colour: true } },
       'data.colour',
     ],
+    [
+      'a bad data value',
+      { ...README_SPEC, data: { ...README_SPEC.data, digits: 0 } },
+      'data.digits',
+    ],
     ['a bad data seed', { ...README_SPEC, data: { ...README_SPEC.data, seed: -3 } }, 'data.seed'],
   ];
 

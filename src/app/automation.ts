@@ -7,8 +7,10 @@ import type { NpyImportOptions, VideoImportOptions } from '../protocol/data-mess
 import type { DatasetRegistry, ExportRequest, ImportSummary } from './data/dataset-registry';
 import type { RunManager, RunSnapshot } from './runs/run-manager';
 import type { DatasetInfo } from './state/datasets';
+import { experimentApi } from './compare/api';
+import type { ExperimentApi } from './compare/api';
 
-export interface PlaygroundApi {
+export interface PlaygroundApi extends ExperimentApi {
   ready: Promise<void>;
   createRun(spec: unknown): Promise<string>;
   start(id: string): Promise<void>;
@@ -63,6 +65,7 @@ export function installAutomationApi(
     listDatasets: () => datasets.list(),
     removeDataset: (id) => datasets.remove(id),
     exportNpy: (request) => datasets.exportNpy(request),
+    ...experimentApi(manager),
   };
   window.playground = api;
   return api;

@@ -4,7 +4,8 @@
  */
 import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
 import { ConfigError } from '../core/models/config-schema';
-import type { DataSpec } from '../core/data/types';
+import { resolveMovingMnistOptions } from '../core/data/moving-mnist';
+import type { DataSpec, MovingMnistOptions } from '../core/data/types';
 import type { BackendName, RunSpec } from './messages';
 
 const SPEC_KEYS = ['model', 'variant', 'preset', 'config', 'data', 'backend', 'seed'];
@@ -93,6 +94,10 @@ function parseDataSpec(data: unknown): DataSpec | undefined {
     }
   }
   checkSeed('data.seed', data.seed);
+  // Values too (digits, speed, …), so a bad one is refused before a worker starts; frames and
+  // canvas size are checked against the model's needs in the worker.
+  const { source: _source, seed: _seed, ...options } = data;
+  resolveMovingMnistOptions(options as Partial<MovingMnistOptions>);
   return data as unknown as DataSpec;
 }
 

@@ -4,7 +4,22 @@ import type { MnistDigits } from '../core/data/mnist';
 import type { RunEnvironment } from './run-handler';
 
 async function fetchBytes(url: string, onBytes: (received: number) => void): Promise<ArrayBuffer> {
-  const response = await fetch(url);
+  try {
+    return await download(url, onBytes, 'default');
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error; // an HTTP error: fetching again will not help
+    // Chromium aborts one of two concurrent reads of the same large file through its HTTP cache
+    // ("network error") when two runs start at once; the second read goes around the cache.
+    return download(url, onBytes, 'no-store');
+  }
+}
+
+async function download(
+  url: string,
+  onBytes: (received: number) => void,
+  cache: RequestCache,
+): Promise<ArrayBuffer> {
+  const response = await fetch(url, { cache });
   if (!response.ok || !response.body) {
     throw new Error(`Could not load ${url} (HTTP ${response.status}). Run "npm run prepare-data".`);
   }

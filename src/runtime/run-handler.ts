@@ -26,6 +26,7 @@ import type {
   WorkerEvent,
 } from '../protocol/messages';
 import { transferablesOf } from '../protocol/messages';
+import { heldOutViews } from './held-out';
 import { buildRunData, needsMnist } from './run-data';
 import { yieldToEventLoop } from './yield';
 
@@ -316,7 +317,9 @@ export class RunHandler {
     const views = await createGpuGuard().run(async () => {
       const chosen = gatherSequences(session.evalSet, indices);
       try {
-        return await session.model.sample(chosen, indices.length);
+        const samples = await session.model.sample(chosen, indices.length);
+        // The same clips as frames, beside the samples, for side-by-side comparison.
+        return [...samples, ...(await heldOutViews(chosen, session.model.data.range))];
       } finally {
         chosen.dispose();
       }

@@ -1,7 +1,12 @@
 /** The playground: header, a sidebar (run list, new run) and the selected run. */
 import { useState } from 'react';
-import { useDatasets } from '../state/datasets';
 import { usePlayground } from '../state/store';
+import { useWorkspace } from '../state/workspace';
+import { CompareView } from './compare/CompareView';
+import { LinkNotice } from './compare/LinkNotice';
+import { PresentView } from './compare/PresentView';
+import { ShareButton } from './compare/ShareButton';
+import { ViewTabs } from './compare/ViewTabs';
 import { DataPanel } from './DataPanel';
 import { EmptyState } from './EmptyState';
 import { NewRunPanel } from './NewRunPanel';
@@ -15,10 +20,41 @@ export function App() {
   const hasRuns = usePlayground((state) => state.runOrder.length > 0);
   // Hiding the sidebar gives a run the full width (presentations, small screens).
   const [sidebarOpen, setSidebarOpen] = useState(true);
-  // The main area shows runs, or the Data view (imported videos and arrays).
-  const [view, setView] = useState<'runs' | 'data'>('runs');
-  const datasetCount = useDatasets((state) => state.order.length);
-  const dataBusy = useDatasets((state) => state.jobs.length > 0 || state.failures.length > 0);
+  const view = useWorkspace((state) => state.view);
+  const controlsHidden = useWorkspace((state) => state.controlsHidden);
+  const setControlsHidden = useWorkspace((state) => state.setControlsHidden);
+  const runView = selected ? (
+    <RunView key={selected.id} run={selected} />
+  ) : hasRuns ? (
+    <p className="empty-state">Select a run in the list to see it here.</p>
+  ) : (
+    <EmptyState />
+  );
+  const content =
+    view === 'compare' ? (
+      <CompareView />
+    ) : view === 'present' ? (
+      <PresentView />
+    ) : view === 'data' ? (
+      <DataPanel />
+    ) : (
+      runView
+    );
+  if (controlsHidden) {
+    // A lesson link (?controls=hidden): only the content, and one quiet way back to the controls.
+    return (
+      <div className="app app-bare">
+        <main id="main" className="main" tabIndex={-1}>
+          <LinkNotice />
+          {content}
+        </main>
+        <button type="button" className="show-controls" onClick={() => setControlsHidden(false)}>
+          Show controls
+        </button>
+      </div>
+    );
+  }
+  const sidebarShown = sidebarOpen && view !== 'present';
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -29,52 +65,30 @@ export function App() {
           <h1>Video Model Playground</h1>
           <p>Train and compare video models from three papers, right in your browser on WebGPU.</p>
         </div>
-        <nav className="view-switch" aria-label="View">
-          <button
-            type="button"
-            className="header-button"
-            aria-pressed={view === 'runs'}
-            onClick={() => setView('runs')}
-          >
-            Runs
-          </button>
-          <button
-            type="button"
-            className="header-button"
-            aria-pressed={view === 'data'}
-            onClick={() => setView('data')}
-          >
-            Data{datasetCount > 0 ? ` (${datasetCount})` : ''}
-            {dataBusy && view !== 'data' ? (
-              <span className="view-dot" aria-label="activity" />
-            ) : null}
-          </button>
-        </nav>
-        <button
-          type="button"
-          className="header-button"
-          aria-expanded={sidebarOpen}
-          aria-controls="sidebar"
-          onClick={() => setSidebarOpen(!sidebarOpen)}
-        >
-          {sidebarOpen ? 'Hide sidebar' : 'Show sidebar'}
-        </button>
+        <div className="header-actions">
+          <ViewTabs />
+          <ShareButton />
+          {view !== 'present' ? (
+            <button
+              type="button"
+              className="header-button"
+              aria-expanded={sidebarOpen}
+              aria-controls="sidebar"
+              onClick={() => setSidebarOpen(!sidebarOpen)}
+            >
+              {sidebarOpen ? 'Hide sidebar' : 'Show sidebar'}
+            </button>
+          ) : null}
+        </div>
       </header>
-      <div className={`app-layout${sidebarOpen ? '' : ' sidebar-hidden'}`}>
-        <aside id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarOpen}>
+      <div className={`app-layout${sidebarShown ? '' : ' sidebar-hidden'}`}>
+        <aside id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarShown}>
           {hasRuns ? <RunList /> : null}
           <NewRunPanel />
         </aside>
         <main id="main" className="main" tabIndex={-1}>
-          {view === 'data' ? (
-            <DataPanel />
-          ) : selected ? (
-            <RunView key={selected.id} run={selected} />
-          ) : hasRuns ? (
-            <p className="empty-state">Select a run in the list to see it here.</p>
-          ) : (
-            <EmptyState />
-          )}
+          <LinkNotice />
+          {content}
         </main>
       </div>
     </div>

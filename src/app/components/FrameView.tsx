@@ -6,6 +6,7 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { FramePanel, SampleView } from '../../core/models/types';
+import { HELD_OUT_GROUP } from '../../protocol/sample-groups';
 import type { RunState } from '../state/store';
 import {
   FRAME_GAP_PX,
@@ -40,7 +41,10 @@ export function FrameView({ run }: { run: RunState }) {
   const samples = run.samples;
   const views = samples?.views ?? [];
   const main = views.filter((view) => view.group === undefined);
-  const groups = [...new Set(views.flatMap((view) => (view.group ? [view.group] : [])))];
+  // The held-out clips are for the compare view; here the model's own panels show them.
+  const groups = [...new Set(views.flatMap((view) => (view.group ? [view.group] : [])))].filter(
+    (group) => group !== HELD_OUT_GROUP,
+  );
   const index = Math.min(example, Math.max(0, main.length - 1));
   const view: SampleView | undefined = main[index];
   const showsReconstruction = view?.panels.some((panel) => /reconstruct/i.test(panel.label));

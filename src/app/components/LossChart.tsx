@@ -4,24 +4,19 @@
  */
 import { memo, useId, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { lttbIndices } from '../runs/metric-history';
-import type { MetricHistory } from '../runs/metric-history';
+import { chartRows } from '../runs/metric-history';
+import type { ChartRow, MetricHistory } from '../runs/metric-history';
 import { runManager } from '../runs/instance';
 import type { RunState } from '../state/store';
-import { formatSeconds, formatValue } from './format';
+import { formatValue } from './format';
 import { useThrottledValue } from './hooks';
-import { SegmentedControl } from './SegmentedControl';
+import { AxisOptions, tooltipProps, xAxisProps, yAxisProps } from './chart-parts';
 
 const MAX_POINTS = 600;
 const REDRAW_MS = 250;
 export const SERIES_COLORS = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#db2777', '#0891b2'];
 
 type XMode = 'step' | 'time';
-
-interface ChartRow {
-  x: number;
-  values: Record<string, number>;
-}
 
 interface ChartData {
   names: string[];
@@ -41,7 +36,6 @@ export function buildChartData(
 ): ChartData {
   if (!history) return { names: [], rows: [], latest: null };
   const names = history.names().filter(include);
-  const byX = new Map<number, ChartRow>();
   let latestStep = -Infinity;
   const latestValues: Record<string, number> = {};
   for (const name of names) {
@@ -50,24 +44,13 @@ export function buildChartData(
     const last = series.values.length - 1;
     latestStep = Math.max(latestStep, series.steps[last]);
     latestValues[name] = series.values[last];
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (let i = 0; i < series.values.length; i++) {
-      const y = series.values[i];
-      if (!Number.isFinite(y) || (logScale && y <= 0)) continue;
-      xs.push(xMode === 'step' ? series.steps[i] : series.wallMs[i] / 1000);
-      ys.push(y);
-    }
-    for (const i of lttbIndices(xs, ys, MAX_POINTS)) {
-      let row = byX.get(xs[i]);
-      if (!row) {
-        row = { x: xs[i], values: {} };
-        byX.set(xs[i], row);
-      }
-      row.values[name] = ys[i];
-    }
   }
-  const rows = [...byX.values()].sort((a, b) => a.x - b.x);
+  const rows = chartRows(
+    names.map((name) => ({ id: name, series: history.get(name) })),
+    xMode,
+    logScale,
+    MAX_POINTS,
+  );
   const latest = Number.isFinite(latestStep) ? { step: latestStep, values: latestValues } : null;
   return { names, rows, latest };
 }
@@ -92,25 +75,12 @@ export function LossChart({ run, title, include }: LossChartProps) {
     <section className="card" aria-labelledby={headingId}>
       <div className="card-header">
         <h3 id={headingId}>{title}</h3>
-        <div className="toolbar">
-          <SegmentedControl
-            label="X axis"
-            value={xMode}
-            options={[
-              { value: 'step', label: 'Step' },
-              { value: 'time', label: 'Time' },
-            ]}
-            onChange={setXMode}
-          />
-          <label className="field-inline field-label">
-            <input
-              type="checkbox"
-              checked={logScale}
-              onChange={(event) => setLogScale(event.target.checked)}
-            />
-            <span>Log scale</span>
-          </label>
-        </div>
+        <AxisOptions
+          xMode={xMode}
+          logScale={logScale}
+          onXMode={setXMode}
+          onLogScale={setLogScale}
+        />
       </div>
       <LossChartPlot
         runId={run.id}
@@ -158,34 +128,9 @@ const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, incl
           margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
         >
           <CartesianGrid stroke="#e3e8ef" />
-          <XAxis
-            dataKey="x"
-            type="number"
-            domain={[0, 'auto']}
-            tickFormatter={(x: number) =>
-              xMode === 'step' ? x.toLocaleString() : formatSeconds(x)
-            }
-            label={{
-              value: xMode === 'step' ? 'step' : 'wall-clock time',
-              position: 'insideBottomRight',
-              offset: -4,
-            }}
-            height={40}
-          />
-          <YAxis
-            type="number"
-            scale={logScale ? 'log' : 'linear'}
-            domain={['auto', 'auto']}
-            allowDataOverflow={logScale}
-            tickFormatter={(y: number) => formatValue(y, 3)}
-            width={64}
-          />
-          <Tooltip
-            labelFormatter={(x) =>
-              xMode === 'step' ? `step ${Number(x).toLocaleString()}` : formatSeconds(Number(x))
-            }
-            formatter={(value) => formatValue(Number(value))}
-          />
+          <XAxis {...xAxisProps(xMode)} />
+          <YAxis {...yAxisProps(logScale)} />
+          <Tooltip {...tooltipProps(xMode)} />
           <Legend itemSorter={null} />
           {names.map((name, i) => (
             <Line

@@ -3,6 +3,8 @@ import { useId } from 'react';
 import { MODEL_CATALOG } from '../../core/models/catalog';
 import type { RunState } from '../state/store';
 import { BackendBadge } from './BackendBadge';
+import { ExportBar } from './compare/ExportBar';
+import { ModelGuide } from './compare/ModelGuide';
 import { EvalPanel } from './EvalPanel';
 import { FrameView } from './FrameView';
 import { LossChart, isAccuracyMetric } from './LossChart';
@@ -56,6 +58,8 @@ export function RunView({ run }: { run: RunState }) {
         <EvalPanel run={run} />
       </div>
       <FrameView run={run} />
+      <ExportBar run={run} />
+      <ModelGuide model={run.spec.model} />
       <RunConfigDetails run={run} />
     </article>
   );

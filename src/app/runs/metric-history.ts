@@ -92,3 +92,43 @@ export function lttbIndices(
   picked.push(n - 1);
   return picked;
 }
+
+/** One x position of a chart: the value of each series there. */
+export interface ChartRow {
+  x: number;
+  values: Record<string, number>; // series key → value
+}
+
+/**
+ * Several series on one x axis (step, or seconds of wall-clock time), each downsampled on its own
+ * (LTTB) and merged into rows keyed by x, so series logged at different steps share one chart.
+ * Non-finite values (and values ≤ 0 on a log scale) are left out.
+ */
+export function chartRows(
+  series: { id: string; series: Series | undefined }[],
+  xMode: 'step' | 'time',
+  logScale: boolean,
+  maxPoints = 600,
+): ChartRow[] {
+  const byX = new Map<number, ChartRow>();
+  for (const { id, series: s } of series) {
+    if (!s) continue;
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let i = 0; i < s.values.length; i++) {
+      const y = s.values[i];
+      if (!Number.isFinite(y) || (logScale && y <= 0)) continue;
+      xs.push(xMode === 'step' ? s.steps[i] : s.wallMs[i] / 1000);
+      ys.push(y);
+    }
+    for (const i of lttbIndices(xs, ys, maxPoints)) {
+      let row = byX.get(xs[i]);
+      if (!row) {
+        row = { x: xs[i], values: {} };
+        byX.set(xs[i], row);
+      }
+      row.values[id] = ys[i];
+    }
+  }
+  return [...byX.values()].sort((a, b) => a.x - b.x);
+}

@@ -90,21 +90,35 @@ export function gatherSequences(videos: tf.Tensor5D, indices: number[]): tf.Tens
   );
 }
 
+/** Maps values in the model's range to [0, 1] for display (clamped). */
+function displayRange(x: tf.Tensor, range: ValueRange): tf.Tensor {
+  return range === 'symmetric' ? x.add(1).div(2).clipByValue(0, 1) : x.clipByValue(0, 1);
+}
+
+async function readFloats(x: tf.Tensor): Promise<Float32Array> {
+  try {
+    return ((await x.data()) as Float32Array).slice(); // a copy: safe to transfer
+  } finally {
+    x.dispose();
+  }
+}
+
+/** Every frame of videos [N, T, H, W, C], flattened, mapped to [0, 1]. */
+export function framesForDisplay(videos: tf.Tensor5D, range: ValueRange): Promise<Float32Array> {
+  return readFloats(tf.tidy(() => displayRange(videos.reshape([-1]), range)));
+}
+
 /** First frames of the first `count` sequences of videos [N, T, H, W, C], mapped to [0, 1]. */
-export async function firstFramesForDisplay(
+export function firstFramesForDisplay(
   videos: tf.Tensor5D,
   count: number,
   range: ValueRange,
 ): Promise<Float32Array> {
   const [n, t, h, w, c] = videos.shape;
   const rows = Math.min(count, n);
-  const stills = tf.tidy(() => {
-    const first = videos.reshape([n, t * h * w * c]).slice([0, 0], [rows, h * w * c]);
-    return range === 'symmetric' ? first.add(1).div(2).clipByValue(0, 1) : first;
-  });
-  try {
-    return ((await stills.data()) as Float32Array).slice(); // a copy: safe to transfer
-  } finally {
-    stills.dispose();
-  }
+  return readFloats(
+    tf.tidy(() =>
+      displayRange(videos.reshape([n, t * h * w * c]).slice([0, 0], [rows, h * w * c]), range),
+    ),
+  );
 }

@@ -94,6 +94,20 @@ export interface Variant {
 }
 
 /**
+ * What a teacher needs to show a model in class: the preset that shows the paper's idea within a
+ * minute or two, a plain explanation, and what to point at while it trains. Shown next to the
+ * model's views (run, compare and presentation views).
+ */
+export interface ClassroomGuide {
+  preset: string;
+  variant?: string;
+  /** Two or three sentences for a lesson: what the model does, without jargon. */
+  explanation: string;
+  /** What to watch in the charts and frames, one point each. */
+  watchFor: readonly string[];
+}
+
+/**
  * Everything the UI and the runtime need to know about a model without loading tfjs:
  * variants, presets, the config schema, validation and a memory estimate.
  */
@@ -111,6 +125,8 @@ export interface ModelCatalogEntry<C extends object = Record<string, ConfigValue
   resolveConfig(variant: string, preset: string, overrides?: Record<string, unknown>): C;
   /** Bytes of GPU memory a training step needs (parameters, optimiser state, activations). */
   estimateMemoryBytes(config: C): number;
+  /** Classroom preset and texts; every model should have one (tests check the catalog). */
+  classroom?: ClassroomGuide;
 }
 
 /** Above this estimate the UI asks for confirmation and the worker warns before allocating. */

@@ -1,0 +1,216 @@
+/**
+ * Experiment-level actions shared by the UI and `window.playground`: the share link of the current
+ * runs, opening a link's experiment, adding a run on the comparison's data stream, and the
+ * one-click classroom demo. Written against the model catalog and the run state only, so every
+ * model in the catalog works without changes here.
+ */
+import { MODEL_CATALOG, catalogEntry } from '../../core/models/catalog';
+import { ConfigError, LARGE_MEMORY_BYTES } from '../../core/models/config-schema';
+import type { MovingMnistDataSpec } from '../../core/data/types';
+import type { ModelKind } from '../../core/models/types';
+import {
+  decodeExperiment,
+  experimentPayload,
+  experimentUrl,
+  parseViewParams,
+  viewQuery,
+} from '../../protocol/experiment';
+import type { Experiment, ViewName } from '../../protocol/experiment';
+import type { RunSpec } from '../../protocol/messages';
+import { parseRunSpec } from '../../protocol/run-spec';
+import { prefersReducedMotion } from '../components/hooks';
+import type { RunManager } from '../runs/run-manager';
+import { usePlayground } from '../state/store';
+import { comparedIds, useWorkspace } from '../state/workspace';
+
+export interface ShareOptions {
+  /** Start training when the link opens. */
+  start?: boolean;
+  view?: ViewName;
+  controlsHidden?: boolean;
+}
+
+/** Data for classroom demos: 14-px digits have room to move on the 32-px canvases of small presets. */
+export const CLASSROOM_DATA: MovingMnistDataSpec = {
+  source: 'moving-mnist',
+  seed: 42,
+  digits: 2,
+  digitSize: 14,
+  speed: 3,
+};
+
+/** The current runs (in order) as an experiment. */
+export function currentExperiment(start = false): Experiment {
+  const { runs, runOrder } = usePlayground.getState();
+  return { runs: runOrder.map((id) => runs[id].spec), start };
+}
+
+/** A link that recreates the current runs; throws when there are none. */
+export function shareUrl(options: ShareOptions = {}): string {
+  const experiment = currentExperiment(options.start ?? false);
+  if (experiment.runs.length === 0) throw new Error('There are no runs to share yet');
+  const workspace = useWorkspace.getState();
+  const query = viewQuery(
+    options.view ?? workspace.view,
+    options.controlsHidden ?? workspace.controlsHidden,
+  );
+  return experimentUrl(`${location.origin}${location.pathname}${query}`, experiment);
+}
+
+/** Whether any run of the experiment needs more GPU memory than the app creates without asking. */
+export function needsMemoryConfirmation(experiment: Experiment): boolean {
+  return experiment.runs.some((spec) => {
+    const entry = catalogEntry(spec.model);
+    const config = entry.resolveConfig(
+      spec.variant ?? entry.defaultVariant,
+      spec.preset ?? entry.defaultPreset,
+      spec.config,
+    );
+    return entry.estimateMemoryBytes(config) > LARGE_MEMORY_BYTES;
+  });
+}
+
+/**
+ * Creates the experiment's runs (validated already) and starts them when it says so. The runs are
+ * in the store when this returns; the promise resolves with their ids once all are ready.
+ */
+export function createExperimentRuns(
+  manager: RunManager,
+  experiment: Experiment,
+): Promise<string[]> {
+  const creations = experiment.runs.map((spec) => manager.createRun(spec));
+  return Promise.all(creations).then(async (ids) => {
+    if (experiment.start) await Promise.all(ids.map((id) => manager.start(id)));
+    return ids;
+  });
+}
+
+/**
+ * Validates a link (a URL, `#exp=…` or `exp=…`) and recreates its runs. A bad link creates nothing:
+ * the promise rejects with a ConfigError naming the field, and the app shows the message.
+ */
+export function loadExperiment(manager: RunManager, urlOrHash: string): Promise<string[]> {
+  const workspace = useWorkspace.getState();
+  let experiment: Experiment;
+  try {
+    experiment = decodeExperiment(urlOrHash);
+  } catch (error) {
+    workspace.setLink({ error: linkErrorText(error), pending: null });
+    return Promise.reject(error);
+  }
+  workspace.setLink({ error: null, pending: null });
+  const view = parseViewParams(queryOf(urlOrHash)).view;
+  if (view) workspace.setView(view);
+  return createExperimentRuns(manager, experiment);
+}
+
+export function linkErrorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const field = error instanceof ConfigError ? ` (field: ${error.field})` : '';
+  return `This link’s experiment was not loaded: ${message}${field}. Nothing was created.`;
+}
+
+function queryOf(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return '';
+  const end = url.indexOf('#', start);
+  return url.slice(start, end < 0 ? undefined : end);
+}
+
+/**
+ * Reads the page's own URL on start-up: the view parameters, then the experiment in the hash.
+ * Large experiments wait for the user's confirmation; anything invalid is reported, not run.
+ */
+export function openFromLocation(manager: RunManager): Promise<void> {
+  const workspace = useWorkspace.getState();
+  const params = parseViewParams(location.search);
+  if (params.view) workspace.setView(params.view);
+  // A lesson link plays the frames by itself (unless the user asked the OS for less motion).
+  if (params.view === 'present' && !prefersReducedMotion())
+    workspace.setPlayback({ playing: true });
+  workspace.setControlsHidden(params.controlsHidden);
+  workspace.setLink({ notes: params.problems });
+  if (experimentPayload(location.hash) === null) return Promise.resolve();
+  let experiment: Experiment;
+  try {
+    experiment = decodeExperiment(location.hash);
+  } catch (error) {
+    workspace.setLink({ error: linkErrorText(error) });
+    return Promise.resolve();
+  }
+  if (needsMemoryConfirmation(experiment)) {
+    workspace.setLink({ pending: experiment });
+    return Promise.resolve();
+  }
+  createExperimentRuns(manager, experiment).catch((error: unknown) =>
+    console.error('A run from the link could not be created', error),
+  );
+  return Promise.resolve();
+}
+
+export interface NewComparedRun {
+  model: ModelKind;
+  variant?: string;
+  preset?: string;
+  config?: Record<string, unknown>;
+  seed?: number;
+}
+
+/**
+ * A new run on the same data stream as the comparison's first run: its data spec (with the data
+ * seed) and requested backend are copied, so both see identical batches and held-out sequences.
+ */
+export async function addRunToCompare(manager: RunManager, run: NewComparedRun): Promise<string> {
+  const { runs, runOrder } = usePlayground.getState();
+  const workspace = useWorkspace.getState();
+  const firstId = comparedIds(runOrder, workspace.compareSelection)[0];
+  const first = firstId ? runs[firstId] : undefined;
+  const spec: RunSpec = {
+    ...run,
+    data: first?.spec.data ?? CLASSROOM_DATA,
+    ...(first?.spec.backend ? { backend: first.spec.backend } : {}),
+  };
+  parseRunSpec(spec); // throws before anything is created
+  const creation = manager.createRun(spec);
+  const order = usePlayground.getState().runOrder;
+  const id = order[order.length - 1];
+  const selection = useWorkspace.getState().compareSelection;
+  if (selection !== null) useWorkspace.getState().setCompareSelection([...selection, id]);
+  await creation;
+  return id;
+}
+
+/** The models whose catalog entry has a classroom guide, in catalog order. */
+export function classroomModels(): ModelKind[] {
+  return Object.values(MODEL_CATALOG).flatMap((entry) => (entry?.classroom ? [entry.kind] : []));
+}
+
+/** Classroom demo specs: each model's classroom preset, all on CLASSROOM_DATA. */
+export function classroomSpecs(kinds: readonly ModelKind[] = classroomModels()): RunSpec[] {
+  return kinds.map((kind) => {
+    const entry = catalogEntry(kind);
+    const guide = entry.classroom;
+    return {
+      model: entry.kind,
+      variant: guide?.variant ?? entry.defaultVariant,
+      preset: guide?.preset ?? entry.defaultPreset,
+      data: CLASSROOM_DATA,
+      seed: 0,
+    };
+  });
+}
+
+/** Creates and starts the classroom demo and opens the presentation view. */
+export function startClassroomDemo(
+  manager: RunManager,
+  kinds: readonly ModelKind[] = classroomModels(),
+): Promise<string[]> {
+  const before = usePlayground.getState().runOrder.length;
+  const creation = createExperimentRuns(manager, { runs: classroomSpecs(kinds), start: true });
+  const created = usePlayground.getState().runOrder.slice(before);
+  const workspace = useWorkspace.getState();
+  workspace.setCompareSelection(created);
+  workspace.setView('present');
+  if (!prefersReducedMotion()) workspace.setPlayback({ playing: true });
+  return creation;
+}

@@ -1,0 +1,38 @@
+/** One panel of a run at one frame of the shared time axis, drawn crisp at `size` CSS px. */
+import { useEffect, useMemo, useRef } from 'react';
+import type { FramePanel } from '../../../core/models/types';
+import { panelFrameSources, prepareCanvas } from '../frame-drawing';
+
+interface FrameTileProps {
+  panel: FramePanel;
+  frame: number;
+  /** Height of the tile in CSS px (width follows the panel's aspect ratio). */
+  size: number;
+}
+
+export function FrameTile({ panel, frame, size }: FrameTileProps) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const sources = useMemo(() => panelFrameSources(panel), [panel]);
+  const local = frame - panel.timeOffset;
+  const inRange = local >= 0 && local < panel.t;
+  const width = Math.round((size * panel.width) / panel.height);
+  useEffect(() => {
+    const canvas = ref.current;
+    if (!canvas || sources.length === 0) return;
+    const context = prepareCanvas(canvas, width, size, false);
+    if (!context) return;
+    context.globalAlpha = inRange ? 1 : 0.25;
+    context.drawImage(sources[Math.min(sources.length - 1, Math.max(0, local))], 0, 0, width, size);
+    context.globalAlpha = 1;
+  }, [sources, local, inRange, width, size]);
+  return (
+    <figure className={`frame-tile${inRange ? '' : ' is-idle'}`}>
+      <canvas
+        ref={ref}
+        role="img"
+        aria-label={`${panel.label}, frame ${frame + 1}${inRange ? '' : ' (outside this row)'}`}
+      />
+      <figcaption>{panel.label}</figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * The presentation view for lessons and talks: the compared runs as large columns — big frames
+ * of the same held-out sequence in sync, the loss curves, and the model's explanation with what to
+ * watch for. `?view=present&controls=hidden` hides every control (the clock keeps playing).
+ */
+import { useId, useRef } from 'react';
+import { MODEL_CATALOG } from '../../../core/models/catalog';
+import { playbackLength, playbackPanels } from '../../compare/playback';
+import { RUN_COLORS, dataLabel, runColor } from '../../compare/compare-data';
+import { runManager } from '../../runs/instance';
+import type { RunState } from '../../state/store';
+import { useWorkspace } from '../../state/workspace';
+import { STATUS_LABELS } from '../format';
+import { useElementWidth } from '../hooks';
+import { ClassroomStart } from './ClassroomStart';
+import { useComparedRuns } from './CompareView';
+import { sortMetricNames, useMetricsVersion } from './CompareCharts';
+import { ModelGuide } from './ModelGuide';
+import { OverlayChart } from './OverlayChart';
+import { PlaybackClock, PlaybackControls, PlaybackRows, usePlaybackKeys } from './SyncedPlayback';
+import './compare.css';
+
+const MAX_TILE_PX = 240;
+const TILE_GAP_PX = 12;
+
+export function PresentView() {
+  const { compared } = useComparedRuns();
+  const controlsHidden = useWorkspace((state) => state.controlsHidden);
+  const headingId = useId();
+  if (compared.length === 0) {
+    return (
+      <section className="present-view" aria-labelledby={headingId}>
+        <h2 id={headingId} className="present-title">
+          Presentation
+        </h2>
+        {controlsHidden ? (
+          <p className="lead">Waiting for runs…</p>
+        ) : (
+          <>
+            <p className="lead">Start a classroom demo, or create runs and compare them.</p>
+            <ClassroomStart />
+          </>
+        )}
+      </section>
+    );
+  }
+  const titles = [
+    ...new Set(compared.map((run) => MODEL_CATALOG[run.spec.model]?.title ?? run.spec.model)),
+  ];
+  return (
+    <section className="present-view" aria-labelledby={headingId} data-testid="present-view">
+      <header className="present-header">
+        <div>
+          <h2 id={headingId} className="present-title">
+            {titles.join(' vs ')}
+          </h2>
+          <p className="present-subtitle">
+            {dataLabel(compared[0].spec.data)}
+            {compared.length > 1
+              ? ' · the same training batches and held-out clips for every run'
+              : ''}
+          </p>
+        </div>
+        {controlsHidden ? <PresentCounter runs={compared} /> : <PlaybackControls runs={compared} />}
+      </header>
+      <div
+        className="present-columns"
+        style={{ gridTemplateColumns: `repeat(${compared.length}, minmax(0, 1fr))` }}
+      >
+        {compared.map((run) => (
+          <PresentColumn key={run.id} run={run} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+/** With the controls hidden: the clock keeps running, and a quiet counter says where it is. */
+function PresentCounter({ runs }: { runs: readonly RunState[] }) {
+  const frame = useWorkspace((state) => state.playback.frame);
+  const length = playbackLength(runs);
+  usePlaybackKeys(length); // Space and arrows still work for the presenter
+  return (
+    <p className="present-counter" aria-live="off">
+      <PlaybackClock runs={runs} />
+      {length > 0 ? `frame ${Math.min(frame, length - 1) + 1} / ${length}` : null}
+    </p>
+  );
+}
+
+function PresentColumn({ run }: { run: RunState }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const width = useElementWidth(ref);
+  const example = useWorkspace((state) => state.playback.example);
+  const xMode = useWorkspace((state) => state.xMode);
+  const version = useMetricsVersion([run]);
+  const panels = playbackPanels(run, example);
+  const columns = Math.min(Math.max(1, panels.length), 3);
+  const tile = Math.max(
+    64,
+    Math.min(MAX_TILE_PX, Math.floor((width - (columns - 1) * TILE_GAP_PX) / columns) - 8),
+  );
+  const history = runManager.history(run.id);
+  const lossNames = sortMetricNames(history?.names() ?? []).filter(
+    (name) => !name.endsWith('_accuracy'),
+  );
+  return (
+    <section className="present-column" aria-label={run.label}>
+      <h3 className="present-run-title">
+        <span className="run-swatch" style={{ background: runColor(run.id) }} aria-hidden="true" />
+        {MODEL_CATALOG[run.spec.model]?.title ?? run.spec.model}
+        <span className="present-run-meta">
+          {run.spec.variant} · {run.spec.preset} · {STATUS_LABELS[run.status]} · step{' '}
+          {run.step.toLocaleString()}
+        </span>
+      </h3>
+      <div ref={ref} className="present-frames">
+        <PlaybackRows runs={[run]} tileSize={tile} bare />
+      </div>
+      <OverlayChart
+        title={lossNames.length > 1 ? 'Training losses' : 'Training loss'}
+        series={lossNames.map((name, i) => ({
+          id: name,
+          label: name,
+          color: RUN_COLORS[i % RUN_COLORS.length],
+          series: history?.get(name),
+        }))}
+        xMode={xMode}
+        logScale={false}
+        version={version}
+        height={240}
+        empty="The loss curve appears after the first training step."
+      />
+      <ModelGuide model={run.spec.model} variant="aside" />
+    </section>
+  );
+}

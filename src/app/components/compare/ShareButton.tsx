@@ -1,0 +1,104 @@
+/**
+ * Share: copies a link that recreates every run (model, variant, preset, overrides, data spec,
+ * seeds, backend), and shows it with options: start training on open, open as a presentation.
+ */
+import { useEffect, useId, useRef, useState } from 'react';
+import { shareUrl } from '../../compare/experiment-actions';
+import { usePlayground } from '../../state/store';
+
+export function ShareButton() {
+  const hasRuns = usePlayground((state) => state.runOrder.length > 0);
+  const runCount = usePlayground((state) => state.runOrder.length);
+  const [open, setOpen] = useState(false);
+  const [start, setStart] = useState(true);
+  const [present, setPresent] = useState(false);
+  const [status, setStatus] = useState<string | null>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const panelId = useId();
+  const link = hasRuns
+    ? shareUrl({ start, ...(present ? { view: 'present' as const, controlsHidden: true } : {}) })
+    : '';
+
+  const copy = async (text: string) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setStatus('Link copied to the clipboard.');
+    } catch {
+      inputRef.current?.select();
+      setStatus('Copying was blocked: the link is selected, press Ctrl+C (⌘C) to copy it.');
+    }
+  };
+
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') setOpen(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [open]);
+
+  return (
+    <div className="share">
+      <button
+        type="button"
+        className="header-button"
+        disabled={!hasRuns}
+        title={hasRuns ? 'Copy a link that recreates these runs' : 'Create a run first'}
+        aria-expanded={open}
+        aria-controls={panelId}
+        onClick={() => {
+          if (!open) void copy(link);
+          setOpen(!open);
+        }}
+      >
+        Share
+      </button>
+      {open && hasRuns ? (
+        <div id={panelId} className="share-panel" role="dialog" aria-label="Share this experiment">
+          <p className="share-lead">
+            Anyone with this link gets the same {runCount === 1 ? 'run' : `${runCount} runs`}:
+            models, presets, config, data and seeds. Nothing trains on a server.
+          </p>
+          <div className="input-with-button">
+            <input
+              ref={inputRef}
+              type="text"
+              readOnly
+              value={link}
+              aria-label="Experiment link"
+              onFocus={(event) => event.target.select()}
+            />
+            <button type="button" className="button-primary" onClick={() => void copy(link)}>
+              Copy link
+            </button>
+          </div>
+          <label className="field-inline field-label">
+            <input
+              type="checkbox"
+              checked={start}
+              onChange={(event) => setStart(event.target.checked)}
+            />
+            <span>Start training when the link opens</span>
+          </label>
+          <label className="field-inline field-label">
+            <input
+              type="checkbox"
+              checked={present}
+              onChange={(event) => setPresent(event.target.checked)}
+            />
+            <span>Open as a presentation with the controls hidden (for a lesson)</span>
+          </label>
+          {status ? (
+            <p className="muted small" role="status">
+              {status}
+            </p>
+          ) : null}
+          <button type="button" className="button-quiet" onClick={() => setOpen(false)}>
+            Close
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * Workspace state beside the runs: which view the main area shows, which runs the compare view
+ * holds, the shared playback clock of the compare and presentation views, and what happened to a
+ * link's experiment. A store of its own (zustand), so run state and view state change separately.
+ */
+import { create } from 'zustand';
+import type { Experiment, ViewName } from '../../protocol/experiment';
+
+export type XMode = 'step' | 'time';
+
+export interface Playback {
+  /** Frame on the shared time axis that every run's frame view shows. */
+  frame: number;
+  playing: boolean;
+  /** Held-out example shown (index into each run's sample views). */
+  example: number;
+}
+
+export interface LinkState {
+  /** Why the link's experiment was refused (nothing was created). */
+  error: string | null;
+  /** Valid but large experiment waiting for the user's go-ahead. */
+  pending: Experiment | null;
+  /** Notes about the link that did not stop it (unknown view parameters). */
+  notes: string[];
+}
+
+export interface WorkspaceState {
+  view: ViewName;
+  controlsHidden: boolean;
+  /** Runs in the comparison; null = every run. */
+  compareSelection: string[] | null;
+  xMode: XMode;
+  logScale: boolean;
+  playback: Playback;
+  link: LinkState;
+  setView(view: ViewName): void;
+  setControlsHidden(hidden: boolean): void;
+  setCompareSelection(ids: string[] | null): void;
+  setChartOptions(options: Partial<{ xMode: XMode; logScale: boolean }>): void;
+  setPlayback(patch: Partial<Playback>): void;
+  setLink(patch: Partial<LinkState>): void;
+  reset(): void;
+}
+
+const initial = {
+  view: 'run' as ViewName,
+  controlsHidden: false,
+  compareSelection: null,
+  xMode: 'step' as XMode,
+  logScale: false,
+  playback: { frame: 0, playing: false, example: 0 },
+  link: { error: null, pending: null, notes: [] },
+};
+
+export const useWorkspace = create<WorkspaceState>()((set) => ({
+  ...initial,
+  setView: (view) => set({ view }),
+  setControlsHidden: (controlsHidden) => set({ controlsHidden }),
+  setCompareSelection: (compareSelection) => set({ compareSelection }),
+  setChartOptions: (options) => set(options),
+  setPlayback: (patch) => set((state) => ({ playback: { ...state.playback, ...patch } })),
+  setLink: (patch) => set((state) => ({ link: { ...state.link, ...patch } })),
+  reset: () => set(initial),
+}));
+
+/** The compared runs, in run order: the selection without runs that no longer exist. */
+export function comparedIds(runOrder: readonly string[], selection: string[] | null): string[] {
+  return selection === null ? [...runOrder] : runOrder.filter((id) => selection.includes(id));
+}
