@@ -61,9 +61,16 @@ test('exports: GIF, WebM, PNG strip, CSV and JSON are valid files named after ru
   const webm = await exported(playground, id, 'webm');
   expect(webm.type).toBe('video/webm');
   expect([...webm.bytes.subarray(0, 4)]).toEqual([0x1a, 0x45, 0xdf, 0xa3]); // EBML magic
-  // Decoded in the page by mediabunny (WebM demuxer) and WebCodecs (VideoDecoder).
+  // Decoded by mediabunny (WebM demuxer) and WebCodecs (VideoDecoder) in a blank page on the same
+  // origin (a secure context) served by the test without the app's Content-Security-Policy, which
+  // rightly refuses to run a test's injected script.
   const bundle = readFileSync('node_modules/mediabunny/dist/bundles/mediabunny.min.mjs', 'utf8');
-  const decoded = await page.evaluate(
+  const decoderPage = await page.context().newPage();
+  await decoderPage.route('**/webm-decoder-test', (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>WebM decoder</title>' }),
+  );
+  await decoderPage.goto('/webm-decoder-test');
+  const decoded = await decoderPage.evaluate(
     async ([source, bytes]) => {
       const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
       const mb = await import(/* @vite-ignore */ url);
@@ -95,6 +102,7 @@ test('exports: GIF, WebM, PNG strip, CSV and JSON are valid files named after ru
     },
     [bundle, [...webm.bytes]] as const,
   );
+  await decoderPage.close();
   expect(decoded.format).toBe('WebM');
   expect(['vp9', 'vp8']).toContain(decoded.codec);
   expect(decoded.frames).toBe(20);
