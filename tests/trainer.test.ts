@@ -17,6 +17,10 @@ function scriptedModel(losses: number[]): VideoModel {
     getHyperparameters: () => ({}),
     setHyperparameters: () => {},
     parameterCount: () => 0,
+    exportState: async () => ({ tensors: {}, meta: { call } }),
+    importState: (state) => {
+      call = state.meta.call as number;
+    },
     dispose: () => {},
   };
 }

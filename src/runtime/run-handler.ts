@@ -8,6 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/gpu/backend';
 import { GpuError, createGpuGuard } from '../core/gpu/gpu-guard';
+import type { GpuGuard } from '../core/gpu/gpu-guard';
+import { CheckpointError } from '../core/checkpoint/errors';
+import { checkpointFileName, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
+import type { CheckpointRun } from '../core/checkpoint/run-checkpoint';
 import type { MnistDigits } from '../core/data/mnist';
 import {
   DEFAULT_DATA_SEED,
@@ -21,9 +25,11 @@ import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
 import type { VideoModel } from '../core/models/types';
 import { Trainer } from '../core/train/trainer';
+import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
 import type {
   CommandMessage,
   MetricPoint,
+  ReplyValue,
   RunError,
   RunSpec,
   RunStatus,
@@ -52,7 +58,15 @@ interface Session {
   evalSet: tf.Tensor5D;
   evalEvery: number;
   sampleEvery: number;
+  // What a checkpoint records and a restore replaces:
+  run: CheckpointRun;
+  stream: MovingMnistStream;
+  guard: GpuGuard;
+  digits: MnistDigits;
 }
+
+/** Written into every checkpoint the app saves (the CLI writes its own name). */
+export const CHECKPOINT_PRODUCER = 'video-model-playground app';
 
 export class RunHandler {
   private status: RunStatus = 'creating';
@@ -64,6 +78,7 @@ export class RunHandler {
   private lastSample = -Infinity;
   private trainingStartedAt: number | null = null;
   private recentStepMs: number[] = [];
+  private stepInFlight: Promise<void> | null = null; // checkpoints wait for it
 
   constructor(
     private readonly post: (event: WorkerEvent, transfer?: Transferable[]) => void,
@@ -72,8 +87,13 @@ export class RunHandler {
 
   async handle(message: CommandMessage): Promise<void> {
     try {
-      await this.dispatch(message);
-      this.emit({ type: 'reply', requestId: message.requestId, ok: true });
+      const value = await this.dispatch(message);
+      this.emit({
+        type: 'reply',
+        requestId: message.requestId,
+        ok: true,
+        ...(value ? { value } : {}),
+      });
     } catch (error) {
       const runError = toRunError(error, this.session?.trainer.step);
       this.emit({ type: 'reply', requestId: message.requestId, ok: false, error: runError });
@@ -81,7 +101,7 @@ export class RunHandler {
     }
   }
 
-  private async dispatch(message: CommandMessage): Promise<void> {
+  private async dispatch(message: CommandMessage): Promise<ReplyValue | void> {
     switch (message.type) {
       case 'init':
         return this.init(message.spec);
@@ -121,6 +141,10 @@ export class RunHandler {
         this.emit({ type: 'hyperparameters', values: model.getHyperparameters() });
         return;
       }
+      case 'export-checkpoint':
+        return this.exportCheckpoint();
+      case 'import-checkpoint':
+        return this.importCheckpoint(message.bytes);
       case 'dispose':
         this.stepsRequested = 0;
         this.disposeSession();
@@ -175,6 +199,17 @@ export class RunHandler {
         evalSet,
         evalEvery: numberOr(configRecord.evalEvery, RATES.defaultEvalEvery),
         sampleEvery: numberOr(configRecord.sampleEvery, RATES.samplesEverySteps),
+        run: {
+          model: spec.model,
+          variant,
+          preset,
+          config: configRecord,
+          data: { ...dataSpec, seed: dataSpec.seed ?? DEFAULT_DATA_SEED },
+          seed: spec.seed ?? 0,
+        },
+        stream,
+        guard,
+        digits,
       };
 
       this.setStatus('warming-up');
@@ -223,10 +258,13 @@ export class RunHandler {
     this.trainingStartedAt ??= this.env.now();
     while (this.stepsRequested > 0 && this.status === 'running') {
       try {
-        await this.trainOneStep(session);
+        this.stepInFlight = this.trainOneStep(session);
+        await this.stepInFlight;
       } catch (error) {
         this.fail(toRunError(error, session.trainer.step));
         return;
+      } finally {
+        this.stepInFlight = null;
       }
       this.stepsRequested -= 1;
       await yieldToEventLoop();
@@ -309,6 +347,76 @@ export class RunHandler {
     this.emit({ type: 'progress', phase: 'evaluate', fraction: 1, message: 'Evaluated' });
   }
 
+  /** The run as a safetensors file (a running run keeps training while it is read back). */
+  private async exportCheckpoint(): Promise<ReplyValue> {
+    const session = this.session;
+    if (!session) throw new Error('The run is not initialised');
+    if (this.status === 'error') throw new Error('The run has failed; its state cannot be saved');
+    await this.stepInFlight?.catch(() => undefined);
+    const step = session.trainer.step;
+    const bytes = await captureCheckpoint(
+      { run: session.run, model: session.model, stream: session.stream, step },
+      CHECKPOINT_PRODUCER,
+    );
+    return {
+      type: 'checkpoint',
+      bytes: bytes.buffer as ArrayBuffer,
+      step,
+      fileName: checkpointFileName(session.run, step),
+    };
+  }
+
+  /**
+   * Restores the run from a checkpoint between two training steps. Every check (file, metadata,
+   * model kind, config, data-stream state, tensors) comes before the first change, so a file that
+   * does not fit leaves the run exactly as it was, training or not.
+   */
+  private async importCheckpoint(bytes: ArrayBuffer): Promise<void> {
+    const session = this.requireSession();
+    const checkpoint = decodeCheckpoint(bytes);
+    const plan = planRestore(session, checkpoint, session.digits);
+    await this.stepInFlight?.catch(() => undefined);
+    // No await from here on: the restore happens between two steps of a running loop.
+    const sameData = JSON.stringify(plan.stream.options) === JSON.stringify(session.stream.options);
+    const evalSet = sameData
+      ? null
+      : bytesToTensor(
+          evaluationVideos(
+            session.digits,
+            plan.stream.options,
+            numberOr(plan.run.config.evalSequences, session.model.data.batchSize),
+          ),
+          session.model.data,
+        );
+    try {
+      session.model.importState(checkpoint.model);
+    } catch (error) {
+      evalSet?.dispose();
+      throw error;
+    }
+    if (evalSet) {
+      session.evalSet.dispose();
+      session.evalSet = evalSet;
+    }
+    const trainer = new Trainer(session.model, plan.stream, session.guard, () => this.env.now());
+    trainer.step = plan.step;
+    session.trainer = trainer;
+    session.stream = plan.stream;
+    session.run = plan.run;
+    this.flushMetrics();
+    this.emit({
+      type: 'restored',
+      step: plan.step,
+      data: plan.run.data,
+      seed: plan.run.seed,
+      hyperparameters: session.model.getHyperparameters(),
+    });
+    if (this.status === 'ready') this.setStatus('paused');
+    else this.setStatus(this.status); // reports the restored step
+    // While running, the loop sends samples on its own schedule (GPU work must not overlap).
+    if (this.status !== 'running') await this.sendSamples();
+  }
+
   private fail(error: RunError): void {
     this.stepsRequested = 0;
     this.flushMetrics();
@@ -348,6 +456,7 @@ export function toRunError(error: unknown, step?: number): RunError {
   const message = error instanceof Error ? error.message : String(error);
   const withStep = step === undefined ? {} : { step };
   if (error instanceof ConfigError) return { code: 'invalid-config', message, ...withStep };
+  if (error instanceof CheckpointError) return { code: 'invalid-checkpoint', message, ...withStep };
   if (error instanceof GpuError) return { code: 'gpu-error', message, ...withStep };
   if (/out of memory|allocation|OOM/i.test(message)) {
     return { code: 'out-of-memory', message, ...withStep };

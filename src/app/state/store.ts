@@ -36,6 +36,8 @@ export interface RunState {
   evaluation: { step: number; result: EvalResult } | null;
   samples: { step: number; views: SampleView[] } | null;
   metricsVersion: number;
+  /** Set when the run was restored from a checkpoint: where from, and at which step. */
+  restoredFrom?: { source: string; step: number };
 }
 
 export interface PlaygroundState {

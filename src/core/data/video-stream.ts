@@ -13,6 +13,7 @@ import {
   resolveMovingMnistOptions,
   toFloatFrames,
 } from './moving-mnist';
+import type { MovingMnistGeneratorState } from './moving-mnist';
 import type { DataSpec, MovingMnistOptions, VideoBytes } from './types';
 
 export const DEFAULT_DATA_SEED = 42; // Srivastava's reference code seeds its data with 42
@@ -65,6 +66,15 @@ export class MovingMnistStream implements BatchSource {
 
   nextBatch(): tf.Tensor5D {
     return bytesToTensor(this.generator.nextBatch(this.needs.batchSize), this.needs);
+  }
+
+  /** The generator's position and random streams (see `MovingMnistGeneratorState`). */
+  getState(): MovingMnistGeneratorState {
+    return this.generator.getState();
+  }
+
+  setState(state: MovingMnistGeneratorState): void {
+    this.generator.setState(state);
   }
 }
 

@@ -1,0 +1,402 @@
+/**
+ * A run's checkpoint as a safetensors file (format: docs/checkpoints.md). Pure TypeScript, no
+ * tfjs: the UI reads the metadata to build a run, workers and the CLI write and restore it.
+ *
+ * Tensors: the model's state tensors under their own names (weights as `encoder.0.w`, optimiser
+ * slots as `optimizer.<slot>.<name>`, other model state as `state.<name>`), and the data stream's
+ * digit order as `data.digit_order` (I32). Everything else is in `__metadata__`, one string per
+ * key; structured values are JSON:
+ *
+ *   format          "video-model-playground.checkpoint"
+ *   format_version  "1"
+ *   model, variant, preset
+ *   config          the resolved model config (JSON)
+ *   data_spec       the data spec including its seed (JSON)
+ *   seed            the model seed (weight init and noise streams)
+ *   step            training steps taken
+ *   model_state     the model's state metadata: optimiser counters, random streams, live
+ *                   hyperparameters (JSON)
+ *   data_state      the data stream's cursor and random-stream states (JSON)
+ *   created_at, producer
+ */
+import type { DataSpec } from '../data/types';
+import { resolveMovingMnistOptions } from '../data/moving-mnist';
+import type { MovingMnistGeneratorState } from '../data/moving-mnist';
+import { isRandomState } from '../data/random';
+import { MODEL_CATALOG } from '../models/catalog';
+import { ConfigError } from '../models/config-schema';
+import type { ModelKind, ModelState, StateTensor } from '../models/types';
+import { CheckpointError } from './errors';
+import { decodeSafetensors, encodeSafetensors, parseSafetensorsHeader } from './safetensors';
+import type { SafetensorsTensor } from './safetensors';
+
+export const CHECKPOINT_FORMAT = 'video-model-playground.checkpoint';
+export const CHECKPOINT_FORMAT_VERSION = 1;
+/** The data stream's tensors carry this prefix; model tensor names never do. */
+const DATA_PREFIX = 'data.';
+const DIGIT_ORDER = 'data.digit_order';
+
+/** A run as its checkpoint records it: enough to build the same run again. */
+export interface CheckpointRun {
+  model: ModelKind;
+  variant: string;
+  preset: string;
+  /** The resolved config: preset, variant and overrides together. */
+  config: Record<string, unknown>;
+  /** The data spec, including its seed. */
+  data: DataSpec;
+  /** The model seed (weight init and noise streams). */
+  seed: number;
+}
+
+export interface RunCheckpoint {
+  run: CheckpointRun;
+  step: number;
+  model: ModelState;
+  data: MovingMnistGeneratorState;
+  createdAt: string;
+  producer: string;
+}
+
+/** What the header alone says (cheap: no tensor data is read). */
+export interface CheckpointInfo {
+  run: CheckpointRun;
+  step: number;
+  createdAt: string;
+  producer: string;
+  formatVersion: number;
+  tensorCount: number;
+  /** Elements of the tensors that are weights (not optimiser slots, model or data state). */
+  parameterCount: number;
+}
+
+/** A run spec (as `RunSpec` in the protocol) that rebuilds a checkpoint's run. */
+export interface CheckpointRunSpec {
+  model: ModelKind;
+  variant: string;
+  preset: string;
+  config?: Record<string, unknown>;
+  data: DataSpec;
+  seed: number;
+}
+
+// --- writing ---------------------------------------------------------------------------------------
+
+function toFileTensor(name: string, tensor: StateTensor): SafetensorsTensor {
+  if (name.startsWith(DATA_PREFIX)) {
+    throw new Error(`Model state tensor "${name}" uses the reserved prefix "${DATA_PREFIX}"`);
+  }
+  return {
+    dtype: tensor.dtype === 'int32' ? 'I32' : 'F32',
+    shape: tensor.shape,
+    data: tensor.data,
+  };
+}
+
+export function encodeCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
+  const { run, model, data } = checkpoint;
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const [name, tensor] of Object.entries(model.tensors)) {
+    tensors[name] = toFileTensor(name, tensor);
+  }
+  tensors[DIGIT_ORDER] = {
+    dtype: 'I32', // digit indices < 2^31; I32 loads everywhere (U32 is new in PyTorch)
+    shape: [data.order.length],
+    data: new Int32Array(data.order.buffer, data.order.byteOffset, data.order.length),
+  };
+  const { order: _order, ...dataState } = data;
+  return encodeSafetensors(tensors, {
+    format: CHECKPOINT_FORMAT,
+    format_version: String(CHECKPOINT_FORMAT_VERSION),
+    model: run.model,
+    variant: run.variant,
+    preset: run.preset,
+    config: JSON.stringify(run.config),
+    data_spec: JSON.stringify(run.data),
+    seed: String(run.seed),
+    step: String(checkpoint.step),
+    model_state: JSON.stringify(model.meta),
+    data_state: JSON.stringify(dataState),
+    created_at: checkpoint.createdAt,
+    producer: checkpoint.producer,
+  });
+}
+
+// --- reading ---------------------------------------------------------------------------------------
+
+function badMetadata(key: string, message: string): CheckpointError {
+  return new CheckpointError('bad-metadata', `Checkpoint metadata "${key}": ${message}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function required(metadata: Record<string, string>, key: string): string {
+  const value = metadata[key];
+  if (value === undefined) throw badMetadata(key, 'missing');
+  return value;
+}
+
+function jsonObject(metadata: Record<string, string>, key: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(required(metadata, key));
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw badMetadata(key, `not valid JSON (${(error as Error).message})`);
+  }
+  if (!isRecord(value)) throw badMetadata(key, 'must be a JSON object');
+  return value;
+}
+
+function nonNegativeInteger(metadata: Record<string, string>, key: string): number {
+  const text = required(metadata, key);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    throw badMetadata(key, `must be a non-negative integer (got ${JSON.stringify(text)})`);
+  }
+  return value;
+}
+
+/** Checks the format marker and version before anything else is read. */
+function checkFormat(metadata: Record<string, string>): number {
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(
+      'not-a-checkpoint',
+      'This safetensors file is not a Video Model Playground checkpoint (its metadata has no "format": "video-model-playground.checkpoint"); it may hold weights from another tool',
+    );
+  }
+  const version = nonNegativeInteger(metadata, 'format_version');
+  if (version > CHECKPOINT_FORMAT_VERSION) {
+    throw new CheckpointError(
+      'newer-format',
+      `This checkpoint uses format version ${version}, but this app reads version ${CHECKPOINT_FORMAT_VERSION}; open it with a newer version of the playground`,
+    );
+  }
+  if (version < 1) throw badMetadata('format_version', `unknown version ${version}`);
+  return version;
+}
+
+function parseDataSpec(metadata: Record<string, string>): DataSpec {
+  const spec = jsonObject(metadata, 'data_spec');
+  if (spec.source !== 'moving-mnist') {
+    throw badMetadata(
+      'data_spec',
+      `source must be "moving-mnist" (got ${JSON.stringify(spec.source)})`,
+    );
+  }
+  const { source: _source, seed, ...options } = spec;
+  if (!(Number.isSafeInteger(seed) && (seed as number) >= 0)) {
+    throw badMetadata(
+      'data_spec',
+      `seed must be a non-negative integer (got ${JSON.stringify(seed)})`,
+    );
+  }
+  try {
+    // Unknown keys and bad values throw, naming data.<key>; frames and size are checked later
+    // against the model.
+    resolveMovingMnistOptions(options);
+  } catch (error) {
+    if (error instanceof ConfigError) throw badMetadata('data_spec', error.message);
+    throw error;
+  }
+  return spec as unknown as DataSpec;
+}
+
+/** The run that the metadata describes, with its config checked against the catalog. */
+function parseRun(metadata: Record<string, string>): CheckpointRun {
+  const model = required(metadata, 'model');
+  const entry = MODEL_CATALOG[model as ModelKind];
+  if (!entry) {
+    throw new CheckpointError(
+      'unknown-model',
+      `This checkpoint is for model "${model}", which this app does not have (available: ${Object.keys(MODEL_CATALOG).join(', ')})`,
+    );
+  }
+  const variant = required(metadata, 'variant');
+  if (!entry.variants.some((v) => v.id === variant)) {
+    throw badMetadata('variant', `"${variant}" is not a ${model} variant`);
+  }
+  const preset = required(metadata, 'preset');
+  if (!entry.presets.some((p) => p.id === preset)) {
+    throw badMetadata('preset', `"${preset}" is not a ${model} preset`);
+  }
+  const run: CheckpointRun = {
+    model: entry.kind,
+    variant,
+    preset,
+    config: jsonObject(metadata, 'config'),
+    data: parseDataSpec(metadata),
+    seed: nonNegativeInteger(metadata, 'seed'),
+  };
+  try {
+    checkpointRunSpec(run); // validates every config value through the model's schema
+  } catch (error) {
+    if (error instanceof ConfigError) throw badMetadata('config', error.message);
+    throw error;
+  }
+  return run;
+}
+
+function parseDataState(
+  metadata: Record<string, string>,
+): Omit<MovingMnistGeneratorState, 'order'> {
+  const state = jsonObject(metadata, 'data_state');
+  if (!Number.isSafeInteger(state.cursor) || (state.cursor as number) < 0) {
+    throw badMetadata('data_state', 'cursor must be a non-negative integer');
+  }
+  for (const key of ['orderRng', 'motionRng', 'textureRng'] as const) {
+    if (!isRandomState(state[key])) {
+      throw badMetadata('data_state', `${key} must be four integers in [0, 2^32)`);
+    }
+  }
+  return state as unknown as Omit<MovingMnistGeneratorState, 'order'>;
+}
+
+function isWeight(name: string): boolean {
+  return (
+    !name.startsWith('optimizer.') && !name.startsWith('state.') && !name.startsWith(DATA_PREFIX)
+  );
+}
+
+/** The metadata of a checkpoint file, checked; reads no tensor data. */
+export function readCheckpointInfo(bytes: ArrayBuffer | Uint8Array): CheckpointInfo {
+  const header = parseSafetensorsHeader(bytes);
+  const metadata = header.metadata;
+  const formatVersion = checkFormat(metadata);
+  let parameterCount = 0;
+  for (const [name, entry] of header.entries) {
+    if (isWeight(name)) parameterCount += entry.shape.reduce((a, b) => a * b, 1);
+  }
+  return {
+    run: parseRun(metadata),
+    step: nonNegativeInteger(metadata, 'step'),
+    createdAt: metadata.created_at ?? '',
+    producer: metadata.producer ?? '',
+    formatVersion,
+    tensorCount: header.entries.size,
+    parameterCount,
+  };
+}
+
+/** A whole checkpoint, checked as far as it can be without a model (see `importState`). */
+export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint {
+  const file = decodeSafetensors(bytes);
+  const metadata = file.metadata;
+  checkFormat(metadata);
+  const run = parseRun(metadata);
+  const step = nonNegativeInteger(metadata, 'step');
+  const modelMeta = jsonObject(metadata, 'model_state');
+  const dataState = parseDataState(metadata);
+
+  const order = file.tensors.get(DIGIT_ORDER);
+  if (!order) {
+    throw new CheckpointError('missing-tensor', `The checkpoint has no tensor "${DIGIT_ORDER}"`);
+  }
+  if (order.dtype !== 'I32' || order.shape.length !== 1) {
+    throw new CheckpointError(
+      'dtype-mismatch',
+      `Tensor "${DIGIT_ORDER}" must be a 1-D I32 tensor (got ${order.dtype} [${order.shape.join(', ')}])`,
+    );
+  }
+  const tensors: Record<string, StateTensor> = {};
+  for (const [name, tensor] of file.tensors) {
+    if (name.startsWith(DATA_PREFIX)) {
+      if (name !== DIGIT_ORDER) {
+        throw new CheckpointError(
+          'unexpected-tensor',
+          `The checkpoint has an unknown data tensor "${name}"`,
+        );
+      }
+      continue;
+    }
+    if (tensor.dtype !== 'F32' && tensor.dtype !== 'I32') {
+      throw new CheckpointError(
+        'dtype-mismatch',
+        `Tensor "${name}" is ${tensor.dtype}; model state tensors are F32 or I32`,
+      );
+    }
+    tensors[name] = {
+      dtype: tensor.dtype === 'F32' ? 'float32' : 'int32',
+      shape: tensor.shape,
+      data: tensor.data as Float32Array | Int32Array,
+    };
+  }
+  const orderData = order.data as Int32Array;
+  return {
+    run,
+    step,
+    model: { tensors, meta: modelMeta },
+    data: {
+      ...dataState,
+      order: new Uint32Array(orderData.buffer, orderData.byteOffset, orderData.length),
+    },
+    createdAt: metadata.created_at ?? '',
+    producer: metadata.producer ?? '',
+  };
+}
+
+// --- runs ------------------------------------------------------------------------------------------
+
+/**
+ * The run spec that rebuilds `run`: its model, variant and preset, with only the config keys that
+ * differ from the preset as overrides. Throws a ConfigError naming the key of a value the model's
+ * schema rejects, or one the variant fixes differently. Keys the checkpoint lacks (added to the
+ * app after it was written) keep their preset values.
+ */
+export function checkpointRunSpec(run: CheckpointRun): CheckpointRunSpec {
+  const entry = MODEL_CATALOG[run.model];
+  if (!entry) throw new ConfigError('model', `Unknown model "${run.model}"`);
+  const base = entry.resolveConfig(run.variant, run.preset) as Record<string, unknown>;
+  const schemaKeys = new Set(entry.schema.map((field) => field.key));
+  const overrides: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(run.config)) {
+    if (!(key in base)) throw new ConfigError(key, `Unknown config key "${key}"`);
+    if (Object.is(value, base[key])) continue;
+    if (!schemaKeys.has(key)) {
+      throw new ConfigError(
+        key,
+        `${key} is ${JSON.stringify(value)}, but variant "${run.variant}" sets ${JSON.stringify(base[key])}`,
+      );
+    }
+    overrides[key] = value;
+  }
+  entry.resolveConfig(run.variant, run.preset, overrides); // throws a ConfigError naming the key
+  return {
+    model: run.model,
+    variant: run.variant,
+    preset: run.preset,
+    ...(Object.keys(overrides).length > 0 ? { config: overrides } : {}),
+    data: run.data,
+    seed: run.seed,
+  };
+}
+
+/**
+ * Config keys whose values differ between a run and a checkpoint, as readable text, except the
+ * `ignored` ones (live hyperparameters, which the checkpoint restores). Keys the checkpoint lacks
+ * are not differences (see `checkpointRunSpec`).
+ */
+export function configDifferences(
+  current: Record<string, unknown>,
+  saved: Record<string, unknown>,
+  ignored: readonly string[] = [],
+): string[] {
+  const differences: string[] = [];
+  for (const [key, value] of Object.entries(saved)) {
+    if (ignored.includes(key) || Object.is(current[key], value)) continue;
+    differences.push(
+      `${key} is ${JSON.stringify(current[key])} here, ${JSON.stringify(value)} in the checkpoint`,
+    );
+  }
+  return differences;
+}
+
+/** A file name for a checkpoint: `lstm-composite-tiny-step120.safetensors`. */
+export function checkpointFileName(
+  run: Pick<CheckpointRun, 'model' | 'variant' | 'preset'>,
+  step: number,
+): string {
+  return `${run.model}-${run.variant}-${run.preset}-step${step}.safetensors`;
+}

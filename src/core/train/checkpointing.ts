@@ -1,0 +1,99 @@
+/**
+ * Saving and restoring a training run (model + data stream + step) as a checkpoint, shared by the
+ * run worker and the CLI. A run resumed from a checkpoint draws the same batches and noise and
+ * takes the same steps as the run that wrote it would have.
+ */
+import { CheckpointError } from '../checkpoint/errors';
+import { configDifferences, encodeCheckpoint } from '../checkpoint/run-checkpoint';
+import type { CheckpointRun, RunCheckpoint } from '../checkpoint/run-checkpoint';
+import type { MnistDigits } from '../data/mnist';
+import { DEFAULT_DATA_SEED, MovingMnistStream, movingMnistOptionsFor } from '../data/video-stream';
+import { ConfigError } from '../models/config-schema';
+import type { VideoModel } from '../models/types';
+
+/** What a checkpoint is taken from. */
+export interface CheckpointSource {
+  run: CheckpointRun;
+  model: VideoModel;
+  stream: MovingMnistStream;
+  step: number;
+}
+
+/**
+ * The run as a safetensors file. Everything is captured synchronously when this is called, so the
+ * run may keep training while the tensors are read back.
+ */
+export function captureCheckpoint(source: CheckpointSource, producer: string): Promise<Uint8Array> {
+  const { run, step } = source;
+  const data = source.stream.getState();
+  const modelState = source.model.exportState();
+  const createdAt = new Date().toISOString();
+  return modelState.then((model) =>
+    encodeCheckpoint({ run, step, model, data, createdAt, producer }),
+  );
+}
+
+/** A checked plan to restore a checkpoint: the run it describes and its data stream, positioned. */
+export interface RestorePlan {
+  run: CheckpointRun;
+  stream: MovingMnistStream;
+  step: number;
+}
+
+/**
+ * Checks that `checkpoint` fits the run (`current`: its model kind and config, except the live
+ * hyperparameters, which the checkpoint restores) and builds its data stream at the saved
+ * position. Changes nothing: the caller then calls `model.importState(checkpoint.model)` (which
+ * checks the tensors before it assigns any) and swaps in the stream.
+ */
+export function planRestore(
+  current: { run: CheckpointRun; model: VideoModel },
+  checkpoint: RunCheckpoint,
+  digits: MnistDigits,
+): RestorePlan {
+  const { model } = current;
+  const saved = checkpoint.run;
+  if (saved.model !== current.run.model) {
+    throw new CheckpointError(
+      'wrong-model',
+      `This checkpoint is for model "${saved.model}", but this run is "${current.run.model}"`,
+    );
+  }
+  const live = Object.keys(model.getHyperparameters());
+  const differences = configDifferences(current.run.config, saved.config, live);
+  if (saved.variant !== current.run.variant) {
+    differences.unshift(
+      `variant is "${current.run.variant}" here, "${saved.variant}" in the checkpoint`,
+    );
+  }
+  if (differences.length > 0) {
+    throw new CheckpointError(
+      'incompatible-config',
+      `This checkpoint's config does not match this run (${differences.slice(0, 3).join('; ')}${differences.length > 3 ? `; ${differences.length - 3} more` : ''}); open it as a new run instead`,
+    );
+  }
+  let stream: MovingMnistStream;
+  try {
+    const options = movingMnistOptionsFor(saved.data, model.data);
+    stream = new MovingMnistStream(
+      digits,
+      options,
+      model.data,
+      saved.data.seed ?? DEFAULT_DATA_SEED,
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new CheckpointError('bad-metadata', `Checkpoint data spec: ${error.message}`);
+    }
+    throw error;
+  }
+  try {
+    stream.setState(checkpoint.data);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new CheckpointError('bad-state', `Checkpoint data stream state: ${error.message}`);
+    }
+    throw error;
+  }
+  return { run: saved, stream, step: checkpoint.step };
+}

@@ -1,0 +1,201 @@
+/**
+ * Checkpoints resume exactly, for every model in the catalog and each of its variants, on the tfjs
+ * CPU backend, through the real run worker handler: N steps, save, load into a fresh run (made
+ * with other seeds, so everything must come from the file), M more steps gives exactly the losses
+ * and the weights of N + M uninterrupted steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_CATALOG } from '../src/core/models/catalog';
+import type { ModelCatalogEntry } from '../src/core/models/config-schema';
+import type { ModelKind } from '../src/core/models/types';
+import type { RunSpec } from '../src/protocol/messages';
+import { FakeRun } from './helpers/fake-run';
+import { readSafetensors } from './helpers/safetensors-reader';
+
+const N = 3;
+const M = 2;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const runs: FakeRun[] = [];
+afterEach(async () => {
+  for (const run of runs.splice(0)) await run.send({ type: 'dispose' });
+});
+
+/** Smaller than the tiny preset where a model's tiny steps take long on a loaded CPU. */
+const SHRINK: Partial<Record<ModelKind, Record<string, unknown>>> = {
+  lstm: { frameSize: 16, hiddenUnits: 16, inputFrames: 4, futureFrames: 3, batchSize: 4 },
+  vgan: { frameSize: 16, frames: 4, batchSize: 2 },
+};
+
+/**
+ * The model's tiny (else default) preset, with evaluation and samples out of the way where the
+ * model has those keys. 12-px digits fit every canvas; 32 fake digits make the digit order
+ * reshuffle every few batches.
+ */
+function specFor(entry: ModelCatalogEntry<object>, variant: string, extra = {}): RunSpec {
+  const preset = entry.presets.some((p) => p.id === 'tiny') ? 'tiny' : entry.defaultPreset;
+  const has = (key: string) => entry.schema.some((field) => field.key === key);
+  const config: Record<string, unknown> = { ...SHRINK[entry.kind], ...extra };
+  if (has('evalEvery')) config.evalEvery = 100_000;
+  if (has('sampleEvery')) config.sampleEvery = 100_000;
+  return {
+    model: entry.kind,
+    variant,
+    preset,
+    backend: 'cpu',
+    seed: 5,
+    config,
+    data: { source: 'moving-mnist', seed: 11, digitSize: 12 },
+  };
+}
+
+async function ready(spec: RunSpec): Promise<FakeRun> {
+  const run = new FakeRun();
+  runs.push(run);
+  const reply = await run.send({ type: 'init', spec });
+  if (!reply.ok) throw new Error(reply.error.message);
+  return run;
+}
+
+/** Trains `n` steps and waits until the run is paused again. */
+async function train(run: FakeRun, n: number): Promise<void> {
+  const before = points(run).length;
+  expect(await run.send({ type: 'step', n })).toMatchObject({ ok: true });
+  await run.until(() => points(run).length === before + n && run.lastStatus() === 'paused');
+}
+
+function points(run: FakeRun) {
+  return run.of('metrics').flatMap((event) => event.points);
+}
+
+async function exportBytes(run: FakeRun): Promise<Uint8Array> {
+  const reply = await run.send({ type: 'export-checkpoint' });
+  if (!reply.ok || reply.value?.type !== 'checkpoint') throw new Error('no checkpoint');
+  return new Uint8Array(reply.value.bytes);
+}
+
+/** Every tensor's bytes, by name (metadata aside: it holds the time of writing). */
+function tensorBytes(bytes: Uint8Array): Map<string, Uint8Array> {
+  return new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.bytes.slice()]));
+}
+
+const cases = Object.values(MODEL_CATALOG).flatMap((entry) =>
+  entry ? entry.variants.map((variant) => ({ entry, variant: variant.id })) : [],
+);
+
+describe('a checkpoint resumes exactly (cpu)', () => {
+  it.each(cases)('$entry.kind $variant', async ({ entry, variant }) => {
+    const spec = specFor(entry, variant);
+
+    const straight = await ready(spec);
+    await train(straight, N + M);
+    const expected = points(straight).map((p) => p.values);
+
+    const first = await ready(spec);
+    await train(first, N);
+    expect(points(first).map((p) => p.values)).toEqual(expected.slice(0, N));
+    const checkpoint = await exportBytes(first);
+    expect(readSafetensors(checkpoint).metadata.step).toBe(String(N));
+
+    // Other seeds: the weights, optimiser, noise and data stream must all come from the file.
+    const resumed = await ready({ ...spec, seed: 77, data: { ...spec.data!, seed: 999 } });
+    const reply = await resumed.send({
+      type: 'import-checkpoint',
+      bytes: checkpoint.slice().buffer,
+    });
+    expect(reply).toMatchObject({ ok: true });
+    expect(resumed.of('restored').at(-1)).toMatchObject({ step: N, seed: 5, data: { seed: 11 } });
+    expect(resumed.lastStatus()).toBe('paused');
+    expect(resumed.of('samples').at(-1)?.step).toBe(N);
+
+    await train(resumed, M);
+    const resumedPoints = points(resumed);
+    expect(resumedPoints.map((p) => p.step)).toEqual([N + 1, N + M]);
+    expect(resumedPoints.map((p) => p.values)).toEqual(expected.slice(N));
+    expect(tensorBytes(await exportBytes(resumed))).toEqual(
+      tensorBytes(await exportBytes(straight)),
+    );
+  });
+
+  it('lstm with SGD momentum and conditional decoders (velocity slots)', async () => {
+    const entry = MODEL_CATALOG.lstm!;
+    const spec = specFor(entry, 'composite', {
+      optimizer: 'sgd-momentum',
+      conditionalFuture: true,
+      conditionalReconstruction: true,
+      learningRate: 0.01,
+    });
+    const straight = await ready(spec);
+    await train(straight, N + M);
+    const first = await ready(spec);
+    await train(first, N);
+    const checkpoint = await exportBytes(first);
+    expect([...readSafetensors(checkpoint).tensors.keys()]).toContain(
+      'optimizer.velocity.encoder.0.w',
+    );
+    const resumed = await ready(spec);
+    expect(
+      await resumed.send({ type: 'import-checkpoint', bytes: checkpoint.buffer as ArrayBuffer }),
+    ).toMatchObject({ ok: true });
+    await train(resumed, M);
+    expect(points(resumed).map((p) => p.values)).toEqual(
+      points(straight)
+        .slice(N)
+        .map((p) => p.values),
+    );
+  });
+
+  it('a checkpoint taken while the run trains is one consistent step', async () => {
+    const spec = specFor(MODEL_CATALOG.lstm!, 'composite');
+    const straight = await ready(spec);
+    await train(straight, 12);
+    const expected = points(straight).map((p) => p.values);
+
+    const running = await ready(spec);
+    await running.send({ type: 'start' });
+    await running.until(() => points(running).length >= 2);
+    const checkpoint = await exportBytes(running);
+    await running.send({ type: 'pause' });
+    const step = Number(readSafetensors(checkpoint).metadata.step);
+    expect(step).toBeGreaterThanOrEqual(2);
+    expect(step).toBeLessThanOrEqual(10);
+
+    const resumed = await ready(spec);
+    await resumed.send({ type: 'import-checkpoint', bytes: checkpoint.buffer as ArrayBuffer });
+    await train(resumed, 2);
+    expect(points(resumed).map((p) => p.values)).toEqual(expected.slice(step, step + 2));
+  });
+
+  it('a checkpoint restored into a running run takes effect between two steps', async () => {
+    const spec = specFor(MODEL_CATALOG.lstm!, 'composite');
+    const source = await ready(spec);
+    await train(source, N);
+    const checkpoint = await exportBytes(source);
+    await train(source, 4);
+    const expected = points(source)
+      .slice(N, N + 4)
+      .map((p) => p.values);
+
+    const target = await ready(spec);
+    await target.send({ type: 'start' });
+    await target.until(() => points(target).length >= 1);
+    expect(
+      await target.send({ type: 'import-checkpoint', bytes: checkpoint.buffer as ArrayBuffer }),
+    ).toMatchObject({ ok: true });
+    expect(target.lastStatus()).toBe('running');
+    const afterRestore = () => points(target).filter((p) => p.step > N && p.step <= N + 4);
+    await target.until(
+      () => points(target).some((p) => p.step === N + 4) && afterRestore().length >= 4,
+    );
+    await target.send({ type: 'pause' });
+    // The steps after the restore are the source run's steps N + 1 …, in order.
+    const restoredAt = points(target).findLastIndex((p) => p.step === N + 1);
+    const continued = points(target).slice(restoredAt, restoredAt + 4);
+    expect(continued.map((p) => p.step)).toEqual([N + 1, N + 2, N + 3, N + 4]);
+    expect(continued.map((p) => p.values)).toEqual(expected);
+  });
+});
