@@ -4,8 +4,10 @@
  */
 import type { Hyperparameters } from '../core/models/types';
 import type { RunManager, RunSnapshot } from './runs/run-manager';
+import { checkpointActions } from './checkpoints/actions';
+import type { CheckpointApi } from './checkpoints/actions';
 
-export interface PlaygroundApi {
+export interface PlaygroundApi extends CheckpointApi {
   ready: Promise<void>;
   createRun(spec: unknown): Promise<string>;
   start(id: string): Promise<void>;
@@ -40,6 +42,7 @@ export function installAutomationApi(manager: RunManager, ready: Promise<void>):
     getRun: (id) => manager.getRun(id),
     listRuns: () => manager.listRuns(),
     waitForStep: (id, step, timeoutMs) => manager.waitForStep(id, step, timeoutMs),
+    ...checkpointActions(manager),
   };
   window.playground = api;
   return api;

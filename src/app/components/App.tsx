@@ -1,6 +1,7 @@
 /** The playground: header, a sidebar (run list, new run) and the selected run. */
 import { useState } from 'react';
 import { usePlayground } from '../state/store';
+import { CheckpointLibrary } from './CheckpointLibrary';
 import { EmptyState } from './EmptyState';
 import { NewRunPanel } from './NewRunPanel';
 import { RunList } from './RunList';
@@ -37,6 +38,7 @@ export function App() {
         <aside id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarOpen}>
           {hasRuns ? <RunList /> : null}
           <NewRunPanel />
+          <CheckpointLibrary />
         </aside>
         <main id="main" className="main" tabIndex={-1}>
           {selected ? (

@@ -3,6 +3,7 @@ import { useId } from 'react';
 import { MODEL_CATALOG } from '../../core/models/catalog';
 import type { RunState } from '../state/store';
 import { BackendBadge } from './BackendBadge';
+import { CheckpointControls } from './CheckpointControls';
 import { EvalPanel } from './EvalPanel';
 import { FrameView } from './FrameView';
 import { LossChart, isAccuracyMetric } from './LossChart';
@@ -47,6 +48,7 @@ export function RunView({ run }: { run: RunState }) {
       <RunProgressBar progress={run.status === 'error' ? null : run.progress} />
       <RunWarnings warnings={run.warnings} />
       <RunControls run={run} />
+      <CheckpointControls run={run} />
       <RunStatsGrid run={run} />
       <div className="card-grid">
         <LossChart run={run} title="Training loss" include={isLoss} />

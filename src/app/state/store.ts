@@ -12,6 +12,7 @@ import type {
   RunStats,
   RunStatus,
 } from '../../protocol/messages';
+import type { StoredCheckpoint } from '../checkpoints/browser-store';
 
 export interface RunProgress {
   phase: string;
@@ -45,11 +46,14 @@ export interface PlaygroundState {
   runOrder: string[];
   selectedRunId: string | null;
   backendOverride: BackendName | 'auto';
+  /** Checkpoints kept in this browser (IndexedDB); null until first listed. */
+  storedCheckpoints: StoredCheckpoint[] | null;
   addRun(run: RunState): void;
   updateRun(id: string, patch: Partial<RunState> | ((run: RunState) => Partial<RunState>)): void;
   removeRun(id: string): void;
   selectRun(id: string | null): void;
   setBackendOverride(backend: BackendName | 'auto'): void;
+  setStoredCheckpoints(list: StoredCheckpoint[]): void;
   reset(): void;
 }
 
@@ -58,6 +62,7 @@ const initial = {
   runOrder: [],
   selectedRunId: null,
   backendOverride: 'auto' as const,
+  storedCheckpoints: null,
 };
 
 export const usePlayground = create<PlaygroundState>()((set) => ({
@@ -85,5 +90,6 @@ export const usePlayground = create<PlaygroundState>()((set) => ({
     }),
   selectRun: (selectedRunId) => set({ selectedRunId }),
   setBackendOverride: (backendOverride) => set({ backendOverride }),
+  setStoredCheckpoints: (storedCheckpoints) => set({ storedCheckpoints }),
   reset: () => set(initial),
 }));
