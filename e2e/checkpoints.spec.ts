@@ -81,7 +81,9 @@ test('a checkpoint round-trips through a download and through IndexedDB; a corru
     .toBe(2);
   const [, fromFile] = await page.evaluate(() => window.playground.listRuns());
   await expect.poll(async () => (await playground.getRun(fromFile)).status).toBe('paused');
-  expect((await playground.getRun(fromFile)).step).toBe(3);
+  const restored = await playground.getRun(fromFile);
+  expect(restored.step).toBe(3);
+  expect(restored.metrics.loss.map(([step]) => step)).toEqual([1, 2, 3]); // the file's curves
   await expect(
     page.getByText(/Restored from lstm-composite-tiny-step3\.safetensors at step 3/),
   ).toBeVisible();

@@ -149,6 +149,7 @@ describe('the checkpoint file the app writes', () => {
         'data_state',
         'format',
         'format_version',
+        'history',
         'model',
         'model_state',
         'preset',
@@ -204,6 +205,9 @@ describe('the checkpoint file the app writes', () => {
     const counters = modelState.counters as { beta1Power: number; beta2Power: number };
     expect(counters.beta1Power).toBeCloseTo(0.9 ** 2, 12); // two Adam steps taken
     expect(counters.beta2Power).toBeCloseTo(0.999 ** 2, 12);
+    const history = metadataJson(metadata, 'history') as { names: string[]; points: number[][] };
+    expect(history.names.sort()).toEqual(['future_loss', 'loss', 'recon_loss']);
+    expect(history.points.map((row) => row[0])).toEqual([1, 2]); // [step, wallMs, …values]
     const dataState = metadataJson(metadata, 'data_state');
     expect(Object.keys(dataState).sort()).toEqual([
       'cursor',
@@ -362,6 +366,11 @@ describe('a bad checkpoint file is refused with a clear message and changes noth
         return editHeader(good, (_, m) => (m.config = JSON.stringify(config)));
       },
       message: /"config": hiddenUnits must be between 1 and 4096/,
+    },
+    {
+      name: 'malformed loss history',
+      file: metadata('history', JSON.stringify({ names: ['loss'], points: [[1, 0]] })),
+      message: /"history": must be/,
     },
     {
       name: 'a bad step',

@@ -54,6 +54,7 @@ it('the documented LSTM cell and weight layout reproduce the model from the file
         motionRng: [1, 2, 3, 4],
         textureRng: [1, 2, 3, 4],
       },
+      history: [],
       createdAt: '',
       producer: 'test',
     });

@@ -108,7 +108,15 @@ describe('a checkpoint resumes exactly (cpu)', () => {
       bytes: checkpoint.slice().buffer,
     });
     expect(reply).toMatchObject({ ok: true });
-    expect(resumed.of('restored').at(-1)).toMatchObject({ step: N, seed: 5, data: { seed: 11 } });
+    const restored = resumed.of('restored').at(-1)!;
+    expect(restored).toMatchObject({ step: N, seed: 5, data: { seed: 11 } });
+    // The checkpoint carries the loss curves so far (to 7 significant digits).
+    expect(restored.history.map((p) => p.step)).toEqual([1, 2, 3]);
+    restored.history.forEach((point, i) => {
+      for (const [name, value] of Object.entries(expected[i])) {
+        expect(point.values[name]).toBeCloseTo(value, 3);
+      }
+    });
     expect(resumed.lastStatus()).toBe('paused');
     expect(resumed.of('samples').at(-1)?.step).toBe(N);
 

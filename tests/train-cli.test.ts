@@ -45,9 +45,10 @@ const SPEC: RunSpec = {
 };
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const tsx = path.resolve('node_modules/.bin/tsx');
+  // As `npm run train` runs it: tsx as a loader, no wrapper process in between.
+  const command = ['--import', 'tsx', 'src/cli/train.ts', ...args];
   return new Promise((resolve) => {
-    execFile(tsx, ['src/cli/train.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, command, { timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -93,6 +94,9 @@ describe('npm run train', () => {
       producer: 'video-model-playground cli',
     });
 
+    const history = JSON.parse(file.metadata.history) as { points: number[][] };
+    expect(history.points.map((row) => row[0])).toEqual([1, 2, 3]);
+
     // A model loads it and then holds exactly the file's weights.
     const checkpoint = decodeCheckpoint(bytes);
     const model = new LstmEncoderDecoder(checkpoint.run.config as unknown as LstmConfig, 123);
@@ -130,6 +134,8 @@ describe('npm run train', () => {
     await worker.until(() => steps() === 5 && worker.lastStatus() === 'paused');
     const resumed = new Uint8Array(await readFile(resumedOut));
     expect(readSafetensors(resumed).metadata.step).toBe('5');
+    const curves = JSON.parse(readSafetensors(resumed).metadata.history) as { points: number[][] };
+    expect(curves.points.map((row) => row[0])).toEqual([1, 2, 3, 4, 5]);
     expect(tensorBytes(await exported())).toEqual(tensorBytes(resumed));
     await worker.send({ type: 'dispose' });
   });

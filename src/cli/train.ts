@@ -26,6 +26,7 @@ import { createGpuGuard } from '../core/gpu/gpu-guard';
 import { ConfigError } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
+import { TrainingHistory } from '../core/train/history';
 import { Trainer } from '../core/train/trainer';
 import { parseRunSpec } from '../protocol/run-spec';
 import { installNodeWebGpu } from '../node/webgpu';
@@ -104,11 +105,13 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
       warmBatch.dispose();
     }
     let step = 0;
+    let history = new TrainingHistory();
     if (checkpoint) {
       const plan = planRestore({ run, model }, checkpoint, digits);
       model.importState(checkpoint.model);
       stream = plan.stream;
       step = plan.step;
+      history = new TrainingHistory(plan.history);
       log(`resumed from ${args.resume} at step ${step}`);
     }
     const trainer = new Trainer(model, stream, guard);
@@ -119,7 +122,7 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
 
     const save = async () => {
       const bytes = await captureCheckpoint(
-        { run, model, stream, step: trainer.step },
+        { run, model, stream, step: trainer.step, history: history.toArray() },
         CLI_PRODUCER,
       );
       await writeAtomically(args.out, bytes);
@@ -134,12 +137,15 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
     process.once('SIGINT', onInterrupt);
     const target = step + args.steps;
     const logEvery = args.logEvery ?? Math.max(1, Math.round(args.steps / 20));
+    const trainingStart = performance.now() - history.lastWallMs(); // the time axis goes on
     let windowStart = performance.now();
     let windowSteps = 0;
     try {
       while (trainer.step < target && !interrupted) {
         const result = await trainer.trainStep();
         windowSteps += 1;
+        const wallMs = performance.now() - trainingStart;
+        history.add({ step: result.step, wallMs, values: result.losses });
         if (result.nonFinite.length > 0) {
           const name = result.nonFinite[0];
           log(
@@ -163,6 +169,8 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
           await save();
           log(`saved ${args.out} at step ${result.step}`);
         }
+        // On the CPU backend a step never leaves the microtask queue: let signals (Ctrl-C) in.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       process.off('SIGINT', onInterrupt);

@@ -110,6 +110,8 @@ export type WorkerEvent =
   | {
       type: 'restored';
       step: number;
+      /** The checkpoint's training curves (thinned), which replace the run's. */
+      history: MetricPoint[];
       data: DataSpec;
       seed: number;
       hyperparameters: Hyperparameters;

@@ -26,6 +26,7 @@ import { createModel } from '../core/models/factory';
 import type { VideoModel } from '../core/models/types';
 import { Trainer } from '../core/train/trainer';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
+import { TrainingHistory } from '../core/train/history';
 import type {
   CommandMessage,
   MetricPoint,
@@ -63,6 +64,7 @@ interface Session {
   stream: MovingMnistStream;
   guard: GpuGuard;
   digits: MnistDigits;
+  history: TrainingHistory;
 }
 
 /** Written into every checkpoint the app saves (the CLI writes its own name). */
@@ -210,6 +212,7 @@ export class RunHandler {
         stream,
         guard,
         digits,
+        history: new TrainingHistory(),
       };
 
       this.setStatus('warming-up');
@@ -278,7 +281,9 @@ export class RunHandler {
     this.recentStepMs.push(result.ms);
     if (this.recentStepMs.length > 20) this.recentStepMs.shift();
     const wallMs = this.env.now() - (this.trainingStartedAt ?? this.env.now());
-    this.pendingPoints.push({ step: result.step, wallMs, values: result.losses });
+    const point = { step: result.step, wallMs, values: result.losses };
+    this.pendingPoints.push(point);
+    session.history.add(point);
 
     if (result.nonFinite.length > 0) {
       this.stepsRequested = 0;
@@ -355,7 +360,13 @@ export class RunHandler {
     await this.stepInFlight?.catch(() => undefined);
     const step = session.trainer.step;
     const bytes = await captureCheckpoint(
-      { run: session.run, model: session.model, stream: session.stream, step },
+      {
+        run: session.run,
+        model: session.model,
+        stream: session.stream,
+        step,
+        history: session.history.toArray(),
+      },
       CHECKPOINT_PRODUCER,
     );
     return {
@@ -403,10 +414,14 @@ export class RunHandler {
     session.trainer = trainer;
     session.stream = plan.stream;
     session.run = plan.run;
+    session.history = new TrainingHistory(plan.history);
+    // The wall-clock axis goes on from where the checkpoint's curves end.
+    this.trainingStartedAt = this.env.now() - session.history.lastWallMs();
     this.flushMetrics();
     this.emit({
       type: 'restored',
       step: plan.step,
+      history: session.history.toArray(),
       data: plan.run.data,
       seed: plan.run.seed,
       hyperparameters: session.model.getHyperparameters(),

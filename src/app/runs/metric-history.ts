@@ -28,6 +28,12 @@ export class MetricHistory {
     }
   }
 
+  /** Replaces the whole history (a run restored from a checkpoint takes on its curves). */
+  replace(points: readonly MetricPoint[]): void {
+    this.series.clear();
+    this.append(points);
+  }
+
   /** Drops every point after `step` (a run restored to an earlier checkpoint continues from there). */
   truncateAfter(step: number): void {
     for (const series of this.series.values()) {

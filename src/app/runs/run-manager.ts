@@ -327,8 +327,10 @@ export class RunManager {
         update({ hyperparameters: event.values });
         return;
       case 'restored':
-        // The curves continue from the checkpoint's step; held-out scores are of the old weights.
-        handle.history.truncateAfter(event.step);
+        // The curves are the checkpoint's (or, without any, this run's up to its step); the
+        // held-out scores were of the old weights.
+        if (event.history.length > 0) handle.history.replace(event.history);
+        else handle.history.truncateAfter(event.step);
         update((run) => ({
           step: event.step,
           spec: { ...run.spec, data: event.data, seed: event.seed },

@@ -17,12 +17,15 @@
  *   model_state     the model's state metadata: optimiser counters, random streams, live
  *                   hyperparameters (JSON)
  *   data_state      the data stream's cursor and random-stream states (JSON)
+ *   history         the training curves so far, thinned to at most a few thousand points (JSON)
  *   created_at, producer
  */
 import type { DataSpec } from '../data/types';
 import { resolveMovingMnistOptions } from '../data/moving-mnist';
 import type { MovingMnistGeneratorState } from '../data/moving-mnist';
 import { isRandomState } from '../data/random';
+import { historyFromJson, historyToJson } from '../train/history';
+import type { HistoryPoint } from '../train/history';
 import { MODEL_CATALOG } from '../models/catalog';
 import { ConfigError } from '../models/config-schema';
 import type { ModelKind, ModelState, StateTensor } from '../models/types';
@@ -54,6 +57,8 @@ export interface RunCheckpoint {
   step: number;
   model: ModelState;
   data: MovingMnistGeneratorState;
+  /** Training metrics up to `step` (for the charts; does not affect training). */
+  history: HistoryPoint[];
   createdAt: string;
   producer: string;
 }
@@ -117,6 +122,7 @@ export function encodeCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
     step: String(checkpoint.step),
     model_state: JSON.stringify(model.meta),
     data_state: JSON.stringify(dataState),
+    history: JSON.stringify(historyToJson(checkpoint.history)),
     created_at: checkpoint.createdAt,
     producer: checkpoint.producer,
   });
@@ -254,6 +260,17 @@ function parseDataState(
   return state as unknown as Omit<MovingMnistGeneratorState, 'order'>;
 }
 
+function parseHistory(metadata: Record<string, string>): HistoryPoint[] {
+  if (metadata.history === undefined) return []; // optional: curves are a courtesy
+  const history = historyFromJson(jsonObject(metadata, 'history'));
+  if (!history)
+    throw badMetadata(
+      'history',
+      'must be {"names": [...], "points": [[step, wallMs, ...values], ...]}',
+    );
+  return history;
+}
+
 function isWeight(name: string): boolean {
   return (
     !name.startsWith('optimizer.') && !name.startsWith('state.') && !name.startsWith(DATA_PREFIX)
@@ -289,6 +306,7 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint
   const step = nonNegativeInteger(metadata, 'step');
   const modelMeta = jsonObject(metadata, 'model_state');
   const dataState = parseDataState(metadata);
+  const history = parseHistory(metadata);
 
   const order = file.tensors.get(DIGIT_ORDER);
   if (!order) {
@@ -332,6 +350,7 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint
       ...dataState,
       order: new Uint32Array(orderData.buffer, orderData.byteOffset, orderData.length),
     },
+    history,
     createdAt: metadata.created_at ?? '',
     producer: metadata.producer ?? '',
   };

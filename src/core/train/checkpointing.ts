@@ -10,6 +10,7 @@ import type { MnistDigits } from '../data/mnist';
 import { DEFAULT_DATA_SEED, MovingMnistStream, movingMnistOptionsFor } from '../data/video-stream';
 import { ConfigError } from '../models/config-schema';
 import type { VideoModel } from '../models/types';
+import type { HistoryPoint } from './history';
 
 /** What a checkpoint is taken from. */
 export interface CheckpointSource {
@@ -17,6 +18,7 @@ export interface CheckpointSource {
   model: VideoModel;
   stream: MovingMnistStream;
   step: number;
+  history: readonly HistoryPoint[];
 }
 
 /**
@@ -25,11 +27,12 @@ export interface CheckpointSource {
  */
 export function captureCheckpoint(source: CheckpointSource, producer: string): Promise<Uint8Array> {
   const { run, step } = source;
+  const history = [...source.history];
   const data = source.stream.getState();
   const modelState = source.model.exportState();
   const createdAt = new Date().toISOString();
   return modelState.then((model) =>
-    encodeCheckpoint({ run, step, model, data, createdAt, producer }),
+    encodeCheckpoint({ run, step, model, data, history, createdAt, producer }),
   );
 }
 
@@ -38,6 +41,7 @@ export interface RestorePlan {
   run: CheckpointRun;
   stream: MovingMnistStream;
   step: number;
+  history: HistoryPoint[];
 }
 
 /**
@@ -95,5 +99,5 @@ export function planRestore(
     }
     throw error;
   }
-  return { run: saved, stream, step: checkpoint.step };
+  return { run: saved, stream, step: checkpoint.step, history: checkpoint.history };
 }
