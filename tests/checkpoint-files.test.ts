@@ -10,6 +10,7 @@ import { lstmCatalog } from '../src/core/models/lstm/config';
 import type { LstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
 import type { RunSpec } from '../src/protocol/messages';
+import { commandTransferables, transferablesOf } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
 import {
   dataOf,
@@ -237,6 +238,19 @@ describe('the checkpoint file the app writes', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('the worker protocol', () => {
+  it('transfers the checkpoint buffer in the export reply and in the import command', async () => {
+    const run = await ready(LSTM);
+    const reply = await run.send({ type: 'export-checkpoint' });
+    if (!reply.ok || !reply.value) throw new Error('no checkpoint');
+    expect(run.transfers.get(reply)).toEqual([reply.value.bytes]);
+    expect(transferablesOf(reply)).toEqual([reply.value.bytes]);
+    const bytes = new ArrayBuffer(8);
+    expect(commandTransferables({ type: 'import-checkpoint', bytes })).toEqual([bytes]);
+    expect(commandTransferables({ type: 'start' })).toEqual([]);
   });
 });
 
