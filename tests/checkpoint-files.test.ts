@@ -14,6 +14,7 @@ import { commandTransferables, transferablesOf } from '../src/protocol/messages'
 import { FakeRun } from './helpers/fake-run';
 import {
   dataOf,
+  tensorBytes,
   editHeader,
   floatsOf,
   readSafetensors,
@@ -48,23 +49,6 @@ async function ready(spec: RunSpec): Promise<FakeRun> {
   if (!reply.ok) throw new Error(reply.error.message);
   return run;
 }
-
-async function train(run: FakeRun, n: number): Promise<void> {
-  const steps = () => run.of('metrics').flatMap((e) => e.points).length;
-  const before = steps();
-  await run.send({ type: 'step', n });
-  await run.until(() => steps() === before + n && run.lastStatus() === 'paused');
-}
-
-async function exportBytes(run: FakeRun): Promise<Uint8Array> {
-  const reply = await run.send({ type: 'export-checkpoint' });
-  if (!reply.ok || reply.value?.type !== 'checkpoint') throw new Error('no checkpoint');
-  expect(reply.value.fileName).toMatch(/\.safetensors$/);
-  return new Uint8Array(reply.value.bytes);
-}
-
-const tensorBytes = (bytes: Uint8Array) =>
-  new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.bytes.slice()]));
 
 /** A copy of a file without one tensor (later tensors move up, offsets stay contiguous). */
 function withoutTensor(bytes: Uint8Array, drop: string): Uint8Array {
@@ -119,8 +103,8 @@ let smallerLstm: Uint8Array;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   const source = await ready(LSTM);
-  await train(source, 2);
-  good = await exportBytes(source);
+  await source.train(2);
+  good = await source.exportCheckpoint();
   const vgan = await ready({
     model: 'vgan',
     preset: 'tiny',
@@ -128,9 +112,9 @@ beforeAll(async () => {
     config: { frameSize: 16, frames: 4, batchSize: 2, sampleEvery: 100_000 },
     data: { source: 'moving-mnist', digitSize: 8, speed: 2 },
   });
-  vganBytes = await exportBytes(vgan);
+  vganBytes = await vgan.exportCheckpoint();
   const other = await ready({ ...LSTM, config: { ...LSTM_CONFIG, hiddenUnits: 8 } });
-  smallerLstm = await exportBytes(other);
+  smallerLstm = await other.exportCheckpoint();
 });
 
 afterAll(async () => {
@@ -220,7 +204,7 @@ describe('the checkpoint file the app writes', () => {
 
   it('holds the model weights: a fresh model from the same config and seed has them before training', async () => {
     const fresh = await ready(LSTM);
-    const bytes = await exportBytes(fresh);
+    const bytes = await fresh.exportCheckpoint();
     const { tensors } = readSafetensors(bytes);
     const config = lstmCatalog.resolveConfig('composite', 'tiny', LSTM_CONFIG) as LstmConfig;
     const model = new LstmEncoderDecoder(config, 3);
@@ -458,8 +442,8 @@ describe('a bad checkpoint file is refused with a clear message and changes noth
 
   it.each(cases)('$name', async ({ file, message }) => {
     const run = await ready(LSTM);
-    await train(run, 1);
-    const before = tensorBytes(await exportBytes(run));
+    await run.train(1);
+    const before = tensorBytes(await run.exportCheckpoint());
     const eventsBefore = run.events.length;
     const bytes = file();
     const reply = await run.send({ type: 'import-checkpoint', bytes: bytes.slice().buffer });
@@ -470,8 +454,8 @@ describe('a bad checkpoint file is refused with a clear message and changes noth
     // Nothing happened to the run: no events but the reply, the same state, still training.
     expect(run.events.slice(eventsBefore).map((e) => e.type)).toEqual(['reply']);
     expect(run.lastStatus()).toBe('paused');
-    expect(tensorBytes(await exportBytes(run))).toEqual(before);
-    await train(run, 1);
+    expect(tensorBytes(await run.exportCheckpoint())).toEqual(before);
+    await run.train(1);
     expect(run.of('error')).toEqual([]);
     await run.send({ type: 'dispose' });
   });
@@ -481,6 +465,6 @@ describe('a bad checkpoint file is refused with a clear message and changes noth
     expect(await run.send({ type: 'import-checkpoint', bytes: good.slice().buffer })).toMatchObject(
       { ok: true },
     );
-    expect(tensorBytes(await exportBytes(run))).toEqual(tensorBytes(good));
+    expect(tensorBytes(await run.exportCheckpoint())).toEqual(tensorBytes(good));
   });
 });

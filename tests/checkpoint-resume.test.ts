@@ -11,7 +11,7 @@ import type { ModelCatalogEntry } from '../src/core/models/config-schema';
 import type { ModelKind } from '../src/core/models/types';
 import type { RunSpec } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
-import { readSafetensors } from './helpers/safetensors-reader';
+import { readSafetensors, tensorBytes } from './helpers/safetensors-reader';
 
 const N = 3;
 const M = 2;
@@ -61,28 +61,6 @@ async function ready(spec: RunSpec): Promise<FakeRun> {
   return run;
 }
 
-/** Trains `n` steps and waits until the run is paused again. */
-async function train(run: FakeRun, n: number): Promise<void> {
-  const before = points(run).length;
-  expect(await run.send({ type: 'step', n })).toMatchObject({ ok: true });
-  await run.until(() => points(run).length === before + n && run.lastStatus() === 'paused');
-}
-
-function points(run: FakeRun) {
-  return run.of('metrics').flatMap((event) => event.points);
-}
-
-async function exportBytes(run: FakeRun): Promise<Uint8Array> {
-  const reply = await run.send({ type: 'export-checkpoint' });
-  if (!reply.ok || reply.value?.type !== 'checkpoint') throw new Error('no checkpoint');
-  return new Uint8Array(reply.value.bytes);
-}
-
-/** Every tensor's bytes, by name (metadata aside: it holds the time of writing). */
-function tensorBytes(bytes: Uint8Array): Map<string, Uint8Array> {
-  return new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.bytes.slice()]));
-}
-
 const cases = Object.values(MODEL_CATALOG).flatMap((entry) =>
   entry ? entry.variants.map((variant) => ({ entry, variant: variant.id })) : [],
 );
@@ -92,13 +70,13 @@ describe('a checkpoint resumes exactly (cpu)', () => {
     const spec = specFor(entry, variant);
 
     const straight = await ready(spec);
-    await train(straight, N + M);
-    const expected = points(straight).map((p) => p.values);
+    await straight.train(N + M);
+    const expected = straight.points().map((p) => p.values);
 
     const first = await ready(spec);
-    await train(first, N);
-    expect(points(first).map((p) => p.values)).toEqual(expected.slice(0, N));
-    const checkpoint = await exportBytes(first);
+    await first.train(N);
+    expect(first.points().map((p) => p.values)).toEqual(expected.slice(0, N));
+    const checkpoint = await first.exportCheckpoint();
     expect(readSafetensors(checkpoint).metadata.step).toBe(String(N));
 
     // Other seeds: the weights, optimiser, noise and data stream must all come from the file.
@@ -120,12 +98,12 @@ describe('a checkpoint resumes exactly (cpu)', () => {
     expect(resumed.lastStatus()).toBe('paused');
     expect(resumed.of('samples').at(-1)?.step).toBe(N);
 
-    await train(resumed, M);
-    const resumedPoints = points(resumed);
+    await resumed.train(M);
+    const resumedPoints = resumed.points();
     expect(resumedPoints.map((p) => p.step)).toEqual([N + 1, N + M]);
     expect(resumedPoints.map((p) => p.values)).toEqual(expected.slice(N));
-    expect(tensorBytes(await exportBytes(resumed))).toEqual(
-      tensorBytes(await exportBytes(straight)),
+    expect(tensorBytes(await resumed.exportCheckpoint())).toEqual(
+      tensorBytes(await straight.exportCheckpoint()),
     );
   });
 
@@ -138,10 +116,10 @@ describe('a checkpoint resumes exactly (cpu)', () => {
       learningRate: 0.01,
     });
     const straight = await ready(spec);
-    await train(straight, N + M);
+    await straight.train(N + M);
     const first = await ready(spec);
-    await train(first, N);
-    const checkpoint = await exportBytes(first);
+    await first.train(N);
+    const checkpoint = await first.exportCheckpoint();
     expect([...readSafetensors(checkpoint).tensors.keys()]).toContain(
       'optimizer.velocity.encoder.0.w',
     );
@@ -149,9 +127,10 @@ describe('a checkpoint resumes exactly (cpu)', () => {
     expect(
       await resumed.send({ type: 'import-checkpoint', bytes: checkpoint.buffer as ArrayBuffer }),
     ).toMatchObject({ ok: true });
-    await train(resumed, M);
-    expect(points(resumed).map((p) => p.values)).toEqual(
-      points(straight)
+    await resumed.train(M);
+    expect(resumed.points().map((p) => p.values)).toEqual(
+      straight
+        .points()
         .slice(N)
         .map((p) => p.values),
     );
@@ -160,13 +139,13 @@ describe('a checkpoint resumes exactly (cpu)', () => {
   it('a checkpoint taken while the run trains is one consistent step', async () => {
     const spec = specFor(MODEL_CATALOG.lstm!, 'composite');
     const straight = await ready(spec);
-    await train(straight, 12);
-    const expected = points(straight).map((p) => p.values);
+    await straight.train(12);
+    const expected = straight.points().map((p) => p.values);
 
     const running = await ready(spec);
     await running.send({ type: 'start' });
-    await running.until(() => points(running).length >= 2);
-    const checkpoint = await exportBytes(running);
+    await running.until(() => running.points().length >= 2);
+    const checkpoint = await running.exportCheckpoint();
     await running.send({ type: 'pause' });
     const step = Number(readSafetensors(checkpoint).metadata.step);
     expect(step).toBeGreaterThanOrEqual(2);
@@ -174,35 +153,36 @@ describe('a checkpoint resumes exactly (cpu)', () => {
 
     const resumed = await ready(spec);
     await resumed.send({ type: 'import-checkpoint', bytes: checkpoint.buffer as ArrayBuffer });
-    await train(resumed, 2);
-    expect(points(resumed).map((p) => p.values)).toEqual(expected.slice(step, step + 2));
+    await resumed.train(2);
+    expect(resumed.points().map((p) => p.values)).toEqual(expected.slice(step, step + 2));
   });
 
   it('a checkpoint restored into a running run takes effect between two steps', async () => {
     const spec = specFor(MODEL_CATALOG.lstm!, 'composite');
     const source = await ready(spec);
-    await train(source, N);
-    const checkpoint = await exportBytes(source);
-    await train(source, 4);
-    const expected = points(source)
+    await source.train(N);
+    const checkpoint = await source.exportCheckpoint();
+    await source.train(4);
+    const expected = source
+      .points()
       .slice(N, N + 4)
       .map((p) => p.values);
 
     const target = await ready(spec);
     await target.send({ type: 'start' });
-    await target.until(() => points(target).length >= 1);
+    await target.until(() => target.points().length >= 1);
     expect(
       await target.send({ type: 'import-checkpoint', bytes: checkpoint.buffer as ArrayBuffer }),
     ).toMatchObject({ ok: true });
     expect(target.lastStatus()).toBe('running');
-    const afterRestore = () => points(target).filter((p) => p.step > N && p.step <= N + 4);
+    const afterRestore = () => target.points().filter((p) => p.step > N && p.step <= N + 4);
     await target.until(
-      () => points(target).some((p) => p.step === N + 4) && afterRestore().length >= 4,
+      () => target.points().some((p) => p.step === N + 4) && afterRestore().length >= 4,
     );
     await target.send({ type: 'pause' });
     // The steps after the restore are the source run's steps N + 1 …, in order.
-    const restoredAt = points(target).findLastIndex((p) => p.step === N + 1);
-    const continued = points(target).slice(restoredAt, restoredAt + 4);
+    const restoredAt = target.points().findLastIndex((p) => p.step === N + 1);
+    const continued = target.points().slice(restoredAt, restoredAt + 4);
     expect(continued.map((p) => p.step)).toEqual([N + 1, N + 2, N + 3, N + 4]);
     expect(continued.map((p) => p.values)).toEqual(expected);
   });

@@ -9,20 +9,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, readCheckpointInfo } from '../src/core/checkpoint/run-checkpoint';
 import { createModel } from '../src/core/models/factory';
+import type { ExampleCheckpoint } from '../src/app/checkpoints/examples';
 
 const DIR = 'public/checkpoints';
 
-interface Example {
-  id: string;
-  file: string;
-  title: string;
-  description: string;
-  model: string;
-  steps: number;
-  size: number;
-}
-
-let examples: Example[];
+let examples: ExampleCheckpoint[];
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

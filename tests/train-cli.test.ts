@@ -17,7 +17,7 @@ import type { LstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
 import type { RunSpec } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
-import { floatsOf, readSafetensors } from './helpers/safetensors-reader';
+import { floatsOf, readSafetensors, tensorBytes } from './helpers/safetensors-reader';
 
 const CONFIG = { frameSize: 16, hiddenUnits: 8, inputFrames: 4, futureFrames: 3, batchSize: 4 };
 const FLAGS = [
@@ -53,9 +53,6 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
     });
   });
 }
-
-const tensorBytes = (bytes: Uint8Array) =>
-  new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.bytes.slice()]));
 
 let dir: string;
 let digits: MnistDigits;

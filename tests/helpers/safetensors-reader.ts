@@ -115,3 +115,8 @@ export function editHeader(
   edit(copy, copy.__metadata__ as Record<string, string>);
   return writeRaw(copy, dataOf(bytes));
 }
+
+/** Every tensor's bytes by name (a file's metadata aside: it holds the time of writing). */
+export function tensorBytes(bytes: Uint8Array): Map<string, Uint8Array> {
+  return new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.bytes.slice()]));
+}

@@ -8,6 +8,7 @@ import { checkpointActions, downloadFile, refreshStoredCheckpoints } from '../ch
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
 import type { RunState } from '../state/store';
+import { ErrorAlert } from './ErrorAlert';
 import { describeCommandError } from './errors';
 import { formatBytes } from './format';
 
@@ -153,13 +154,7 @@ export function CheckpointControls({ run }: { run: RunState }) {
         </p>
       ) : null}
       {error ? (
-        <div className="alert alert-error" role="alert">
-          <p className="alert-title">{error.title}</p>
-          <p>{error.message}</p>
-          <button type="button" className="button-quiet" onClick={() => setError(null)}>
-            Dismiss
-          </button>
-        </div>
+        <ErrorAlert title={error.title} message={error.message} onDismiss={() => setError(null)} />
       ) : null}
     </section>
   );

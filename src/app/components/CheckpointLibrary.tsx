@@ -10,6 +10,7 @@ import { loadExampleList } from '../checkpoints/examples';
 import type { ExampleCheckpoint } from '../checkpoints/examples';
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
+import { ErrorAlert } from './ErrorAlert';
 import { describeCommandError } from './errors';
 import { formatBytes } from './format';
 
@@ -99,13 +100,7 @@ export function CheckpointLibrary() {
         </p>
       ) : null}
       {error ? (
-        <div className="alert alert-error" role="alert">
-          <p className="alert-title">{error.title}</p>
-          <p>{error.message}</p>
-          <button type="button" className="button-quiet" onClick={() => setError(null)}>
-            Dismiss
-          </button>
-        </div>
+        <ErrorAlert title={error.title} message={error.message} onDismiss={() => setError(null)} />
       ) : null}
 
       <h3 className="checkpoint-heading">Examples</h3>
