@@ -69,10 +69,6 @@ export interface CheckpointInfo {
   step: number;
   createdAt: string;
   producer: string;
-  formatVersion: number;
-  tensorCount: number;
-  /** Elements of the tensors that are weights (not optimiser slots, model or data state). */
-  parameterCount: number;
 }
 
 /** A run spec (as `RunSpec` in the protocol) that rebuilds a checkpoint's run. */
@@ -271,29 +267,16 @@ function parseHistory(metadata: Record<string, string>): HistoryPoint[] {
   return history;
 }
 
-function isWeight(name: string): boolean {
-  return (
-    !name.startsWith('optimizer.') && !name.startsWith('state.') && !name.startsWith(DATA_PREFIX)
-  );
-}
-
 /** The metadata of a checkpoint file, checked; reads no tensor data. */
 export function readCheckpointInfo(bytes: ArrayBuffer | Uint8Array): CheckpointInfo {
   const header = parseSafetensorsHeader(bytes);
   const metadata = header.metadata;
-  const formatVersion = checkFormat(metadata);
-  let parameterCount = 0;
-  for (const [name, entry] of header.entries) {
-    if (isWeight(name)) parameterCount += entry.shape.reduce((a, b) => a * b, 1);
-  }
+  checkFormat(metadata);
   return {
     run: parseRun(metadata),
     step: nonNegativeInteger(metadata, 'step'),
     createdAt: metadata.created_at ?? '',
     producer: metadata.producer ?? '',
-    formatVersion,
-    tensorCount: header.entries.size,
-    parameterCount,
   };
 }
 
