@@ -141,7 +141,7 @@ export function CheckpointControls({ run }: { run: RunState }) {
       ) : null}
       {run.restoredFrom ? (
         <p className="muted small">
-          Restored from {run.restoredFrom.source} at step {run.restoredFrom.step}.
+          Restored from {run.restoredFrom.source} at step {run.restoredFrom.step.toLocaleString()}.
         </p>
       ) : null}
       {pending ? (
