@@ -161,8 +161,11 @@ test('a shipped example opens as a paused run with its samples drawn', async ({
   const run = await playground.getRun(id);
   expect(run.step).toBe(lstm!.steps);
   expect(run.backend).toBe('cpu');
-  const frames = page.locator('[data-testid="frame-view"] canvas');
-  await expect(frames.first()).toBeVisible();
+  // Opening resolves once the samples of the restored weights are drawn.
+  const frames = page.locator('[data-testid="frame-view"]');
+  await expect(frames.locator('canvas').first()).toBeVisible();
+  await expect(frames).toContainText(`sampled at step ${lstm!.steps.toLocaleString('en-US')}`);
+  expect(run.metrics.loss.at(-1)?.[0]).toBe(lstm!.steps); // the training curve came along
   await expect(page.getByText(/Restored from the example/)).toBeVisible();
   await page.screenshot({ path: 'test-results/checkpoint-example.png', fullPage: true });
 });
