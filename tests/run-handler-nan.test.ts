@@ -18,6 +18,10 @@ vi.mock('../src/core/models/factory', () => ({
       getHyperparameters: () => ({ learningRate: 1 }),
       setHyperparameters: () => {},
       parameterCount: () => 1,
+      exportState: async () => ({ tensors: {}, meta: { step } }),
+      importState: (state) => {
+        step = state.meta.step as number;
+      },
       dispose: () => {},
     };
   },

@@ -18,11 +18,19 @@ function scriptedModel(losses: number[]): VideoModel {
     getHyperparameters: () => ({}),
     setHyperparameters: () => {},
     parameterCount: () => 0,
+    exportState: async () => ({ tensors: {}, meta: { call } }),
+    importState: (state) => {
+      call = state.meta.call as number;
+    },
     dispose: () => {},
   };
 }
 
-const zeros: BatchSource = { nextBatch: () => tf.zeros([1, 2, 2, 2, 1]) };
+const zeros: BatchSource = {
+  nextBatch: () => tf.zeros([1, 2, 2, 2, 1]),
+  getState: () => ({ arrays: {}, meta: {} }),
+  setState: () => {},
+};
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -10,7 +10,10 @@ import type { DatasetInfo } from './state/datasets';
 import { experimentApi } from './compare/api';
 import type { ExperimentApi } from './compare/api';
 
-export interface PlaygroundApi extends ExperimentApi {
+import { checkpointActions } from './checkpoints/actions';
+import type { CheckpointApi } from './checkpoints/actions';
+
+export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   ready: Promise<void>;
   createRun(spec: unknown): Promise<string>;
   start(id: string): Promise<void>;
@@ -66,6 +69,7 @@ export function installAutomationApi(
     removeDataset: (id) => datasets.remove(id),
     exportNpy: (request) => datasets.exportNpy(request),
     ...experimentApi(manager),
+    ...checkpointActions(manager),
   };
   window.playground = api;
   return api;

@@ -38,6 +38,7 @@ export type RunErrorCode =
   | 'non-finite-loss'
   | 'out-of-memory'
   | 'data-error'
+  | 'invalid-checkpoint'
   | 'internal';
 
 export interface RunError {
@@ -75,12 +76,28 @@ export type Command =
   | { type: 'set-hyperparameters'; values: Hyperparameters }
   /** Which held-out sequences the samples show (indices into the held-out set), first = main. */
   | { type: 'choose-examples'; indices: number[] }
+  /** Replies with a `checkpoint` value: the run as a safetensors file (docs/checkpoints.md). */
+  | { type: 'export-checkpoint' }
+  /**
+   * Restores the run from a safetensors checkpoint (the buffer is transferred). A file that does
+   * not fit the run is refused with an `invalid-checkpoint` error and changes nothing.
+   */
+  | { type: 'import-checkpoint'; bytes: ArrayBuffer }
   | { type: 'dispose' };
 
 export type CommandMessage = Command & { requestId: number };
 
+/** What a reply carries for commands that return something. */
+export type ReplyValue = {
+  type: 'checkpoint';
+  bytes: ArrayBuffer;
+  step: number;
+  /** e.g. `lstm-composite-tiny-step120.safetensors` */
+  fileName: string;
+};
+
 export type WorkerEvent =
-  | { type: 'reply'; requestId: number; ok: true }
+  | { type: 'reply'; requestId: number; ok: true; value?: ReplyValue }
   | { type: 'reply'; requestId: number; ok: false; error: RunError }
   | { type: 'status'; status: RunStatus; step: number }
   | { type: 'progress'; phase: string; fraction: number; message: string }
@@ -103,12 +120,28 @@ export type WorkerEvent =
    */
   | { type: 'held-out'; count: number; stills: FramePanel; indices: number[] }
   | { type: 'hyperparameters'; values: Hyperparameters }
+  /** The run was restored from a checkpoint: it continues from `step` on this data spec. */
+  | {
+      type: 'restored';
+      step: number;
+      /** The checkpoint's training curves (thinned), which replace the run's. */
+      history: MetricPoint[];
+      data: DataSpec;
+      seed: number;
+      hyperparameters: Hyperparameters;
+    }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'error'; error: RunError };
 
 /** Typed-array buffers in an event that can be transferred rather than copied. */
 export function transferablesOf(event: WorkerEvent): Transferable[] {
   if (event.type === 'held-out') return [event.stills.frames.buffer];
+  if (event.type === 'reply') return event.ok && event.value ? [event.value.bytes] : [];
   if (event.type !== 'samples') return [];
   return event.views.flatMap((view) => view.panels.map((panel) => panel.frames.buffer));
+}
+
+/** Buffers in a command that are transferred to the worker rather than copied. */
+export function commandTransferables(command: Command): Transferable[] {
+  return command.type === 'import-checkpoint' ? [command.bytes] : [];
 }

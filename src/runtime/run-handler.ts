@@ -8,18 +8,31 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/gpu/backend';
 import { GpuError, createGpuGuard } from '../core/gpu/gpu-guard';
+import type { GpuGuard } from '../core/gpu/gpu-guard';
+import { CheckpointError } from '../core/checkpoint/errors';
+import { checkpointFileName, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
+import type { CheckpointRun, DatasetFingerprint } from '../core/checkpoint/run-checkpoint';
 import { DataError } from '../core/data/data-error';
 import type { MnistDigits } from '../core/data/mnist';
-import type { DatasetPayload } from '../core/data/types';
-import { firstFramesForDisplay, gatherSequences } from '../core/data/video-stream';
+import type { DataSpec, DatasetPayload } from '../core/data/types';
+import {
+  DEFAULT_DATA_SEED,
+  firstFramesForDisplay,
+  gatherSequences,
+} from '../core/data/video-stream';
+import type { BatchSource } from '../core/data/video-stream';
 import { catalogEntry } from '../core/models/catalog';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
 import type { VideoModel } from '../core/models/types';
 import { Trainer } from '../core/train/trainer';
+import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
+import type { RestorePlan } from '../core/train/checkpointing';
+import { TrainingHistory } from '../core/train/history';
 import type {
   CommandMessage,
   MetricPoint,
+  ReplyValue,
   RunError,
   RunSpec,
   RunStatus,
@@ -27,7 +40,7 @@ import type {
 } from '../protocol/messages';
 import { transferablesOf } from '../protocol/messages';
 import { heldOutViews } from './held-out';
-import { buildRunData, needsMnist } from './run-data';
+import { buildRunData, needsMnist } from '../core/data/run-data';
 import { yieldToEventLoop } from './yield';
 
 export interface RunEnvironment {
@@ -53,7 +66,18 @@ interface Session {
   sampleEvery: number;
   /** Held-out sequences the samples show; the first is the main example. */
   exampleIndices: number[];
+  // What a checkpoint records and a restore replaces:
+  run: CheckpointRun;
+  stream: BatchSource;
+  guard: GpuGuard;
+  history: TrainingHistory;
+  // What the run's data is built from (a restore may rebuild it for the checkpoint's data spec):
+  digits: MnistDigits | null;
+  dataset: DatasetPayload | undefined;
 }
+
+/** Written into every checkpoint the app saves (the CLI writes its own name). */
+export const CHECKPOINT_PRODUCER = 'video-model-playground app';
 
 export class RunHandler {
   private status: RunStatus = 'creating';
@@ -65,6 +89,7 @@ export class RunHandler {
   private lastSample = -Infinity;
   private trainingStartedAt: number | null = null;
   private recentStepMs: number[] = [];
+  private stepInFlight: Promise<void> | null = null; // checkpoints wait for it
 
   constructor(
     private readonly post: (event: WorkerEvent, transfer?: Transferable[]) => void,
@@ -73,8 +98,13 @@ export class RunHandler {
 
   async handle(message: CommandMessage): Promise<void> {
     try {
-      await this.dispatch(message);
-      this.emit({ type: 'reply', requestId: message.requestId, ok: true });
+      const value = await this.dispatch(message);
+      this.emit({
+        type: 'reply',
+        requestId: message.requestId,
+        ok: true,
+        ...(value ? { value } : {}),
+      });
     } catch (error) {
       const runError = toRunError(error, this.session?.trainer.step);
       this.emit({ type: 'reply', requestId: message.requestId, ok: false, error: runError });
@@ -82,7 +112,7 @@ export class RunHandler {
     }
   }
 
-  private async dispatch(message: CommandMessage): Promise<void> {
+  private async dispatch(message: CommandMessage): Promise<ReplyValue | void> {
     switch (message.type) {
       case 'init':
         return this.init(message.spec, message.dataset);
@@ -140,6 +170,10 @@ export class RunHandler {
         session.exampleIndices = [...indices];
         return this.sendSamples();
       }
+      case 'export-checkpoint':
+        return this.exportCheckpoint();
+      case 'import-checkpoint':
+        return this.importCheckpoint(message.bytes);
       case 'dispose':
         this.stepsRequested = 0;
         this.disposeSession();
@@ -180,7 +214,8 @@ export class RunHandler {
     try {
       const configRecord = config as Record<string, unknown>;
       const evalCount = numberOr(configRecord.evalSequences, model.data.batchSize);
-      const { stream, evalSet } = buildRunData(spec.data, digits, dataset, model.data, evalCount);
+      const dataSpec = spec.data ?? { source: 'moving-mnist' as const };
+      const { stream, evalSet } = buildRunData(dataSpec, digits, dataset, model.data, evalCount);
       const guard = createGpuGuard();
       const trainer = new Trainer(model, stream, guard, () => this.env.now());
       this.session = {
@@ -193,6 +228,19 @@ export class RunHandler {
           { length: Math.min(RATES.sampleExamples, evalSet.shape[0]) },
           (_, i) => i,
         ),
+        run: {
+          model: spec.model,
+          variant,
+          preset,
+          config: configRecord,
+          data: { ...dataSpec, seed: dataSpec.seed ?? DEFAULT_DATA_SEED },
+          seed: spec.seed ?? 0,
+        },
+        stream,
+        guard,
+        history: new TrainingHistory(),
+        digits,
+        dataset,
       };
 
       this.setStatus('warming-up');
@@ -242,10 +290,13 @@ export class RunHandler {
     this.trainingStartedAt ??= this.env.now();
     while (this.stepsRequested > 0 && this.status === 'running') {
       try {
-        await this.trainOneStep(session);
+        this.stepInFlight = this.trainOneStep(session);
+        await this.stepInFlight;
       } catch (error) {
         this.fail(toRunError(error, session.trainer.step));
         return;
+      } finally {
+        this.stepInFlight = null;
       }
       this.stepsRequested -= 1;
       await yieldToEventLoop();
@@ -259,7 +310,9 @@ export class RunHandler {
     this.recentStepMs.push(result.ms);
     if (this.recentStepMs.length > 20) this.recentStepMs.shift();
     const wallMs = this.env.now() - (this.trainingStartedAt ?? this.env.now());
-    this.pendingPoints.push({ step: result.step, wallMs, values: result.losses });
+    const point = { step: result.step, wallMs, values: result.losses };
+    this.pendingPoints.push(point);
+    session.history.add(point);
 
     if (result.nonFinite.length > 0) {
       this.stepsRequested = 0;
@@ -360,6 +413,92 @@ export class RunHandler {
     this.emit({ type: 'progress', phase: 'evaluate', fraction: 1, message: 'Evaluated' });
   }
 
+  /** The run as a safetensors file (a running run keeps training while it is read back). */
+  private async exportCheckpoint(): Promise<ReplyValue> {
+    const session = this.session;
+    if (!session) throw new Error('The run is not initialised');
+    if (this.status === 'error') throw new Error('The run has failed; its state cannot be saved');
+    await this.stepInFlight?.catch(() => undefined);
+    const step = session.trainer.step;
+    const bytes = await captureCheckpoint(
+      {
+        run: session.run,
+        model: session.model,
+        stream: session.stream,
+        ...(session.dataset ? { dataset: fingerprint(session.dataset) } : {}),
+        step,
+        history: session.history.toArray(),
+      },
+      CHECKPOINT_PRODUCER,
+    );
+    return {
+      type: 'checkpoint',
+      bytes: bytes.buffer as ArrayBuffer,
+      step,
+      fileName: checkpointFileName(session.run, step),
+    };
+  }
+
+  /**
+   * Restores the run from a checkpoint between two training steps. Every check (file, metadata,
+   * model kind, config, data, data-stream state, tensors) comes before the first change, so a file
+   * that does not fit leaves the run exactly as it was, training or not.
+   */
+  private async importCheckpoint(bytes: ArrayBuffer): Promise<void> {
+    const session = this.requireSession();
+    const checkpoint = decodeCheckpoint(bytes);
+    checkSameData(session, checkpoint.run.data, checkpoint.dataset);
+    const evalCount = numberOr(checkpoint.run.config.evalSequences, session.model.data.batchSize);
+    // The checkpoint's stream and held-out set, built from the run's own digits or dataset.
+    const built: tf.Tensor5D[] = [];
+    let plan: RestorePlan;
+    try {
+      plan = planRestore(session, checkpoint, (data) => {
+        const { stream, evalSet } = buildRunData(
+          data,
+          session.digits,
+          session.dataset,
+          session.model.data,
+          evalCount,
+        );
+        built.push(evalSet);
+        return stream;
+      });
+      await this.stepInFlight?.catch(() => undefined);
+      // No await from here on: the restore happens between two steps of a running loop.
+      session.model.importState(checkpoint.model);
+    } catch (error) {
+      tf.dispose(built);
+      throw error;
+    }
+    session.evalSet.dispose();
+    session.evalSet = built[0];
+    const trainer = new Trainer(session.model, plan.stream, session.guard, () => this.env.now());
+    trainer.step = plan.step;
+    session.trainer = trainer;
+    session.stream = plan.stream;
+    session.run = plan.run;
+    session.history = new TrainingHistory(plan.history);
+    // The wall-clock axis goes on from where the checkpoint's curves end.
+    this.trainingStartedAt = this.env.now() - session.history.lastWallMs();
+    this.flushMetrics();
+    this.emit({
+      type: 'restored',
+      step: plan.step,
+      history: session.history.toArray(),
+      data: plan.run.data,
+      seed: plan.run.seed,
+      hyperparameters: session.model.getHyperparameters(),
+    });
+    if (this.status === 'ready') this.setStatus('paused');
+    else this.setStatus(this.status); // reports the restored step
+    // While running, the loop sends samples on its own schedule (GPU work must not overlap).
+    if (this.status !== 'running') {
+      await this.sendHeldOut(); // the checkpoint's data options may draw other held-out clips
+      await this.sendSamples();
+    }
+  }
+
   private fail(error: RunError): void {
     this.stepsRequested = 0;
     this.flushMetrics();
@@ -384,6 +523,44 @@ export class RunHandler {
   }
 }
 
+/** What a checkpoint records of an imported dataset, to recognise it again. */
+function fingerprint(dataset: DatasetPayload): DatasetFingerprint {
+  const { frames, width, height, channels } = dataset.frames;
+  return { name: dataset.name, frames, width, height, channels };
+}
+
+/**
+ * A checkpoint restores into a run on the same kind of data: Moving MNIST (any options and seed:
+ * the checkpoint's own are rebuilt from the run's digits), or the very dataset it trained on.
+ */
+function checkSameData(
+  session: Session,
+  data: DataSpec,
+  dataset: DatasetFingerprint | undefined,
+): void {
+  const other = (message: string) =>
+    new CheckpointError('other-data', `${message}; open the checkpoint as a new run instead`);
+  if (data.source !== session.run.data.source) {
+    const describe = (source: string) =>
+      source === 'video' ? 'an imported dataset' : 'Moving MNIST';
+    throw other(
+      `This checkpoint trained on ${describe(data.source)}, but this run trains on ${describe(session.run.data.source)}`,
+    );
+  }
+  if (data.source !== 'video' || !session.dataset) return;
+  const here = fingerprint(session.dataset);
+  const matches =
+    data.datasetId === session.dataset.id &&
+    dataset !== undefined &&
+    JSON.stringify(dataset) === JSON.stringify(here);
+  if (!matches) {
+    const saved = dataset ? `"${dataset.name}" (${dataset.frames} frames)` : `"${data.datasetId}"`;
+    throw other(
+      `This checkpoint trained on dataset ${saved}, but this run trains on "${here.name}" (${here.frames} frames)`,
+    );
+  }
+}
+
 function numberOr(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
@@ -399,6 +576,7 @@ export function toRunError(error: unknown, step?: number): RunError {
   const message = error instanceof Error ? error.message : String(error);
   const withStep = step === undefined ? {} : { step };
   if (error instanceof ConfigError) return { code: 'invalid-config', message, ...withStep };
+  if (error instanceof CheckpointError) return { code: 'invalid-checkpoint', message, ...withStep };
   if (error instanceof GpuError) return { code: 'gpu-error', message, ...withStep };
   if (error instanceof DataError) return { code: 'data-error', message, ...withStep };
   if (/out of memory|allocation|OOM/i.test(message)) {

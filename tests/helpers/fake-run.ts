@@ -1,6 +1,6 @@
 /** Drives a RunHandler in Node the way a worker would, recording every event it posts. */
 import type { MnistDigits, MnistImages } from '../../src/core/data/mnist';
-import type { CommandMessage, WorkerEvent } from '../../src/protocol/messages';
+import type { CommandMessage, MetricPoint, WorkerEvent } from '../../src/protocol/messages';
 import type { Command } from '../../src/protocol/messages';
 import { RunHandler } from '../../src/runtime/run-handler';
 import type { RunEnvironment } from '../../src/runtime/run-handler';
@@ -64,6 +64,27 @@ export class FakeRun {
 
   lastStatus(): string | undefined {
     return this.of('status').at(-1)?.status;
+  }
+
+  /** Every metric point reported so far, in step order. */
+  points(): MetricPoint[] {
+    return this.of('metrics').flatMap((event) => event.points);
+  }
+
+  /** Trains `n` steps and waits until the run is paused again. */
+  async train(n: number): Promise<void> {
+    const before = this.points().length;
+    const reply = await this.send({ type: 'step', n });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await this.until(() => this.points().length === before + n && this.lastStatus() === 'paused');
+  }
+
+  /** The run's checkpoint, as the worker writes it. */
+  async exportCheckpoint(): Promise<Uint8Array> {
+    const reply = await this.send({ type: 'export-checkpoint' });
+    if (!reply.ok) throw new Error(reply.error.message);
+    if (reply.value?.type !== 'checkpoint') throw new Error('the reply holds no checkpoint');
+    return new Uint8Array(reply.value.bytes);
   }
 
   /** Waits until the handler reports `status` (the training loop runs between macrotasks). */

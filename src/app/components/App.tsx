@@ -8,6 +8,7 @@ import { PresentView } from './compare/PresentView';
 import { ShareButton } from './compare/ShareButton';
 import { ViewTabs } from './compare/ViewTabs';
 import { DataPanel } from './DataPanel';
+import { CheckpointLibrary } from './CheckpointLibrary';
 import { EmptyState } from './EmptyState';
 import { NewRunPanel } from './NewRunPanel';
 import { RunList } from './RunList';
@@ -85,6 +86,7 @@ export function App() {
         <aside id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarShown}>
           {hasRuns ? <RunList /> : null}
           <NewRunPanel />
+          <CheckpointLibrary />
         </aside>
         <main id="main" className="main" tabIndex={-1}>
           <LinkNotice />

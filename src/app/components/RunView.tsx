@@ -5,6 +5,7 @@ import type { RunState } from '../state/store';
 import { BackendBadge } from './BackendBadge';
 import { ExportBar } from './compare/ExportBar';
 import { ModelGuide } from './compare/ModelGuide';
+import { CheckpointControls } from './CheckpointControls';
 import { EvalPanel } from './EvalPanel';
 import { FrameView } from './FrameView';
 import { LossChart, isAccuracyMetric } from './LossChart';
@@ -49,6 +50,7 @@ export function RunView({ run }: { run: RunState }) {
       <RunProgressBar progress={run.status === 'error' ? null : run.progress} />
       <RunWarnings warnings={run.warnings} />
       <RunControls run={run} />
+      <CheckpointControls run={run} />
       <RunStatsGrid run={run} />
       <div className="card-grid">
         <LossChart run={run} title="Training loss" include={isLoss} />

@@ -28,6 +28,23 @@ export class MetricHistory {
     }
   }
 
+  /** Replaces the whole history (a run restored from a checkpoint takes on its curves). */
+  replace(points: readonly MetricPoint[]): void {
+    this.series.clear();
+    this.append(points);
+  }
+
+  /** Drops every point after `step` (a run restored to an earlier checkpoint continues from there). */
+  truncateAfter(step: number): void {
+    for (const series of this.series.values()) {
+      let keep = series.steps.length;
+      while (keep > 0 && series.steps[keep - 1] > step) keep--;
+      series.steps.length = keep;
+      series.wallMs.length = keep;
+      series.values.length = keep;
+    }
+  }
+
   names(): string[] {
     return [...this.series.keys()];
   }

@@ -5,14 +5,19 @@
 import type { DatasetPayload } from '../../core/data/types';
 import { ConfigError } from '../../core/models/config-schema';
 import type { Hyperparameters } from '../../core/models/types';
+import { CheckpointError } from '../../core/checkpoint/errors';
+import { checkpointRunSpec, readCheckpointInfo } from '../../core/checkpoint/run-checkpoint';
 import type {
+  BackendName,
   Command,
   CommandMessage,
+  ReplyValue,
   RunError,
   RunSpec,
   RunStatus,
   WorkerEvent,
 } from '../../protocol/messages';
+import { commandTransferables } from '../../protocol/messages';
 import { parseRunSpec } from '../../protocol/run-spec';
 import { usePlayground } from '../state/store';
 import type { RunState } from '../state/store';
@@ -46,8 +51,22 @@ export class RunCommandError extends Error {
   }
 }
 
+/** A checkpoint the worker wrote: a safetensors file (docs/checkpoints.md). */
+export interface ExportedCheckpoint {
+  bytes: ArrayBuffer;
+  fileName: string;
+  step: number;
+}
+
+export interface CheckpointOpenOptions {
+  /** Backend of the new run (default: WebGPU → WebGL → CPU). */
+  backend?: BackendName;
+  /** Where the file came from, shown on the run (e.g. its file name). */
+  source?: string;
+}
+
 interface Pending {
-  resolve: () => void;
+  resolve: (value: ReplyValue | undefined) => void;
   reject: (error: Error) => void;
 }
 
@@ -153,6 +172,56 @@ export class RunManager {
     usePlayground.getState().removeRun(id);
   }
 
+  /** The run's full training state as a safetensors file; a running run keeps training. */
+  async exportCheckpoint(id: string): Promise<ExportedCheckpoint> {
+    const value = await this.request(id, { type: 'export-checkpoint' });
+    if (value?.type !== 'checkpoint') throw new Error(`Run ${id} sent no checkpoint`);
+    return { bytes: value.bytes, fileName: value.fileName, step: value.step };
+  }
+
+  /**
+   * Restores run `id` from a checkpoint of the same model and config; it continues from the
+   * checkpoint's step. A file that does not fit is refused (RunCommandError 'invalid-checkpoint')
+   * and changes nothing. `bytes` is transferred to the worker (detached here).
+   */
+  async restoreCheckpoint(id: string, bytes: ArrayBuffer, source = 'a checkpoint'): Promise<void> {
+    await this.request(id, { type: 'import-checkpoint', bytes });
+    usePlayground.getState().updateRun(id, (run) => ({ restoredFrom: { source, step: run.step } }));
+  }
+
+  /**
+   * Creates a run from a checkpoint: the model, variant, preset, config, data spec and seeds it
+   * records, restored to its step (paused, with fresh samples). When the file does not fit,
+   * the new run is removed again and the error names the problem. `bytes` is transferred.
+   */
+  async createRunFromCheckpoint(
+    bytes: ArrayBuffer,
+    options: CheckpointOpenOptions = {},
+  ): Promise<string> {
+    let spec: RunSpec;
+    try {
+      spec = checkpointRunSpec(readCheckpointInfo(bytes).run);
+    } catch (error) {
+      if (error instanceof CheckpointError) {
+        throw new RunCommandError({ code: 'invalid-checkpoint', message: error.message });
+      }
+      throw error;
+    }
+    if (options.backend) spec = { ...spec, backend: options.backend };
+    const before = new Set(this.runs.keys());
+    const creation = this.createRun(spec);
+    const id = [...this.runs.keys()].find((key) => !before.has(key));
+    try {
+      await creation;
+      if (!id) throw new Error('The new run has no id');
+      await this.restoreCheckpoint(id, bytes, options.source);
+      return id;
+    } catch (error) {
+      if (id && this.runs.has(id)) await this.dispose(id);
+      throw error;
+    }
+  }
+
   listRuns(): string[] {
     return [...usePlayground.getState().runOrder];
   }
@@ -210,12 +279,17 @@ export class RunManager {
   }
 
   private send(id: string, command: Command): Promise<void> {
+    return this.request(id, command).then(() => undefined);
+  }
+
+  /** Sends a command (transferring its buffers) and resolves with the reply's value. */
+  private request(id: string, command: Command): Promise<ReplyValue | undefined> {
     const handle = this.handle(id);
     const requestId = this.nextRequestId++;
     const message: CommandMessage = { ...command, requestId };
     return new Promise((resolve, reject) => {
       handle.pending.set(requestId, { resolve, reject });
-      handle.worker.postMessage(message);
+      handle.worker.postMessage(message, commandTransferables(command));
     });
   }
 
@@ -238,7 +312,7 @@ export class RunManager {
       case 'reply': {
         const pending = handle.pending.get(event.requestId);
         handle.pending.delete(event.requestId);
-        if (event.ok) pending?.resolve();
+        if (event.ok) pending?.resolve(event.value);
         else pending?.reject(new RunCommandError(event.error));
         return;
       }
@@ -290,6 +364,20 @@ export class RunManager {
           exampleIndices: event.indices,
         });
         return;
+      case 'restored':
+        // The curves are the checkpoint's (or, without any, this run's up to its step); the
+        // held-out scores were of the old weights.
+        if (event.history.length > 0) handle.history.replace(event.history);
+        else handle.history.truncateAfter(event.step);
+        update((run) => ({
+          step: event.step,
+          spec: { ...run.spec, data: event.data, seed: event.seed },
+          hyperparameters: event.hyperparameters,
+          evaluation: null,
+          error: run.error?.code === 'non-finite-loss' ? null : run.error,
+          metricsVersion: run.metricsVersion + 1,
+        }));
+        break;
       case 'log':
         console[event.level](`[${id}] ${event.message}`);
         return;

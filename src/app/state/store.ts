@@ -12,6 +12,7 @@ import type {
   RunStats,
   RunStatus,
 } from '../../protocol/messages';
+import type { StoredCheckpoint } from '../checkpoints/browser-store';
 
 export interface RunProgress {
   phase: string;
@@ -40,6 +41,8 @@ export interface RunState {
   /** Held-out sequences the samples show, the first one as the main example. */
   exampleIndices: number[];
   metricsVersion: number;
+  /** Set when the run was restored from a checkpoint: where from, and at which step. */
+  restoredFrom?: { source: string; step: number };
 }
 
 export interface PlaygroundState {
@@ -47,11 +50,14 @@ export interface PlaygroundState {
   runOrder: string[];
   selectedRunId: string | null;
   backendOverride: BackendName | 'auto';
+  /** Checkpoints kept in this browser (IndexedDB); null until first listed. */
+  storedCheckpoints: StoredCheckpoint[] | null;
   addRun(run: RunState): void;
   updateRun(id: string, patch: Partial<RunState> | ((run: RunState) => Partial<RunState>)): void;
   removeRun(id: string): void;
   selectRun(id: string | null): void;
   setBackendOverride(backend: BackendName | 'auto'): void;
+  setStoredCheckpoints(list: StoredCheckpoint[]): void;
   reset(): void;
 }
 
@@ -60,6 +66,7 @@ const initial = {
   runOrder: [],
   selectedRunId: null,
   backendOverride: 'auto' as const,
+  storedCheckpoints: null,
 };
 
 export const usePlayground = create<PlaygroundState>()((set) => ({
@@ -87,5 +94,6 @@ export const usePlayground = create<PlaygroundState>()((set) => ({
     }),
   selectRun: (selectedRunId) => set({ selectedRunId }),
   setBackendOverride: (backendOverride) => set({ backendOverride }),
+  setStoredCheckpoints: (storedCheckpoints) => set({ storedCheckpoints }),
   reset: () => set(initial),
 }));

@@ -23,7 +23,8 @@
 import { ConfigError } from '../models/config-schema';
 import type { ValueRange } from '../models/types';
 import type { MnistImages } from './mnist';
-import { SeededRandom } from './random';
+import { SeededRandom, isRandomState } from './random';
+import type { RandomState } from './random';
 import type { Background, BounceRule, Compositing, MovingMnistOptions, VideoBytes } from './types';
 
 /** Srivastava et al.'s configuration. */
@@ -304,6 +305,18 @@ export interface MovingMnistLayout {
   left: Int16Array; // [N, D, T] left column of the digit's box per frame
 }
 
+/**
+ * Everything that decides the generator's future output beyond its options and digit set: the
+ * current digit order and the position in it, and the three random streams (for checkpoints).
+ */
+export interface MovingMnistGeneratorState {
+  order: Uint32Array; // [count] a permutation of the digit indices, reshuffled after each pass
+  cursor: number; // digits of `order` already used in this pass
+  orderRng: RandomState;
+  motionRng: RandomState;
+  textureRng: RandomState;
+}
+
 export class MovingMnistGenerator {
   readonly options: MovingMnistOptions;
   private readonly step: number;
@@ -371,6 +384,51 @@ export class MovingMnistGenerator {
       left: new Int16Array(n * digits * frames),
     };
     return { videos: this.generate(n, layout), layout };
+  }
+
+  /** A copy of the state that, with the same options and digits, determines every later batch. */
+  getState(): MovingMnistGeneratorState {
+    return {
+      order: this.order.slice(),
+      cursor: this.orderCursor,
+      orderRng: this.orderRng.getState(),
+      motionRng: this.motionRng.getState(),
+      textureRng: this.textureRng.getState(),
+    };
+  }
+
+  /** Continues from `getState()`'s output; validates all of it first, so a bad state changes nothing. */
+  setState(state: MovingMnistGeneratorState): void {
+    const count = this.order.length;
+    if (!(state.order instanceof Uint32Array) || state.order.length !== count) {
+      throw new RangeError(
+        `the data stream's digit order must hold ${count} indices, one per digit image (got ${state.order?.length})`,
+      );
+    }
+    const seen = new Uint8Array(count);
+    for (const index of state.order) {
+      if (index >= count || seen[index]) {
+        throw new RangeError(
+          `the data stream's digit order is not a permutation of 0…${count - 1}`,
+        );
+      }
+      seen[index] = 1;
+    }
+    if (!(Number.isInteger(state.cursor) && state.cursor >= 0 && state.cursor <= count)) {
+      throw new RangeError(
+        `the data stream's cursor must be an integer in [0, ${count}] (got ${state.cursor})`,
+      );
+    }
+    for (const name of ['orderRng', 'motionRng', 'textureRng'] as const) {
+      if (!isRandomState(state[name])) {
+        throw new RangeError(`the data stream's ${name} state is not four uint32 words`);
+      }
+    }
+    this.order.set(state.order);
+    this.orderCursor = state.cursor;
+    this.orderRng.setState(state.orderRng);
+    this.motionRng.setState(state.motionRng);
+    this.textureRng.setState(state.textureRng);
   }
 
   /** Without replacement, reshuffled after every pass, like the reference's `indices_`. */

@@ -19,6 +19,17 @@ function splitmix32(state: number): number {
 
 const GOLDEN_GAMMA = 0x9e3779b9;
 
+/** sfc32's state words a, b, c, d, each an unsigned 32-bit integer. */
+export type RandomState = [number, number, number, number];
+
+export function isRandomState(value: unknown): value is RandomState {
+  return (
+    Array.isArray(value) &&
+    value.length === 4 &&
+    value.every((word) => Number.isInteger(word) && word >= 0 && word < TWO_POW_32)
+  );
+}
+
 export class SeededRandom {
   private a: number;
   private b: number;
@@ -40,6 +51,21 @@ export class SeededRandom {
     this.d = splitmix32(high + 4 * GOLDEN_GAMMA);
     // The first outputs of sfc32 still correlate with the seed words; the reference code discards 12.
     for (let i = 0; i < 12; i++) this.uint32();
+  }
+
+  /** The generator's 128-bit state as four uint32 words (for checkpoints). */
+  getState(): RandomState {
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
+  }
+
+  /** Continues from a state returned by `getState()`; throws a RangeError on a malformed one. */
+  setState(state: unknown): void {
+    if (!isRandomState(state)) {
+      throw new RangeError(
+        `a random-generator state must be four integers in [0, 2^32) (got ${JSON.stringify(state)})`,
+      );
+    }
+    [this.a, this.b, this.c, this.d] = state.map((word) => word | 0);
   }
 
   /** The next raw 32-bit output, an integer in [0, 2^32). */

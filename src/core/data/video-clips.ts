@@ -12,9 +12,9 @@ import { DEFAULT_HELD_OUT_FRACTION, splitClips } from './clips';
 import type { ClipSplit } from './clips';
 import { resizeFrameSet } from './frames';
 import { toFloatFrames } from './moving-mnist';
-import { SeededRandom } from './random';
+import { SeededRandom, isRandomState } from './random';
 import type { CropMode, FrameSet, VideoDataSpec } from './types';
-import type { BatchSource } from './video-stream';
+import type { BatchSource, StreamState } from './video-stream';
 
 /** uint8 clips [N, T, H, W, C] starting at `starts`, gathered from `set`. */
 export function gatherClips(set: FrameSet, starts: readonly number[], length: number): Uint8Array {
@@ -72,6 +72,46 @@ export class VideoClipStream implements BatchSource {
 
   nextBatch(): tf.Tensor5D {
     return clipsToTensor(this.set, this.nextStarts(this.needs.batchSize), this.needs);
+  }
+
+  /** The shuffled clip order (`clip_order`), the position in it and the shuffling stream. */
+  getState(): StreamState {
+    return {
+      arrays: { clip_order: this.order.slice() },
+      meta: { position: this.position, rng: this.rng.getState() },
+    };
+  }
+
+  setState(state: StreamState): void {
+    const order = state.arrays.clip_order;
+    const count = this.starts.length;
+    const extra = Object.keys(state.arrays).filter((name) => name !== 'clip_order');
+    if (extra.length > 0) throw new RangeError(`unknown data arrays: ${extra.join(', ')}`);
+    if (!(order instanceof Int32Array) || order.length !== count) {
+      throw new RangeError(
+        `the clip order must hold ${count} indices, one per training clip (got ${order?.length ?? 'none'})`,
+      );
+    }
+    const seen = new Uint8Array(count);
+    for (const index of order) {
+      if (!(index >= 0 && index < count) || seen[index]) {
+        throw new RangeError(`the clip order is not a permutation of 0…${count - 1}`);
+      }
+      seen[index] = 1;
+    }
+    const { position, rng } = state.meta;
+    if (!(
+      Number.isInteger(position) &&
+      (position as number) >= 0 &&
+      (position as number) <= count
+    )) {
+      throw new RangeError(`the clip position must be an integer in [0, ${count}]`);
+    }
+    if (!isRandomState(rng))
+      throw new RangeError('the clip shuffling stream is not four uint32 words');
+    this.order = order.slice();
+    this.position = position as number;
+    this.rng.setState(rng);
   }
 }
 

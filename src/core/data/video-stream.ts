@@ -13,15 +13,32 @@ import {
   resolveMovingMnistOptions,
   toFloatFrames,
 } from './moving-mnist';
+import type { RandomState } from './random';
 import type { MovingMnistDataSpec, MovingMnistOptions, VideoBytes } from './types';
 
 export const DEFAULT_DATA_SEED = 42; // Srivastava's reference code seeds its data with 42
 /** The held-out set never depends on the training seed, so every run is scored on the same one. */
 export const EVALUATION_SEED = 20150101;
 
+/**
+ * A data stream's position and random streams, as a checkpoint stores them: integer arrays (each
+ * becomes an I32 tensor `data.<name>`) and JSON-safe values.
+ */
+export interface StreamState {
+  arrays: Record<string, Int32Array>;
+  meta: Record<string, unknown>;
+}
+
 export interface BatchSource {
   /** The next training batch [B, T, H, W, C] in the model's range; the caller disposes it. */
   nextBatch(): tf.Tensor5D;
+  /** Everything that decides the batches to come (a snapshot: later batches do not change it). */
+  getState(): StreamState;
+  /**
+   * Continues from `getState()`'s output. Checks all of it first and throws a RangeError naming
+   * the problem, so a state that does not fit changes nothing.
+   */
+  setState(state: StreamState): void;
 }
 
 /** Moving MNIST options for a model: the model fixes frames and canvas size, the spec the rest. */
@@ -68,6 +85,33 @@ export class MovingMnistStream implements BatchSource {
 
   nextBatch(): tf.Tensor5D {
     return bytesToTensor(this.generator.nextBatch(this.needs.batchSize), this.needs);
+  }
+
+  /** The generator's digit order (`digit_order`), its cursor and its random streams. */
+  getState(): StreamState {
+    const { order, ...meta } = this.generator.getState();
+    // Digit indices < 2^31: the same bits read as int32 (I32 loads everywhere, U32 does not).
+    return { arrays: { digit_order: new Int32Array(order.buffer.slice(0)) }, meta };
+  }
+
+  setState(state: StreamState): void {
+    const order = state.arrays.digit_order;
+    const extra = Object.keys(state.arrays).filter((name) => name !== 'digit_order');
+    if (!(order instanceof Int32Array)) throw new RangeError('the digit order is missing');
+    if (extra.length > 0) throw new RangeError(`unknown data arrays: ${extra.join(', ')}`);
+    const { cursor, orderRng, motionRng, textureRng } = state.meta as {
+      cursor: number;
+      orderRng: RandomState;
+      motionRng: RandomState;
+      textureRng: RandomState;
+    };
+    this.generator.setState({
+      order: new Uint32Array(order.buffer, order.byteOffset, order.length),
+      cursor,
+      orderRng,
+      motionRng,
+      textureRng,
+    });
   }
 }
 

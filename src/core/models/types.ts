@@ -53,6 +53,19 @@ export interface EvalResult {
 /** Hyperparameters that can change while a run trains (learning rate and the like). */
 export type Hyperparameters = Record<string, number>;
 
+/** One tensor of model state as plain data, row-major (what a checkpoint stores). */
+export interface StateTensor {
+  dtype: 'float32' | 'int32';
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+/** A model's complete training state: named tensors plus JSON-serialisable metadata. */
+export interface ModelState {
+  tensors: Record<string, StateTensor>;
+  meta: Record<string, unknown>;
+}
+
 export interface VideoModel {
   readonly kind: ModelKind;
   readonly data: DataRequirements;
@@ -81,5 +94,22 @@ export interface VideoModel {
   /** Validates names and values; throws an Error naming the bad key. */
   setHyperparameters(values: Hyperparameters): void;
   parameterCount(): number;
+  /**
+   * Checkpoints. `exportState()` returns everything that, together with the model's kind, config
+   * and seed, decides what the model does from now on: weights, every optimiser slot and step
+   * counter, the live hyperparameters, the state of every random stream it draws from (training
+   * noise) and anything else that changes while it trains. Tensor names: a weight keeps its
+   * parameter name (`encoder.0.w`, `g.fg.up1.w`: what PyTorch users load); optimiser slots are
+   * `optimizer.<slot>.<parameter name>`; other tensors `state.<name>`; `data.` is reserved for the
+   * data stream. The values are those at the moment of the call (it snapshots synchronously,
+   * before its first await), so training may go on while they are read back.
+   *
+   * `importState(state)` puts such a state into a model of the same kind and config (any seed).
+   * It checks every tensor name, dtype and shape and every meta field first and throws a
+   * CheckpointError naming the first problem without changing anything; after it returns, the
+   * model trains, samples and evaluates exactly as the exporting model would have.
+   */
+  exportState(): Promise<ModelState>;
+  importState(state: ModelState): void;
   dispose(): void;
 }

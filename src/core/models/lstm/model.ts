@@ -32,9 +32,19 @@ import type {
   EvalResult,
   FramePanel,
   Hyperparameters,
+  ModelState,
   SampleView,
   VideoModel,
 } from '../types';
+import { CheckpointError } from '../../checkpoint/errors';
+import {
+  assignStateTensors,
+  checkStateTensors,
+  metaNumber,
+  metaRecord,
+  restoreHyperparameters,
+  snapshotTensors,
+} from '../state';
 import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
 import { LSTM_SCHEMA, lstmSequenceLength } from './config';
 import type { LstmConfig } from './config';
@@ -243,6 +253,12 @@ interface Optimiser {
     settings: UpdateSettings,
     commit: boolean,
   ): void;
+  /** Slot variables by slot name, one per parameter in parameter order (for checkpoints). */
+  readonly slots: Record<string, tf.Variable[]>;
+  /** Step counters (for checkpoints); `setCounters` takes values checked by `checkCounters`. */
+  counters(): Record<string, number>;
+  checkCounters(saved: Record<string, unknown>): Record<string, number>;
+  setCounters(values: Record<string, number>): void;
   dispose(): void;
 }
 
@@ -264,6 +280,20 @@ class SgdMomentum implements Optimiser {
   constructor(params: Param[]) {
     this.velocity = zeroSlots(params);
   }
+
+  get slots(): Record<string, tf.Variable[]> {
+    return { velocity: this.velocity };
+  }
+
+  counters(): Record<string, number> {
+    return {};
+  }
+
+  checkCounters(): Record<string, number> {
+    return {};
+  }
+
+  setCounters(): void {}
 
   beginStep(): void {}
 
@@ -295,6 +325,26 @@ class Adam implements Optimiser {
   constructor(params: Param[]) {
     this.first = zeroSlots(params);
     this.second = zeroSlots(params);
+  }
+
+  get slots(): Record<string, tf.Variable[]> {
+    return { m: this.first, v: this.second };
+  }
+
+  counters(): Record<string, number> {
+    return { beta1Power: this.beta1Power, beta2Power: this.beta2Power };
+  }
+
+  checkCounters(saved: Record<string, unknown>): Record<string, number> {
+    return {
+      beta1Power: metaNumber(saved, 'beta1Power', 0, 1),
+      beta2Power: metaNumber(saved, 'beta2Power', 0, 1),
+    };
+  }
+
+  setCounters(values: Record<string, number>): void {
+    this.beta1Power = values.beta1Power;
+    this.beta2Power = values.beta2Power;
   }
 
   beginStep(s: UpdateSettings, commit: boolean): void {
@@ -762,6 +812,48 @@ export class LstmEncoderDecoder implements VideoModel {
 
   parameterCount(): number {
     return this.params.reduce((total, p) => total + p.variable.size, 0);
+  }
+
+  /**
+   * State tensors: every parameter under its name, and the optimiser's slots as
+   * `optimizer.<slot>.<name>` (Adam: `m`, `v`; SGD momentum: `velocity`). Meta: the optimiser, its
+   * step counters (Adam: β1^t, β2^t) and the live hyperparameters. The LSTM draws no random numbers
+   * after construction.
+   */
+  private stateVariables(): [string, tf.Variable][] {
+    const entries: [string, tf.Variable][] = this.params.map((p) => [p.name, p.variable]);
+    for (const [slot, variables] of Object.entries(this.optimiser.slots)) {
+      variables.forEach((variable, i) => {
+        entries.push([`optimizer.${slot}.${this.params[i].name}`, variable]);
+      });
+    }
+    return entries;
+  }
+
+  exportState(): Promise<ModelState> {
+    this.assertLive();
+    const meta = {
+      optimizer: this.config.optimizer,
+      counters: this.optimiser.counters(),
+      hyperparameters: this.getHyperparameters(),
+    };
+    return snapshotTensors(this.stateVariables()).then((tensors) => ({ tensors, meta }));
+  }
+
+  importState(state: ModelState): void {
+    this.assertLive();
+    const entries = this.stateVariables();
+    checkStateTensors(state, entries, 'LSTM');
+    if (state.meta?.optimizer !== this.config.optimizer) {
+      throw new CheckpointError(
+        'bad-state',
+        `The checkpoint's optimiser is ${JSON.stringify(state.meta?.optimizer)}, this model's ${this.config.optimizer}`,
+      );
+    }
+    const counters = this.optimiser.checkCounters(metaRecord(state.meta, 'counters'));
+    restoreHyperparameters(this, state.meta); // the last check; applies all or nothing
+    this.optimiser.setCounters(counters);
+    assignStateTensors(state, entries);
   }
 
   /** Parameters by name (`encoder.0.w`, `recon.0.peephole`, `future.readout.b`, …), for tests. */

@@ -35,10 +35,22 @@ import type {
   EvalResult,
   FramePanel,
   Hyperparameters,
+  ModelState,
   SampleView,
+  StateTensor,
   VideoModel,
 } from '../types';
+import { CheckpointError } from '../../checkpoint/errors';
 import { SeededRandom } from '../../data/random';
+import {
+  assignStateTensors,
+  checkStateTensors,
+  metaNumber,
+  metaRandomState,
+  metaRecord,
+  restoreHyperparameters,
+  snapshotTensors,
+} from '../state';
 import { FrameMetricAccumulator } from '../../train/video-metrics';
 import { VGAN_SCHEMA, vganGeometry } from './config';
 import type { VganConfig, VganGeometry } from './config';
@@ -61,8 +73,8 @@ const INTERPOLATION_ALPHAS = [0, 0.25, 0.5, 0.75, 1];
  * `commit: false` computes the update without assigning anything (warm-up).
  */
 class Adam {
-  private readonly first: tf.Variable[];
-  private readonly second: tf.Variable[];
+  readonly first: tf.Variable[]; // m, one per variable
+  readonly second: tf.Variable[]; // v
   private beta1Power = 1; // Π β1 over the steps taken (β1 may change between steps)
   private beta2Power = 1;
 
@@ -95,6 +107,16 @@ class Adam {
     }
   }
 
+  /** β1^t and β2^t (for checkpoints). */
+  counters(): { beta1Power: number; beta2Power: number } {
+    return { beta1Power: this.beta1Power, beta2Power: this.beta2Power };
+  }
+
+  setCounters(values: { beta1Power: number; beta2Power: number }): void {
+    this.beta1Power = values.beta1Power;
+    this.beta2Power = values.beta2Power;
+  }
+
   dispose(): void {
     tf.dispose([...this.first, ...this.second]);
   }
@@ -125,7 +147,7 @@ export class VideoGan implements VideoModel {
   private readonly dOptimiser: Adam;
   private readonly settings: Record<LiveHyperparameter, number>;
   private readonly trainNoise: SeededRandom; // z of the training steps
-  private readonly evalSeed: number; // z of every evaluation (the same each time)
+  private evalSeed: number; // z of every evaluation (the same each time)
   private readonly fixedCodes: Float32Array[]; // batchSize fixed z, drawn at construction
   private readonly hasMask: boolean;
   private readonly conditional: boolean;
@@ -687,6 +709,83 @@ export class VideoGan implements VideoModel {
 
   parameterCount(): number {
     return this.params.reduce((total, p) => total + p.variable.size, 0);
+  }
+
+  /**
+   * State tensors: every parameter under its name; Adam's moments as `optimizer.m.<name>` and
+   * `optimizer.v.<name>` (each network's optimiser owns its own names: `g.…` or `d.…`); the
+   * fixed codes of the sample views as `state.fixed_z` [batchSize, zDim]. Meta: β1^t and β2^t of
+   * both optimisers, the training-noise stream's state, the evaluation noise seed and the live
+   * hyperparameters.
+   */
+  private stateVariables(): [string, tf.Variable][] {
+    const entries: [string, tf.Variable][] = this.params.map((p) => [p.name, p.variable]);
+    const names = new Map(this.params.map((p) => [p.variable, p.name]));
+    for (const optimiser of [this.gOptimiser, this.dOptimiser]) {
+      optimiser.variables.forEach((variable, i) => {
+        const name = names.get(variable) as string;
+        entries.push([`optimizer.m.${name}`, optimiser.first[i]]);
+        entries.push([`optimizer.v.${name}`, optimiser.second[i]]);
+      });
+    }
+    return entries;
+  }
+
+  private fixedCodeShape(): number[] {
+    return [this.fixedCodes.length, this.config.zDim];
+  }
+
+  exportState(): Promise<ModelState> {
+    this.assertLive();
+    const meta = {
+      optimizers: {
+        generator: this.gOptimiser.counters(),
+        discriminator: this.dOptimiser.counters(),
+      },
+      trainNoise: this.trainNoise.getState(),
+      evalSeed: this.evalSeed,
+      hyperparameters: this.getHyperparameters(),
+    };
+    const fixed: StateTensor = {
+      dtype: 'float32',
+      shape: this.fixedCodeShape(),
+      data: this.fixedRows(this.fixedCodes.length),
+    };
+    return snapshotTensors(this.stateVariables()).then((tensors) => ({
+      tensors: { ...tensors, 'state.fixed_z': fixed },
+      meta,
+    }));
+  }
+
+  importState(state: ModelState): void {
+    this.assertLive();
+    const entries = this.stateVariables();
+    const fixedSlot = { shape: this.fixedCodeShape(), dtype: 'float32' };
+    checkStateTensors(state, [...entries, ['state.fixed_z', fixedSlot]], 'VGAN');
+    const optimizers = metaRecord(state.meta, 'optimizers');
+    const counters = (network: string) => {
+      const saved = metaRecord(optimizers, network);
+      return {
+        beta1Power: metaNumber(saved, 'beta1Power', 0, 1),
+        beta2Power: metaNumber(saved, 'beta2Power', 0, 1),
+      };
+    };
+    const generator = counters('generator');
+    const discriminator = counters('discriminator');
+    const trainNoise = metaRandomState(state.meta, 'trainNoise');
+    const evalSeed = metaNumber(state.meta, 'evalSeed', 0, 2 ** 32 - 1);
+    if (!Number.isInteger(evalSeed)) {
+      throw new CheckpointError('bad-state', 'Model state field "evalSeed" must be an integer');
+    }
+    restoreHyperparameters(this, state.meta); // the last check; applies all or nothing
+    this.gOptimiser.setCounters(generator);
+    this.dOptimiser.setCounters(discriminator);
+    this.trainNoise.setState(trainNoise);
+    this.evalSeed = evalSeed;
+    const fixed = state.tensors['state.fixed_z'].data;
+    const z = this.config.zDim;
+    this.fixedCodes.forEach((code, row) => code.set(fixed.subarray(row * z, (row + 1) * z)));
+    assignStateTensors(state, entries);
   }
 
   /** Parameters by name (`g.fg.up1.w`, `d.conv0.b`, …), for tests. */

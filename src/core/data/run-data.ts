@@ -4,19 +4,19 @@
  * data needs from the model is in its DataRequirements.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { DataError } from '../core/data/data-error';
-import type { MnistDigits } from '../core/data/mnist';
-import type { DataSpec, DatasetPayload } from '../core/data/types';
-import { prepareVideoData } from '../core/data/video-clips';
+import { DataError } from './data-error';
+import type { MnistDigits } from './mnist';
+import type { DataSpec, DatasetPayload } from './types';
+import { prepareVideoData } from './video-clips';
 import {
   DEFAULT_DATA_SEED,
   MovingMnistStream,
   bytesToTensor,
   evaluationVideos,
   movingMnistOptionsFor,
-} from '../core/data/video-stream';
-import type { BatchSource } from '../core/data/video-stream';
-import type { DataRequirements } from '../core/models/types';
+} from './video-stream';
+import type { BatchSource } from './video-stream';
+import type { DataRequirements } from '../models/types';
 
 export interface RunData {
   stream: BatchSource;

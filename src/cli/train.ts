@@ -1,0 +1,234 @@
+/**
+ * Headless training: `npm run train -- --model lstm --preset tiny --steps 500 --out file.safetensors`.
+ *
+ * Runs the app's own core code in Node (the model, the Moving MNIST stream from the real MNIST
+ * training digits, the trainer, the checkpoint writer) on the tfjs CPU backend, or on WebGPU
+ * through Dawn (the `webgpu` package) when an adapter exists. It builds the run the way a run
+ * worker does (one warm-up batch drawn before the first step), so the same spec and seeds give
+ * the same steps as in the browser on the CPU backend, and writes a checkpoint the app opens.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CheckpointError } from '../core/checkpoint/errors';
+import { checkpointRunSpec, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
+import type { CheckpointRun, RunCheckpoint } from '../core/checkpoint/run-checkpoint';
+import { loadMnistFromDisk } from '../core/data/mnist-node';
+import { buildRunData } from '../core/data/run-data';
+import { DEFAULT_DATA_SEED } from '../core/data/video-stream';
+import { selectBackend } from '../core/gpu/backend';
+import { createGpuGuard } from '../core/gpu/gpu-guard';
+import { ConfigError } from '../core/models/config-schema';
+import { createModel } from '../core/models/factory';
+import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
+import { TrainingHistory } from '../core/train/history';
+import { Trainer } from '../core/train/trainer';
+import { parseRunSpec } from '../protocol/run-spec';
+import { installNodeWebGpu } from '../node/webgpu';
+import { ArgsError, USAGE, parseTrainArgs } from './args';
+import type { TrainArgs } from './args';
+
+export const CLI_PRODUCER = 'video-model-playground cli';
+
+const formatNumber = (value: number) =>
+  Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0)
+    ? value.toExponential(3)
+    : value.toFixed(4);
+
+function runFromArgs(args: TrainArgs, checkpoint: RunCheckpoint | null): CheckpointRun {
+  const input = checkpoint
+    ? checkpointRunSpec(checkpoint.run)
+    : {
+        model: args.model,
+        ...(args.variant ? { variant: args.variant } : {}),
+        ...(args.preset ? { preset: args.preset } : {}),
+        ...(Object.keys(args.config).length ? { config: args.config } : {}),
+        data: { source: 'moving-mnist', ...args.data, seed: args.dataSeed ?? DEFAULT_DATA_SEED },
+        seed: args.seed ?? 0,
+      };
+  const spec = parseRunSpec(input); // unknown keys and bad values throw, naming the key
+  return {
+    model: spec.model,
+    variant: spec.variant as string,
+    preset: spec.preset as string,
+    config: spec.resolvedConfig as Record<string, unknown>,
+    data: { source: 'moving-mnist', ...spec.data, seed: spec.data?.seed ?? DEFAULT_DATA_SEED },
+    seed: spec.seed ?? 0,
+  };
+}
+
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const partial = `${file}.partial`;
+  await writeFile(partial, bytes);
+  await rename(partial, file); // never leaves half a checkpoint under the real name
+}
+
+export async function train(args: TrainArgs, log: (line: string) => void): Promise<number> {
+  if (args.backend === 'webgpu' && (await installNodeWebGpu()) === null) {
+    log('WebGPU: Dawn found no adapter here; falling back to the CPU backend.');
+  }
+  const backend = await selectBackend(args.backend);
+  const adapter = backend.adapter
+    ? ` (${backend.adapter.description}${backend.adapter.isSoftware ? ', a software adapter: slower than cpu' : ''})`
+    : '';
+  log(`backend: ${backend.backend}${adapter}`);
+
+  const checkpoint = args.resume ? decodeCheckpoint(await readFile(args.resume)) : null;
+  const run = runFromArgs(args, checkpoint);
+  log(
+    `model: ${run.model} · ${run.variant} · ${run.preset}, seed ${run.seed}, data seed ${run.data.seed}`,
+  );
+  if (run.data.source !== 'moving-mnist') {
+    throw new Error(
+      'The CLI trains on Moving MNIST; runs on imported datasets train in the browser',
+    );
+  }
+  const digits = await loadMnistFromDisk();
+
+  const model = createModel(run.model, run.config, run.seed);
+  const evalCount = Number(run.config.evalSequences ?? model.data.batchSize);
+  const data = buildRunData(run.data, digits, undefined, model.data, evalCount);
+  let stream = data.stream;
+  const evalSet = data.evalSet;
+  const guard = createGpuGuard();
+  try {
+    const warmBatch = stream.nextBatch(); // as the run worker does before it reports ready
+    try {
+      await guard.run(() => model.warmUp(warmBatch));
+    } finally {
+      warmBatch.dispose();
+    }
+    let step = 0;
+    let history = new TrainingHistory();
+    if (checkpoint) {
+      const plan = planRestore({ run, model }, checkpoint, (spec) => {
+        const restored = buildRunData(spec, digits, undefined, model.data, evalCount);
+        restored.evalSet.dispose(); // the same held-out set: the config matches the run's
+        return restored.stream;
+      });
+      model.importState(checkpoint.model);
+      stream = plan.stream;
+      step = plan.step;
+      history = new TrainingHistory(plan.history);
+      log(`resumed from ${args.resume} at step ${step}`);
+    }
+    const trainer = new Trainer(model, stream, guard);
+    trainer.step = step;
+    log(
+      `${model.parameterCount().toLocaleString('en-US')} parameters; training ${args.steps} steps`,
+    );
+
+    const save = async () => {
+      const bytes = await captureCheckpoint(
+        { run, model, stream, step: trainer.step, history: history.toArray() },
+        CLI_PRODUCER,
+      );
+      await writeAtomically(args.out, bytes);
+      return bytes.length;
+    };
+
+    let interrupted = false;
+    const onInterrupt = () => {
+      interrupted = true;
+      log('Interrupted: writing the checkpoint after this step…');
+    };
+    process.once('SIGINT', onInterrupt);
+    const target = step + args.steps;
+    const logEvery = args.logEvery ?? Math.max(1, Math.round(args.steps / 20));
+    const trainingStart = performance.now() - history.lastWallMs(); // the time axis goes on
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    try {
+      while (trainer.step < target && !interrupted) {
+        const result = await trainer.trainStep();
+        windowSteps += 1;
+        const wallMs = performance.now() - trainingStart;
+        history.add({ step: result.step, wallMs, values: result.losses });
+        if (result.nonFinite.length > 0) {
+          const name = result.nonFinite[0];
+          log(
+            `step ${result.step}: ${name} became ${result.losses[name]}; stopping without writing a checkpoint (lower the learning rate)`,
+          );
+          return 1;
+        }
+        if (result.step % logEvery === 0 || result.step === target) {
+          const ms = (performance.now() - windowStart) / windowSteps;
+          const losses = Object.entries(result.losses)
+            .sort(([a], [b]) => (a === 'loss' ? -1 : b === 'loss' ? 1 : 0))
+            .map(([name, value]) => `${name} ${formatNumber(value)}`)
+            .join('  ');
+          log(
+            `step ${String(result.step).padStart(String(target).length)}/${target}  ${losses}  | ${ms.toFixed(1)} ms/step`,
+          );
+          windowStart = performance.now();
+          windowSteps = 0;
+        }
+        if (args.saveEvery && result.step % args.saveEvery === 0 && result.step !== target) {
+          await save();
+          log(`saved ${args.out} at step ${result.step}`);
+        }
+        // On the CPU backend a step never leaves the microtask queue: let signals (Ctrl-C) in.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+
+    if (args.evaluate && !interrupted) {
+      const result = await guard.run(() => model.evaluate(evalSet));
+      log(
+        `held-out evaluation at step ${trainer.step} (${evalCount} sequences of MNIST test digits):`,
+      );
+      for (const [name, value] of Object.entries(result.scalars).sort(([a], [b]) =>
+        a.localeCompare(b),
+      )) {
+        log(`  ${name.padEnd(28)} ${formatNumber(value)}`);
+      }
+    }
+    const size = await save();
+    log(`wrote ${args.out} (${(size / 2 ** 20).toFixed(2)} MB, step ${trainer.step})`);
+    return interrupted ? 130 : 0;
+  } finally {
+    model.dispose();
+    evalSet.dispose();
+    guard.dispose();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: TrainArgs;
+  try {
+    args = parseTrainArgs(argv);
+  } catch (error) {
+    if (error instanceof ArgsError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    return await train(args, (line) => console.log(line));
+  } catch (error) {
+    if (error instanceof ConfigError) console.error(`Invalid run: ${error.message}`);
+    else if (error instanceof CheckpointError) {
+      console.error(`Cannot resume from ${args.resume}: ${error.message}`);
+    } else throw error;
+    return 2;
+  }
+}
+
+// Only when run as a program (tests import `train`).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exit(1);
+    },
+  );
+}
