@@ -15,6 +15,7 @@ export interface PlaygroundApi {
   evaluate(id: string): Promise<void>;
   dispose(id: string): Promise<void>;
   setHyperparameters(id: string, values: Hyperparameters): Promise<void>;
+  cancel(id: string): Promise<void>;
   getRun(id: string): RunSnapshot;
   listRuns(): string[];
   waitForStep(id: string, step: number, timeoutMs?: number): Promise<RunSnapshot>;
@@ -37,6 +38,7 @@ export function installAutomationApi(manager: RunManager, ready: Promise<void>):
     evaluate: (id) => manager.evaluate(id),
     dispose: (id) => manager.dispose(id),
     setHyperparameters: (id, values) => manager.setHyperparameters(id, values),
+    cancel: (id) => manager.cancel(id),
     getRun: (id) => manager.getRun(id),
     listRuns: () => manager.listRuns(),
     waitForStep: (id, step, timeoutMs) => manager.waitForStep(id, step, timeoutMs),

@@ -32,6 +32,7 @@ export type RunErrorCode =
   | 'non-finite-loss'
   | 'out-of-memory'
   | 'data-error'
+  | 'cancelled'
   | 'internal';
 
 export interface RunError {
@@ -66,7 +67,9 @@ export type Command =
   | { type: 'stop' }
   | { type: 'evaluate' }
   | { type: 'set-hyperparameters'; values: Hyperparameters }
-  | { type: 'dispose' };
+  | { type: 'dispose' }
+  /** Aborts the current long operation (a model's `prepare`); handled at once, not queued. */
+  | { type: 'cancel' };
 
 export type CommandMessage = Command & { requestId: number };
 
@@ -74,7 +77,14 @@ export type WorkerEvent =
   | { type: 'reply'; requestId: number; ok: true }
   | { type: 'reply'; requestId: number; ok: false; error: RunError }
   | { type: 'status'; status: RunStatus; step: number }
-  | { type: 'progress'; phase: string; fraction: number; message: string }
+  | {
+      type: 'progress';
+      phase: string;
+      fraction: number;
+      message: string;
+      /** The work can be aborted with a `cancel` command. */
+      cancellable?: boolean;
+    }
   | { type: 'warning'; message: string }
   | {
       type: 'ready';

@@ -8,7 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/gpu/backend';
 import { GpuError, createGpuGuard } from '../core/gpu/gpu-guard';
+import type { GpuGuard } from '../core/gpu/gpu-guard';
 import type { MnistDigits } from '../core/data/mnist';
+import type { BatchSource } from '../core/data/video-stream';
 import {
   DEFAULT_DATA_SEED,
   MovingMnistStream,
@@ -31,6 +33,11 @@ import type {
 } from '../protocol/messages';
 import { transferablesOf } from '../protocol/messages';
 import { yieldToEventLoop } from './yield';
+
+/** What a `cancel` command aborts a long operation with; ends an init as error code 'cancelled'. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+}
 
 export interface RunEnvironment {
   loadMnist(onProgress: (fraction: number) => void): Promise<MnistDigits>;
@@ -64,6 +71,7 @@ export class RunHandler {
   private lastSample = -Infinity;
   private trainingStartedAt: number | null = null;
   private recentStepMs: number[] = [];
+  private abortController: AbortController | null = null; // of the running long operation
 
   constructor(
     private readonly post: (event: WorkerEvent, transfer?: Transferable[]) => void,
@@ -121,6 +129,11 @@ export class RunHandler {
         this.emit({ type: 'hyperparameters', values: model.getHyperparameters() });
         return;
       }
+      case 'cancel':
+        this.abortController?.abort(
+          new CancelledError('Cancelled by the user before the run was ready'),
+        );
+        return;
       case 'dispose':
         this.stepsRequested = 0;
         this.disposeSession();
@@ -164,10 +177,11 @@ export class RunHandler {
         model.data,
         dataSpec.seed ?? DEFAULT_DATA_SEED,
       );
+      const guard = createGpuGuard();
+      await this.prepare(model, stream, guard);
       const configRecord = config as Record<string, unknown>;
       const evalCount = numberOr(configRecord.evalSequences, model.data.batchSize);
       const evalSet = bytesToTensor(evaluationVideos(digits, options, evalCount), model.data);
-      const guard = createGpuGuard();
       const trainer = new Trainer(model, stream, guard, () => this.env.now());
       this.session = {
         model,
@@ -199,6 +213,25 @@ export class RunHandler {
       this.disposeSession();
       model.dispose();
       throw error;
+    }
+  }
+
+  /** Runs the model's preparation (e.g. its patch dictionary), cancellable by a `cancel` command. */
+  private async prepare(model: VideoModel, source: BatchSource, guard: GpuGuard): Promise<void> {
+    if (!model.prepare) return;
+    const prepare = model.prepare.bind(model);
+    const controller = new AbortController();
+    this.abortController = controller;
+    try {
+      await guard.run(() =>
+        prepare(
+          source,
+          (progress) => this.emit({ type: 'progress', ...progress, cancellable: true }),
+          controller.signal,
+        ),
+      );
+    } finally {
+      this.abortController = null;
     }
   }
 
@@ -348,6 +381,7 @@ export function toRunError(error: unknown, step?: number): RunError {
   const message = error instanceof Error ? error.message : String(error);
   const withStep = step === undefined ? {} : { step };
   if (error instanceof ConfigError) return { code: 'invalid-config', message, ...withStep };
+  if (error instanceof CancelledError) return { code: 'cancelled', message, ...withStep };
   if (error instanceof GpuError) return { code: 'gpu-error', message, ...withStep };
   if (/out of memory|allocation|OOM/i.test(message)) {
     return { code: 'out-of-memory', message, ...withStep };

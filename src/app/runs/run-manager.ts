@@ -111,6 +111,14 @@ export class RunManager {
     return this.send(id, { type: 'set-hyperparameters', values });
   }
 
+  /**
+   * Aborts the run's current long operation (e.g. building a patch dictionary while it is
+   * created): the pending createRun then rejects with error code 'cancelled'.
+   */
+  cancel(id: string): Promise<void> {
+    return this.send(id, { type: 'cancel' });
+  }
+
   /** Terminates the worker, which frees all of its GPU memory, and forgets the run. */
   async dispose(id: string): Promise<void> {
     const handle = this.handle(id);
