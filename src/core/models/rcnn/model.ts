@@ -258,7 +258,12 @@ export class VideoLanguageModel implements VideoModel {
       const g = this.grid;
       const frames = videos.reshape([b * t, h, w, 1]) as tf.Tensor4D;
       const { codes, std } = this.dictionary.encode(frames, t); // clip-major [B·T, G, G], [B·T]
-      const timeMajor = tf.transpose(codes.reshape([b, t, g * g]), [1, 0, 2]).reshape([t, b, g, g]);
+      // Reordered by a gather of rows, not a transpose: tfjs-webgpu 4.22's Transpose shader does
+      // not compile for int32 data (nor for int32 relabelled float32 by a cast).
+      const order = Int32Array.from({ length: t * b }, (_, i) => (i % b) * t + Math.floor(i / b));
+      const timeMajor = tf
+        .gather(codes.reshape([b * t, g * g]), tf.tensor1d(order, 'int32'))
+        .reshape([t, b, g, g]);
       return {
         codes: timeMajor as tf.Tensor4D,
         std: tf.transpose(std.reshape([b, t])) as tf.Tensor2D,
