@@ -78,7 +78,7 @@ describe.skipIf(!hasWebGpu)('rCNN ops on WebGPU equal the CPU backend', () => {
         const codec = new PatchCodec(patchGeometry(24, 8, stride));
         const x = frames(3, 24, stride);
         const patches = codec.extract(x);
-        const noisy = patches.add(tf.tensor1d(values(64, 2))); // differs where patches overlap
+        const noisy = patches.add(tf.tensor1d(values(64, 2))) as tf.Tensor4D; // overlaps now differ
         const out = [patches, codec.assemble(noisy)];
         tf.dispose([x, noisy]);
         codec.dispose();
