@@ -431,7 +431,7 @@ function sumSquared(
 
 describe('(f) evaluation', () => {
   it('scores both tasks, both baselines and the quantization on held-out clips', async () => {
-    const { model } = await prepared(small());
+    const { model } = await prepared(small({ evalSsim: true }));
     const n = 3; // one full chunk of 2 and one wrapped
     const evalSet = heldOut(model, n);
     const result = await model.evaluate(evalSet);
@@ -496,12 +496,14 @@ describe('(f) evaluation', () => {
     model.dispose();
   });
 
-  it('is repeatable: the same scores from the same weights', async () => {
+  it('is repeatable, and scores SSIM only when asked to', async () => {
     const { model } = await prepared(small({ temperature: 1 }));
     const evalSet = heldOut(model, 2);
     const first = await model.evaluate(evalSet);
     const second = await model.evaluate(evalSet);
     expect(second.scalars).toEqual(first.scalars);
+    expect(Object.keys(first.scalars).filter((name) => name.endsWith('/ssim'))).toEqual([]);
+    expect(first.scalars['extrapolation/psnr']).toBeGreaterThan(0);
     evalSet.dispose();
     model.dispose();
   });
@@ -543,7 +545,8 @@ describe('(g) samples', () => {
     const dictionary = views.find((v) => v.group === 'dictionary');
     expect(dictionary?.title).toBe('Patch dictionary');
     const [atlas] = dictionary?.panels ?? [];
-    expect(atlas).toMatchObject({ t: 1, height: 4 * 9 + 1, width: 4 * 9 + 1 }); // 16 cells of 8 + grid
+    // 4 × 4 cells of 8 px plus 1-px grid lines (37 px), magnified 5× to about 200 px.
+    expect(atlas).toMatchObject({ t: 1, height: 5 * 37, width: 5 * 37 });
     const [psnr] = dictionary?.charts ?? [];
     expect(psnr.xScale).toBe('log');
     expect(psnr.series[0].points.map(([size]) => size)).toEqual([4, 16]);

@@ -157,9 +157,10 @@ export async function buildDictionaries(
         } finally {
           batch.dispose();
         }
+        const kept = Math.min(drawn, config.kmeansPatches); // the last batch is cut to size
         report(
-          (drawShare * drawn) / config.kmeansPatches,
-          `Drawing patches (${drawn.toLocaleString('en-US')} of ${config.kmeansPatches.toLocaleString('en-US')})`,
+          (drawShare * kept) / config.kmeansPatches,
+          `Patch dictionary: drawing patches (${kept.toLocaleString('en-US')} of ${config.kmeansPatches.toLocaleString('en-US')})`,
         );
         await new Promise((resolve) => setTimeout(resolve, 0));
         signal.throwIfAborted();
@@ -184,12 +185,13 @@ export async function buildDictionaries(
       const span = ((1 - drawShare) * size) / totalSize;
       const initShare = config.kmeansInit === 'kmeans++' ? 0.3 : 0;
       const onKmeans = (p: KmeansProgress) => {
-        const label = `k-means, K = ${size.toLocaleString('en-US')}`;
+        const label = `Patch dictionary: k-means, K = ${size.toLocaleString('en-US')}`;
         if (p.stage === 'init') {
-          report(
-            start + span * initShare * (p.done / p.total),
-            `${label}: k-means++ init (${p.done} of ${p.total} centroids)`,
-          );
+          const seeding =
+            config.kmeansInit === 'kmeans++'
+              ? `k-means++ seeding (${p.done} of ${p.total} centroids)`
+              : `seeding with ${p.total} random patches`;
+          report(start + span * initShare * (p.done / p.total), `${label}: ${seeding}`);
         } else if (p.stage === 'update') {
           const distance =
             p.meanDistance === undefined

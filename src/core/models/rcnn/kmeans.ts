@@ -90,23 +90,41 @@ function rowNorms(x: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * Nearest centroid of each row and its squared distance, ‖x‖² − 2x·c + ‖c‖² clamped at 0;
- * x [n, D], centroids [K, D], their norms [K] → index [n] int32, distance [n].
+ * Nearest centroid of each row, ‖c‖² − 2x·c smallest (‖x‖² does not change the argmin):
+ * x [n, D], centroids [K, D] and their squared norms [K] → [n] int32.
+ */
+export function nearestIndex(
+  x: tf.Tensor2D,
+  centroids: tf.Tensor2D,
+  centroidNorms: tf.Tensor1D,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const cross = tf.matMul(x, centroids, false, true); // [n, K]
+    return tf.argMin(centroidNorms.reshape([1, -1]).sub(cross.mul(2)), 1) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Nearest centroid of each row and its squared distance ‖x‖² − 2x·c + ‖c‖² (clamped at 0):
+ * x [n, D] with its squared norms [n] (computed when absent), centroids [K, D] with theirs [K]
+ * → index [n] int32, distance [n]. The distance is read at the argmin (one row reduction, not two).
  */
 export function nearestCentroids(
   x: tf.Tensor2D,
   centroids: tf.Tensor2D,
   centroidNorms: tf.Tensor1D,
+  pointNorms?: tf.Tensor1D,
 ): { index: tf.Tensor1D; distance: tf.Tensor1D } {
   return tf.tidy(() => {
+    const [n] = x.shape;
+    const k = centroids.shape[0];
     const cross = tf.matMul(x, centroids, false, true); // [n, K]
-    const distances = centroidNorms
-      .reshape([1, -1])
-      .sub(cross.mul(2))
-      .add(rowNorms(x).reshape([-1, 1])); // [n, K]
-    const index = tf.argMin(distances, 1) as tf.Tensor1D; // [n] int32
-    const distance = tf.min(distances, 1).maximum(0) as tf.Tensor1D; // [n]
-    return { index, distance };
+    const partial = centroidNorms.reshape([1, -1]).sub(cross.mul(2)); // [n, K]
+    const index = tf.argMin(partial, 1) as tf.Tensor1D; // [n] int32
+    const rowStarts = tf.range(0, n * k, k, 'int32');
+    const best = tf.gather(partial.reshape([-1]), rowStarts.add(index)); // [n]
+    const norms = pointNorms ?? rowNorms(x);
+    return { index, distance: best.add(norms).maximum(0) as tf.Tensor1D };
   });
 }
 
@@ -122,12 +140,12 @@ export function assignToCentroids(
 ): tf.Tensor1D {
   const [n, d] = x.shape;
   const rows = Math.max(1, Math.floor(chunkFloats / centroids.shape[0]));
-  if (n <= rows) return nearestCentroids(x, centroids, centroidNorms).index;
+  if (n <= rows) return nearestIndex(x, centroids, centroidNorms);
   return tf.tidy(() => {
     const parts: tf.Tensor1D[] = [];
     for (let start = 0; start < n; start += rows) {
       const chunk = x.slice([start, 0], [Math.min(rows, n - start), d]);
-      parts.push(nearestCentroids(chunk, centroids, centroidNorms).index);
+      parts.push(nearestIndex(chunk, centroids, centroidNorms));
     }
     return tf.concat(parts) as tf.Tensor1D;
   });
@@ -234,10 +252,16 @@ interface UpdateState {
 function miniBatchUpdate(
   state: UpdateState,
   batch: tf.Tensor2D,
+  batchNorms: tf.Tensor1D,
 ): { next: UpdateState; distance: tf.Tensor1D } {
   return tf.tidy(() => {
     const k = state.centroids.shape[0];
-    const { index, distance } = nearestCentroids(batch, state.centroids, rowNorms(state.centroids));
+    const { index, distance } = nearestCentroids(
+      batch,
+      state.centroids,
+      rowNorms(state.centroids),
+      batchNorms,
+    );
     const sums = tf.unsortedSegmentSum(batch, index, k) as tf.Tensor2D; // [K, D]
     const counts = tf.unsortedSegmentSum(tf.onesLike(distance), index, k) as tf.Tensor1D; // [K]
     const totals = state.totals.add(counts) as tf.Tensor1D;
@@ -297,6 +321,7 @@ async function reseedEmpty(
 /** Counts of points per centroid and the mean squared distance over the whole set. */
 async function finalStatistics(
   points: tf.Tensor2D,
+  pointNorms: tf.Tensor1D,
   centroids: tf.Tensor2D,
   pacer: Pacer,
 ): Promise<{ counts: Float32Array; meanDistance: number }> {
@@ -309,8 +334,10 @@ async function finalStatistics(
   try {
     for (let start = 0; start < m; start += rows) {
       const next = tf.tidy(() => {
-        const chunk = points.slice([start, 0], [Math.min(rows, m - start), d]);
-        const { index, distance } = nearestCentroids(chunk, centroids, norms);
+        const size = Math.min(rows, m - start);
+        const chunk = points.slice([start, 0], [size, d]);
+        const chunkNorms = pointNorms.slice([start], [size]);
+        const { index, distance } = nearestCentroids(chunk, centroids, norms, chunkNorms);
         return {
           totals: totals.add(tf.unsortedSegmentSum(tf.onesLike(distance), index, k)),
           distanceSum: distanceSum.add(distance.sum()),
@@ -362,8 +389,12 @@ export async function fitKmeans(
     const indices = new Int32Array(batchSize);
     for (let it = 0; it < iterations; it++) {
       for (let i = 0; i < batchSize; i++) indices[i] = rng.int(m);
-      const batch = tf.tidy(() => tf.gather(points, tf.tensor1d(indices, 'int32')) as tf.Tensor2D);
-      const { next, distance } = miniBatchUpdate(state, batch);
+      const rows = tf.tensor1d(indices, 'int32');
+      const batch = tf.gather(points, rows) as tf.Tensor2D;
+      const batchNorms = tf.gather(norms, rows) as tf.Tensor1D;
+      rows.dispose();
+      const { next, distance } = miniBatchUpdate(state, batch, batchNorms);
+      batchNorms.dispose();
       tf.dispose([state.centroids, state.totals, state.recent]);
       state = next;
       try {
@@ -388,7 +419,7 @@ export async function fitKmeans(
       await pacer.maybeYield();
     }
     hooks.onProgress?.({ stage: 'finish', done: 0, total: 1 });
-    const final = await finalStatistics(points, state.centroids, pacer);
+    const final = await finalStatistics(points, norms, state.centroids, pacer);
     const result = { centroids: state.centroids, history, reseeded, ...final };
     tf.dispose([state.totals, state.recent]);
     state = null;

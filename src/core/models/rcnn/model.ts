@@ -36,7 +36,13 @@ import type {
 } from '../types';
 import type { BatchSource } from '../../data/video-stream';
 import { SeededRandom } from '../../data/random';
-import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
+import {
+  FrameMetricAccumulator,
+  psnrPerImage,
+  ssimPerImage,
+  sumAbsoluteErrorPerImage,
+  sumSquaredErrorPerImage,
+} from '../../train/video-metrics';
 import { RCNN_SCHEMA, patchGridSize } from './config';
 import type { RcnnConfig } from './config';
 import { buildDictionaries } from './dictionary';
@@ -52,8 +58,9 @@ const ADAM_EPSILON = 1e-8;
 /** Filling: frames 1 and 5 are given, frames 2–4 predicted. */
 const FILL_GIVEN_LAST = 5;
 const FILL_FRAMES = 3;
-/** Pixel metrics reported for each task (cross-entropy of pixels is not this model's loss). */
+/** Pixel metrics of each task (cross-entropy of pixels is not this model's loss); SSIM optional. */
 const PIXEL_METRICS = ['mse', 'mae', 'psnr', 'ssim'] as const;
+type PixelMetric = (typeof PIXEL_METRICS)[number];
 
 // --- optimiser ---------------------------------------------------------------------------------
 
@@ -317,7 +324,8 @@ export class VideoLanguageModel implements VideoModel {
 
   /**
    * Generates `steps` frames of codes from `state` (after the last given frame), each fed back:
-   * returns the codes (steps × [B, G, G]), each step's entropy (steps × [L]) and the final state.
+   * returns the codes (steps × [B, G, G]), with `withEntropy` each step's entropy (steps × [L]),
+   * and the final state.
    */
   private rollout(
     state: tf.Tensor2D,
@@ -325,6 +333,7 @@ export class VideoLanguageModel implements VideoModel {
     steps: number,
     temperature: number,
     rng: SeededRandom,
+    withEntropy = false,
   ): { codes: tf.Tensor3D[]; entropy: tf.Tensor1D[]; state: tf.Tensor2D } {
     const g = this.grid;
     const codes: tf.Tensor3D[] = [];
@@ -337,11 +346,11 @@ export class VideoLanguageModel implements VideoModel {
         const drawn = drawCodes(logits, temperature, uniforms(rng, logits.shape[0]));
         const frame = drawn.reshape([batch, g, g]) as tf.Tensor3D;
         const fed = this.net.step(this.net.inputDrive(frame), h);
-        return { frame, entropy: entropyOf(logits), state: fed };
+        return { frame, state: fed, ...(withEntropy ? { entropy: entropyOf(logits) } : {}) };
       });
       if (h !== state) h.dispose();
       codes.push(next.frame);
-      entropy.push(next.entropy);
+      if (next.entropy) entropy.push(next.entropy);
       h = next.state;
     }
     return { codes, entropy, state: h };
@@ -423,7 +432,7 @@ export class VideoLanguageModel implements VideoModel {
 
     // Extrapolation from frames 1–2.
     const given = codes.slice([0, 0, 0, 0], [2, b, g, g]) as tf.Tensor4D;
-    const run = this.rollout(this.readFrames(given), b, n, this.settings.temperature, rng);
+    const run = this.rollout(this.readFrames(given), b, n, this.settings.temperature, rng, true);
     const extrapolated = this.decodeSteps(run.codes, stdOf(1));
     const entropy = tf
       .stack(run.entropy)
@@ -461,7 +470,8 @@ export class VideoLanguageModel implements VideoModel {
    *   test/loss          teacher-forced next-code cross-entropy, nats per patch; per frame 2 … T
    *   test/perplexity    exp(test/loss)
    *   test/accuracy      fraction of next codes ranked first by the model
-   *   extrapolation/…    mse, mae (sums over a frame's pixels), psnr, ssim of frames 3 … N + 2
+   *   extrapolation/…    mse, mae (sums over a frame's pixels), psnr (and ssim with evalSsim)
+   *                      of frames 3 … N + 2
    *                      generated from frames 1–2; baseline/extrapolation/…: copy frame 2
    *   filling/…          the same for frames 2–4 from frames 1 and 5; baseline/filling/…: linear
    *                      interpolation in pixel space
@@ -487,7 +497,7 @@ export class VideoLanguageModel implements VideoModel {
           const clips = tf
             .gather(flat, tf.tensor1d(index, 'int32'))
             .reshape([batch, t, h, w, 1]) as tf.Tensor5D;
-          const metrics = this.chunkMetrics(this.predict(clips, rng), h, w);
+          const metrics = this.chunkMetrics(this.predict(clips, rng));
           for (const [name, m] of Object.entries(metrics)) {
             layout.push({ name, frames: m.tensor.shape[1], curve: m.curve });
           }
@@ -518,38 +528,56 @@ export class VideoLanguageModel implements VideoModel {
     return { scalars: scalarValues, perFrame: perFrame.perFrame, firstFrame };
   }
 
+  /**
+   * Pixel metrics of predicted frames against the true ones, both [B, n, H·W], per frame [B, n]:
+   * the project's conventions (video-metrics.ts: sums over a frame's pixels, PSNR floored at
+   * 100 dB), SSIM only with `config.evalSsim`.
+   */
+  private pixelMetrics(
+    predicted: tf.Tensor3D,
+    truth: tf.Tensor3D,
+  ): Partial<Record<PixelMetric, tf.Tensor2D>> {
+    const [b, n] = predicted.shape;
+    const side = this.config.frameSize;
+    const images = (x: tf.Tensor3D) => x.reshape([b * n, side, side, 1]) as tf.Tensor4D;
+    const perFrame = (x: tf.Tensor1D) => x.reshape([b, n]) as tf.Tensor2D;
+    const [p, y] = [images(predicted), images(truth)];
+    return {
+      mse: perFrame(sumSquaredErrorPerImage(p, y)),
+      mae: perFrame(sumAbsoluteErrorPerImage(p, y)),
+      psnr: perFrame(psnrPerImage(p, y)),
+      ...(this.config.evalSsim ? { ssim: perFrame(ssimPerImage(p, y)) } : {}),
+    };
+  }
+
   /** Per-sequence metrics of one chunk, each [B, frames] (frames = 1 for scalars). */
   private chunkMetrics(
     p: ChunkPredictions,
-    h: number,
-    w: number,
   ): Record<string, { tensor: tf.Tensor2D; curve: boolean }> {
-    const video = (x: tf.Tensor3D) => x.reshape([x.shape[0], x.shape[1], h, w, 1]);
-    const b = p.truth.shape[0];
+    const [b, , pixels] = p.truth.shape;
     const truthFrames = (from: number, count: number) =>
-      video(p.truth.slice([0, from, 0], [b, count, h * w]) as tf.Tensor3D);
+      p.truth.slice([0, from, 0], [b, count, pixels]) as tf.Tensor3D;
     const out: Record<string, { tensor: tf.Tensor2D; curve: boolean }> = {
       'test/loss': { tensor: p.nextCodeLoss, curve: true },
       'test/accuracy': { tensor: p.nextCodeCorrect.mean(1, true) as tf.Tensor2D, curve: false },
     };
     const add = (group: string, predicted: tf.Tensor3D, from: number) => {
-      const metrics = frameMetrics(video(predicted), truthFrames(from, predicted.shape[1]));
-      for (const metric of PIXEL_METRICS)
-        out[`${group}/${metric}`] = { tensor: metrics[metric], curve: true };
+      const metrics = this.pixelMetrics(predicted, truthFrames(from, predicted.shape[1]));
+      for (const [metric, tensor] of Object.entries(metrics)) {
+        out[`${group}/${metric}`] = { tensor, curve: true };
+      }
     };
     add('extrapolation', p.extrapolated, 2);
     add('baseline/extrapolation', p.copyLast, 2);
     add('filling', p.filled, 1);
     add('baseline/filling', p.interpolated, 1);
-    const quantization = frameMetrics(video(p.quantized), video(p.truth));
-    out['quantization/mse'] = {
-      tensor: quantization.mse.mean(1, true) as tf.Tensor2D,
-      curve: false,
-    };
-    out['quantization/psnr'] = {
-      tensor: quantization.psnr.mean(1, true) as tf.Tensor2D,
-      curve: false,
-    };
+    const quantization = this.pixelMetrics(p.quantized, p.truth);
+    for (const metric of ['mse', 'psnr'] as const) {
+      out[`quantization/${metric}`] = {
+        tensor: (quantization[metric] as tf.Tensor2D).mean(1, true) as tf.Tensor2D,
+        curve: false,
+      };
+    }
     return out;
   }
 

@@ -11,9 +11,10 @@
  * and a 1×1 convolution of h_t gives, at each location, logits over the K dictionary entries for
  * that location's code at t + 1. Cross-entropy in nats per predicted code is the loss.
  *
- * 1×1 convolutions are matrix products over the flattened locations. The logit of the true code
- * is computed as h · W_out[code] + b_out[code] (a gather of K-sized rows), so the backward pass
- * never builds a second K-wide tensor besides the softmax of the log-sum-exp.
+ * 1×1 convolutions are matrix products over the flattened locations. The cross-entropy has its
+ * own gradient, (softmax − one-hot)·dy, so a training step runs two row reductions over the K
+ * logits (max and sum of the log-sum-exp) instead of the five of tfjs's composed gradient — row
+ * reductions are what a software GPU is slowest at.
  *
  * Shapes: B sequences, T frames, G grid side, L = B·G·G locations, E embedding, C channels,
  * K dictionary entries, k kernel.
@@ -72,12 +73,12 @@ export function neighbourhoodRows(frames: number, g: number, k: number): Int32Ar
 }
 
 /**
- * A k×k 'same' convolution as one matrix product over gathered neighbourhoods: x [F, G, G, I]
- * → each location's k² neighbours side by side [F·G·G, k²·I] (one gather of rows, `rows` from
- * `neighbourhoodRows`), times the filter [k, k, I, C] read as [k²·I, C], plus the bias. The same
- * function as tf.conv2d(x, w, 1, 'same'), but its gradient is a segment sum and matmuls: fast on
- * every backend (the CPU backend's Conv2DBackpropFilter, and its strided slices, took seconds
- * on a grid of 8×8 locations).
+ * A k×k 'same' convolution x [F, G, G, I] → [F·G·G, C] with filter [k, k, I, C] and bias [C]. On
+ * the CPU backend it is one matrix product over gathered neighbourhoods (each location's k²
+ * neighbours side by side [F·G·G, k²·I], `rows` from `neighbourhoodRows`): tfjs-cpu's
+ * Conv2DBackpropFilter took seconds on a grid of 8×8 locations, the gather's gradient is a
+ * segment sum. GPU backends run tf.conv2d, whose gradients beat a gather's atomics there. The
+ * same function either way (the WebGPU parity test compares them).
  */
 export function neighbourhoodConv(
   x: tf.Tensor4D,
@@ -87,6 +88,12 @@ export function neighbourhoodConv(
 ): tf.Tensor2D {
   const [f, g, , inputs] = x.shape;
   const [k, , , channels] = w.shape;
+  if (k > 1 && tf.getBackend() !== 'cpu') {
+    return tf
+      .conv2d(x, w, 1, 'same')
+      .add(b)
+      .reshape([f * g * g, channels]) as tf.Tensor2D;
+  }
   const flat = x.reshape([f * g * g, inputs]) as tf.Tensor2D;
   const columns =
     k === 1 || rows === null
@@ -96,6 +103,34 @@ export function neighbourhoodConv(
           .reshape([f * g * g, k * k * inputs]) as tf.Tensor2D);
   const filter = w.reshape([k * k * inputs, channels]) as tf.Tensor2D;
   return tf.matMul(columns, filter).add(b) as tf.Tensor2D;
+}
+
+/**
+ * −log softmax(logits)[target] per row: logits [L, K], targets [L] int32 → [L] nats, with the
+ * gradient (softmax − one-hot(target)) · dy written out (no reduction in the backward pass).
+ */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  const [l, k] = logits.shape;
+  const rowStarts = tf.tidy(() => tf.range(0, l * k, k, 'int32'));
+  // customGrad passes the tensors, then the save function.
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const max = z.max(1, true); // [L, 1]
+    const logZ = tf.exp(z.sub(max)).sum(1, true).log().add(max); // [L, 1] log-sum-exp
+    const picked = tf.gather(z.reshape([-1]), rowStarts.add(targets)); // [L] the target's logit
+    save([z, logZ]);
+    return {
+      value: logZ.reshape([l]).sub(picked),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zs, lz] = saved;
+        const softmax = tf.exp(zs.sub(lz)); // [L, K]
+        return softmax.sub(tf.oneHot(targets, k)).mul(dy.reshape([l, 1]));
+      },
+    };
+  });
+  const value = loss(logits) as tf.Tensor1D;
+  rowStarts.dispose();
+  return value;
 }
 
 export class RecurrentConvNet {
@@ -203,12 +238,7 @@ export class RecurrentConvNet {
 
   /** −log softmax(logits(h))[code] per row: states [L, C], true codes [L] int32 → [L] nats. */
   crossEntropy(states: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-    const logits = this.logits(states); // [L, K]
-    const picked = states
-      .mul(tf.gather(this.outputW, targets))
-      .sum(1)
-      .add(tf.gather(this.outputB, targets)); // [L]: the true code's logit
-    return tf.logSumExp(logits, 1).sub(picked) as tf.Tensor1D;
+    return softmaxCrossEntropy(this.logits(states), targets);
   }
 
   /**

@@ -3,8 +3,9 @@
  * divided by their standard deviation), patch extraction with a configurable stride, and the way
  * back — patches laid onto the frame with overlapping pixels averaged.
  *
- * Both directions are one convolution with a fixed one-hot filter [P, P, 1, P²] (output channel
- * dy·P + dx reads pixel (dy, dx) of the window): conv2d extracts every patch as a P²-vector,
+ * Non-overlapping patches (stride = P) are a reshape and a rank-4 transpose each way. Overlapping
+ * ones are one convolution with a fixed one-hot filter [P, P, 1, P²] (output channel dy·P + dx
+ * reads pixel (dy, dx) of the window): conv2d extracts every patch as a P²-vector,
  * conv2dTranspose sums patch vectors back onto the frame, and dividing by the same transpose of
  * ones averages where patches overlap. Rank-4 kernels only, on every backend.
  *
@@ -70,16 +71,36 @@ export class PatchCodec {
     );
   }
 
+  /** Whether patches tile the frame without overlap (the fast path). */
+  private get tiles(): boolean {
+    return this.geometry.stride === this.geometry.patchSize;
+  }
+
   /** Frames [N, H, W, 1] → patches [N, G, G, D]. */
   extract(frames: tf.Tensor4D): tf.Tensor4D {
-    return tf.conv2d(frames, this.filter, this.geometry.stride, 'valid');
+    const { grid: g, patchSize: p, dims, stride } = this.geometry;
+    const n = frames.shape[0];
+    if (!this.tiles) return tf.conv2d(frames, this.filter, stride, 'valid');
+    return tf.tidy(
+      () =>
+        frames
+          .reshape([n * g, p, g, p]) // [N·G rows of patches, dy, G, dx]
+          .transpose([0, 2, 1, 3]) // [N·G, G, dy, dx]
+          .reshape([n, g, g, dims]) as tf.Tensor4D,
+    );
   }
 
   /** Patches [N, G, G, D] → frames [N, H, W, 1], overlapping pixels averaged. */
   assemble(patches: tf.Tensor4D): tf.Tensor4D {
-    const { frameSize, stride } = this.geometry;
+    const { frameSize, stride, grid: g, patchSize: p } = this.geometry;
     return tf.tidy(() => {
       const n = patches.shape[0];
+      if (this.tiles) {
+        return patches
+          .reshape([n * g, g, p, p])
+          .transpose([0, 2, 1, 3]) // [N·G, dy, G, dx]
+          .reshape([n, frameSize, frameSize, 1]) as tf.Tensor4D;
+      }
       const summed = tf.conv2dTranspose(
         patches,
         this.filter,

@@ -13,6 +13,8 @@ import type { SweepPoint } from './dictionary';
 export const ATLAS_MAX_CENTROIDS = 4096;
 /** Gray of the 1-px lines between atlas cells (black patches stay visible against it). */
 const ATLAS_GRID_GRAY = 0.3;
+/** Small atlases are drawn with whole-pixel magnification up to about this width. */
+const ATLAS_MIN_WIDTH = 200;
 
 export interface SampleData {
   config: RcnnConfig;
@@ -86,10 +88,30 @@ export function atlasPanel(
     }
   }
   const label = shown < k ? `Top ${shown.toLocaleString('en-US')}` : 'Centroids';
+  const zoom = Math.max(1, Math.floor(ATLAS_MIN_WIDTH / width));
   return {
-    panel: { label, frames: image, t: 1, height, width, channels: 1, timeOffset: 0 },
+    panel: {
+      label,
+      frames: zoom === 1 ? image : magnify(image, width, height, zoom),
+      t: 1,
+      height: height * zoom,
+      width: width * zoom,
+      channels: 1,
+      timeOffset: 0,
+    },
     shown,
   };
+}
+
+/** Nearest-neighbour magnification of a gray image [H, W] by a whole factor. */
+function magnify(image: Float32Array, width: number, height: number, zoom: number): Float32Array {
+  const out = new Float32Array(width * zoom * height * zoom);
+  for (let y = 0; y < height * zoom; y++) {
+    for (let x = 0; x < width * zoom; x++) {
+      out[y * width * zoom + x] = image[Math.floor(y / zoom) * width + Math.floor(x / zoom)];
+    }
+  }
+  return out;
 }
 
 const dB = (value: number) => `${value.toFixed(1)} dB`;
@@ -139,7 +161,7 @@ export function buildSampleViews(data: SampleData): SampleView[] {
     charts.push({
       title: `k-means convergence (K = ${k.toLocaleString('en-US')})`,
       xLabel: 'mini-batch update',
-      yLabel: 'mean squared distance',
+      yLabel: 'distance²',
       series: [{ label: 'mini-batch', points: data.history.map((d, i) => [i + 1, d]) }],
     });
   }
