@@ -86,6 +86,8 @@ export type WorkerEvent =
       cancellable?: boolean;
     }
   | { type: 'warning'; message: string }
+  /** The backend chosen, as soon as it is (long preparations then show where they run). */
+  | { type: 'backend'; backend: BackendReport }
   | {
       type: 'ready';
       backend: BackendReport;

@@ -162,6 +162,7 @@ export class RunHandler {
 
     this.setStatus('creating');
     const backend = await selectBackend(spec.backend);
+    this.emit({ type: 'backend', backend });
     this.emit({ type: 'progress', phase: 'data', fraction: 0, message: 'Loading MNIST digits' });
     const digits = await this.env.loadMnist((fraction) =>
       this.emit({ type: 'progress', phase: 'data', fraction, message: 'Loading MNIST digits' }),

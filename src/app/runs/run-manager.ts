@@ -231,6 +231,9 @@ export class RunManager {
       case 'warning':
         update((run) => ({ warnings: [...run.warnings, event.message] }));
         return;
+      case 'backend':
+        update({ backend: event.backend });
+        return;
       case 'ready':
         update({
           backend: event.backend,
