@@ -33,14 +33,14 @@ const GROUP_LABELS: Record<string, string> = {
 };
 
 const METRIC_ORDER = [
-  'loss',
-  'perplexity',
-  'accuracy',
   'mse',
   'cross_entropy',
   'mae',
   'psnr',
   'ssim',
+  'loss',
+  'perplexity',
+  'accuracy',
 ];
 
 const METRIC_LABELS: Record<string, string> = {
