@@ -139,8 +139,9 @@ export interface KmeansBenchRow {
 
 /**
  * Mini-batch k-means updates per second for a dictionary preset of the video language model, on
- * the active backend: `iterations` timed updates (after a few untimed ones) on random patches, so
- * the number depends only on K, the mini-batch size and the patch size.
+ * the active backend, from random patches (the number depends only on K, the mini-batch size and
+ * the patch size). After one untimed update (shader compilation), updates are timed until
+ * `iterations` are done or `maxSeconds` is spent, whichever comes first (at least two).
  */
 export async function benchmarkKmeans(
   preset: string,
@@ -148,6 +149,7 @@ export async function benchmarkKmeans(
   batchSize: number,
   patchSize: number,
   iterations: number,
+  maxSeconds: number,
 ): Promise<KmeansBenchRow> {
   const dims = patchSize * patchSize;
   const points = tf.randomUniform(
@@ -156,38 +158,43 @@ export async function benchmarkKmeans(
     4,
     'float32',
     7,
-  );
-  // Times from the end of the first update to the end of the last (init and the final pass over
-  // all points are not updates).
+  ) as tf.Tensor2D;
+  // Marks at the end of each update: the first (compilation) is not timed, nor are the init and
+  // the final pass over all points, which are not updates.
   const marks: number[] = [];
-  const fit = (updates: number) =>
-    fitKmeans(
-      points as tf.Tensor2D,
-      {
-        k: dictionarySize,
-        init: 'sample', // k-means++ seeding is not what this row measures
-        iterations: updates,
-        batchSize,
-        seed: 0,
-      },
-      { onProgress: (p) => (p.stage === 'update' ? marks.push(performance.now()) : undefined) },
-    );
+  const budget = new AbortController();
+  const stop = new Error('k-means benchmark budget spent');
   try {
-    (await fit(2)).centroids.dispose(); // compile the kernels
-    marks.length = 0;
-    (await fit(iterations + 1)).centroids.dispose();
-    const ms = marks[marks.length - 1] - marks[0];
-    return {
-      preset,
-      backend: tf.getBackend(),
-      dictionarySize,
-      batchSize,
-      patchDims: dims,
-      iterations,
-      iterationsPerSecond: (1000 * iterations) / ms,
-      msPerIteration: ms / iterations,
-    };
+    await fitKmeans(
+      points,
+      { k: dictionarySize, init: 'sample', iterations: iterations + 1, batchSize, seed: 0 },
+      {
+        signal: budget.signal,
+        onProgress: (p) => {
+          if (p.stage !== 'update') return;
+          marks.push(performance.now());
+          const timed = marks.length - 1;
+          if (timed >= iterations || (timed >= 2 && marks[timed] - marks[0] > maxSeconds * 1000)) {
+            budget.abort(stop); // enough updates: skip the final pass
+          }
+        },
+      },
+    ).then((result) => result.centroids.dispose());
+  } catch (error) {
+    if (error !== stop) throw error;
   } finally {
     points.dispose();
   }
+  const timed = marks.length - 1;
+  const ms = marks[timed] - marks[0];
+  return {
+    preset,
+    backend: tf.getBackend(),
+    dictionarySize,
+    batchSize,
+    patchDims: dims,
+    iterations: timed,
+    iterationsPerSecond: (1000 * timed) / ms,
+    msPerIteration: ms / timed,
+  };
 }
