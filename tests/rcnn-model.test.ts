@@ -404,6 +404,23 @@ describe('(e) training', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('trains, evaluates and samples with overlapping patches (stride 4) too', async () => {
+    const { model, stream } = await prepared(small({ patchStride: 4 }));
+    expect(model.dictionary.codec.geometry.grid).toBe(7); // (32 − 8) / 4 + 1
+    const result = await new Trainer(model, stream).trainStep();
+    expect(result.nonFinite).toEqual([]);
+    const evalSet = heldOut(model, 2);
+    const evaluation = await model.evaluate(evalSet);
+    expect(evaluation.scalars['quantization/psnr']).toBeGreaterThan(10);
+    const [view] = await model.sample(evalSet, 1);
+    expect(view.panels.find((p) => p.label === 'Uncertainty')).toMatchObject({
+      height: 7,
+      width: 7,
+    });
+    evalSet.dispose();
+    model.dispose();
+  });
+
   it('trains the rNN variant too', async () => {
     const { model, stream } = await prepared(small({}, 'rnn'));
     const result = await new Trainer(model, stream).trainStep();

@@ -487,16 +487,13 @@ export class VideoLanguageModel implements VideoModel {
     const rng = new SeededRandom(this.evalSeed);
     const curves = new FrameMetricAccumulator();
     const scalars = new FrameMetricAccumulator();
-    const flat = videos.reshape([n, t * h * w]);
+    const flat = videos.reshape([n, t * h * w]) as tf.Tensor2D;
     try {
       for (let start = 0; start < n; start += batch) {
         const rows = Math.min(batch, n - start);
         const layout: { name: string; frames: number; curve: boolean }[] = [];
         const values = tf.tidy(() => {
-          const index = Array.from({ length: batch }, (_, i) => (start + i) % n);
-          const clips = tf
-            .gather(flat, tf.tensor1d(index, 'int32'))
-            .reshape([batch, t, h, w, 1]) as tf.Tensor5D;
+          const clips = this.batchFrom(flat, start).reshape([batch, t, h, w, 1]) as tf.Tensor5D;
           const metrics = this.chunkMetrics(this.predict(clips, rng));
           for (const [name, m] of Object.entries(metrics)) {
             layout.push({ name, frames: m.tensor.shape[1], curve: m.curve });
@@ -550,6 +547,16 @@ export class VideoLanguageModel implements VideoModel {
     };
   }
 
+  /**
+   * batchSize clips from row `start` of flattened clips [N, T·H·W], wrapping around to the first
+   * ones: every chunk of evaluation and samples has the same shape (one set of GPU buffers).
+   */
+  private batchFrom(flat: tf.Tensor2D, start: number): tf.Tensor2D {
+    const n = flat.shape[0];
+    const rows = Int32Array.from({ length: this.config.batchSize }, (_, i) => (start + i) % n);
+    return tf.tidy(() => tf.gather(flat, tf.tensor1d(rows, 'int32')) as tf.Tensor2D);
+  }
+
   /** Per-sequence metrics of one chunk, each [B, frames] (frames = 1 for scalars). */
   private chunkMetrics(
     p: ChunkPredictions,
@@ -595,10 +602,13 @@ export class VideoLanguageModel implements VideoModel {
     const count = Math.max(0, Math.min(examples, batch, n));
     const rng = new SeededRandom(this.sampleSeed);
     const tensors = tf.tidy(() => {
-      const index = Array.from({ length: batch }, (_, i) => i % n);
-      const clips = tf
-        .gather(videos.reshape([n, t * h * w]), tf.tensor1d(index, 'int32'))
-        .reshape([batch, t, h, w, 1]) as tf.Tensor5D;
+      const clips = this.batchFrom(videos.reshape([n, t * h * w]) as tf.Tensor2D, 0).reshape([
+        batch,
+        t,
+        h,
+        w,
+        1,
+      ]) as tf.Tensor5D;
       const predictions = this.predict(clips, rng);
       const frames = clips.reshape([batch * t, h, w, 1]) as tf.Tensor4D;
       // The same clips through each smaller dictionary of the PSNR curve.
@@ -623,7 +633,7 @@ export class VideoLanguageModel implements VideoModel {
             ...tensors.sizes,
           ].map(read),
         );
-      const [centroids] = await Promise.all([read(this.dictionary.centroids)]);
+      const centroids = await read(this.dictionary.centroids);
       return buildSampleViews({
         config: this.config,
         temperature: this.settings.temperature,
