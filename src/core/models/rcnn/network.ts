@@ -73,12 +73,12 @@ export function neighbourhoodRows(frames: number, g: number, k: number): Int32Ar
 }
 
 /**
- * A k×k 'same' convolution x [F, G, G, I] → [F·G·G, C] with filter [k, k, I, C] and bias [C]. On
- * the CPU backend it is one matrix product over gathered neighbourhoods (each location's k²
- * neighbours side by side [F·G·G, k²·I], `rows` from `neighbourhoodRows`): tfjs-cpu's
- * Conv2DBackpropFilter took seconds on a grid of 8×8 locations, the gather's gradient is a
- * segment sum. GPU backends run tf.conv2d, whose gradients beat a gather's atomics there. The
- * same function either way (the WebGPU parity test compares them).
+ * A k×k 'same' convolution x [F, G, G, I] → [F·G·G, C] with filter [k, k, I, C] and bias [C].
+ * With `rows` (from `neighbourhoodRows`) it is one matrix product over gathered neighbourhoods
+ * (each location's k² neighbours side by side, [F·G·G, k²·I]), the form the CPU backend wants:
+ * tfjs-cpu's Conv2DBackpropFilter took seconds on a grid of 8×8 locations, while the gather's
+ * gradient is a segment sum. Without, it is tf.conv2d, whose gradients beat a gather's atomics
+ * on GPU backends. The same function either way (the WebGPU parity test compares them).
  */
 export function neighbourhoodConv(
   x: tf.Tensor4D,
@@ -88,20 +88,18 @@ export function neighbourhoodConv(
 ): tf.Tensor2D {
   const [f, g, , inputs] = x.shape;
   const [k, , , channels] = w.shape;
-  if (k > 1 && tf.getBackend() !== 'cpu') {
+  const flat = x.reshape([f * g * g, inputs]) as tf.Tensor2D;
+  const filter = w.reshape([k * k * inputs, channels]) as tf.Tensor2D;
+  if (k === 1) return tf.matMul(flat, filter).add(b) as tf.Tensor2D;
+  if (rows === null) {
     return tf
       .conv2d(x, w, 1, 'same')
       .add(b)
       .reshape([f * g * g, channels]) as tf.Tensor2D;
   }
-  const flat = x.reshape([f * g * g, inputs]) as tf.Tensor2D;
-  const columns =
-    k === 1 || rows === null
-      ? flat
-      : (tf
-          .gather(tf.concat([flat, tf.zeros([1, inputs])]), rows)
-          .reshape([f * g * g, k * k * inputs]) as tf.Tensor2D);
-  const filter = w.reshape([k * k * inputs, channels]) as tf.Tensor2D;
+  const columns = tf
+    .gather(tf.concat([flat, tf.zeros([1, inputs])]), rows)
+    .reshape([f * g * g, k * k * inputs]) as tf.Tensor2D;
   return tf.matMul(columns, filter).add(b) as tf.Tensor2D;
 }
 
@@ -212,9 +210,10 @@ export class RecurrentConvNet {
     return drive as unknown as tf.Tensor2D;
   }
 
+  /** The gathered neighbourhoods' rows on the CPU backend (see neighbourhoodConv); else null. */
   private rows(frames: number, g: number): tf.Tensor1D | null {
     const k = this.config.kernelSize;
-    if (k === 1) return null;
+    if (k === 1 || tf.getBackend() !== 'cpu') return null;
     let rows = this.rowsByFrames.get(frames);
     if (!rows) {
       rows = tf.keep(tf.tensor1d(neighbourhoodRows(frames, g, k), 'int32')); // outlives any tidy
