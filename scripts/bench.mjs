@@ -141,6 +141,21 @@ try {
       'note',
     ],
   );
+  if (result.kmeans?.length) {
+    console.log('\nrCNN patch dictionary: mini-batch k-means updates');
+    printTable(
+      result.kmeans.map((r) => [
+        `rcnn/${r.preset}`,
+        r.backend,
+        r.dictionarySize.toLocaleString('en-US'),
+        r.batchSize.toLocaleString('en-US'),
+        r.patchDims,
+        fixed(r.iterationsPerSecond, 2),
+        fixed(r.msPerIteration, 1),
+      ]),
+      ['preset', 'backend', 'K', 'batch', 'dims', 'iterations/s', 'ms/iteration'],
+    );
+  }
   console.log(
     `\nMoving MNIST generator: ${Math.round(result.generator.sequencesPerSecond)} sequences/s (${result.generator.name})`,
   );

@@ -12,10 +12,12 @@ const handler = new RunHandler(
   browserEnvironment(new URL(import.meta.env.BASE_URL, scope.location.href).href),
 );
 
-// Commands are handled one at a time, in order; the training loop runs between them.
+// Commands are handled one at a time, in order; the training loop runs between them. A cancel
+// must reach the command it cancels, so it skips the queue.
 let queue = Promise.resolve();
 scope.onmessage = (event: MessageEvent<CommandMessage>) => {
-  queue = queue.then(() => handler.handle(event.data));
+  if (event.data.type === 'cancel') void handler.handle(event.data);
+  else queue = queue.then(() => handler.handle(event.data));
 };
 scope.addEventListener('unhandledrejection', (event) => {
   post({ type: 'log', level: 'error', message: String(event.reason) });

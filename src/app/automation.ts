@@ -25,6 +25,7 @@ export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   setHyperparameters(id: string, values: Hyperparameters): Promise<void>;
   /** Which held-out sequences the samples show (up to 3; the first is the main example). */
   chooseExamples(id: string, indices: number[]): Promise<void>;
+  cancel(id: string): Promise<void>;
   getRun(id: string): RunSnapshot;
   listRuns(): string[];
   waitForStep(id: string, step: number, timeoutMs?: number): Promise<RunSnapshot>;
@@ -60,6 +61,7 @@ export function installAutomationApi(
     dispose: (id) => manager.dispose(id),
     setHyperparameters: (id, values) => manager.setHyperparameters(id, values),
     chooseExamples: (id, indices) => manager.chooseExamples(id, indices),
+    cancel: (id) => manager.cancel(id),
     getRun: (id) => manager.getRun(id),
     listRuns: () => manager.listRuns(),
     waitForStep: (id, step, timeoutMs) => manager.waitForStep(id, step, timeoutMs),

@@ -4,8 +4,9 @@ import { selectBackend } from '../core/gpu/backend';
 import { createGpuGuard } from '../core/gpu/gpu-guard';
 import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
 import { LARGE_MEMORY_BYTES } from '../core/models/config-schema';
-import { benchmarkModel, benchmarkMovingMnist } from '../core/train/benchmark';
-import type { GeneratorBenchRow, ModelBenchRow } from '../core/train/benchmark';
+import { benchmarkKmeans, benchmarkModel, benchmarkMovingMnist } from '../core/train/benchmark';
+import type { GeneratorBenchRow, KmeansBenchRow, ModelBenchRow } from '../core/train/benchmark';
+import { RCNN_PRESETS } from '../core/models/rcnn/config';
 import type { BackendName } from '../protocol/messages';
 import { benchmarkDecode } from './decode-bench';
 import type { DecodeBenchPlan, DecodeBenchRow } from './decode-bench';
@@ -37,6 +38,42 @@ export interface BenchResult {
   models: ModelBenchRow[];
   generator: GeneratorBenchRow;
   decode: DecodeBenchRow | { failed: string } | null;
+  /** rCNN patch dictionaries: k-means updates per second per preset and backend. */
+  kmeans: KmeansBenchRow[];
+}
+
+/** Timed k-means updates per dictionary preset (after an untimed one), within the cell budget. */
+const KMEANS_BENCH_ITERATIONS = 10;
+
+/** One row per rCNN dictionary preset (the paper's K = 10,000 too, within the time budget). */
+async function benchmarkDictionaries(
+  backend: string,
+  maxSeconds: number,
+  log: (line: string) => void,
+): Promise<KmeansBenchRow[]> {
+  const rows: KmeansBenchRow[] = [];
+  for (const preset of RCNN_PRESETS) {
+    const { dictionarySize, kmeansBatchSize, patchSize } = preset.config;
+    log(`k-means K = ${dictionarySize} (rcnn/${preset.id}) on ${backend}`);
+    try {
+      const gpu = backend === 'webgpu' ? createGpuGuard() : undefined;
+      const run = () =>
+        benchmarkKmeans(
+          preset.id,
+          dictionarySize,
+          kmeansBatchSize,
+          patchSize,
+          KMEANS_BENCH_ITERATIONS,
+          maxSeconds,
+        );
+      rows.push(await (gpu ? gpu.run(run) : run()));
+    } catch (error) {
+      log(
+        `k-means rcnn/${preset.id} on ${backend} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  return rows;
 }
 
 export async function runBenchmarkPlan(
@@ -47,6 +84,7 @@ export async function runBenchmarkPlan(
   const digits = await environment.loadMnist(() => {});
   const cells = plan.cells ?? defaultCells(plan.includeLarge ?? false, log);
   const models: ModelBenchRow[] = [];
+  const kmeans: KmeansBenchRow[] = [];
   const adapters: Record<string, string> = {};
   for (const backend of plan.backends) {
     const report = await selectBackend(backend);
@@ -91,6 +129,8 @@ export async function runBenchmarkPlan(
       }
       tf.disposeVariables();
     }
+    if (cells.some((cell) => cell.model === 'rcnn'))
+      kmeans.push(...(await benchmarkDictionaries(backend, plan.maxSecondsPerCell, log)));
   }
   let decode: BenchResult['decode'] = null;
   if (plan.decode) {
@@ -105,6 +145,7 @@ export async function runBenchmarkPlan(
     models,
     generator: benchmarkMovingMnist(digits, 1),
     decode,
+    kmeans,
   };
 }
 

@@ -39,6 +39,7 @@ export type RunErrorCode =
   | 'out-of-memory'
   | 'data-error'
   | 'invalid-checkpoint'
+  | 'cancelled'
   | 'internal';
 
 export interface RunError {
@@ -83,7 +84,9 @@ export type Command =
    * not fit the run is refused with an `invalid-checkpoint` error and changes nothing.
    */
   | { type: 'import-checkpoint'; bytes: ArrayBuffer }
-  | { type: 'dispose' };
+  | { type: 'dispose' }
+  /** Aborts the current long operation (a model's `prepare`); handled at once, not queued. */
+  | { type: 'cancel' };
 
 export type CommandMessage = Command & { requestId: number };
 
@@ -100,8 +103,17 @@ export type WorkerEvent =
   | { type: 'reply'; requestId: number; ok: true; value?: ReplyValue }
   | { type: 'reply'; requestId: number; ok: false; error: RunError }
   | { type: 'status'; status: RunStatus; step: number }
-  | { type: 'progress'; phase: string; fraction: number; message: string }
+  | {
+      type: 'progress';
+      phase: string;
+      fraction: number;
+      message: string;
+      /** The work can be aborted with a `cancel` command. */
+      cancellable?: boolean;
+    }
   | { type: 'warning'; message: string }
+  /** The backend chosen, as soon as it is (long preparations then show where they run). */
+  | { type: 'backend'; backend: BackendReport }
   | {
       type: 'ready';
       backend: BackendReport;

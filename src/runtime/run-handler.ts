@@ -43,6 +43,11 @@ import { heldOutViews } from './held-out';
 import { buildRunData, needsMnist } from '../core/data/run-data';
 import { yieldToEventLoop } from './yield';
 
+/** What a `cancel` command aborts a long operation with; ends an init as error code 'cancelled'. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+}
+
 export interface RunEnvironment {
   loadMnist(onProgress: (fraction: number) => void): Promise<MnistDigits>;
   now(): number;
@@ -90,6 +95,7 @@ export class RunHandler {
   private trainingStartedAt: number | null = null;
   private recentStepMs: number[] = [];
   private stepInFlight: Promise<void> | null = null; // checkpoints wait for it
+  private abortController: AbortController | null = null; // of the running long operation
 
   constructor(
     private readonly post: (event: WorkerEvent, transfer?: Transferable[]) => void,
@@ -174,6 +180,11 @@ export class RunHandler {
         return this.exportCheckpoint();
       case 'import-checkpoint':
         return this.importCheckpoint(message.bytes);
+      case 'cancel':
+        this.abortController?.abort(
+          new CancelledError('Cancelled by the user before the run was ready'),
+        );
+        return;
       case 'dispose':
         this.stepsRequested = 0;
         this.disposeSession();
@@ -202,6 +213,7 @@ export class RunHandler {
 
     this.setStatus('creating');
     const backend = await selectBackend(spec.backend);
+    this.emit({ type: 'backend', backend });
     let digits: MnistDigits | null = null;
     if (needsMnist(spec.data)) {
       this.emit({ type: 'progress', phase: 'data', fraction: 0, message: 'Loading MNIST digits' });
@@ -217,6 +229,12 @@ export class RunHandler {
       const dataSpec = spec.data ?? { source: 'moving-mnist' as const };
       const { stream, evalSet } = buildRunData(dataSpec, digits, dataset, model.data, evalCount);
       const guard = createGpuGuard();
+      try {
+        await this.prepare(model, stream, guard);
+      } catch (error) {
+        evalSet.dispose();
+        throw error;
+      }
       const trainer = new Trainer(model, stream, guard, () => this.env.now());
       this.session = {
         model,
@@ -266,6 +284,31 @@ export class RunHandler {
       this.disposeSession();
       model.dispose();
       throw error;
+    }
+  }
+
+  /** Runs the model's preparation (e.g. its patch dictionary), cancellable by a `cancel` command. */
+  /**
+   * The model's preparation on batches of the training stream, which then rewinds: training starts
+   * at the stream's first batch, as it does for every other model on the same data spec and seed.
+   */
+  private async prepare(model: VideoModel, source: BatchSource, guard: GpuGuard): Promise<void> {
+    if (!model.prepare) return;
+    const prepare = model.prepare.bind(model);
+    const controller = new AbortController();
+    this.abortController = controller;
+    const start = source.getState();
+    try {
+      await guard.run(() =>
+        prepare(
+          source,
+          (progress) => this.emit({ type: 'progress', ...progress, cancellable: true }),
+          controller.signal,
+        ),
+      );
+      source.setState(start);
+    } finally {
+      this.abortController = null;
     }
   }
 
@@ -577,6 +620,7 @@ export function toRunError(error: unknown, step?: number): RunError {
   const withStep = step === undefined ? {} : { step };
   if (error instanceof ConfigError) return { code: 'invalid-config', message, ...withStep };
   if (error instanceof CheckpointError) return { code: 'invalid-checkpoint', message, ...withStep };
+  if (error instanceof CancelledError) return { code: 'cancelled', message, ...withStep };
   if (error instanceof GpuError) return { code: 'gpu-error', message, ...withStep };
   if (error instanceof DataError) return { code: 'data-error', message, ...withStep };
   if (/out of memory|allocation|OOM/i.test(message)) {

@@ -8,7 +8,7 @@ import { MODEL_CATALOG } from '../../core/models/catalog';
 import type { EvalResult } from '../../core/models/types';
 import type { RunState } from '../state/store';
 import {
-  bestGroup,
+  bestGroups,
   buildMetricTable,
   groupLabel,
   metricDirection,
@@ -49,9 +49,15 @@ const GROUP_COLORS: Record<string, string> = {
   future: '#2563eb',
   future_tf: '#059669',
   'baseline/future': '#6b7280',
+  test: '#9333ea',
+  extrapolation: '#2563eb',
+  'baseline/extrapolation': '#6b7280',
+  filling: '#059669',
+  'baseline/filling': '#374151',
 };
 
 const SHORT_METRIC_LABELS: Record<string, string> = {
+  loss: 'Cross-entropy',
   mse: 'MSE',
   cross_entropy: 'Cross-entropy',
   mae: 'MAE',
@@ -108,7 +114,7 @@ function MetricTableView({ result }: { result: EvalResult }) {
         <tbody>
           {table.metrics.map((metric) => {
             const row = table.values[metric];
-            const best = bestGroup(metric, row);
+            const best = bestGroups(metric, row);
             const direction = metricDirection(metric);
             return (
               <tr key={metric}>
@@ -128,9 +134,9 @@ function MetricTableView({ result }: { result: EvalResult }) {
                   ) : null}
                 </th>
                 {table.groups.map((group) => (
-                  <td key={group} className={group === best ? 'is-best' : undefined}>
+                  <td key={group} className={best.has(group) ? 'is-best' : undefined}>
                     {row[group] === undefined ? '—' : formatValue(row[group])}
-                    {group === best ? <span className="visually-hidden"> (best)</span> : null}
+                    {best.has(group) ? <span className="visually-hidden"> (best)</span> : null}
                   </td>
                 ))}
               </tr>
@@ -147,7 +153,7 @@ function PerFrameChart({ result }: { result: EvalResult }) {
   const [chosen, setChosen] = useState<string | null>(null);
   const metric = chosen && metrics.includes(chosen) ? chosen : metrics[0];
   if (!metric) return null;
-  const { groups, rows } = perFrameRows(result.perFrame, metric);
+  const { groups, rows } = perFrameRows(result.perFrame, metric, result.firstFrame);
   return (
     <div className="per-frame">
       <div className="card-header">
@@ -240,6 +246,19 @@ function MetricDefinitions() {
         <dt>Copy-last-frame baseline</dt>
         <dd>
           Predicts every future frame as the last input frame: a model worth its training beats it.
+        </dd>
+        <dt>Cross-entropy / perplexity per patch</dt>
+        <dd>
+          Video language model: −log of the probability the model gives the true dictionary code of
+          each patch in the next frame, in nats, averaged over patches; perplexity is its exp (the
+          number of equally likely codes it is as unsure as).
+        </dd>
+        <dt>Extrapolation / filling</dt>
+        <dd>
+          Frames generated from frames 1–2, or filled in between frames 1 and 5, decoded to pixels
+          and scored like the rows above; the baselines copy frame 2 or interpolate frames 1 and 5
+          linearly. “Quantized truth” is the true clip through the dictionary and back: the best any
+          code prediction can score.
         </dd>
         <dt>Teacher-forced</dt>
         <dd>

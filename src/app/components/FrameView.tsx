@@ -5,7 +5,7 @@
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import type { FramePanel, SampleView } from '../../core/models/types';
+import type { FramePanel, SampleChart, SampleView } from '../../core/models/types';
 import { HELD_OUT_GROUP } from '../../protocol/sample-groups';
 import type { RunState } from '../state/store';
 import {
@@ -19,6 +19,7 @@ import {
 import type { FrameSource } from './frame-drawing';
 import { ExamplePicker } from './ExamplePicker';
 import { prefersReducedMotion, useElementWidth } from './hooks';
+import { SampleCharts } from './SampleCharts';
 import { SegmentedControl } from './SegmentedControl';
 
 const ANIMATION_FPS = 8;
@@ -85,19 +86,26 @@ export function FrameView({ run }: { run: RunState }) {
             : `Example ${index + 1} of ${main.length}, ${stepText}.`) +
           (showsReconstruction
             ? ' Reconstruction is predicted in reverse order (as in the paper) and shown here in natural order.'
-            : '')
+            : '') +
+          (view?.caption ? ` ${view.caption}` : '')
         }
       />
-      {groups.map((group) => (
-        <PanelsCard
-          key={group}
-          title={GROUP_CARDS[group]?.title ?? group}
-          testId={`frame-view-${group}`}
-          panels={views.filter((v) => v.group === group).flatMap((v) => v.panels)}
-          empty=""
-          caption={`${GROUP_CARDS[group]?.caption ?? ''} ${stepText}.`.trim()}
-        />
-      ))}
+      {groups.map((group) => {
+        const members = views.filter((v) => v.group === group);
+        const title = members.find((v) => v.title)?.title ?? GROUP_CARDS[group]?.title ?? group;
+        const caption = members.find((v) => v.caption)?.caption ?? GROUP_CARDS[group]?.caption;
+        return (
+          <PanelsCard
+            key={group}
+            title={title}
+            testId={`frame-view-${group}`}
+            panels={members.flatMap((v) => v.panels)}
+            charts={members.flatMap((v) => v.charts ?? [])}
+            empty=""
+            caption={`${caption ?? ''} Sampled at step ${(samples?.step ?? 0).toLocaleString()}.`.trim()}
+          />
+        );
+      })}
     </>
   );
 }
@@ -106,6 +114,7 @@ interface PanelsCardProps {
   title: string;
   testId: string;
   panels: FramePanel[] | null;
+  charts?: SampleChart[];
   empty: string;
   caption: string;
   toolbar?: ReactNode;
@@ -113,16 +122,30 @@ interface PanelsCardProps {
   chooser?: ReactNode;
 }
 
-/** A card of frame rows on a shared time axis, with an optional synchronised animation. */
-function PanelsCard({ title, testId, panels, empty, caption, toolbar, chooser }: PanelsCardProps) {
+/**
+ * A card of frame rows on a shared time axis, with an optional synchronised animation, and the
+ * charts a model sent with them. Stills (every panel one frame, e.g. a dictionary atlas) get
+ * neither time axis nor animation.
+ */
+function PanelsCard({
+  title,
+  testId,
+  panels,
+  charts = [],
+  empty,
+  caption,
+  toolbar,
+  chooser,
+}: PanelsCardProps) {
   const [animate, setAnimate] = useState(false);
   const [playing, setPlaying] = useState(() => !prefersReducedMotion());
   const headingId = useId();
+  const stills = panels !== null && timeAxisLength(panels) <= 1;
   return (
     <section className="card" aria-labelledby={headingId} data-testid={testId}>
       <div className="card-header">
         <h3 id={headingId}>{title}</h3>
-        {panels ? (
+        {panels && !stills ? (
           <div className="toolbar">
             {toolbar}
             <button type="button" aria-pressed={animate} onClick={() => setAnimate(!animate)}>
@@ -141,10 +164,11 @@ function PanelsCard({ title, testId, panels, empty, caption, toolbar, chooser }:
         <p className="empty-state">{empty}</p>
       ) : (
         <>
-          <div className={`frame-layout${animate ? ' with-animation' : ''}`}>
-            {animate ? <FrameAnimation panels={panels} playing={playing} /> : null}
-            <FrameStrip panels={panels} />
+          <div className={`frame-layout${animate && !stills ? ' with-animation' : ''}`}>
+            {animate && !stills ? <FrameAnimation panels={panels} playing={playing} /> : null}
+            <FrameStrip panels={panels} showAxis={!stills} />
           </div>
+          <SampleCharts charts={charts} />
           <p className="caption">{caption}</p>
         </>
       )}
@@ -158,7 +182,7 @@ function useFrameSources(panel: FramePanel): FrameSource[] {
 }
 
 /** Every frame of every panel, laid out on the shared time axis (frame k of the whole clip). */
-function FrameStrip({ panels }: { panels: FramePanel[] }) {
+function FrameStrip({ panels, showAxis }: { panels: FramePanel[]; showAxis: boolean }) {
   const axisRef = useRef<HTMLDivElement>(null);
   const available = useElementWidth(axisRef);
   const length = timeAxisLength(panels);
@@ -177,7 +201,7 @@ function FrameStrip({ panels }: { panels: FramePanel[] }) {
 
   return (
     <div className="frame-strip">
-      <div className="frame-row frame-axis-row">
+      <div className={`frame-row frame-axis-row${showAxis ? '' : ' is-empty'}`}>
         <span className="frame-label muted small">frame</span>
         <div className="frame-axis" ref={axisRef}>
           <div

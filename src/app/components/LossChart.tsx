@@ -60,6 +60,11 @@ export function isAccuracyMetric(name: string): boolean {
   return name.endsWith('_accuracy');
 }
 
+/** Perplexities (exp of a loss, up to the vocabulary size) get a chart of their own too. */
+export function isPerplexityMetric(name: string): boolean {
+  return name === 'perplexity' || name.endsWith('_perplexity');
+}
+
 interface LossChartProps {
   run: RunState;
   title: string;

@@ -8,19 +8,21 @@ import { ModelGuide } from './compare/ModelGuide';
 import { CheckpointControls } from './CheckpointControls';
 import { EvalPanel } from './EvalPanel';
 import { FrameView } from './FrameView';
-import { LossChart, isAccuracyMetric } from './LossChart';
+import { LossChart, isAccuracyMetric, isPerplexityMetric } from './LossChart';
 import { runManager } from '../runs/instance';
 import { RunControls } from './RunControls';
 import { RunErrorBanner, RunProgressBar, RunWarnings } from './RunBanners';
 import { RunStatsGrid } from './RunStatsGrid';
 import { STATUS_LABELS, formatValue } from './format';
 
-const isLoss = (name: string) => !isAccuracyMetric(name);
+const isLoss = (name: string) => !isAccuracyMetric(name) && !isPerplexityMetric(name);
 
 export function RunView({ run }: { run: RunState }) {
   const headingId = useId();
   // Re-evaluated on every metrics event: RunView re-renders whenever the run's state changes.
-  const hasAccuracy = runManager.history(run.id)?.names().some(isAccuracyMetric) ?? false;
+  const metricNames = runManager.history(run.id)?.names() ?? [];
+  const hasAccuracy = metricNames.some(isAccuracyMetric);
+  const hasPerplexity = metricNames.some(isPerplexityMetric);
   const entry = MODEL_CATALOG[run.spec.model];
   const variant = entry?.variants.find((v) => v.id === run.spec.variant);
   const preset = entry?.presets.find((p) => p.id === run.spec.preset);
@@ -47,7 +49,10 @@ export function RunView({ run }: { run: RunState }) {
       <BackendBadge backend={run.backend} failed={run.status === 'error'} />
       <RunErrorBanner run={run} />
       {/* A failed run's last progress event is stale; the error banner says what happened. */}
-      <RunProgressBar progress={run.status === 'error' ? null : run.progress} />
+      <RunProgressBar
+        progress={run.status === 'error' ? null : run.progress}
+        onCancel={() => void runManager.cancel(run.id).catch(() => undefined)}
+      />
       <RunWarnings warnings={run.warnings} />
       <RunControls run={run} />
       <CheckpointControls run={run} />
@@ -56,6 +61,9 @@ export function RunView({ run }: { run: RunState }) {
         <LossChart run={run} title="Training loss" include={isLoss} />
         {hasAccuracy ? (
           <LossChart run={run} title="Discriminator accuracy" include={isAccuracyMetric} />
+        ) : null}
+        {hasPerplexity ? (
+          <LossChart run={run} title="Perplexity per patch" include={isPerplexityMetric} />
         ) : null}
         <EvalPanel run={run} />
       </div>

@@ -4,7 +4,19 @@
  * and a stable order; unknown ones still show up, after them, under their raw names.
  */
 
-const GROUP_ORDER = ['recon', 'recon_tf', 'future', 'future_tf', 'baseline/future'];
+const GROUP_ORDER = [
+  'recon',
+  'recon_tf',
+  'future',
+  'future_tf',
+  'baseline/future',
+  'test',
+  'extrapolation',
+  'baseline/extrapolation',
+  'filling',
+  'baseline/filling',
+  'quantization',
+];
 
 const GROUP_LABELS: Record<string, string> = {
   recon: 'Reconstruction',
@@ -12,11 +24,29 @@ const GROUP_LABELS: Record<string, string> = {
   future: 'Future',
   future_tf: 'Future (teacher-forced)',
   'baseline/future': 'Copy-last-frame baseline',
+  test: 'Next code (teacher-forced)',
+  extrapolation: 'Extrapolation',
+  'baseline/extrapolation': 'Copy-last-frame baseline',
+  filling: 'Filling',
+  'baseline/filling': 'Linear-interpolation baseline',
+  quantization: 'Quantized truth',
 };
 
-const METRIC_ORDER = ['mse', 'cross_entropy', 'mae', 'psnr', 'ssim'];
+const METRIC_ORDER = [
+  'mse',
+  'cross_entropy',
+  'mae',
+  'psnr',
+  'ssim',
+  'loss',
+  'perplexity',
+  'accuracy',
+];
 
 const METRIC_LABELS: Record<string, string> = {
+  loss: 'Cross-entropy (nats / patch)',
+  perplexity: 'Perplexity / patch',
+  accuracy: 'Top-1 code accuracy',
   mse: 'MSE / frame',
   cross_entropy: 'Cross-entropy / frame',
   mae: 'MAE / frame',
@@ -24,8 +54,8 @@ const METRIC_LABELS: Record<string, string> = {
   ssim: 'SSIM',
 };
 
-const HIGHER_IS_BETTER = new Set(['psnr', 'ssim']);
-const LOWER_IS_BETTER = new Set(['mse', 'cross_entropy', 'mae']);
+const HIGHER_IS_BETTER = new Set(['psnr', 'ssim', 'accuracy']);
+const LOWER_IS_BETTER = new Set(['mse', 'cross_entropy', 'mae', 'loss', 'perplexity']);
 
 export function splitMetricName(name: string): { group: string; metric: string } {
   const cut = name.lastIndexOf('/');
@@ -80,40 +110,64 @@ export function buildMetricTable(scalars: Record<string, number>): MetricTable {
   };
 }
 
-/**
- * Among the prediction columns (future, teacher-forced, baselines), the one with the best value of
- * `metric`, for highlighting; null when the direction is unknown. Reconstruction is left out: it
- * is an easier task, not a competitor.
- */
-export function bestGroup(metric: string, row: Record<string, number>): string | null {
-  const direction = metricDirection(metric);
-  if (!direction) return null;
-  const candidates = Object.entries(row).filter(([group]) => !/^recon/.test(group));
-  let best: string | null = null;
-  for (const [group, value] of candidates) {
-    if (!Number.isFinite(value)) continue;
-    if (best === null) best = group;
-    else if (direction === '↑' ? value > row[best] : value < row[best]) best = group;
-  }
-  return candidates.length > 1 ? best : null;
+/** The task a group scores: `baseline/future` and `future_tf` both belong to `future`. */
+function taskOf(group: string): string {
+  return group.replace(/^baseline\//, '').replace(/_tf$/, '');
 }
 
-/** Per-frame curves of one metric: rows for frame index 1..N with one value per group. */
+/**
+ * The best group of each task that has a baseline (e.g. future vs. teacher-forced vs. the
+ * copy-last-frame baseline; extrapolation vs. its baseline, filling vs. its own), for
+ * highlighting. Tasks without a baseline (reconstruction, an easier task, not a competitor) and
+ * metrics of unknown direction get none.
+ */
+export function bestGroups(metric: string, row: Record<string, number>): Set<string> {
+  const best = new Set<string>();
+  const direction = metricDirection(metric);
+  if (!direction) return best;
+  const groups = Object.keys(row);
+  const tasks = new Set(groups.filter((g) => g.startsWith('baseline/')).map(taskOf));
+  for (const task of tasks) {
+    const rivals = groups.filter((g) => taskOf(g) === task);
+    if (rivals.length < 2) continue;
+    let winner: string | null = null;
+    for (const group of rivals) {
+      const value = row[group];
+      if (!Number.isFinite(value)) continue;
+      if (winner === null || (direction === '↑' ? value > row[winner] : value < row[winner])) {
+        winner = group;
+      }
+    }
+    if (winner !== null) best.add(winner);
+  }
+  return best;
+}
+
+/**
+ * Per-frame curves of one metric: one row per frame index with one value per group. A curve's
+ * first value is frame `firstFrame[name]` (default 1), so curves of different tasks line up on
+ * the clip's own frame numbers.
+ */
 export function perFrameRows(
   perFrame: Record<string, number[]>,
   metric: string,
+  firstFrame: Record<string, number> = {},
 ): { groups: string[]; rows: { frame: number; values: Record<string, number> }[] } {
   const groups: string[] = [];
-  const rows: { frame: number; values: Record<string, number> }[] = [];
+  const byFrame = new Map<number, { frame: number; values: Record<string, number> }>();
   for (const [name, curve] of Object.entries(perFrame)) {
     const split = splitMetricName(name);
     if (split.metric !== metric) continue;
     groups.push(split.group);
+    const first = firstFrame[name] ?? 1;
     curve.forEach((value, i) => {
-      rows[i] ??= { frame: i + 1, values: {} };
-      if (Number.isFinite(value)) rows[i].values[split.group] = value;
+      const frame = first + i;
+      let row = byFrame.get(frame);
+      if (!row) byFrame.set(frame, (row = { frame, values: {} }));
+      if (Number.isFinite(value)) row.values[split.group] = value;
     });
   }
+  const rows = [...byFrame.values()].sort((a, b) => a.frame - b.frame);
   return { groups: groups.sort(byKnownOrder(GROUP_ORDER)), rows };
 }
 

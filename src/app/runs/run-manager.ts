@@ -161,6 +161,14 @@ export class RunManager {
     usePlayground.getState().updateRun(id, { exampleIndices: [...indices] });
   }
 
+  /**
+   * Aborts the run's current long operation (e.g. building a patch dictionary while it is
+   * created): the pending createRun then rejects with error code 'cancelled'.
+   */
+  cancel(id: string): Promise<void> {
+    return this.send(id, { type: 'cancel' });
+  }
+
   /** Terminates the worker, which frees all of its GPU memory, and forgets the run. */
   async dispose(id: string): Promise<void> {
     const handle = this.handle(id);
@@ -328,6 +336,9 @@ export class RunManager {
         return;
       case 'warning':
         update((run) => ({ warnings: [...run.warnings, event.message] }));
+        return;
+      case 'backend':
+        update({ backend: event.backend });
         return;
       case 'ready':
         update({

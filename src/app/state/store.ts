@@ -18,6 +18,8 @@ export interface RunProgress {
   phase: string;
   fraction: number;
   message: string;
+  /** The worker can abort this work (`RunManager.cancel`). */
+  cancellable?: boolean;
 }
 
 export interface RunState {

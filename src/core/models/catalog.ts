@@ -6,11 +6,13 @@
 import type { ModelCatalogEntry } from './config-schema';
 import type { ModelKind } from './types';
 import { lstmCatalog } from './lstm/config';
+import { rcnnCatalog } from './rcnn/config';
 import { vganCatalog } from './vgan/config';
 
 export const MODEL_CATALOG: Partial<Record<ModelKind, ModelCatalogEntry<object>>> = {
   lstm: lstmCatalog as ModelCatalogEntry<object>,
   vgan: vganCatalog as ModelCatalogEntry<object>,
+  rcnn: rcnnCatalog as ModelCatalogEntry<object>,
 };
 
 export function catalogEntry(kind: string): ModelCatalogEntry<object> {

@@ -2,6 +2,8 @@
 import type { ModelKind, VideoModel } from './types';
 import type { LstmConfig } from './lstm/config';
 import { createLstmModel } from './lstm/model';
+import type { RcnnConfig } from './rcnn/config';
+import { createRcnnModel } from './rcnn/model';
 import type { VganConfig } from './vgan/config';
 import { createVganModel } from './vgan/model';
 
@@ -12,7 +14,7 @@ export function createModel(kind: ModelKind, config: object, seed: number): Vide
     case 'vgan':
       return createVganModel(config as VganConfig, seed);
     case 'rcnn':
-      throw new Error(`Model "${kind}" is not available yet`);
+      return createRcnnModel(config as RcnnConfig, seed);
     default: {
       const unreachable: never = kind;
       throw new Error(`Unknown model ${String(unreachable)}`);

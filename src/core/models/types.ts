@@ -3,6 +3,7 @@
  * never special-case a model. Models own their loss, their optimiser(s) and their evaluation.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { BatchSource } from '../data/video-stream';
 
 export const MODEL_KINDS = ['lstm', 'vgan', 'rcnn'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -32,6 +33,16 @@ export interface FramePanel {
   timeOffset: number;
 }
 
+/** A line chart sent with samples, e.g. quantization PSNR against dictionary size. */
+export interface SampleChart {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** 'log' for an x axis spanning orders of magnitude (default 'linear'). */
+  xScale?: 'linear' | 'log';
+  series: { label: string; points: [number, number][] }[];
+}
+
 /** Rows for one example, e.g. input / reconstruction / ground truth / prediction. */
 export interface SampleView {
   panels: FramePanel[];
@@ -40,6 +51,12 @@ export interface SampleView {
    * 'interpolation'); absent = the model's main samples, one held-out example per view.
    */
   group?: string;
+  /** Title of the view's card (the first view of a group that has one names the card). */
+  title?: string;
+  /** What the card shows, in a sentence or two. */
+  caption?: string;
+  /** Charts shown in the view's card below its frames. */
+  charts?: SampleChart[];
 }
 
 /** Held-out evaluation: scalar summaries plus curves over the predicted-frame index. */
@@ -48,6 +65,11 @@ export interface EvalResult {
   scalars: Record<string, number>;
   /** Same names as `scalars`, one value per frame index. */
   perFrame: Record<string, number[]>;
+  /**
+   * Frame of the clip (1-based) that a `perFrame` curve's first value describes, e.g. 3 for
+   * frames predicted after 2 given ones; absent = 1.
+   */
+  firstFrame?: Record<string, number>;
 }
 
 /** Hyperparameters that can change while a run trains (learning rate and the like). */
@@ -66,6 +88,13 @@ export interface ModelState {
   meta: Record<string, unknown>;
 }
 
+/** Progress of a model's preparation, forwarded to the UI as `progress` events. */
+export interface PrepareProgress {
+  phase: string;
+  fraction: number;
+  message: string;
+}
+
 export interface VideoModel {
   readonly kind: ModelKind;
   readonly data: DataRequirements;
@@ -75,6 +104,16 @@ export interface VideoModel {
    * something; false for a generator sampling from noise alone.
    */
   readonly samplesUseHeldOut: boolean;
+  /**
+   * Optional work between building the model and warming it up, on batches from the training
+   * stream (e.g. fitting a patch dictionary). Reports progress; throws the signal's reason when
+   * aborted, leaving no tensor behind.
+   */
+  prepare?(
+    source: BatchSource,
+    onProgress: (progress: PrepareProgress) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /**
    * One optimisation step on `videos` ([B, T, H, W, C] in the model's range). Returns scalar
    * tensors (caller reads and disposes them). Every model reports its total objective as `loss`,

@@ -1,0 +1,274 @@
+/**
+ * The recurrent convolutional network (rCNN) of Ranzato et al. 2014 over frames of patch codes,
+ * and the rNN as its 1×1 special case.
+ *
+ * At time t every patch location's code is embedded (a lookup table, as words in a language
+ * model); `convLayers` spatial convolutions over the grid of embeddings give the input drive
+ * a_t (the neighbourhood of codes the rCNN sees); the recurrent state is
+ *
+ *   h_t = f(a_t + U·h_{t−1})        with U a 1×1 convolution (paper: no border effects through time)
+ *
+ * and a 1×1 convolution of h_t gives, at each location, logits over the K dictionary entries for
+ * that location's code at t + 1. Cross-entropy in nats per predicted code is the loss.
+ *
+ * 1×1 convolutions are matrix products over the flattened locations. The cross-entropy has its
+ * own gradient, (softmax − one-hot)·dy, so a training step runs two row reductions over the K
+ * logits (max and sum of the log-sum-exp) instead of the five of tfjs's composed gradient — row
+ * reductions are what a software GPU is slowest at.
+ *
+ * Shapes: B sequences, T frames, G grid side, L = B·G·G locations, E embedding, C channels,
+ * K dictionary entries, k kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RcnnConfig, RecurrentActivation } from './config';
+
+export interface NamedParam {
+  name: string;
+  variable: tf.Variable;
+}
+
+/** Glorot-uniform bound √(6 / (fanIn + fanOut)). */
+const glorot = (fanIn: number, fanOut: number) => Math.sqrt(6 / (fanIn + fanOut));
+
+function activate(kind: RecurrentActivation, x: tf.Tensor): tf.Tensor {
+  switch (kind) {
+    case 'tanh':
+      return tf.tanh(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'relu':
+      return tf.relu(x);
+    default: {
+      const unreachable: never = kind;
+      throw new Error(`Unknown activation ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * Rows of each location's k×k neighbourhood, for frames of G×G locations stored as rows
+ * f·G·G + y·G + x of a matrix whose extra last row (F·G·G) is zeros: [F·G·G·k²] int32, in
+ * (location, dy, dx) order. Neighbours past the border point at the zero row ('same' padding).
+ */
+export function neighbourhoodRows(frames: number, g: number, k: number): Int32Array {
+  const half = (k - 1) / 2;
+  const zeroRow = frames * g * g;
+  const rows = new Int32Array(frames * g * g * k * k);
+  let i = 0;
+  for (let f = 0; f < frames; f++) {
+    for (let y = 0; y < g; y++) {
+      for (let x = 0; x < g; x++) {
+        for (let dy = -half; dy <= half; dy++) {
+          for (let dx = -half; dx <= half; dx++) {
+            const yy = y + dy;
+            const xx = x + dx;
+            const inside = yy >= 0 && yy < g && xx >= 0 && xx < g;
+            rows[i++] = inside ? (f * g + yy) * g + xx : zeroRow;
+          }
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * A k×k 'same' convolution x [F, G, G, I] → [F·G·G, C] with filter [k, k, I, C] and bias [C].
+ * With `rows` (from `neighbourhoodRows`) it is one matrix product over gathered neighbourhoods
+ * (each location's k² neighbours side by side, [F·G·G, k²·I]), the form the CPU backend wants:
+ * tfjs-cpu's Conv2DBackpropFilter took seconds on a grid of 8×8 locations, while the gather's
+ * gradient is a segment sum. Without, it is tf.conv2d, whose gradients beat a gather's atomics
+ * on GPU backends. The same function either way (the WebGPU parity test compares them).
+ */
+export function neighbourhoodConv(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  b: tf.Tensor1D,
+  rows: tf.Tensor1D | null,
+): tf.Tensor2D {
+  const [f, g, , inputs] = x.shape;
+  const [k, , , channels] = w.shape;
+  const flat = x.reshape([f * g * g, inputs]) as tf.Tensor2D;
+  const filter = w.reshape([k * k * inputs, channels]) as tf.Tensor2D;
+  if (k === 1) return tf.matMul(flat, filter).add(b) as tf.Tensor2D;
+  if (rows === null) {
+    return tf
+      .conv2d(x, w, 1, 'same')
+      .add(b)
+      .reshape([f * g * g, channels]) as tf.Tensor2D;
+  }
+  const columns = tf
+    .gather(tf.concat([flat, tf.zeros([1, inputs])]), rows)
+    .reshape([f * g * g, k * k * inputs]) as tf.Tensor2D;
+  return tf.matMul(columns, filter).add(b) as tf.Tensor2D;
+}
+
+/**
+ * −log softmax(logits)[target] per row: logits [L, K], targets [L] int32 → [L] nats, with the
+ * gradient (softmax − one-hot(target)) · dy written out (no reduction in the backward pass).
+ */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  const [l, k] = logits.shape;
+  const rowStarts = tf.tidy(() => tf.range(0, l * k, k, 'int32'));
+  // customGrad passes the tensors, then the save function.
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const max = z.max(1, true); // [L, 1]
+    const logZ = tf.exp(z.sub(max)).sum(1, true).log().add(max); // [L, 1] log-sum-exp
+    const picked = tf.gather(z.reshape([-1]), rowStarts.add(targets)); // [L] the target's logit
+    save([z, logZ]);
+    return {
+      value: logZ.reshape([l]).sub(picked),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zs, lz] = saved;
+        const softmax = tf.exp(zs.sub(lz)); // [L, K]
+        return softmax.sub(tf.oneHot(targets, k)).mul(dy.reshape([l, 1]));
+      },
+    };
+  });
+  const value = loss(logits) as tf.Tensor1D;
+  rowStarts.dispose();
+  return value;
+}
+
+export class RecurrentConvNet {
+  readonly params: NamedParam[] = [];
+  private readonly embedding: tf.Variable; // [K, E]
+  private readonly convs: { w: tf.Variable; b: tf.Variable }[] = []; // w [k, k, in, C], b [C]
+  private readonly recurrent: tf.Variable; // [C, C]: the 1×1 recurrent convolution
+  private readonly outputW: tf.Variable; // [K, C]: one row per dictionary entry
+  private readonly outputB: tf.Variable; // [K]
+  readonly channels: number;
+  /** Neighbourhood row indices per frame count (constants, kept until dispose). */
+  private readonly rowsByFrames = new Map<number, tf.Tensor1D>();
+
+  constructor(
+    readonly config: Pick<
+      RcnnConfig,
+      | 'dictionarySize'
+      | 'embeddingDim'
+      | 'hiddenChannels'
+      | 'kernelSize'
+      | 'convLayers'
+      | 'activation'
+    >,
+    seed: number,
+  ) {
+    const { dictionarySize: k, embeddingDim: e, hiddenChannels: c, kernelSize: s } = config;
+    this.channels = c;
+    // Embedding: U(±0.05) (the Keras default); other weights Glorot-uniform; biases 0.
+    this.embedding = this.uniform('embedding', [k, e], 0.05, seed);
+    for (let layer = 0; layer < config.convLayers; layer++) {
+      const inputs = layer === 0 ? e : c;
+      const bound = glorot(s * s * inputs, s * s * c);
+      this.convs.push({
+        w: this.uniform(`conv${layer}.w`, [s, s, inputs, c], bound, seed),
+        b: this.zeros(`conv${layer}.b`, [c]),
+      });
+    }
+    this.recurrent = this.uniform('recurrent.w', [c, c], glorot(c, c), seed);
+    this.outputW = this.uniform('output.w', [k, c], glorot(c, k), seed);
+    this.outputB = this.zeros('output.b', [k]);
+  }
+
+  private uniform(name: string, shape: number[], bound: number, seed: number): tf.Variable {
+    const init = tf.randomUniform(shape, -bound, bound, 'float32', seed + this.params.length);
+    return this.add(name, init);
+  }
+
+  private zeros(name: string, shape: number[]): tf.Variable {
+    return this.add(name, tf.zeros(shape));
+  }
+
+  private add(name: string, init: tf.Tensor): tf.Variable {
+    const variable = tf.variable(init, true);
+    init.dispose();
+    this.params.push({ name, variable });
+    return variable;
+  }
+
+  get variables(): tf.Variable[] {
+    return this.params.map((p) => p.variable);
+  }
+
+  /**
+   * Input drive of frames of codes [F, G, G] int32 → [F·G·G, C]: embedding, then the spatial
+   * convolutions ('same' padding: locations past the border read zeros), the last one linear.
+   */
+  inputDrive(codes: tf.Tensor3D): tf.Tensor2D {
+    const [f, g] = codes.shape;
+    let x = tf.gather(this.embedding, codes.reshape([-1])).reshape([f, g, g, -1]) as tf.Tensor4D;
+    let drive: tf.Tensor2D | null = null;
+    this.convs.forEach(({ w, b }, layer) => {
+      const z = neighbourhoodConv(x, w as tf.Tensor4D, b as tf.Tensor1D, this.rows(f, g)); // [F·G·G, C]
+      if (layer < this.convs.length - 1) {
+        x = activate(this.config.activation, z).reshape([f, g, g, this.channels]) as tf.Tensor4D;
+      } else {
+        drive = z;
+      }
+    });
+    return drive as unknown as tf.Tensor2D;
+  }
+
+  /** The gathered neighbourhoods' rows on the CPU backend (see neighbourhoodConv); else null. */
+  private rows(frames: number, g: number): tf.Tensor1D | null {
+    const k = this.config.kernelSize;
+    if (k === 1 || tf.getBackend() !== 'cpu') return null;
+    let rows = this.rowsByFrames.get(frames);
+    if (!rows) {
+      rows = tf.keep(tf.tensor1d(neighbourhoodRows(frames, g, k), 'int32')); // outlives any tidy
+      this.rowsByFrames.set(frames, rows);
+    }
+    return rows;
+  }
+
+  /** h_t = f(a_t + U·h_{t−1}): drive and state [L, C] → [L, C]. */
+  step(drive: tf.Tensor2D, state: tf.Tensor2D | null): tf.Tensor2D {
+    const z = state === null ? drive : drive.add(tf.matMul(state, this.recurrent as tf.Tensor2D));
+    return activate(this.config.activation, z) as tf.Tensor2D;
+  }
+
+  /** Logits over the dictionary for each location's next code: [L, C] → [L, K]. */
+  logits(state: tf.Tensor2D): tf.Tensor2D {
+    return tf
+      .matMul(state, this.outputW as tf.Tensor2D, false, true)
+      .add(this.outputB) as tf.Tensor2D;
+  }
+
+  /** −log softmax(logits(h))[code] per row: states [L, C], true codes [L] int32 → [L] nats. */
+  crossEntropy(states: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+    return softmaxCrossEntropy(this.logits(states), targets);
+  }
+
+  /**
+   * Teacher-forced pass over time-major codes [T, B, G, G]: the states after frames 1 … T−1
+   * ([(T−1)·L, C], time-major) and the codes they predict (frames 2 … T, [(T−1)·L] int32).
+   */
+  unroll(codes: tf.Tensor4D): { states: tf.Tensor2D; targets: tf.Tensor1D } {
+    const [t, b, g] = codes.shape;
+    const locations = b * g * g;
+    const inputs = codes.slice([0, 0, 0, 0], [t - 1, b, g, g]).reshape([(t - 1) * b, g, g]);
+    const drives = tf.unstack(
+      this.inputDrive(inputs as tf.Tensor3D).reshape([t - 1, locations, this.channels]),
+    ) as tf.Tensor2D[]; // T − 1 × [L, C]
+    const states: tf.Tensor2D[] = [];
+    let h: tf.Tensor2D | null = null;
+    for (const drive of drives) {
+      h = this.step(drive, h);
+      states.push(h);
+    }
+    const targets = codes.slice([1, 0, 0, 0], [t - 1, b, g, g]).reshape([-1]) as tf.Tensor1D;
+    return { states: tf.concat(states) as tf.Tensor2D, targets };
+  }
+
+  /** Mean cross-entropy (nats per predicted code) of time-major codes [T, B, G, G]. */
+  loss(codes: tf.Tensor4D): tf.Scalar {
+    const { states, targets } = this.unroll(codes);
+    return this.crossEntropy(states, targets).mean() as tf.Scalar;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.variables, ...this.rowsByFrames.values()]);
+    this.rowsByFrames.clear();
+  }
+}
