@@ -7,7 +7,8 @@
  * backend fails to initialise, but throws when the backend was never registered — which is what
  * happens to 'webgpu' when `navigator.gpu` did not exist when tfjs-backend-webgpu was imported.
  *
- * When WebGPU wins, the rank ≥5 kernel workaround is installed (see rank5-workaround.ts).
+ * When WebGPU wins, the rank ≥5 kernel workaround is installed (see rank5-workaround.ts); the
+ * enabled performance optimisations for the chosen backend are applied (optimizations.ts).
  * `WEBGPU_CPU_FORWARD` keeps its tfjs default (true: small ops on CPU-resident data run on the CPU,
  * which is faster for them); tests set it to false so that GPU bugs cannot hide.
  */
@@ -15,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 // Importing the package registers the webgpu kernels (and the backend, if navigator.gpu exists).
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { AdapterSummary, BackendName, BackendReport } from './backend-types';
+import { applyOptimizations } from './optimizations';
 import { installRank5Workaround } from './rank5-workaround';
 
 export type { AdapterSummary, BackendName, BackendReport } from './backend-types';
@@ -178,6 +180,7 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendRep
       continue;
     }
     if (backend === 'webgpu') installRank5Workaround();
+    applyOptimizations(backend);
     const adapter =
       backend === 'webgpu' ? await describeWebGpu() : backend === 'webgl' ? describeWebGl() : null;
     return { backend, adapter, fallbacks };
