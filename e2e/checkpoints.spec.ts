@@ -141,7 +141,7 @@ test('a checkpoint round-trips through a download and through IndexedDB; a corru
   await expect(page.getByText('None yet: use “Save in browser” on a run.')).toBeVisible();
 });
 
-test('a shipped example opens as a paused run with its samples drawn', async ({
+test('a shipped example opens from the empty page as a paused run with its samples drawn', async ({
   playground,
   page,
 }) => {
@@ -149,8 +149,16 @@ test('a shipped example opens as a paused run with its samples drawn', async ({
   const examples = await page.evaluate(() => window.playground.listExamples());
   const lstm = examples.find((example) => example.model === 'lstm');
   expect(lstm).toBeTruthy();
+  // Every shipped example is offered on the empty page and in the sidebar.
+  const emptyPage = page.getByRole('region', { name: /Open a trained example/ });
+  for (const example of examples) {
+    await expect(emptyPage.getByRole('button', { name: example.title })).toBeVisible();
+    await expect(
+      page.getByRole('button', { name: `Open example: ${example.title}` }),
+    ).toBeVisible();
+  }
   await page.getByLabel('Backend').selectOption('cpu');
-  await page.getByRole('button', { name: `Open example: ${lstm!.title}` }).click();
+  await emptyPage.getByRole('button', { name: lstm!.title }).click();
   await expect
     .poll(async () => (await page.evaluate(() => window.playground.listRuns())).length)
     .toBe(1);

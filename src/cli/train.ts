@@ -22,6 +22,7 @@ import { ConfigError } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
 import { TrainingHistory } from '../core/train/history';
+import { prepareModel } from '../core/train/prepare';
 import { Trainer } from '../core/train/trainer';
 import { parseRunSpec } from '../protocol/run-spec';
 import { installNodeWebGpu } from '../node/webgpu';
@@ -93,7 +94,21 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
   const evalSet = data.evalSet;
   const guard = createGpuGuard();
   try {
-    const warmBatch = stream.nextBatch(); // as the run worker does before it reports ready
+    // As the run worker does before it reports ready: the model's preparation, then a warm-up.
+    let lastReport = '';
+    await guard.run(() =>
+      prepareModel(
+        model,
+        stream,
+        ({ fraction, message }) => {
+          const line = `${message} (${Math.round(fraction * 100)}%)`;
+          if (fraction >= 1 || line.split(' (')[0] !== lastReport.split(' (')[0]) log(line);
+          lastReport = line;
+        },
+        new AbortController().signal,
+      ),
+    );
+    const warmBatch = stream.nextBatch();
     try {
       await guard.run(() => model.warmUp(warmBatch));
     } finally {

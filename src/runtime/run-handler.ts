@@ -25,6 +25,7 @@ import { catalogEntry } from '../core/models/catalog';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
 import type { VideoModel } from '../core/models/types';
+import { prepareModel } from '../core/train/prepare';
 import { Trainer } from '../core/train/trainer';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
 import type { RestorePlan } from '../core/train/checkpointing';
@@ -288,25 +289,20 @@ export class RunHandler {
   }
 
   /** Runs the model's preparation (e.g. its patch dictionary), cancellable by a `cancel` command. */
-  /**
-   * The model's preparation on batches of the training stream, which then rewinds: training starts
-   * at the stream's first batch, as it does for every other model on the same data spec and seed.
-   */
-  private async prepare(model: VideoModel, source: BatchSource, guard: GpuGuard): Promise<void> {
+  /** The model's preparation (see prepareModel), cancellable with a `cancel` command. */
+  private async prepare(model: VideoModel, stream: BatchSource, guard: GpuGuard): Promise<void> {
     if (!model.prepare) return;
-    const prepare = model.prepare.bind(model);
     const controller = new AbortController();
     this.abortController = controller;
-    const start = source.getState();
     try {
       await guard.run(() =>
-        prepare(
-          source,
+        prepareModel(
+          model,
+          stream,
           (progress) => this.emit({ type: 'progress', ...progress, cancellable: true }),
           controller.signal,
         ),
       );
-      source.setState(start);
     } finally {
       this.abortController = null;
     }

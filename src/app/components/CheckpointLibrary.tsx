@@ -6,8 +6,8 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { checkpointActions, refreshStoredCheckpoints } from '../checkpoints/actions';
 import type { StoredCheckpoint } from '../checkpoints/browser-store';
-import { loadExampleList } from '../checkpoints/examples';
 import type { ExampleCheckpoint } from '../checkpoints/examples';
+import { useExampleCheckpoints } from '../checkpoints/use-examples';
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
 import { ErrorAlert } from './ErrorAlert';
@@ -21,21 +21,11 @@ export function CheckpointLibrary() {
   const fileInput = useRef<HTMLInputElement>(null);
   const stored = usePlayground((state) => state.storedCheckpoints);
   const backend = usePlayground((state) => state.backendOverride);
-  const [examples, setExamples] = useState<ExampleCheckpoint[] | null>(null);
-  const [examplesError, setExamplesError] = useState<string | null>(null);
+  const { examples, error: examplesError } = useExampleCheckpoints();
   const [storeError, setStoreError] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [error, setError] = useState<{ title: string; message: string } | null>(null);
 
-  useEffect(() => {
-    let live = true;
-    loadExampleList()
-      .then((list) => live && setExamples(list))
-      .catch((failure: unknown) => live && setExamplesError(describeCommandError(failure)));
-    return () => {
-      live = false;
-    };
-  }, []);
   useEffect(() => {
     if (stored === null) {
       refreshStoredCheckpoints().catch((failure: unknown) =>
