@@ -10,7 +10,6 @@ import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
 import { ErrorAlert } from './ErrorAlert';
 import { describeCommandError } from './errors';
-import { MODEL_INFO } from './model-info';
 
 export function EmptyState() {
   return (
@@ -25,21 +24,15 @@ export function EmptyState() {
         or a <code>.npy</code> array, open <strong>Data</strong> in the header.
       </p>
       <ul className="model-cards">
-        {MODEL_INFO.map((info) => {
-          const entry = MODEL_CATALOG[info.kind];
-          return (
-            <li key={info.kind} className={`model-card${entry ? '' : ' is-unavailable'}`}>
-              <div className="model-card-header">
-                <h3>{entry?.title ?? info.name}</h3>
-                <span className={`badge ${entry ? 'badge-available' : 'badge-soon'}`}>
-                  {entry ? 'Available' : 'Coming soon'}
-                </span>
-              </div>
-              <p className="muted small">{entry?.paper ?? info.paper}</p>
-              <p>{info.idea}</p>
+        {Object.values(MODEL_CATALOG).map((entry) =>
+          entry ? (
+            <li key={entry.kind} className="model-card">
+              <h3>{entry.title}</h3>
+              <p className="muted small">{entry.paper}</p>
+              <p>{entry.summary}</p>
             </li>
-          );
-        })}
+          ) : null,
+        )}
       </ul>
       <TrainedExamples />
     </section>
