@@ -18,6 +18,7 @@ import {
   validateMovingMnistOptions,
 } from '../src/core/data/moving-mnist';
 import { SeededRandom } from '../src/core/data/random';
+import { movingMnistOptionsFor } from '../src/core/data/video-stream';
 import type { MovingMnistOptions, VideoBytes } from '../src/core/data/types';
 
 const STEP = 0.1; // Srivastava's step_length
@@ -444,6 +445,29 @@ describe('digit size', () => {
       );
       expect(layout.top[s * 20 + 7]).toBeLessThanOrEqual(32);
     }
+  });
+});
+
+describe('options for a model', () => {
+  const needs = (size: number) => ({
+    frames: 20,
+    height: size,
+    width: size,
+    channels: 1 as const,
+    range: 'unit' as const,
+    batchSize: 2,
+  });
+
+  it("keep Srivastava's 28-px digits on 64 px and scale them with smaller canvases", () => {
+    expect(movingMnistOptionsFor({ source: 'moving-mnist' }, needs(64))).toEqual({
+      ...DEFAULT_MOVING_MNIST,
+      frames: 20,
+    });
+    expect(movingMnistOptionsFor({ source: 'moving-mnist' }, needs(32)).digitSize).toBe(14);
+    expect(movingMnistOptionsFor({ source: 'moving-mnist' }, needs(16)).digitSize).toBe(7);
+    // A digit size the spec sets wins.
+    const set = movingMnistOptionsFor({ source: 'moving-mnist', digitSize: 20 }, needs(32));
+    expect(set.digitSize).toBe(20);
   });
 });
 

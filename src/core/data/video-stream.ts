@@ -41,7 +41,18 @@ export interface BatchSource {
   setState(state: StreamState): void;
 }
 
-/** Moving MNIST options for a model: the model fixes frames and canvas size, the spec the rest. */
+/**
+ * Digit side when the spec sets none: Srivastava's 28 px on his 64-px canvas, scaled with the
+ * canvas (14 px on 32 px), so that digits on small canvases still have room to move.
+ */
+export function defaultDigitSize(canvasSize: number): number {
+  return Math.max(4, Math.round((28 * canvasSize) / 64));
+}
+
+/**
+ * Moving MNIST options for a model: the model fixes frames and canvas size, the spec the rest
+ * (the digit size defaults to `defaultDigitSize` of the canvas).
+ */
 export function movingMnistOptionsFor(
   spec: MovingMnistDataSpec,
   needs: DataRequirements,
@@ -59,7 +70,12 @@ export function movingMnistOptionsFor(
     );
   }
   const { source: _source, seed: _seed, ...options } = spec;
-  return resolveMovingMnistOptions({ ...options, frames: needs.frames, canvasSize: needs.height });
+  return resolveMovingMnistOptions({
+    digitSize: defaultDigitSize(needs.height),
+    ...options,
+    frames: needs.frames,
+    canvasSize: needs.height,
+  });
 }
 
 /** uint8 [N, T, H, W] → float [N, T, H, W, C] in the model's range (gray replicated for RGB). */

@@ -249,7 +249,7 @@ export const VGAN_PRESETS: readonly Preset<VganConfig>[] = [
     id: 'tiny',
     label: 'Tiny',
     description:
-      '8 gray frames of 32×32, widths 8 (G 32-16-8, D 8-16-32), z 32, batch 4, the paper’s Adam: about 2.7 s a step on a software GPU (SwiftShader), 0.3 s on the CPU backend. Smaller digits (data digit size ≈ 14) give more room to move.',
+      '8 gray frames of 32×32, widths 8 (G 32-16-8, D 8-16-32), z 32, batch 4, the paper’s Adam: about 2.7 s a step on a software GPU (SwiftShader), 0.3 s on the CPU backend. Moving MNIST draws 14-px digits on this canvas, so they have room to move.',
     config: {
       ...PAPER,
       frames: 8, // the fewest 32×32 allows (T0 = 1)
