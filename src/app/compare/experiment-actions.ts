@@ -30,12 +30,14 @@ export interface ShareOptions {
   controlsHidden?: boolean;
 }
 
-/** Data for classroom demos: 14-px digits have room to move on the 32-px canvases of small presets. */
+/**
+ * Data for classroom demos: two digits (scaled to each model's canvas, so they have room to move
+ * on the 32-px canvases of the small presets) at a calm 3 px a frame.
+ */
 export const CLASSROOM_DATA: MovingMnistDataSpec = {
   source: 'moving-mnist',
   seed: 42,
   digits: 2,
-  digitSize: 14,
   speed: 3,
 };
 

@@ -1,20 +1,23 @@
-/** An error the user can read and dismiss: a title, the message, and a Dismiss button. */
+/** An error the user can read (nothing when there is none), with a title and Dismiss if given. */
 export function ErrorAlert({
   title,
   message,
   onDismiss,
 }: {
-  title: string;
-  message: string;
-  onDismiss(): void;
+  title?: string;
+  message: string | null;
+  onDismiss?(): void;
 }) {
+  if (!message) return null;
   return (
     <div className="alert alert-error" role="alert">
-      <p className="alert-title">{title}</p>
+      {title ? <p className="alert-title">{title}</p> : null}
       <p>{message}</p>
-      <button type="button" className="button-quiet" onClick={onDismiss}>
-        Dismiss
-      </button>
+      {onDismiss ? (
+        <button type="button" className="button-quiet" onClick={onDismiss}>
+          Dismiss
+        </button>
+      ) : null}
     </div>
   );
 }

@@ -11,7 +11,7 @@ import { dataLabel } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
 import type { RunState } from '../../state/store';
 import { describeCommandError } from '../errors';
-import { ErrorAlert } from './ErrorAlert';
+import { ErrorAlert } from '../ErrorAlert';
 
 const AVAILABLE = Object.values(MODEL_CATALOG).filter(
   (entry): entry is ModelCatalogEntry<object> => entry !== undefined,
@@ -97,7 +97,7 @@ export function AddCompareRun({ first }: { first: RunState | undefined }) {
       <p className="muted small">
         {first
           ? `Same data as ${first.label.split(' ')[0]} (${dataLabel(data)}): identical training batches in the same order, and the same held-out clips.`
-          : `The first run of a comparison uses the classroom data (${dataLabel(CLASSROOM_DATA)}, 2 digits of 14 px).`}
+          : `The first run of a comparison uses the classroom data (${dataLabel(CLASSROOM_DATA)}, 2 digits scaled to the canvas).`}
       </p>
       <ErrorAlert message={error} />
     </section>

@@ -5,7 +5,7 @@ import type { ModelKind } from '../../../core/models/types';
 import { classroomModels, startClassroomDemo } from '../../compare/experiment-actions';
 import { runManager } from '../../runs/instance';
 import { describeCommandError } from '../errors';
-import { ErrorAlert } from './ErrorAlert';
+import { ErrorAlert } from '../ErrorAlert';
 
 export function ClassroomStart() {
   const models = classroomModels();

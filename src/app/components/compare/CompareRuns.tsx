@@ -9,7 +9,7 @@ import { usePlayground } from '../../state/store';
 import type { RunState } from '../../state/store';
 import { comparedIds, useWorkspace } from '../../state/workspace';
 import { describeCommandError } from '../errors';
-import { ErrorAlert } from './ErrorAlert';
+import { ErrorAlert } from '../ErrorAlert';
 import { STATUS_LABELS } from '../format';
 
 export function CompareRuns({ runs }: { runs: readonly RunState[] }) {
