@@ -59,6 +59,40 @@ export function checkField(field: ConfigField, value: unknown): string | null {
 }
 
 /**
+ * The evaluation cadence every model's config has (the runtime reads these keys): how many
+ * held-out sequences are scored, and how often evaluations and sample frames happen.
+ * `heldOutNote` adds a model's own words to the evalSequences help.
+ */
+export function cadenceFields(heldOutNote = ''): ConfigField[] {
+  return [
+    {
+      key: 'evalSequences',
+      kind: 'int',
+      min: 1,
+      max: 10000,
+      label: 'Eval sequences',
+      help: `Held-out sequences scored at every evaluation (Moving MNIST: test digits, fixed seed; an imported dataset: its held-out clips)${heldOutNote}.`,
+    },
+    {
+      key: 'evalEvery',
+      kind: 'int',
+      min: 1,
+      max: 1000000,
+      label: 'Evaluate every',
+      help: 'Training steps between evaluations.',
+    },
+    {
+      key: 'sampleEvery',
+      kind: 'int',
+      min: 1,
+      max: 1000000,
+      label: 'Samples every',
+      help: 'Training steps between sample frames sent to the UI.',
+    },
+  ];
+}
+
+/**
  * Applies `overrides` to `base`, rejecting unknown keys and invalid values with a ConfigError that
  * names the field. Returns a new object; `base` is not modified.
  */

@@ -8,7 +8,7 @@
  * The paper presets copy the reference pbtxt files (`models/lstm_combo_{1,2}layer_mnist.pbtxt`)
  * and `util.py`'s update rule; the playground presets change only what makes them learn in minutes.
  */
-import { ConfigError, applyOverrides } from '../config-schema';
+import { ConfigError, applyOverrides, cadenceFields } from '../config-schema';
 import type { ConfigField, ModelCatalogEntry, Preset, Variant } from '../config-schema';
 
 export type LstmOutput = 'sigmoid-bce' | 'linear-mse';
@@ -180,30 +180,7 @@ export const LSTM_SCHEMA: readonly ConfigField[] = [
     label: 'Batch size',
     help: 'Sequences per training step (paper: 80). Evaluation runs in chunks of this size.',
   },
-  {
-    key: 'evalSequences',
-    kind: 'int',
-    min: 1,
-    max: 10000,
-    label: 'Eval sequences',
-    help: 'Held-out sequences (test digits, fixed seed) scored at every evaluation.',
-  },
-  {
-    key: 'evalEvery',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    label: 'Evaluate every',
-    help: 'Training steps between evaluations.',
-  },
-  {
-    key: 'sampleEvery',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    label: 'Samples every',
-    help: 'Training steps between sample frames sent to the UI.',
-  },
+  ...cadenceFields(),
 ];
 
 /** Three architectures; each decoder's conditioning is a separate switch (config fields). */

@@ -12,7 +12,7 @@
  * code history) beside it. Every other detail is a named field below; where the text is silent
  * the field's comment and help say "not fixed by the paper" and name the default chosen here.
  */
-import { ConfigError, applyOverrides } from '../config-schema';
+import { ConfigError, applyOverrides, cadenceFields } from '../config-schema';
 import type { ConfigField, ModelCatalogEntry, Preset, Variant } from '../config-schema';
 
 export type RcnnVariant = 'rcnn' | 'rnn';
@@ -239,30 +239,7 @@ export const RCNN_SCHEMA: readonly ConfigField[] = [
     label: 'SSIM in evaluation',
     help: 'Also score the generated frames by SSIM (11×11 Gaussian window), besides MSE, MAE and PSNR. Cheap on a GPU; a software GPU takes over a minute per evaluation for it, so the tiny preset leaves it off.',
   },
-  {
-    key: 'evalSequences',
-    kind: 'int',
-    min: 1,
-    max: 10000,
-    label: 'Eval sequences',
-    help: 'Held-out sequences (test digits, fixed seed) scored at every evaluation.',
-  },
-  {
-    key: 'evalEvery',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    label: 'Evaluate every',
-    help: 'Training steps between evaluations.',
-  },
-  {
-    key: 'sampleEvery',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    label: 'Samples every',
-    help: 'Training steps between sample frames sent to the UI.',
-  },
+  ...cadenceFields(),
 ];
 
 export const RCNN_VARIANTS: readonly Variant[] = [

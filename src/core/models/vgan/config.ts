@@ -14,7 +14,7 @@
  * (i = 0 … L−1) has generatorWidth · 2^(L−1−i) channels (paper 512, 256, 128, 64), discriminator
  * layer i has discriminatorWidth · 2^i (paper 64, 128, 256, 512).
  */
-import { ConfigError, applyOverrides } from '../config-schema';
+import { ConfigError, applyOverrides, cadenceFields } from '../config-schema';
 import type { ConfigField, ModelCatalogEntry, Preset, Variant } from '../config-schema';
 
 export type VganVariant = 'two-stream' | 'one-stream' | 'image-to-video';
@@ -157,30 +157,7 @@ export const VGAN_SCHEMA: readonly ConfigField[] = [
     label: 'Image L1 weight',
     help: 'Image-to-video only: weight of mean |generated frame 1 − input still| (paper: 10). Can change while training.',
   },
-  {
-    key: 'evalSequences',
-    kind: 'int',
-    min: 1,
-    max: 10000,
-    label: 'Eval sequences',
-    help: 'Held-out videos (test digits, fixed seed) scored at every evaluation, against as many generated ones.',
-  },
-  {
-    key: 'evalEvery',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    label: 'Evaluate every',
-    help: 'Training steps between evaluations.',
-  },
-  {
-    key: 'sampleEvery',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    label: 'Samples every',
-    help: 'Training steps between sample videos sent to the UI.',
-  },
+  ...cadenceFields(', against as many generated ones'),
 ];
 
 export const VGAN_VARIANTS: readonly Variant[] = [
