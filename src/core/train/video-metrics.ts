@@ -180,3 +180,36 @@ export class FrameMetricAccumulator {
     return { scalars, perFrame };
   }
 }
+
+/**
+ * Per-example metric tensors of one evaluation chunk, each [B, frames] (frames = 1 for a scalar);
+ * `curve` marks the ones that also get a per-frame curve.
+ */
+export type ChunkMetrics = Record<string, { tensor: tf.Tensor2D; curve: boolean }>;
+
+/**
+ * Computes one chunk's metrics (inside a tidy), reads them all back with one GPU→CPU transfer,
+ * and adds the first `rows` examples of each to `curves` or `scalars` (the others are padding).
+ */
+export async function accumulateChunk(
+  compute: () => ChunkMetrics,
+  rows: number,
+  curves: FrameMetricAccumulator,
+  scalars: FrameMetricAccumulator,
+): Promise<void> {
+  const layout: { name: string; size: number; frames: number; curve: boolean }[] = [];
+  const values = tf.tidy(() => {
+    const metrics = compute();
+    for (const [name, m] of Object.entries(metrics)) {
+      layout.push({ name, size: m.tensor.size, frames: m.tensor.shape[1], curve: m.curve });
+    }
+    return tf.concat(Object.values(metrics).map((m) => m.tensor.reshape([-1])));
+  });
+  const data = await values.data();
+  values.dispose();
+  let offset = 0;
+  for (const { name, size, frames, curve } of layout) {
+    (curve ? curves : scalars).add(name, data.subarray(offset, offset + size), rows, frames);
+    offset += size;
+  }
+}

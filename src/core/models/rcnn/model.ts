@@ -50,11 +50,13 @@ import type { BatchSource } from '../../data/video-stream';
 import { SeededRandom } from '../../data/random';
 import {
   FrameMetricAccumulator,
+  accumulateChunk,
   psnrPerImage,
   ssimPerImage,
   sumAbsoluteErrorPerImage,
   sumSquaredErrorPerImage,
 } from '../../train/video-metrics';
+import type { ChunkMetrics } from '../../train/video-metrics';
 import { RCNN_SCHEMA, patchGridSize, sweepDictionarySizes } from './config';
 import type { RcnnConfig } from './config';
 import { PatchDictionary, buildDictionaries } from './dictionary';
@@ -517,23 +519,15 @@ export class VideoLanguageModel implements VideoModel {
     try {
       for (let start = 0; start < n; start += batch) {
         const rows = Math.min(batch, n - start);
-        const layout: { name: string; frames: number; curve: boolean }[] = [];
-        const values = tf.tidy(() => {
-          const clips = this.batchFrom(flat, start).reshape([batch, t, h, w, 1]) as tf.Tensor5D;
-          const metrics = this.chunkMetrics(this.predict(clips, rng));
-          for (const [name, m] of Object.entries(metrics)) {
-            layout.push({ name, frames: m.tensor.shape[1], curve: m.curve });
-          }
-          return tf.concat(Object.values(metrics).map((m) => m.tensor.reshape([-1])));
-        });
-        const data = await values.data();
-        values.dispose();
-        let offset = 0;
-        for (const { name, frames, curve } of layout) {
-          const block = data.subarray(offset, offset + batch * frames);
-          (curve ? curves : scalars).add(name, block, rows, frames);
-          offset += batch * frames;
-        }
+        await accumulateChunk(
+          () => {
+            const clips = this.batchFrom(flat, start).reshape([batch, t, h, w, 1]) as tf.Tensor5D;
+            return this.chunkMetrics(this.predict(clips, rng));
+          },
+          rows,
+          curves,
+          scalars,
+        );
       }
     } finally {
       flat.dispose();
@@ -584,13 +578,11 @@ export class VideoLanguageModel implements VideoModel {
   }
 
   /** Per-sequence metrics of one chunk, each [B, frames] (frames = 1 for scalars). */
-  private chunkMetrics(
-    p: ChunkPredictions,
-  ): Record<string, { tensor: tf.Tensor2D; curve: boolean }> {
+  private chunkMetrics(p: ChunkPredictions): ChunkMetrics {
     const [b, , pixels] = p.truth.shape;
     const truthFrames = (from: number, count: number) =>
       p.truth.slice([0, from, 0], [b, count, pixels]) as tf.Tensor3D;
-    const out: Record<string, { tensor: tf.Tensor2D; curve: boolean }> = {
+    const out: ChunkMetrics = {
       'test/loss': { tensor: p.nextCodeLoss, curve: true },
       'test/accuracy': { tensor: p.nextCodeCorrect.mean(1, true) as tf.Tensor2D, curve: false },
     };

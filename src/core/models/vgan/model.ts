@@ -51,7 +51,8 @@ import {
   restoreHyperparameters,
   snapshotTensors,
 } from '../state';
-import { FrameMetricAccumulator } from '../../train/video-metrics';
+import { FrameMetricAccumulator, accumulateChunk } from '../../train/video-metrics';
+import type { ChunkMetrics } from '../../train/video-metrics';
 import { VGAN_SCHEMA, vganGeometry } from './config';
 import type { VganConfig, VganGeometry } from './config';
 import { Discriminator, Generator, ParamFactory, StridedConvs } from './networks';
@@ -417,26 +418,21 @@ export class VideoGan implements VideoModel {
       for (let start = 0; start < n; start += batch) {
         const rows = Math.min(batch, n - start);
         const z = this.conditional ? null : this.noise(evalNoise, batch);
-        const layout: { name: string; frames: number; curve: boolean }[] = [];
-        const values = tf.tidy(() => {
-          const index = Array.from({ length: batch }, (_, i) => (start + i) % n);
-          const real = tf
-            .gather(flat, tf.tensor1d(index, 'int32'))
-            .reshape([batch, t, h, w, c]) as tf.Tensor5D;
-          const metrics = this.chunkMetrics(real, z);
-          for (const [name, m] of Object.entries(metrics)) {
-            layout.push({ name, frames: m.tensor.shape[1], curve: m.curve });
-          }
-          return tf.concat(Object.values(metrics).map((m) => m.tensor.reshape([-1])));
-        });
-        z?.dispose();
-        const data = await values.data();
-        values.dispose();
-        let offset = 0;
-        for (const { name, frames, curve } of layout) {
-          const block = data.subarray(offset, offset + batch * frames);
-          (curve ? perFrame : scalars).add(name, block, rows, frames);
-          offset += batch * frames;
+        try {
+          await accumulateChunk(
+            () => {
+              const index = Array.from({ length: batch }, (_, i) => (start + i) % n);
+              const real = tf
+                .gather(flat, tf.tensor1d(index, 'int32'))
+                .reshape([batch, t, h, w, c]) as tf.Tensor5D;
+              return this.chunkMetrics(real, z);
+            },
+            rows,
+            perFrame,
+            scalars,
+          );
+        } finally {
+          z?.dispose();
         }
       }
     } finally {
@@ -450,10 +446,7 @@ export class VideoGan implements VideoModel {
   }
 
   /** Per-video metrics of one chunk, each [B, frames] (frames = 1 for scalars). */
-  private chunkMetrics(
-    real: tf.Tensor5D,
-    z: tf.Tensor2D | null,
-  ): Record<string, { tensor: tf.Tensor2D; curve: boolean }> {
+  private chunkMetrics(real: tf.Tensor5D, z: tf.Tensor2D | null): ChunkMetrics {
     const [b, t, h, w, c] = real.shape;
     const input = this.conditional ? this.firstFrames(real) : (z as tf.Tensor2D);
     const out = this.generator.forward(input);
@@ -477,7 +470,7 @@ export class VideoGan implements VideoModel {
       const f = frames(x); // [B, T, P·C]
       return tf.abs(f.sub(f.mean(0, true))).mean(2) as tf.Tensor2D; // [B, T]
     };
-    const metrics: Record<string, { tensor: tf.Tensor2D; curve: boolean }> = {
+    const metrics: ChunkMetrics = {
       'real/d_accuracy': { tensor: correct(realLogits, 1), curve: false },
       'generated/d_accuracy': { tensor: correct(fakeLogits, 0), curve: false },
       'real/p_real': { tensor: column(tf.sigmoid(realLogits)), curve: false },
