@@ -48,6 +48,9 @@ export default defineConfig({
     rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
   },
   server: { host: '127.0.0.1', port: 5173 },
+  // The main page never imports tfjs or mediabunny, only the workers do: scan them at start-up,
+  // or the dev server discovers those dependencies on the first run and reloads the page.
+  optimizeDeps: { entries: ['index.html', 'bench.html', 'workers/*.ts'] },
   preview: {
     host: '127.0.0.1',
     port: 4173,
