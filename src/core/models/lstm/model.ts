@@ -46,6 +46,7 @@ import {
   snapshotTensors,
 } from '../state';
 import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
+import { lstmCell, lstmCellKernelReady } from '../../gpu/kernels/lstm-cell';
 import { LSTM_SCHEMA, lstmSequenceLength } from './config';
 import type { LstmConfig } from './config';
 
@@ -114,10 +115,20 @@ class LstmLayer {
   cell(): (x: tf.Tensor2D | null, h: tf.Tensor2D, c: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D] {
     const u = this.units;
     const bias = this.bias.reshape([4 * u, 1]); // [4U, 1]
+    const w = this.w as tf.Tensor2D;
+    if (lstmCellKernelReady()) {
+      // The fused cell kernel (optimisation webgpu-lstm-cell) where it is installed.
+      const peephole = this.peephole as tf.Tensor1D; // [3U]
+      return (x, h, c) => {
+        const xh = x === null ? h : tf.concat([x, h], 0); // [I + U, B]
+        const z = tf.fused.matMul({ a: w, b: xh, bias }) as tf.Tensor2D; // [4U, B]
+        return lstmCell(z, c, peephole); // [U, B] each
+      };
+    }
     const [pi, pf, po] = tf.split(this.peephole.reshape([3 * u, 1]), 3, 0); // each [U, 1]
     return (x, h, c) => {
       const xh = x === null ? h : tf.concat([x, h], 0); // [I + U, B]
-      const z = tf.fused.matMul({ a: this.w as tf.Tensor2D, b: xh, bias }); // [4U, B]
+      const z = tf.fused.matMul({ a: w, b: xh, bias }) as tf.Tensor2D; // [4U, B]
       const [zi, zf, za, zo] = tf.split(z, 4, 0); // each [U, B]
       const i = tf.sigmoid(zi.add(c.mul(pi))); // [U, B]
       const f = tf.sigmoid(zf.add(c.mul(pf))); // [U, B]

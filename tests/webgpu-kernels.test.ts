@@ -1,0 +1,330 @@
+/**
+ * The custom WebGPU kernels of the optimisation registry (src/core/gpu/kernels/) against the tfjs
+ * CPU backend — values and gradients on odd sizes, strides, both paddings, batch 1, channel
+ * counts that are and are not multiples of 4 — and the registry's switch: off restores tfjs's
+ * own kernel (its WebGPU program runs again), on brings the custom one back, and neither drops
+ * the rank-5 workaround's wrappers. WebGPU runs through Dawn (SwiftShader without a GPU) with
+ * CPU forwarding off, under the GPU error guard; skipped where no adapter exists.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { createGpuGuard } from '../src/core/gpu/gpu-guard';
+import { lstmCell } from '../src/core/gpu/kernels/lstm-cell';
+import {
+  applyOptimizations,
+  isOptimizationEnabled,
+  listOptimizations,
+  setOptimizationEnabled,
+} from '../src/core/gpu/optimizations';
+import {
+  installRank5Workaround,
+  isRank5WorkaroundInstalled,
+  uninstallRank5Workaround,
+} from '../src/core/gpu/rank5-workaround';
+import { maxAbs, size, values } from './helpers/arrays';
+import { setupNodeWebGpu } from './helpers/node-webgpu';
+
+const hasWebGpu = await setupNodeWebGpu();
+
+type Arrays = Float32Array[];
+type Shape5 = [number, number, number, number, number];
+type Strides = [number, number, number];
+
+const input = (shape: number[], seed: number) => tf.tensor(values(size(shape), seed), shape);
+
+/** Each output equals its CPU twin up to `rtol` of the twin's largest magnitude. */
+function expectClose(gpu: Arrays, cpu: Arrays, rtol = 1e-5): void {
+  expect(gpu.length).toBe(cpu.length);
+  cpu.forEach((expected, k) => {
+    expect(gpu[k].length, `output ${k}`).toBe(expected.length);
+    const tolerance = rtol * maxAbs(expected) + 1e-6;
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) {
+      worst = Math.max(worst, Math.abs(gpu[k][i] - expected[i]));
+    }
+    expect(worst, `output ${k}`).toBeLessThanOrEqual(tolerance);
+  });
+}
+
+async function run(backend: string, f: () => tf.Tensor[]): Promise<Arrays> {
+  await tf.setBackend(backend);
+  expect(tf.getBackend()).toBe(backend);
+  const outputs = f();
+  const arrays = await Promise.all(outputs.map(async (t) => (await t.data()).slice()));
+  tf.dispose(outputs);
+  return arrays as Arrays;
+}
+
+/** `f` (which builds its inputs from seeds) on the CPU and on WebGPU under the GPU guard. */
+async function onBoth(f: () => tf.Tensor[]): Promise<{ cpu: Arrays; gpu: Arrays }> {
+  const cpu = await run('cpu', f);
+  const guard = createGpuGuard();
+  try {
+    return { cpu, gpu: await guard.run(() => run('webgpu', f)) };
+  } finally {
+    guard.dispose();
+    await tf.setBackend('webgpu');
+  }
+}
+
+/** The WebGPU programs `f` runs (tf.profile's per-kernel program list). */
+async function programsOf(f: () => tf.Tensor): Promise<string> {
+  await tf.setBackend('webgpu');
+  const info = await tf.profile(() => {
+    const y = f();
+    return y;
+  });
+  tf.dispose(info.result as tf.Tensor);
+  return info.kernels.map((k) => `${k.name}: ${String(k.extraInfo)}`).join('; ');
+}
+
+interface ConvCase {
+  name: string;
+  x: Shape5;
+  filter: Shape5; // [kD, kH, kW, Cin, Cout]
+  strides: Strides;
+  pad: 'same' | 'valid';
+}
+
+const CONV_CASES: ConvCase[] = [
+  {
+    name: 'odd sizes, 3³ same',
+    x: [2, 5, 7, 6, 3],
+    filter: [3, 3, 3, 3, 5],
+    strides: [1, 1, 1],
+    pad: 'same',
+  },
+  {
+    name: 'stride 2, kernel 4, same',
+    x: [1, 8, 8, 8, 4],
+    filter: [4, 4, 4, 4, 8],
+    strides: [2, 2, 2],
+    pad: 'same',
+  },
+  {
+    name: 'mixed strides, valid',
+    x: [2, 5, 6, 7, 5],
+    filter: [2, 3, 2, 5, 6],
+    strides: [1, 2, 3],
+    pad: 'valid',
+  },
+  {
+    name: 'batch 1, one input channel',
+    x: [1, 4, 9, 9, 1],
+    filter: [1, 4, 4, 1, 2],
+    strides: [1, 2, 2],
+    pad: 'same',
+  },
+  {
+    name: 'blocked layer shape (8 taps, 8·C)',
+    x: [3, 3, 5, 5, 8],
+    filter: [2, 2, 2, 8, 7],
+    strides: [1, 1, 1],
+    pad: 'valid',
+  },
+];
+
+describe.skipIf(!hasWebGpu)('custom WebGPU conv3d kernels equal the CPU backend', () => {
+  it('are installed by default', () => {
+    for (const id of ['webgpu-conv3d', 'webgpu-conv3d-input-grad', 'webgpu-conv3d-filter-grad']) {
+      expect(isOptimizationEnabled(id)).toBe(true);
+    }
+    expect(tf.env().getBool('WEBGPU_CPU_FORWARD')).toBe(false);
+  });
+
+  it.each(CONV_CASES)('conv3d, its input and filter gradients ($name)', async (c) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = input(c.x, 1) as tf.Tensor5D;
+      const w = input(c.filter, 2) as tf.Tensor5D;
+      const y = tf.conv3d(x, w, c.strides, c.pad);
+      const dy = input(y.shape, 3);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv3d(a as tf.Tensor5D, b as tf.Tensor5D, c.strides, c.pad)
+          .mul(dy)
+          .sum(),
+      )([x, w]);
+      return [y, dx, dw];
+    });
+    expectClose(gpu, cpu);
+  });
+
+  it.each(CONV_CASES)('conv3dTranspose, the input-gradient kernel as an op ($name)', async (c) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = input(c.x, 4) as tf.Tensor5D;
+      const w = input(c.filter, 5) as tf.Tensor5D;
+      const y = tf.conv3d(x, w, c.strides, c.pad); // for the shape only
+      const dyLike = input(y.shape, 6) as tf.Tensor5D;
+      return [tf.conv3dTranspose(dyLike, w, c.x, c.strides, c.pad)];
+    });
+    expectClose(gpu, cpu);
+  });
+
+  it.each([
+    {
+      id: 'webgpu-conv3d',
+      custom: 'Conv3DChannels4Program',
+      tfjs: 'Conv3DNaiveProgram',
+      f: () =>
+        tf.conv3d(
+          input([1, 3, 4, 4, 2], 1) as tf.Tensor5D,
+          input([2, 2, 2, 2, 4], 2) as tf.Tensor5D,
+          1,
+          'same',
+        ),
+    },
+    {
+      id: 'webgpu-conv3d-input-grad',
+      custom: 'Conv3DInputGradProgram',
+      tfjs: 'Conv3DDerInputProgram',
+      f: () =>
+        tf.conv3dTranspose(
+          input([1, 3, 4, 4, 4], 1) as tf.Tensor5D,
+          input([2, 2, 2, 2, 4], 2) as tf.Tensor5D,
+          [1, 3, 4, 4, 2],
+          1,
+          'same',
+        ),
+    },
+    {
+      id: 'webgpu-conv3d-filter-grad',
+      custom: 'Conv3DFilterGradProgram',
+      tfjs: 'Conv3DDerFilterProgram',
+      f: () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv3DBackpropFilterV2',
+            { x: input([1, 3, 4, 4, 2], 1), dy: input([1, 3, 4, 4, 4], 2) },
+            { strides: [1, 1, 1], pad: 'same', filterShape: [2, 2, 2, 2, 4] },
+          ) as tf.Tensor,
+    },
+  ])(
+    'switching $id off runs tfjs’s own kernel again, on the custom one',
+    async ({ id, custom, tfjs, f }) => {
+      const on = await programsOf(f);
+      expect(on).toContain(custom);
+      expect(on).not.toContain(tfjs);
+      const expected = await run('webgpu', () => [f()]);
+      setOptimizationEnabled(id, false, 'webgpu');
+      try {
+        expect(isOptimizationEnabled(id)).toBe(false);
+        const off = await programsOf(f);
+        expect(off).toContain(tfjs);
+        expect(off).not.toContain(custom);
+        expectClose(await run('webgpu', () => [f()]), expected);
+      } finally {
+        setOptimizationEnabled(id, true, 'webgpu');
+      }
+      expect(await programsOf(f)).toContain(custom);
+    },
+  );
+});
+
+/** The cell as the LSTM composes it from tfjs ops (what the kernel replaces). */
+function composedCell(z: tf.Tensor2D, c: tf.Tensor2D, peephole: tf.Tensor1D): tf.Tensor2D[] {
+  const u = c.shape[0];
+  const [pi, pf, po] = tf.split(peephole.reshape([3 * u, 1]), 3, 0);
+  const [zi, zf, za, zo] = tf.split(z, 4, 0);
+  const i = tf.sigmoid(zi.add(c.mul(pi)));
+  const f = tf.sigmoid(zf.add(c.mul(pf)));
+  const cNext = f.mul(c).add(i.mul(tf.tanh(za))) as tf.Tensor2D;
+  const o = tf.sigmoid(zo.add(cNext.mul(po)));
+  return [o.mul(tf.tanh(cNext)) as tf.Tensor2D, cNext];
+}
+
+describe.skipIf(!hasWebGpu)(
+  'the fused LSTM cell kernel equals the composed cell on the CPU',
+  () => {
+    it.each([
+      { units: 5, batch: 3 },
+      { units: 64, batch: 8 },
+      { units: 7, batch: 1 },
+    ])(
+      'h′, c′ and the gradients of z, c and the peepholes (U $units, B $batch)',
+      async ({ units, batch }) => {
+        const cell = () => (tf.getBackend() === 'webgpu' ? lstmCell : composedCell);
+        const { cpu, gpu } = await onBoth(() => {
+          // Pre-activations up to ±4 reach the saturating parts of σ and tanh.
+          const z = input([4 * units, batch], 1).mul(4) as tf.Tensor2D;
+          const c = input([units, batch], 2).mul(2) as tf.Tensor2D;
+          const p = input([3 * units], 3) as tf.Tensor1D;
+          const wh = input([units, batch], 4);
+          const wc = input([units, batch], 5);
+          const [h, cNext] = cell()(z, c, p);
+          const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, q: tf.Tensor) => {
+            const [hh, cc] = cell()(a as tf.Tensor2D, b as tf.Tensor2D, q as tf.Tensor1D);
+            return hh.mul(wh).add(cc.mul(wc)).sum();
+          })([z, c, p]);
+          return [h, cNext, ...grads];
+        });
+        expectClose(gpu, cpu);
+      },
+    );
+
+    it('switching webgpu-lstm-cell off removes the kernel; the composed cell runs instead', async () => {
+      const f = () =>
+        lstmCell(
+          input([8, 2], 1) as tf.Tensor2D,
+          input([2, 2], 2) as tf.Tensor2D,
+          input([6], 3) as tf.Tensor1D,
+        )[0];
+      expect(await programsOf(f)).toContain('LstmCellProgram');
+      setOptimizationEnabled('webgpu-lstm-cell', false, 'webgpu');
+      try {
+        expect(tf.getKernel('VmpLstmCell', 'webgpu')).toBeUndefined();
+        expect(() => f()).toThrow(/VmpLstmCell/);
+      } finally {
+        setOptimizationEnabled('webgpu-lstm-cell', true, 'webgpu');
+      }
+      expect(await programsOf(f)).toContain('LstmCellProgram');
+    });
+  },
+);
+
+describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
+  it('registers every optimisation once, each with a description and backends', () => {
+    const ids = listOptimizations().map((o) => o.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'webgpu-conv3d',
+        'webgpu-conv3d-input-grad',
+        'webgpu-conv3d-filter-grad',
+        'webgpu-lstm-cell',
+      ]),
+    );
+    for (const o of listOptimizations()) {
+      expect(o.description.length).toBeGreaterThan(20);
+      expect(o.backends.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('installing either first keeps both: the wrappers and the custom kernels', async () => {
+    const custom = tf.getKernel('Conv3D', 'webgpu')?.kernelFunc;
+    installRank5Workaround();
+    const wrapper = tf.getKernel('Add', 'webgpu')?.kernelFunc;
+    applyOptimizations('webgpu'); // idempotent, after the workaround
+    expect(isRank5WorkaroundInstalled()).toBe(true);
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
+    expect(tf.getKernel('Conv3D', 'webgpu')?.kernelFunc).toBe(custom);
+    // Switching every optimisation off and on leaves the workaround's wrappers alone.
+    for (const o of listOptimizations()) setOptimizationEnabled(o.id, false, 'webgpu');
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
+    expect(tf.getKernel('Conv3D', 'webgpu')?.kernelFunc).not.toBe(custom);
+    for (const o of listOptimizations()) setOptimizationEnabled(o.id, true, 'webgpu');
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
+    // And the workaround's uninstall leaves the custom kernels in place.
+    uninstallRank5Workaround();
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).not.toBe(wrapper);
+    const conv = () =>
+      tf.conv3d(
+        input([1, 2, 3, 3, 1], 1) as tf.Tensor5D,
+        input([1, 2, 2, 1, 4], 2) as tf.Tensor5D,
+        1,
+        'same',
+      );
+    expect(await programsOf(conv)).toContain('Conv3DChannels4Program');
+    expect(tf.getKernel('VmpLstmCell', 'webgpu')).not.toBeUndefined();
+  });
+});
