@@ -282,6 +282,133 @@ describe.skipIf(!hasWebGpu)(
   },
 );
 
+describe.skipIf(!hasWebGpu)('serial WebGPU reductions equal the CPU backend', () => {
+  it.each([
+    { name: 'rows of [P, B] (the readout bias gradient)', shape: [1024, 8], axis: [1] },
+    { name: 'columns of [N, C] (bias and batch-norm gradients)', shape: [1280, 7], axis: [0] },
+    { name: 'a middle run of axes, rank 5', shape: [3, 4, 5, 6, 7], axis: [1, 2] },
+    { name: 'inner axes, rank 4', shape: [70, 3, 5, 2], axis: [2, 3] },
+    { name: 'odd rows, few outputs, little work', shape: [9, 13], axis: [0] },
+  ])('sum, mean, max and min over $name, with and without keepDims', async ({ shape, axis }) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = input(shape, 7);
+      return [false, true].flatMap((keepDims) => [
+        x.sum(axis, keepDims),
+        x.mean(axis, keepDims),
+        x.max(axis, keepDims),
+        x.min(axis, keepDims),
+      ]);
+    });
+    expectClose(gpu, cpu);
+  });
+
+  it('propagates NaN through max and min; leaves int32 and few-output reductions to tfjs', async () => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = tf.tensor2d([1, NaN, 3, 4, 5, 6, 7, 8], [4, 2]).tile([32, 1]);
+      return [x.max(1), x.min(0), x.sum(1)];
+    });
+    expectClose(
+      gpu.map((a) => a.map((v) => (Number.isNaN(v) ? -99 : v))),
+      cpu.map((a) => a.map((v) => (Number.isNaN(v) ? -99 : v))),
+    );
+    expect(gpu[0].filter(Number.isNaN).length).toBe(32);
+    const f = () => tf.ones([4, 128], 'int32').sum(1);
+    expect(await programsOf(f)).toContain('ReduceProgram');
+    expect(await programsOf(f)).not.toContain('SerialReduceProgram');
+    expect(await programsOf(() => tf.ones([64, 4096]).sum())).not.toContain('SerialReduceProgram');
+    expect(await programsOf(() => tf.ones([128, 8]).sum(1))).toContain('SerialReduceProgram');
+  });
+
+  it('switching webgpu-reduce-serial off runs tfjs’s reduction again', async () => {
+    const f = () => input([200, 6], 1).sum(1);
+    const expected = await run('webgpu', () => [f()]);
+    setOptimizationEnabled('webgpu-reduce-serial', false, 'webgpu');
+    try {
+      const off = await programsOf(f);
+      expect(off).toContain('ReduceProgram');
+      expect(off).not.toContain('SerialReduceProgram');
+      expectClose(await run('webgpu', () => [f()]), expected);
+    } finally {
+      setOptimizationEnabled('webgpu-reduce-serial', true, 'webgpu');
+    }
+    expect(await programsOf(f)).toContain('SerialReduceProgram');
+  });
+});
+
+describe.skipIf(!hasWebGpu)('thin WebGPU matrix products equal the CPU backend', () => {
+  it.each([
+    { name: 'W·[x, h] (N = B)', a: [256, 70], b: [70, 8], ta: false, tb: false },
+    { name: 'dz·[x, h]ᵀ (K = B)', a: [37, 5], b: [53, 5], ta: false, tb: true },
+    { name: 'Wᵀ·dz (N = B)', a: [33, 65], b: [33, 3], ta: true, tb: false },
+    { name: 'both transposed, batch 1 column', a: [9, 6], b: [1, 9], ta: true, tb: true },
+    {
+      name: 'batched, B broadcast (tfjs has no gradient)',
+      a: [3, 5, 7],
+      b: [7, 10],
+      ta: false,
+      tb: false,
+    },
+    { name: 'batched on both sides', a: [2, 4, 18], b: [2, 18, 19], ta: false, tb: false },
+  ])('$name, with its gradients', async ({ a, b, ta, tb }) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = input(a, 1);
+      const y = input(b, 2);
+      const product = tf.matMul(x, y, ta, tb);
+      if (a.length !== b.length) return [product];
+      const w = input(product.shape, 3);
+      const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).mul(w).sum())([
+        x,
+        y,
+      ]);
+      return [product, ...grads];
+    });
+    expectClose(gpu, cpu);
+  });
+
+  it.each([
+    { name: 'column bias [M, 1], linear', bias: [12, 1], activation: 'linear' as const },
+    { name: 'row bias [N], ReLU', bias: [6], activation: 'relu' as const },
+    { name: 'full bias [M, N]', bias: [12, 6], activation: 'linear' as const },
+  ])('fused matMul: $name, with its gradients', async ({ bias, activation }) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = input([12, 20], 4);
+      const y = input([20, 6], 5);
+      const b = input(bias, 6);
+      const f = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+        tf.fused.matMul({ a: p as tf.Tensor2D, b: q as tf.Tensor2D, bias: r, activation });
+      const w = input([12, 6], 7);
+      return [
+        f(x, y, b),
+        ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => f(p, q, r).mul(w).sum())([
+          x,
+          y,
+          b,
+        ]),
+      ];
+    });
+    expectClose(gpu, cpu);
+  });
+
+  it('leaves wide products to tfjs; switching webgpu-matmul-thin off restores tfjs’s kernels', async () => {
+    expect(await programsOf(() => tf.matMul(input([64, 64], 1), input([64, 64], 2)))).not.toContain(
+      'ThinMatMulProgram',
+    );
+    const f = () => tf.matMul(input([40, 30], 1), input([30, 4], 2));
+    expect(await programsOf(f)).toContain('ThinMatMulProgram');
+    const expected = await run('webgpu', () => [f()]);
+    setOptimizationEnabled('webgpu-matmul-thin', false, 'webgpu');
+    try {
+      const off = await programsOf(f);
+      expect(off).toMatch(/MatMul\w*Program/);
+      expect(off).not.toContain('ThinMatMulProgram');
+      expectClose(await run('webgpu', () => [f()]), expected);
+    } finally {
+      setOptimizationEnabled('webgpu-matmul-thin', true, 'webgpu');
+    }
+    expect(await programsOf(f)).toContain('ThinMatMulProgram');
+  });
+});
+
 describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
   it('registers every optimisation once, each with a description and backends', () => {
     const ids = listOptimizations().map((o) => o.id);
@@ -292,6 +419,8 @@ describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
         'webgpu-conv3d-input-grad',
         'webgpu-conv3d-filter-grad',
         'webgpu-lstm-cell',
+        'webgpu-reduce-serial',
+        'webgpu-matmul-thin',
       ]),
     );
     for (const o of listOptimizations()) {
@@ -301,22 +430,6 @@ describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
   });
 
   it('installing either first keeps both: the wrappers and the custom kernels', async () => {
-    const custom = tf.getKernel('Conv3D', 'webgpu')?.kernelFunc;
-    installRank5Workaround();
-    const wrapper = tf.getKernel('Add', 'webgpu')?.kernelFunc;
-    applyOptimizations('webgpu'); // idempotent, after the workaround
-    expect(isRank5WorkaroundInstalled()).toBe(true);
-    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
-    expect(tf.getKernel('Conv3D', 'webgpu')?.kernelFunc).toBe(custom);
-    // Switching every optimisation off and on leaves the workaround's wrappers alone.
-    for (const o of listOptimizations()) setOptimizationEnabled(o.id, false, 'webgpu');
-    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
-    expect(tf.getKernel('Conv3D', 'webgpu')?.kernelFunc).not.toBe(custom);
-    for (const o of listOptimizations()) setOptimizationEnabled(o.id, true, 'webgpu');
-    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
-    // And the workaround's uninstall leaves the custom kernels in place.
-    uninstallRank5Workaround();
-    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).not.toBe(wrapper);
     const conv = () =>
       tf.conv3d(
         input([1, 2, 3, 3, 1], 1) as tf.Tensor5D,
@@ -324,7 +437,35 @@ describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
         1,
         'same',
       );
-    expect(await programsOf(conv)).toContain('Conv3DChannels4Program');
+    const custom = 'Conv3DChannels4Program';
+    // The optimisations were installed first (setupNodeWebGpu); now the workaround on top.
+    installRank5Workaround();
+    const wrapper = tf.getKernel('Add', 'webgpu')?.kernelFunc;
+    applyOptimizations('webgpu'); // idempotent
+    expect(isRank5WorkaroundInstalled()).toBe(true);
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
+    expect(await programsOf(conv)).toContain(custom);
+    // Switching every optimisation off and on leaves the workaround's wrappers alone.
+    for (const o of listOptimizations()) setOptimizationEnabled(o.id, false, 'webgpu');
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
+    expect(await programsOf(conv)).not.toContain(custom);
+    for (const o of listOptimizations()) setOptimizationEnabled(o.id, true, 'webgpu');
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).toBe(wrapper);
+    expect(await programsOf(conv)).toContain(custom);
+    // The workaround's uninstall leaves the custom kernels in place.
+    uninstallRank5Workaround();
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).not.toBe(wrapper);
+    expect(await programsOf(conv)).toContain(custom);
     expect(tf.getKernel('VmpLstmCell', 'webgpu')).not.toBeUndefined();
+    // The workaround installed first, the optimisations on top: both in place.
+    installRank5Workaround();
+    applyOptimizations('webgpu');
+    expect(tf.getKernel('Add', 'webgpu')?.kernelFunc).not.toBe(wrapper); // a fresh wrapper
+    expect(isRank5WorkaroundInstalled()).toBe(true);
+    expect(await programsOf(conv)).toContain(custom);
+    // Sum is wrapped by both: float32 rows take the serial kernel, int32 ones the workaround.
+    expect(await programsOf(() => tf.ones([128, 8]).sum(1))).toContain('SerialReduceProgram');
+    const { cpu, gpu } = await onBoth(() => [tf.ones([3, 4, 5], 'int32').sum(0).cast('float32')]);
+    expectClose(gpu, cpu);
   });
 });

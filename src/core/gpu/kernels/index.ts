@@ -4,3 +4,5 @@
  */
 import './conv3d';
 import './lstm-cell';
+import './reduce';
+import './matmul';

@@ -1,11 +1,16 @@
 /**
- * An optimisation that replaces registered tfjs kernels of one backend with faster ones. Install
- * saves whatever is registered under each name at that moment (tfjs's own kernel, or a wrapper
- * such as the rank-5 workaround's) and registers the replacement; uninstall puts the saved one
- * back. Replacements fall back to the saved kernel for calls they do not handle.
+ * An optimisation that replaces registered tfjs kernels of one backend with faster ones.
+ *
+ * Installing registers, under each kernel name, a switch around whatever is registered at that
+ * moment (tfjs's own kernel, or a wrapper such as the rank-5 workaround's): while the
+ * optimisation is on, the switch runs the replacement, otherwise the kernel it wraps.
+ * Uninstalling only turns the switch off, so nothing registered on top of it later is ever
+ * dropped, and the replaced kernel stays reachable for the calls a replacement does not handle.
+ * If something re-registers the kernel beneath it (the rank-5 workaround's uninstall restores
+ * tfjs's kernel), the next install wraps the new registration.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import type { KernelFunc } from '@tensorflow/tfjs';
 import { registerOptimization } from '../optimizations';
 
 /** A replacement kernel: gets the kernel it replaces, for the calls it leaves to it. */
@@ -17,28 +22,28 @@ export function registerKernelOverride(
   backend: string,
   replacements: Record<string, KernelReplacement>,
 ): void {
-  const saved = new Map<string, KernelConfig>();
+  let on = false;
+  const switches = new Map<string, KernelFunc>(); // kernel name → the switch registered for it
   registerOptimization({
     id,
     description,
     backends: [backend],
     install(name) {
-      if (name !== backend || saved.size > 0) return;
+      if (name !== backend) return;
+      on = true;
       for (const [kernelName, replace] of Object.entries(replacements)) {
-        const previous = tf.getKernel(kernelName, backend);
-        if (previous === undefined) continue; // nothing to replace on this build
-        saved.set(kernelName, previous);
+        const current = tf.getKernel(kernelName, backend);
+        if (current === undefined || current.kernelFunc === switches.get(kernelName)) continue;
+        const previous = current.kernelFunc;
+        const replacement = replace(previous);
+        const kernelSwitch: KernelFunc = (args) => (on ? replacement(args) : previous(args));
+        switches.set(kernelName, kernelSwitch);
         tf.unregisterKernel(kernelName, backend);
-        tf.registerKernel({ ...previous, kernelFunc: replace(previous.kernelFunc) });
+        tf.registerKernel({ ...current, kernelFunc: kernelSwitch });
       }
     },
     uninstall(name) {
-      if (name !== backend) return;
-      for (const [kernelName, previous] of saved) {
-        tf.unregisterKernel(kernelName, backend);
-        tf.registerKernel(previous);
-      }
-      saved.clear();
+      if (name === backend) on = false;
     },
   });
 }
