@@ -302,6 +302,19 @@ describe.skipIf(!hasWebGpu)('serial WebGPU reductions equal the CPU backend', ()
     expectClose(gpu, cpu);
   });
 
+  it.each([
+    { name: 'rows of distances [L, K] (k-means assignment)', shape: [1536, 64], axis: 1 },
+    { name: 'an outer axis', shape: [37, 70], axis: 0 },
+    { name: 'a middle axis, rank 4', shape: [5, 9, 4, 3], axis: 1 },
+  ])('argMin and argMax over $name', async ({ shape, axis }) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = input(shape, 8);
+      return [x.argMin(axis), x.argMax(axis)].map((t) => t.cast('float32'));
+    });
+    expectClose(gpu, cpu, 0);
+    expect(await programsOf(() => input(shape, 8).argMin(axis))).toContain('SerialReduceProgram');
+  });
+
   it('propagates NaN through max and min; leaves int32 and few-output reductions to tfjs', async () => {
     const { cpu, gpu } = await onBoth(() => {
       const x = tf.tensor2d([1, NaN, 3, 4, 5, 6, 7, 8], [4, 2]).tile([32, 1]);

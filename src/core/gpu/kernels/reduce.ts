@@ -1,18 +1,22 @@
 /**
- * Sum, Mean, Max and Min over a run of neighbouring axes on WebGPU without workgroup barriers.
+ * Sum, Mean, Max, Min, ArgMax and ArgMin over a run of neighbouring axes (one axis for the arg
+ * reductions) on WebGPU without workgroup barriers.
  *
  * tfjs-backend-webgpu 4.22 gives every output value a workgroup of 64 invocations that add up
  * its inputs in workgroup memory, and first transposes the reduced axes to the end. For the
  * reductions training runs most — many outputs, each over a few to a few thousand inputs: bias
  * and batch-norm gradients (sums over the rows of [N, C]), a softmax's row max over K logits,
- * the LSTM readout's bias gradient (a sum over the batch of [P, B]) — that is a workgroup and
+ * the LSTM readout's bias gradient (a sum over the batch of [P, B]), the k-means assignment (an
+ * argmin over K distances per patch) — that is a workgroup and
  * its barriers for every handful of numbers, and a transpose. Here one invocation computes one
  * output with a serial loop, reading the input where it lies ([outer, reduced, inner] view, no
  * transpose): the inner index is the fastest-moving one, so neighbouring invocations read
  * neighbouring addresses. Reductions with few outputs over many inputs (a loss, a norm) keep
  * tfjs's parallel kernel, as do int32/bool inputs and non-neighbouring axes.
  *
- * Max and Min propagate NaN as tfjs does; sums add in a different order (float32 rounding).
+ * Max and Min propagate NaN as tfjs does; ArgMax/ArgMin skip NaN and return the first best index
+ * (as tfjs's CPU backend; its WebGPU kernel breaks ties by invocation); sums add in a different
+ * order (float32 rounding).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
@@ -20,7 +24,7 @@ import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { registerKernelOverride } from './kernel-override';
 
-type ReduceType = 'sum' | 'mean' | 'max' | 'min';
+type ReduceType = 'sum' | 'mean' | 'max' | 'min' | 'argmax' | 'argmin';
 
 /** Outputs from which a serial loop per output keeps the GPU busy enough. */
 const MIN_OUTPUTS = 64;
@@ -48,24 +52,38 @@ class SerialReduceProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
+    const arg = this.type === 'argmax' || this.type === 'argmin';
     const extreme = this.type === 'max' || this.type === 'min';
-    const better = this.type === 'max' ? '>' : '<';
-    const step = extreme
+    const better = this.type === 'max' || this.type === 'argmax' ? '>' : '<';
+    // Max/Min: NaN wins, as in tfjs. ArgMax/ArgMin: NaN is skipped, the first best index wins.
+    const step = arg
       ? `let candidate = x[at];
+        if (!isnan(candidate) && candidate ${better} best) {
+          best = candidate;
+          bestIndex = r;
+        }`
+      : extreme
+        ? `let candidate = x[at];
         if (isnan(candidate)) {
           best = uniforms.NAN;
         } else if (!isnan(best) && candidate ${better} best) {
           best = candidate;
         }`
-      : 'best += x[at];';
-    const result = this.type === 'mean' ? 'best / f32(uniforms.reduced)' : 'best';
+        : 'best += x[at];';
+    const start = arg ? `${better === '>' ? '-' : ''}uniforms.INFINITY` : extreme ? 'x[at]' : '0.0';
+    const result = arg
+      ? 'bestIndex'
+      : this.type === 'mean'
+        ? 'best / f32(uniforms.reduced)'
+        : 'best';
     return `
   fn main(index : i32) {
     if (index >= uniforms.outputs) { return; }
     let o = index / uniforms.inner;
     let i = index % uniforms.inner;
     var at = o * uniforms.reduced * uniforms.inner + i;
-    var best = ${extreme ? 'x[at]' : '0.0'};
+    var best = ${start};
+    var bestIndex = 0;
     for (var r = 0; r < uniforms.reduced; r++) {
       ${step}
       at += uniforms.inner;
@@ -99,7 +117,8 @@ function replacement(type: ReduceType, axisAttr: string): (previous: KernelFunc)
         ? x.shape.map((n, axis) => (axes.includes(axis) ? 1 : n))
         : x.shape.filter((_, axis) => !axes.includes(axis));
     const program = new SerialReduceProgram(outShape, outputs, type);
-    return backend.runWebGPUProgram(program, [x], 'float32', [
+    const dtype = type === 'argmax' || type === 'argmin' ? 'int32' : 'float32';
+    return backend.runWebGPUProgram(program, [x], dtype, [
       { type: 'int32', data: [outputs] },
       { type: 'int32', data: [reduced] },
       { type: 'int32', data: [inner] },
@@ -109,12 +128,14 @@ function replacement(type: ReduceType, axisAttr: string): (previous: KernelFunc)
 
 registerKernelOverride(
   'webgpu-reduce-serial',
-  'Sum/Mean/Max/Min with many outputs on WebGPU: one invocation per output reading in place (tfjs: a 64-invocation workgroup per output, after a transpose)',
+  'Sum/Mean/Max/Min/ArgMax/ArgMin with many outputs on WebGPU: one invocation per output reading in place (tfjs: a 64-invocation workgroup per output, after a transpose)',
   'webgpu',
   {
     [tf.Sum]: replacement('sum', 'axis'),
     [tf.Mean]: replacement('mean', 'axis'),
     [tf.Max]: replacement('max', 'reductionIndices'),
     [tf.Min]: replacement('min', 'axis'),
+    [tf.ArgMax]: replacement('argmax', 'axis'),
+    [tf.ArgMin]: replacement('argmin', 'axis'),
   },
 );
