@@ -45,8 +45,11 @@ export interface StepProfile {
   kernelCallsPerStep: number;
   /** Synchronous and asynchronous GPU→CPU reads inside the step (the final loss read included). */
   readsPerStep: number;
-  /** CPU→GPU tensor uploads inside the step (the batch included). */
-  uploadsPerStep: number;
+  /**
+   * CPU→GPU tensor uploads inside the step (the batch included); WebGPU only (the CPU backend
+   * writes every kernel's output the same way).
+   */
+  uploadsPerStep: number | null;
   /** numBytesAllocatedInGPU (the WebGPU buffer pool) after the steps, and its growth over them. */
   gpuPoolBytes: number | null;
   gpuPoolGrowthBytes: number | null;
@@ -71,13 +74,23 @@ async function counting<T>(into: Counters, f: () => Promise<T>): Promise<T> {
   const patched = ['read', 'readSync', 'write'] as const;
   const originals = patched.map((name) => backend[name]);
   const own = patched.map((name) => Object.prototype.hasOwnProperty.call(backend, name));
+  let inRead = false; // a backend's read() may call its own readSync(): count the outer call
   patched.forEach((name, i) => {
     const original = originals[i] as (...args: unknown[]) => unknown;
     backend[name] = function (this: unknown, ...args: unknown[]) {
       // write() also allocates program outputs (no values): only writes of values upload.
-      if (name !== 'write') into.reads++;
-      else if (args[0] != null) into.uploads++;
-      return original.apply(this, args);
+      if (name === 'write') {
+        if (args[0] != null) into.uploads++;
+        return original.apply(this, args);
+      }
+      if (inRead) return original.apply(this, args);
+      into.reads++;
+      inRead = true;
+      try {
+        return original.apply(this, args);
+      } finally {
+        inRead = false;
+      }
     };
   });
   try {
@@ -241,7 +254,7 @@ export async function profileSteps(
       .sort((a, b) => b.msPerStep - a.msPerStep),
     kernelCallsPerStep: calls / steps,
     readsPerStep: counters.reads / steps,
-    uploadsPerStep: counters.uploads / steps,
+    uploadsPerStep: tf.getBackend() === 'webgpu' ? counters.uploads / steps : null,
     gpuPoolBytes: poolAfter,
     gpuPoolGrowthBytes: poolAfter !== null && poolBefore !== null ? poolAfter - poolBefore : null,
   };
@@ -258,7 +271,7 @@ export function formatProfile(title: string, profile: StepProfile, top = 15): st
     `### ${title}`,
     '',
     `- step (unprofiled): median **${fixed(profile.wallMsMedian)} ms** (min ${fixed(profile.wallMsMin)}, max ${fixed(profile.wallMsMax)}, ${profile.wallSteps} steps)`,
-    `- profiled kernel time: ${fixed(profile.profiledMsPerStep)} ms/step in ${fixed(profile.kernelCallsPerStep, 0)} kernel calls; host reads ${fixed(profile.readsPerStep, 1)}, uploads ${fixed(profile.uploadsPerStep, 1)} per step`,
+    `- profiled kernel time: ${fixed(profile.profiledMsPerStep)} ms/step in ${fixed(profile.kernelCallsPerStep, 0)} kernel calls; host reads ${fixed(profile.readsPerStep, 1)}, uploads ${profile.uploadsPerStep === null ? '–' : fixed(profile.uploadsPerStep, 1)} per step`,
     `- GPU buffer pool: ${mib(profile.gpuPoolBytes)} (growth over the measured steps: ${mib(profile.gpuPoolGrowthBytes)})`,
     '',
     '| kernel | calls/step | ms/step | share | slowest call: inputs → outputs |',
