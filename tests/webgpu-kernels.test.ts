@@ -285,6 +285,12 @@ describe.skipIf(!hasWebGpu)(
 describe.skipIf(!hasWebGpu)('serial WebGPU reductions equal the CPU backend', () => {
   it.each([
     { name: 'rows of [P, B] (the readout bias gradient)', shape: [1024, 8], axis: [1] },
+    {
+      name: 'axes 0 and 2 of [1, P, B] (size-1 axes are skipped)',
+      shape: [1, 300, 8],
+      axis: [0, 2],
+    },
+    { name: 'axes 0 and 2 of [2, P, B] (not neighbours: tfjs)', shape: [2, 70, 3], axis: [0, 2] },
     { name: 'columns of [N, C] (bias and batch-norm gradients)', shape: [1280, 7], axis: [0] },
     { name: 'a middle run of axes, rank 5', shape: [3, 4, 5, 6, 7], axis: [1, 2] },
     { name: 'inner axes, rank 4', shape: [70, 3, 5, 2], axis: [2, 3] },
@@ -330,6 +336,12 @@ describe.skipIf(!hasWebGpu)('serial WebGPU reductions equal the CPU backend', ()
     expect(await programsOf(f)).not.toContain('SerialReduceProgram');
     expect(await programsOf(() => tf.ones([64, 4096]).sum())).not.toContain('SerialReduceProgram');
     expect(await programsOf(() => tf.ones([128, 8]).sum(1))).toContain('SerialReduceProgram');
+    expect(await programsOf(() => tf.ones([1, 128, 8]).sum([0, 2]))).toContain(
+      'SerialReduceProgram',
+    );
+    expect(await programsOf(() => tf.ones([2, 128, 8]).sum([0, 2]))).not.toContain(
+      'SerialReduceProgram',
+    );
   });
 
   it('switching webgpu-reduce-serial off runs tfjs’s reduction again', async () => {

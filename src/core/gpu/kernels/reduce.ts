@@ -105,10 +105,18 @@ function replacement(type: ReduceType, axisAttr: string): (previous: KernelFunc)
     const axes = [
       ...new Set(tf.util.parseAxisParam(args.attrs?.[axisAttr] as number | number[], x.shape)),
     ].sort((a, b) => a - b);
-    if (axes.length === 0 || axes.some((axis, k) => axis !== axes[0] + k)) return previous(args);
-    const outer = sizeOf(x.shape.slice(0, axes[0]));
-    const reduced = sizeOf(axes.map((axis) => x.shape[axis]));
-    const inner = sizeOf(x.shape.slice(axes[axes.length - 1] + 1));
+    // Reduced axes of size 1 change nothing; the others must be neighbours (size-1 axes between
+    // them do not count): then the input is an [outer, reduced, inner] view.
+    const effective = axes.filter((axis) => x.shape[axis] > 1);
+    if (effective.length === 0) return previous(args);
+    const first = effective[0];
+    const last = effective[effective.length - 1];
+    for (let axis = first; axis <= last; axis++) {
+      if (!axes.includes(axis) && x.shape[axis] !== 1) return previous(args);
+    }
+    const outer = sizeOf(x.shape.slice(0, first));
+    const reduced = sizeOf(effective.map((axis) => x.shape[axis]));
+    const inner = sizeOf(x.shape.slice(last + 1));
     const outputs = outer * inner;
     if (reduced === 0 || outputs <= 1) return previous(args);
     if (outputs < MIN_OUTPUTS && outputs * reduced > SMALL_WORK) return previous(args);
