@@ -116,6 +116,13 @@ const CONV_CASES: ConvCase[] = [
     pad: 'same',
   },
   {
+    name: 'many positions: the cooperative filter gradient',
+    x: [2, 8, 12, 12, 3],
+    filter: [3, 3, 3, 3, 5],
+    strides: [1, 1, 1],
+    pad: 'same',
+  },
+  {
     name: 'blocked layer shape (8 taps, 8·C)',
     x: [3, 3, 5, 5, 8],
     filter: [2, 2, 2, 8, 7],

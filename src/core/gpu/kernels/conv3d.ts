@@ -9,10 +9,11 @@
  *   filter tap with float division and `fract`; here taps are skipped with integer arithmetic and
  *   an invocation computes 4 input channels, reading each output gradient value once per 4.
  * - `Conv3DBackpropFilterV2` (the filter gradient): tfjs gives each weight one invocation that
- *   loops serially over batch × output volume — a few hundred invocations doing all the work. Here
- *   a workgroup of 64 owns a 4 × 4 block of (input, output) channels of one tap, splits the
- *   batch × volume sum among its invocations (each accumulating 4 × 4 products per position)
- *   and adds the partial sums in workgroup memory.
+ *   loops serially over batch × output volume — a few hundred invocations doing all the work.
+ *   Here a 4 × 4 block of (input, output) channels of one tap is a tile, and each position adds
+ *   4 × 4 products from 4 + 4 loads. With many positions a workgroup of 64 owns a tile, splits
+ *   the batch × volume sum among its invocations and adds the partial sums in workgroup memory;
+ *   with few (deep layers: small volumes) one invocation sums a tile, with no barriers.
  *
  * Same sums, in a different order: results match tfjs to float32 rounding (parity tests against
  * the CPU backend). Layout NDHWC, filters [kD, kH, kW, Cin, Cout], dilation 1 (other calls go to
@@ -237,33 +238,79 @@ class Conv3DInputGradProgram implements WebGPUProgram {
 
 /** Invocations per filter-gradient workgroup (a power of two: the partial sums add as a tree). */
 const FILTER_GRAD_THREADS = 64;
+/**
+ * Below this many positions per weight a workgroup's split would leave its invocations a few
+ * positions each and the barriers would dominate: one invocation then sums a whole tile.
+ */
+const COOPERATIVE_POSITIONS = 16 * FILTER_GRAD_THREADS;
 
 class Conv3DFilterGradProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
   uniforms = geometryUniforms(['tiles', 'inChunks', 'outChunks', 'positions']);
   outputShape: number[];
-  shaderKey = 'vmpConv3DFilterGrad';
+  shaderKey: string;
   workgroupSize: [number, number, number] = [FILTER_GRAD_THREADS, 1, 1];
   dispatchLayout: WebGPUProgram['dispatchLayout'];
   dispatch: [number, number, number];
 
-  constructor(info: ConvInfo, tiles: number) {
+  /** `cooperative`: a workgroup per tile splits its sum; else an invocation per tile. */
+  constructor(
+    info: ConvInfo,
+    tiles: number,
+    private readonly cooperative: boolean,
+  ) {
     this.outputShape = info.filterShape;
+    this.shaderKey = `vmpConv3DFilterGrad_${cooperative}`;
     this.dispatchLayout = webgpu_util.flatDispatchLayout([tiles]);
-    this.dispatch = [tiles, 1, 1]; // tfjs folds it into 2D/3D past the per-dimension limit
+    // tfjs folds the dispatch into 2D/3D past the per-dimension limit.
+    this.dispatch = cooperative
+      ? [tiles, 1, 1]
+      : webgpu_util.computeDispatch(this.dispatchLayout, [tiles], this.workgroupSize);
   }
 
   getUserCode(): string {
     const threads = FILTER_GRAD_THREADS;
-    return `
-  var<workgroup> partial : array<vec4<f32>, ${4 * threads}>;
-
-  // tfjs passes the flat invocation index; a workgroup's tile comes from its id instead.
-  fn main(_index : i32) {
-    ${lets}
-    let lid = i32(localIndex);
+    const tile = this.cooperative
+      ? `let lid = i32(localIndex);
     let tile = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y +
-        workgroupId.y * numWorkgroups.x + workgroupId.x);
+        workgroupId.y * numWorkgroups.x + workgroupId.x);`
+      : 'let tile = index;';
+    const [first, stride] = this.cooperative ? ['lid', threads] : ['0', 1];
+    const rows = [0, 1, 2, 3];
+    // Cooperative: add the workgroup's partial sums as a tree; invocation k < 4 stores input
+    // channel d1 + k. Serial: the invocation stores its 4 × 4 block itself.
+    const finish = this.cooperative
+      ? `${rows.map((k) => `partial[4 * lid + ${k}] = a${k};`).join('\n    ')}
+    workgroupBarrier();
+    for (var s = ${threads / 2}; s > 0; s = s >> 1u) {
+      if (lid < s) {
+        for (var k = 0; k < 4; k++) {
+          partial[4 * lid + k] += partial[4 * (lid + s) + k];
+        }
+      }
+      workgroupBarrier();
+    }
+    if (lid < 4 && tile < uniforms.tiles && d1 + lid < inC) {
+      let acc = partial[lid];
+      let outBase = ((tap * inC) + d1 + lid) * outC + d2;
+      ${store4('outBase', '1', 'd2', 'outC')}
+    }`
+      : rows
+          .map(
+            (k) => `if (d1 + ${k} < inC) {
+      let acc = a${k};
+      let outBase = ((tap * inC) + d1 + ${k}) * outC + d2;
+      ${store4('outBase', '1', 'd2', 'outC')}
+    }`,
+          )
+          .join('\n    ');
+    return `
+  ${this.cooperative ? `var<workgroup> partial : array<vec4<f32>, ${4 * threads}>;` : ''}
+
+  fn main(index : i32) {
+    ${lets}
+    ${tile}
+    ${this.cooperative ? '' : 'if (tile >= uniforms.tiles) { return; }'}
     let d2 = (tile % uniforms.outChunks) * 4;
     let d1 = ((tile / uniforms.outChunks) % uniforms.inChunks) * 4;
     let tap = tile / (uniforms.outChunks * uniforms.inChunks);
@@ -278,7 +325,7 @@ class Conv3DFilterGradProgram implements WebGPUProgram {
     var a2 = vec4<f32>(0.0);
     var a3 = vec4<f32>(0.0);
     if (tile < uniforms.tiles) {
-      for (var p = lid; p < uniforms.positions; p += ${threads}) {
+      for (var p = ${first}; p < uniforms.positions; p += ${stride}) {
         let oC = p % outW;
         var rest = p / outW;
         let oR = rest % outH; rest = rest / outH;
@@ -298,25 +345,7 @@ class Conv3DFilterGradProgram implements WebGPUProgram {
         a3 += xv.w * g;
       }
     }
-    partial[4 * lid] = a0;
-    partial[4 * lid + 1] = a1;
-    partial[4 * lid + 2] = a2;
-    partial[4 * lid + 3] = a3;
-    workgroupBarrier();
-    for (var s = ${threads / 2}; s > 0; s = s >> 1u) {
-      if (lid < s) {
-        for (var k = 0; k < 4; k++) {
-          partial[4 * lid + k] += partial[4 * (lid + s) + k];
-        }
-      }
-      workgroupBarrier();
-    }
-    // Invocation k < 4 stores input channel d1 + k: 4 output channels.
-    if (lid < 4 && tile < uniforms.tiles && d1 + lid < inC) {
-      let acc = partial[lid];
-      let outBase = ((tap * inC) + d1 + lid) * outC + d2;
-      ${store4('outBase', '1', 'd2', 'outC')}
-    }
+    ${finish}
   }`;
   }
 }
@@ -403,7 +432,7 @@ const conv3dFilterGrad =
     const outChunks = chunksOf(info.outChannels);
     const tiles = info.filterDepth * info.filterHeight * info.filterWidth * inChunks * outChunks;
     const positions = info.batchSize * info.outDepth * info.outHeight * info.outWidth;
-    const program = new Conv3DFilterGradProgram(info, tiles);
+    const program = new Conv3DFilterGradProgram(info, tiles, positions >= COOPERATIVE_POSITIONS);
     return webgpu(args.backend).runWebGPUProgram(
       program,
       [x, dy],
