@@ -228,6 +228,72 @@ describe.skipIf(!hasWebGpu)('custom WebGPU conv3d kernels equal the CPU backend'
   );
 });
 
+describe.skipIf(!hasWebGpu)(
+  'the 2D filter gradient through the 3D kernel equals the CPU backend',
+  () => {
+    it.each([
+      {
+        name: '3×3 same (the rCNN’s layer)',
+        x: [20, 8, 8, 16],
+        filter: [3, 3, 16, 32],
+        strides: 1,
+        pad: 'same' as const,
+      },
+      {
+        name: 'odd sizes, stride 2, valid',
+        x: [3, 9, 7, 3],
+        filter: [3, 2, 3, 5],
+        strides: 2,
+        pad: 'valid' as const,
+      },
+      {
+        name: 'batch 1, many positions',
+        x: [1, 40, 40, 2],
+        filter: [5, 5, 2, 3],
+        strides: 1,
+        pad: 'same' as const,
+      },
+    ])('conv2d and its gradients ($name)', async (c) => {
+      const { cpu, gpu } = await onBoth(() => {
+        const x = input(c.x, 1) as tf.Tensor4D;
+        const w = input(c.filter, 2) as tf.Tensor4D;
+        const y = tf.conv2d(x, w, c.strides, c.pad);
+        const dy = input(y.shape, 3);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf
+            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad)
+            .mul(dy)
+            .sum(),
+        )([x, w]);
+        return [y, ...grads];
+      });
+      expectClose(gpu, cpu);
+    });
+
+    it('switching webgpu-conv2d-filter-grad off runs tfjs’s kernel again', async () => {
+      const f = () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: input([2, 6, 6, 3], 1), dy: input([2, 6, 6, 4], 2) },
+            { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] },
+          ) as tf.Tensor;
+      expect(await programsOf(f)).toContain('Conv3DFilterGradProgram');
+      const expected = await run('webgpu', () => [f()]);
+      setOptimizationEnabled('webgpu-conv2d-filter-grad', false, 'webgpu');
+      try {
+        const off = await programsOf(f);
+        expect(off).toContain('Conv2DDerFilterProgram');
+        expect(off).not.toContain('Conv3DFilterGradProgram');
+        expectClose(await run('webgpu', () => [f()]), expected);
+      } finally {
+        setOptimizationEnabled('webgpu-conv2d-filter-grad', true, 'webgpu');
+      }
+    });
+  },
+);
+
 /** The cell as the LSTM composes it from tfjs ops (what the kernel replaces). */
 function composedCell(z: tf.Tensor2D, c: tf.Tensor2D, peephole: tf.Tensor1D): tf.Tensor2D[] {
   const u = c.shape[0];
@@ -421,10 +487,14 @@ describe.skipIf(!hasWebGpu)('thin WebGPU matrix products equal the CPU backend',
     expectClose(gpu, cpu);
   });
 
-  it('leaves wide products to tfjs; switching webgpu-matmul-thin off restores tfjs’s kernels', async () => {
-    expect(await programsOf(() => tf.matMul(input([64, 64], 1), input([64, 64], 2)))).not.toContain(
-      'ThinMatMulProgram',
-    );
+  it('takes wide products only on a software adapter; switching webgpu-matmul-thin off restores tfjs’s kernels', async () => {
+    const info = (
+      tf.backend() as unknown as { adapterInfo: { vendor: string; architecture: string } }
+    ).adapterInfo;
+    const software = /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture}`);
+    const wide = await programsOf(() => tf.matMul(input([64, 64], 1), input([64, 64], 2)));
+    if (software) expect(wide).toContain('ThinMatMulProgram');
+    else expect(wide).not.toContain('ThinMatMulProgram');
     const f = () => tf.matMul(input([40, 30], 1), input([30, 4], 2));
     expect(await programsOf(f)).toContain('ThinMatMulProgram');
     const expected = await run('webgpu', () => [f()]);
@@ -453,6 +523,7 @@ describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
         'webgpu-lstm-cell',
         'webgpu-reduce-serial',
         'webgpu-matmul-thin',
+        'webgpu-conv2d-filter-grad',
       ]),
     );
     for (const o of listOptimizations()) {

@@ -15,6 +15,9 @@
  *   the batch × volume sum among its invocations and adds the partial sums in workgroup memory;
  *   with few (deep layers: small volumes) one invocation sums a tile, with no barriers.
  *
+ * The 2D filter gradient (`Conv2DBackpropFilter`, tfjs's kernel has the same serial loop) runs
+ * as the 3D one at depth 1.
+ *
  * Same sums, in a different order: results match tfjs to float32 rounding (parity tests against
  * the CPU backend). Layout NDHWC, filters [kD, kH, kW, Cin, Cout], dilation 1 (other calls go to
  * tfjs's kernels).
@@ -415,6 +418,28 @@ const conv3dInputGrad =
     );
   };
 
+/** The filter gradient of the convolution `info` describes, as a tensor of `outShape`. */
+function filterGradient(
+  backend: WebGPUBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: ConvInfo,
+  outShape: number[],
+): TensorInfo {
+  const inChunks = chunksOf(info.inChannels);
+  const outChunks = chunksOf(info.outChannels);
+  const tiles = info.filterDepth * info.filterHeight * info.filterWidth * inChunks * outChunks;
+  const positions = info.batchSize * info.outDepth * info.outHeight * info.outWidth;
+  const program = new Conv3DFilterGradProgram(info, tiles, positions >= COOPERATIVE_POSITIONS);
+  program.outputShape = outShape;
+  return backend.runWebGPUProgram(
+    program,
+    [x, dy],
+    'float32',
+    int([tiles, inChunks, outChunks, positions, ...geometryData(info)]),
+  );
+}
+
 const conv3dFilterGrad =
   (previous: KernelFunc): KernelFunc =>
   (args) => {
@@ -428,17 +453,34 @@ const conv3dFilterGrad =
       1,
       pad,
     );
-    const inChunks = chunksOf(info.inChannels);
-    const outChunks = chunksOf(info.outChannels);
-    const tiles = info.filterDepth * info.filterHeight * info.filterWidth * inChunks * outChunks;
-    const positions = info.batchSize * info.outDepth * info.outHeight * info.outWidth;
-    const program = new Conv3DFilterGradProgram(info, tiles, positions >= COOPERATIVE_POSITIONS);
-    return webgpu(args.backend).runWebGPUProgram(
-      program,
-      [x, dy],
-      'float32',
-      int([tiles, inChunks, outChunks, positions, ...geometryData(info)]),
+    return filterGradient(webgpu(args.backend), x, dy, info, info.filterShape);
+  };
+
+/**
+ * Conv2DBackpropFilter as the 3D filter gradient of depth 1 (the programs index flat buffers, so
+ * [N, H, W, C] is [N, 1, H, W, C] as it lies). NHWC, 'same' or 'valid' padding; else tfjs.
+ */
+const conv2dFilterGrad =
+  (previous: KernelFunc): KernelFunc =>
+  (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, pad, dataFormat, filterShape } =
+      args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    const floats = [x, dy].every((t) => t.dtype === 'float32' && t.shape.length === 4);
+    if (!floats || dataFormat !== 'NHWC' || (pad !== 'same' && pad !== 'valid')) {
+      return previous(args);
+    }
+    const [n, h, w, c] = x.shape;
+    const [kh, kw, cin, cout] = filterShape;
+    const stride = typeof strides === 'number' ? [strides, strides] : strides;
+    const info = tf.backend_util.computeConv3DInfo(
+      [n, 1, h, w, c],
+      [1, kh, kw, cin, cout],
+      [1, stride[0], stride[1]],
+      1,
+      pad,
     );
+    return filterGradient(webgpu(args.backend), x, dy, info, [...filterShape]);
   };
 
 registerKernelOverride(
@@ -460,4 +502,11 @@ registerKernelOverride(
   'Conv3DBackpropFilterV2 on WebGPU: a 64-invocation workgroup per 4×4 channel block of a tap splits the batch×volume sum (tfjs: one serial loop per weight)',
   'webgpu',
   { [tf.Conv3DBackpropFilterV2]: conv3dFilterGrad },
+);
+
+registerKernelOverride(
+  'webgpu-conv2d-filter-grad',
+  'Conv2DBackpropFilter on WebGPU through the 3D filter-gradient kernel at depth 1 (tfjs: one serial loop per weight)',
+  'webgpu',
+  { [tf.Conv2DBackpropFilter]: conv2dFilterGrad },
 );

@@ -9,7 +9,9 @@
  * software GPU every barrier is a switch between all invocations of a workgroup. Here an
  * invocation computes a 4 × 4 block of the output straight from A and B (4 + 4 loads and 16
  * multiply-adds per step of k, no workgroup memory), with the bias and activation applied
- * before the single write. Other products, and activations other than ReLU, stay with tfjs.
+ * before the single write. On a software adapter (SwiftShader, llvmpipe), where barriers are
+ * what costs, it takes products of every size. Other products, and activations other than ReLU,
+ * stay with tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
@@ -19,6 +21,18 @@ import { registerKernelOverride } from './kernel-override';
 
 /** A product is thin when its smallest dimension is at most this. */
 const THIN = 16;
+
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b/i;
+
+/**
+ * Whether the backend runs on a CPU-emulated GPU. There every workgroup barrier switches between
+ * all the workgroup's invocations, so the barrier-free kernel beats tfjs's tiled ones at every
+ * size the models use, not only for thin products.
+ */
+function onSoftwareAdapter(backend: WebGPUBackend): boolean {
+  const info = backend.adapterInfo as unknown as { vendor?: string; architecture?: string };
+  return SOFTWARE_ADAPTER.test(`${info.vendor ?? ''} ${info.architecture ?? ''}`);
+}
 
 interface Product {
   batch: number;
@@ -113,12 +127,16 @@ class ThinMatMulProgram implements WebGPUProgram {
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
 
-/** The product's dimensions, or null when tfjs should run it (not thin, or broadcast batches). */
+/**
+ * The product's dimensions, or null when tfjs should run it (broadcast batches, or not thin
+ * unless `anySize`).
+ */
 function planProduct(
   a: TensorInfo,
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
+  anySize: boolean,
 ): Product | null {
   const ar = a.shape.length;
   const br = b.shape.length;
@@ -127,7 +145,7 @@ function planProduct(
   const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
   const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
   const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
-  if (k !== kb || Math.min(m, n, k) > THIN || m * n * k === 0) return null;
+  if (k !== kb || (!anySize && Math.min(m, n, k) > THIN) || m * n * k === 0) return null;
   const batchA = sizeOf(a.shape.slice(0, -2));
   const batchB = sizeOf(b.shape.slice(0, -2));
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
@@ -198,9 +216,12 @@ const batchMatMul =
   (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-    const p = floats(a, b) ? planProduct(a, b, transposeA, transposeB) : null;
+    const backend = args.backend as WebGPUBackend;
+    const p = floats(a, b)
+      ? planProduct(a, b, transposeA, transposeB, onSoftwareAdapter(backend))
+      : null;
     if (p === null) return previous(args);
-    return thinMatMul(args.backend as WebGPUBackend, a, b, p, null, [0, 0, 0], false);
+    return thinMatMul(backend, a, b, p, null, [0, 0, 0], false);
   };
 
 const fusedMatMul =
@@ -215,25 +236,18 @@ const fusedMatMul =
     if (!a || !b || preluActivationWeights || !(relu || activation === 'linear' || !activation)) {
       return previous(args);
     }
+    const backend = args.backend as WebGPUBackend;
     const p = floats(a, b, ...(bias ? [bias] : []))
-      ? planProduct(a, b, transposeA, transposeB)
+      ? planProduct(a, b, transposeA, transposeB, onSoftwareAdapter(backend))
       : null;
     const strides = p && bias ? biasStrides(bias, p) : [0, 0, 0];
     if (p === null || strides === null) return previous(args);
-    return thinMatMul(
-      args.backend as WebGPUBackend,
-      a,
-      b,
-      p,
-      bias ?? null,
-      strides as [number, number, number],
-      relu,
-    );
+    return thinMatMul(backend, a, b, p, bias ?? null, strides as [number, number, number], relu);
   };
 
 registerKernelOverride(
   'webgpu-matmul-thin',
-  'BatchMatMul/_FusedMatMul with a side ≤ 16 (the batch) on WebGPU: 4×4 output blocks per invocation, no workgroup memory or barriers (tfjs: tiled kernels mostly padding)',
+  'BatchMatMul/_FusedMatMul with a side ≤ 16 (the batch), or of any size on a software adapter, on WebGPU: 4×4 output blocks per invocation, no workgroup memory or barriers (tfjs: tiled kernels, mostly padding when thin)',
   'webgpu',
   { [tf.BatchMatMul]: batchMatMul, [tf._FusedMatMul]: fusedMatMul },
 );
