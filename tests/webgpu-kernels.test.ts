@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createGpuGuard } from '../src/core/gpu/gpu-guard';
+import { adamKernelReady, adamUpdate } from '../src/core/gpu/kernels/adam';
+import type { AdamSettings } from '../src/core/gpu/kernels/adam';
 import { lstmCell } from '../src/core/gpu/kernels/lstm-cell';
 import {
   applyOptimizations,
@@ -511,6 +513,92 @@ describe.skipIf(!hasWebGpu)('thin WebGPU matrix products equal the CPU backend',
   });
 });
 
+/** Adam composed from tfjs ops, both forms (what the models do without the kernel). */
+function composedAdam(w: tf.Tensor, raw: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamSettings) {
+  let g = s.gradientScale ? raw.mul(s.gradientScale) : raw;
+  if (s.maskNonFinite) g = tf.where(tf.isFinite(g), g, tf.zerosLike(g));
+  if (s.decay) g = g.add(w.mul(s.decay));
+  const mNext = m.mul(s.beta1).add(g.mul(1 - s.beta1));
+  const vNext = v.mul(s.beta2).add(g.square().mul(1 - s.beta2));
+  let update = mNext
+    .div(
+      vNext
+        .mul(s.vScale ?? 1)
+        .sqrt()
+        .add(s.epsilon),
+    )
+    .mul(s.stepSize);
+  if (s.clip) update = tf.clipByValue(update, -s.clip, s.clip);
+  return [mNext, vNext, w.sub(update)];
+}
+
+describe.skipIf(!hasWebGpu)('the fused Adam kernel equals composed Adam on the CPU', () => {
+  const torch: AdamSettings = { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 2e-4 };
+  const kingma: AdamSettings = {
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    stepSize: 1e-3 / (1 - 0.9 ** 3),
+    vScale: 1 / (1 - 0.999 ** 3),
+    decay: 1e-4,
+    clip: 5e-4,
+    maskNonFinite: true,
+  };
+  it.each([
+    { name: 'Torch’s form (VGAN)', settings: torch, shape: [4, 4, 4, 3, 5], scaled: false },
+    {
+      name: 'with a gradient scale (rCNN’s norm clip)',
+      settings: torch,
+      shape: [33, 7],
+      scaled: true,
+    },
+    {
+      name: 'bias-corrected, decay, update clip, NaN/Inf masked (LSTM)',
+      settings: kingma,
+      shape: [257],
+      scaled: false,
+    },
+  ])('$name', async ({ settings, shape, scaled }) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const w = input(shape, 1);
+      const raw = input(shape, 2).mul(3);
+      const g = settings.maskNonFinite
+        ? raw.add(
+            tf
+              .tensor1d(
+                Array.from({ length: size(shape) }, (_, i) =>
+                  i % 11 === 0 ? NaN : i % 13 === 0 ? Infinity : 0,
+                ),
+              )
+              .reshape(shape),
+          )
+        : raw;
+      const m = input(shape, 3).mul(0.1);
+      const v = input(shape, 4).abs().mul(0.01);
+      const full = { ...settings, ...(scaled ? { gradientScale: tf.scalar(0.37) } : {}) };
+      if (tf.getBackend() === 'cpu') return composedAdam(w, g, m, v, full);
+      const next = adamUpdate(w, g, m, v, full);
+      return [next.m, next.v, next.w];
+    });
+    expectClose(gpu, cpu);
+    for (const values of gpu) expect(values.every(Number.isFinite)).toBe(true);
+  });
+
+  it('switching webgpu-fused-adam off removes the kernel, so the models compose Adam again', async () => {
+    expect(adamKernelReady()).toBe(true);
+    const f = () =>
+      adamUpdate(input([10], 1), input([10], 2), input([10], 3), input([10], 4).abs(), torch).w;
+    expect(await programsOf(f)).toContain('AdamProgram');
+    setOptimizationEnabled('webgpu-fused-adam', false, 'webgpu');
+    try {
+      expect(adamKernelReady()).toBe(false);
+    } finally {
+      setOptimizationEnabled('webgpu-fused-adam', true, 'webgpu');
+    }
+    expect(adamKernelReady()).toBe(true);
+  });
+});
+
 describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
   it('registers every optimisation once, each with a description and backends', () => {
     const ids = listOptimizations().map((o) => o.id);
@@ -524,6 +612,7 @@ describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
         'webgpu-reduce-serial',
         'webgpu-matmul-thin',
         'webgpu-conv2d-filter-grad',
+        'webgpu-fused-adam',
       ]),
     );
     for (const o of listOptimizations()) {

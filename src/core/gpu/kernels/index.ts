@@ -6,3 +6,4 @@ import './conv3d';
 import './lstm-cell';
 import './reduce';
 import './matmul';
+import './adam';
