@@ -1,11 +1,14 @@
 /**
  * WebGPU for Vitest in Node: Dawn's Node bindings (npm `webgpu`) stand in for navigator.gpu, with
  * SwiftShader (shipped by Debian's chromium) as the Vulkan driver when no GPU is present.
- * `setupNodeWebGpu()` makes 'webgpu' the active tfjs backend and returns false when no adapter is
- * available, so that suites can `describe.skipIf(!hasWebGpu)`.
+ * `setupNodeWebGpu()` makes 'webgpu' the active tfjs backend, with the enabled performance
+ * optimisations installed as `selectBackend` installs them (custom kernels: tests run what the app
+ * runs), and returns false when no adapter is available, so that suites can
+ * `describe.skipIf(!hasWebGpu)`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureWebGpuBackendRegistered } from '../../src/core/gpu/backend';
+import { applyOptimizations } from '../../src/core/gpu/optimizations';
 import { installNodeWebGpu } from '../../src/node/webgpu';
 
 export async function setupNodeWebGpu(): Promise<boolean> {
@@ -14,8 +17,10 @@ export async function setupNodeWebGpu(): Promise<boolean> {
   // By default tfjs runs small ops on the CPU, which would hide the GPU bugs under test.
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   try {
-    return await tf.setBackend('webgpu');
+    if (!(await tf.setBackend('webgpu'))) return false;
   } catch {
     return false;
   }
+  applyOptimizations('webgpu');
+  return true;
 }

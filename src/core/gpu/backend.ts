@@ -17,6 +17,8 @@ import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { AdapterSummary, BackendName, BackendReport } from './backend-types';
 import { applyOptimizations } from './optimizations';
+// Registers the custom kernel optimisations (installed below when enabled).
+import './kernels';
 import { installRank5Workaround } from './rank5-workaround';
 
 export type { AdapterSummary, BackendName, BackendReport } from './backend-types';

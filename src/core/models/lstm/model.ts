@@ -46,6 +46,8 @@ import {
   snapshotTensors,
 } from '../state';
 import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
+import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
+import { lstmCell, lstmCellKernelReady } from '../../gpu/kernels/lstm-cell';
 import { LSTM_SCHEMA, lstmSequenceLength } from './config';
 import type { LstmConfig } from './config';
 
@@ -114,10 +116,20 @@ class LstmLayer {
   cell(): (x: tf.Tensor2D | null, h: tf.Tensor2D, c: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D] {
     const u = this.units;
     const bias = this.bias.reshape([4 * u, 1]); // [4U, 1]
+    const w = this.w as tf.Tensor2D;
+    if (lstmCellKernelReady()) {
+      // The fused cell kernel (optimisation webgpu-lstm-cell) where it is installed.
+      const peephole = this.peephole as tf.Tensor1D; // [3U]
+      return (x, h, c) => {
+        const xh = x === null ? h : tf.concat([x, h], 0); // [I + U, B]
+        const z = tf.fused.matMul({ a: w, b: xh, bias }) as tf.Tensor2D; // [4U, B]
+        return lstmCell(z, c, peephole); // [U, B] each
+      };
+    }
     const [pi, pf, po] = tf.split(this.peephole.reshape([3 * u, 1]), 3, 0); // each [U, 1]
     return (x, h, c) => {
       const xh = x === null ? h : tf.concat([x, h], 0); // [I + U, B]
-      const z = tf.fused.matMul({ a: this.w as tf.Tensor2D, b: xh, bias }); // [4U, B]
+      const z = tf.fused.matMul({ a: w, b: xh, bias }) as tf.Tensor2D; // [4U, B]
       const [zi, zf, za, zo] = tf.split(z, 4, 0); // each [U, B]
       const i = tf.sigmoid(zi.add(c.mul(pi))); // [U, B]
       const f = tf.sigmoid(zf.add(c.mul(pf))); // [U, B]
@@ -376,6 +388,34 @@ class Adam implements Optimiser {
     }
   }
 
+  /**
+   * `update` from the raw gradient in fused kernels: non-finite elements zeroed and the weight
+   * decay added as `applyGradients` does, the bias corrections folded into the step size.
+   */
+  updateFused(
+    index: number,
+    param: Param,
+    raw: tf.Tensor,
+    s: UpdateSettings,
+    commit: boolean,
+  ): void {
+    const next = adamUpdate(param.variable, raw, this.first[index], this.second[index], {
+      beta1: s.momentum,
+      beta2: Adam.beta2,
+      epsilon: Adam.epsilon,
+      stepSize: s.learningRate / Math.max(this.correction1, 1e-12),
+      vScale: 1 / this.correction2,
+      decay: param.decay ? s.weightDecay : 0,
+      clip: s.updateClip,
+      maskNonFinite: true,
+    });
+    if (commit) {
+      this.first[index].assign(next.m);
+      this.second[index].assign(next.v);
+      param.variable.assign(next.w);
+    }
+  }
+
   dispose(): void {
     tf.dispose(this.first);
     tf.dispose(this.second);
@@ -596,9 +636,15 @@ export class LstmEncoderDecoder implements VideoModel {
   private applyGradients(grads: tf.Tensor[], commit: boolean): void {
     const s = { ...this.settings };
     this.optimiser.beginStep(s, commit);
+    const fused = this.optimiser instanceof Adam && adamKernelReady() ? this.optimiser : null;
     this.params.forEach((param, index) => {
       tf.tidy(() => {
         const raw = grads[index];
+        if (fused) {
+          // Optimisation webgpu-fused-adam: the masking, decay and update in one kernel each.
+          fused.updateFused(index, param, raw, s, commit);
+          return;
+        }
         let grad = tf.where(tf.isFinite(raw), raw, tf.zerosLike(raw));
         if (param.decay && s.weightDecay > 0) grad = grad.add(param.variable.mul(s.weightDecay));
         this.optimiser.update(index, param, grad, s, commit);

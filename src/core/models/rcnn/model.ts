@@ -61,6 +61,7 @@ import { RCNN_SCHEMA, patchGridSize, sweepDictionarySizes } from './config';
 import type { RcnnConfig } from './config';
 import { PatchDictionary, buildDictionaries } from './dictionary';
 import type { SweepPoint } from './dictionary';
+import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
 import { RecurrentConvNet } from './network';
 import { PatchCodec, patchGeometry } from './patches';
 import { ensureFastCpuSegmentSum } from './cpu-segment-sum';
@@ -103,7 +104,23 @@ class ClippedAdam {
         const norm = tf.sqrt(tf.addN(gradients.map((g) => g.square().sum())));
         scale = tf.minimum(1, tf.div(clipNorm, norm.add(1e-12))) as tf.Scalar;
       }
+      const fused = adamKernelReady(); // optimisation webgpu-fused-adam
       this.variables.forEach((variable, i) => {
+        if (fused) {
+          const next = adamUpdate(variable, gradients[i], this.first[i], this.second[i], {
+            beta1: ADAM_BETA1,
+            beta2: ADAM_BETA2,
+            epsilon: ADAM_EPSILON,
+            stepSize,
+            ...(scale ? { gradientScale: scale } : {}),
+          });
+          if (commit) {
+            this.first[i].assign(next.m);
+            this.second[i].assign(next.v);
+            variable.assign(next.w);
+          }
+          return;
+        }
         const g = scale ? gradients[i].mul(scale) : gradients[i];
         const m = this.first[i].mul(ADAM_BETA1).add(g.mul(1 - ADAM_BETA1));
         const v = this.second[i].mul(ADAM_BETA2).add(g.square().mul(1 - ADAM_BETA2));

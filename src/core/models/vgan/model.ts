@@ -57,6 +57,7 @@ import { VGAN_SCHEMA, vganGeometry } from './config';
 import type { VganConfig, VganGeometry } from './config';
 import { Discriminator, Generator, ParamFactory, StridedConvs } from './networks';
 import type { GeneratorOutput, Network, Param } from './networks';
+import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
 import { accuracy, sigmoidCrossEntropy, slerp } from './ops';
 import type { ConvAlgorithm } from './ops';
 
@@ -89,9 +90,20 @@ class Adam {
     const beta1Power = this.beta1Power * beta1;
     const beta2Power = this.beta2Power * ADAM_BETA2;
     const stepSize = (learningRate * Math.sqrt(1 - beta2Power)) / Math.max(1 - beta1Power, 1e-12);
+    const fused = adamKernelReady(); // optimisation webgpu-fused-adam
     this.variables.forEach((variable, i) => {
       tf.tidy(() => {
         const g = grads[variable.name];
+        if (fused) {
+          const settings = { beta1, beta2: ADAM_BETA2, epsilon: ADAM_EPSILON, stepSize };
+          const next = adamUpdate(variable, g, this.first[i], this.second[i], settings);
+          if (commit) {
+            this.first[i].assign(next.m);
+            this.second[i].assign(next.v);
+            variable.assign(next.w);
+          }
+          return;
+        }
         const m = this.first[i].mul(beta1).add(g.mul(1 - beta1));
         const v = this.second[i].mul(ADAM_BETA2).add(g.square().mul(1 - ADAM_BETA2));
         const next = variable.sub(m.div(v.sqrt().add(ADAM_EPSILON)).mul(stepSize));

@@ -1,0 +1,9 @@
+/**
+ * Registers every custom kernel optimisation (each module registers its own at import time).
+ * `selectBackend` installs the enabled ones for the backend it picks.
+ */
+import './conv3d';
+import './lstm-cell';
+import './reduce';
+import './matmul';
+import './adam';
