@@ -1,32 +1,50 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: builds the app, serves it, runs bench.html in headless Chromium with
- * the same flags as the browser tests, prints one table and writes bench-results/latest.json.
+ * `npm run bench`: builds the app, serves it, and measures in headless Chromium with the same flags
+ * as the browser tests: every model × preset × backend (ms/step, FLOPs, memory), each registered
+ * optimisation switched off vs on, k-means, the Moving MNIST generator and the video decoder in a
+ * benchmark worker; then the app itself (a run through the UI against a bare loop, the main thread
+ * while two runs train) and the GPU pool over a long run. Prints one report with the targets and
+ * the change against the previous run, and writes bench-results/latest.json plus a dated copy.
  *
- * Options: --backends webgpu,webgl,cpu  --steps 10  --warmup 3  --max-seconds 90 (per cell)
- *          --include-large
- *          --cells lstm/composite/tiny,lstm/composite/small
- *          --decode-runs 3 (0 skips the video decode measurement)
+ * Options (defaults in brackets):
+ *   --backends webgpu,webgl,cpu   --cells lstm/composite/tiny,…   --include-large (paper presets)
+ *   --steps 10  --warmup 3  --max-seconds 90 (per cell; slower cells report fewer steps or skip)
+ *   --decode-runs 3           video decode runs (0 skips)
+ *   --no-optimizations        skip the off-vs-on measurement of each optimisation
+ *   --overhead-cell lstm/composite/tiny  --overhead-seconds 20 (0 skips)
+ *   --ui-seconds 20           main thread while two runs train (0 skips)
+ *   --memory-cells lstm/composite/tiny  --memory-steps 1000 (0 skips)
+ *   --out bench-results
  */
 import { execSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium-flags.mjs';
+import { appRunStepEnds, measureResponsiveness } from './bench-app.mjs';
+import { formatReport } from '../src/bench/report.ts';
+import { throughput } from '../src/core/train/stats.ts';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const index = args.indexOf(`--${name}`);
   return index >= 0 ? args[index + 1] : fallback;
 };
+const parseCell = (text) => {
+  const [model, variant, preset] = text.split('/');
+  return { model, variant, preset };
+};
+const decodeRuns = Number(option('decode-runs', '3'));
 const plan = {
   backends: option('backends', 'webgpu,webgl,cpu').split(','),
   steps: Number(option('steps', '10')),
   warmupSteps: Number(option('warmup', '3')),
   maxSecondsPerCell: Number(option('max-seconds', '90')),
   includeLarge: args.includes('--include-large'),
+  optimizations: !args.includes('--no-optimizations'),
   // Decode throughput: the committed 720p H.264 fixture (2 s, 60 frames) to 64×64 gray.
-  ...(Number(option('decode-runs', '3')) > 0
+  ...(decodeRuns > 0
     ? {
         decode: {
           url: '/bench-fixtures/bench-720p.mp4',
@@ -34,23 +52,25 @@ const plan = {
           width: 64,
           height: 64,
           color: 'gray',
-          runs: Number(option('decode-runs', '3')),
+          runs: decodeRuns,
         },
       }
     : {}),
-  ...(option('cells')
-    ? {
-        cells: option('cells')
-          .split(',')
-          .map((cell) => {
-            const [model, variant, preset] = cell.split('/');
-            return { model, variant, preset };
-          }),
-      }
-    : {}),
+  ...(option('cells') ? { cells: option('cells').split(',').map(parseCell) } : {}),
 };
+const overheadCell = parseCell(option('overhead-cell', 'lstm/composite/tiny'));
+const overheadSeconds = Number(option('overhead-seconds', '20'));
+const uiSeconds = Number(option('ui-seconds', '20'));
+const memoryCells = option('memory-cells', 'lstm/composite/tiny').split(',').map(parseCell);
+const memorySteps = Number(option('memory-steps', '1000'));
+const outDir = option('out', 'bench-results');
 
 const PORT = Number(process.env.BENCH_PORT ?? 4199);
+const BASE_URL = `http://127.0.0.1:${PORT}`;
+/** Periodic held-out evaluation stays out of the overhead run: it is model work, not overhead. */
+const NO_EVALUATION = { evalEvery: 1_000_000 };
+/** Steps skipped at the start of a timed loop (first samples, JIT). */
+const SKIP_STEPS = 5;
 
 // Always rebuild: a stale dist/ would measure old code.
 execSync('npm run build', { stdio: 'inherit' });
@@ -69,7 +89,7 @@ const stopServer = () => {
 async function waitForServer() {
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/bench.html`)).ok) return;
+      if ((await fetch(`${BASE_URL}/bench.html`)).ok) return;
     } catch {
       /* not up yet */
     }
@@ -78,99 +98,153 @@ async function waitForServer() {
   throw new Error('vite preview did not start');
 }
 
-const mb = (bytes) => (bytes == null ? '–' : (bytes / 2 ** 20).toFixed(1));
-const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const log = (line) => console.error(`  ${line}`);
+const cellKey = (c) => `${c.model}/${c.variant}/${c.preset}`;
 
-function printTable(rows, header) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) =>
-    '| ' + cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-  for (const row of rows) console.log(line(row));
+/** The measured backend where `cell` ran fastest (among `allowed`), or the first allowed one. */
+function fastestBackend(models, cell, allowed) {
+  const rows = models
+    .filter((r) => cellKey(r) === cellKey(cell) && allowed.includes(r.backend))
+    .filter((r) => Number.isFinite(r.msPerStepMedian))
+    .sort((a, b) => a.msPerStepMedian - b.msPerStepMedian);
+  return rows[0] ?? null;
 }
 
 try {
   await waitForServer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
-  });
-  const page = await browser.newPage();
-  page.on('console', (message) => console.error(`  ${message.text()}`));
+  const loadBefore = os.loadavg();
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const benchPage = await browser.newPage();
+  benchPage.on('console', (message) => log(message.text()));
   // The decode clip is served from the app's origin (it lives with the test fixtures).
-  await page.route('**/bench-fixtures/bench-720p.mp4', (route) =>
+  await benchPage.route('**/bench-fixtures/bench-720p.mp4', (route) =>
     route.fulfill({ path: 'e2e/fixtures/video/bench-720p.mp4', contentType: 'video/mp4' }),
   );
-  await page.goto(`http://127.0.0.1:${PORT}/bench.html`);
-  const result = await page.evaluate((p) => window.runBenchmark(p), plan);
+  await benchPage.goto(`${BASE_URL}/bench.html`);
+  const task = (t) => benchPage.evaluate((x) => window.runBenchmark(x), t);
+
+  const result = await task({ task: 'cells', plan });
+
+  // App overhead: a bare loop, the app, a bare loop again (so drifting load shows up).
+  let overhead = null;
+  const overheadRow = fastestBackend(result.models, overheadCell, Object.keys(result.adapters));
+  if (overheadSeconds > 0 && overheadRow) {
+    const steps = Math.min(
+      3000,
+      Math.max(SKIP_STEPS + 20, Math.round(overheadSeconds * overheadRow.stepsPerSecond)),
+    );
+    const { backend } = overheadRow;
+    const bare = async () => {
+      log(`bare loop: ${cellKey(overheadCell)} on ${backend}, ${steps} steps`);
+      const { stepEndsMs } = await task({
+        task: 'bare-loop',
+        plan: { cell: overheadCell, config: NO_EVALUATION, backend, steps },
+      });
+      return throughput(stepEndsMs, SKIP_STEPS);
+    };
+    const before = await bare();
+    log(`app run: ${cellKey(overheadCell)} on ${backend}, ${steps} steps through the UI`);
+    const appPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const ends = await appRunStepEnds(appPage, BASE_URL, {
+      cell: overheadCell,
+      backend,
+      config: NO_EVALUATION,
+      steps,
+      timeoutMs: 30 * 60_000,
+    });
+    await appPage.close();
+    const app = throughput(ends, SKIP_STEPS);
+    const after = await bare();
+    overhead = {
+      ...overheadCell,
+      backend,
+      config: NO_EVALUATION,
+      fromStep: SKIP_STEPS + 1,
+      toStep: steps,
+      appStepsPerSecond: app,
+      bareStepsPerSecond: [before, after],
+      ratio: app / ((before + after) / 2),
+    };
+  }
+
+  // The main thread while two runs train, each on its fastest measured backend.
+  let responsiveness = null;
+  if (uiSeconds > 0) {
+    const specs = ['lstm/composite/tiny', 'vgan/two-stream/tiny'].map((text) => {
+      const cell = parseCell(text);
+      const row = fastestBackend(result.models, cell, Object.keys(result.adapters));
+      return { ...cell, backend: row?.backend ?? 'cpu' };
+    });
+    log(`main thread while ${specs.map(cellKey).join(' and ')} train, ${uiSeconds} s`);
+    const appPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const measured = await measureResponsiveness(appPage, BASE_URL, {
+      specs,
+      seconds: uiSeconds,
+      views: ['run', 'compare'],
+    });
+    await appPage.close();
+    responsiveness = {
+      runs: specs.map((s) => `${cellKey(s)} (${s.backend})`),
+      backend: [...new Set(specs.map((s) => s.backend))].join(' + '),
+      seconds: uiSeconds,
+      views: ['run', 'compare'],
+      ...measured,
+    };
+  }
+
+  // Memory over a long run, on the fastest backend that reports a GPU pool.
+  const memory = [];
+  const pooled = Object.keys(result.adapters).filter((b) => b !== 'cpu');
+  for (const cell of memorySteps > 0 ? memoryCells : []) {
+    const row = fastestBackend(result.models, cell, pooled);
+    const backend = row?.backend ?? pooled[0];
+    if (!backend) break;
+    log(`memory: ${cellKey(cell)} on ${backend}, ${memorySteps} steps`);
+    memory.push(
+      await task({
+        task: 'memory',
+        plan: {
+          spec: { ...cell, backend },
+          steps: memorySteps,
+          warmupFraction: 0.2,
+          maxSeconds: 1800,
+        },
+      }),
+    );
+  }
   await browser.close();
 
-  const machine = `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
-  console.log(`\nMachine: ${machine}`);
-  console.log(`Browser: ${result.userAgent}`);
-  for (const [backend, adapter] of Object.entries(result.adapters)) {
-    console.log(`Adapter (${backend}): ${adapter}`);
-  }
-  console.log('');
-  printTable(
-    result.models.map((r) => [
-      `${r.model}/${r.variant}/${r.preset}`,
-      r.backend,
-      r.batchSize,
-      r.parameters.toLocaleString('en-US'),
-      fixed(r.msPerStepMedian),
-      `${fixed(r.msPerStepMin)}–${fixed(r.msPerStepMax)}`,
-      fixed(r.stepsPerSecond, 2),
-      fixed(r.examplesPerSecond, 1),
-      mb(r.peakTensorBytes),
-      mb(r.gpuPoolBytes),
-      r.note ?? '',
-    ]),
-    [
-      'model/variant/preset',
-      'backend',
-      'batch',
-      'params',
-      'ms/step (median)',
-      'min–max',
-      'steps/s',
-      'examples/s',
-      'peak tensors MB',
-      'GPU pool MB',
-      'note',
-    ],
-  );
-  if (result.kmeans?.length) {
-    console.log('\nrCNN patch dictionary: mini-batch k-means updates');
-    printTable(
-      result.kmeans.map((r) => [
-        `rcnn/${r.preset}`,
-        r.backend,
-        r.dictionarySize.toLocaleString('en-US'),
-        r.batchSize.toLocaleString('en-US'),
-        r.patchDims,
-        fixed(r.iterationsPerSecond, 2),
-        fixed(r.msPerIteration, 1),
-      ]),
-      ['preset', 'backend', 'K', 'batch', 'dims', 'iterations/s', 'ms/iteration'],
-    );
-  }
-  console.log(
-    `\nMoving MNIST generator: ${Math.round(result.generator.sequencesPerSecond)} sequences/s (${result.generator.name})`,
-  );
-  if (result.decode && 'failed' in result.decode) {
-    console.log(`Video decode: failed (${result.decode.failed})`);
-  } else if (result.decode) {
-    const d = result.decode;
-    console.log(
-      `Video decode: ${Math.round(d.framesPerSecond)} frames/s, ${d.clip} [${d.codec}] → ${d.target} (${d.frames} frames, median of ${d.runs} runs: ${fixed(d.msMedian, 0)} ms; mediabunny + WebCodecs in a worker)`,
-    );
-  }
-  mkdirSync('bench-results', { recursive: true });
-  const record = { date: new Date().toISOString(), machine, plan, ...result };
-  writeFileSync('bench-results/latest.json', JSON.stringify(record, null, 2));
-  console.log('Wrote bench-results/latest.json');
+  const record = {
+    version: 2,
+    date: new Date().toISOString(),
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'CPU',
+      cores: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      loadBefore,
+      loadAfter: os.loadavg(),
+    },
+    userAgent: result.userAgent,
+    adapters: result.adapters,
+    plan: { ...plan, overheadCell, overheadSeconds, uiSeconds, memoryCells, memorySteps },
+    models: result.models,
+    optimizations: result.optimizations,
+    kmeans: result.kmeans,
+    generator: result.generator,
+    decode: result.decode,
+    memory,
+    overhead,
+    responsiveness,
+  };
+  const latest = `${outDir}/latest.json`;
+  const previous = existsSync(latest) ? JSON.parse(readFileSync(latest, 'utf8')) : null;
+  console.log(`\n${formatReport(record, Array.isArray(previous?.models) ? previous : null)}`);
+  mkdirSync(outDir, { recursive: true });
+  const json = JSON.stringify(record, null, 2);
+  const dated = `${outDir}/${record.date.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(latest, json);
+  writeFileSync(dated, json);
+  console.log(`\nWrote ${latest} and ${dated}`);
 } finally {
   stopServer();
 }

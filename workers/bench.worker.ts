@@ -1,18 +1,23 @@
 /// <reference lib="webworker" />
-/** Benchmark worker: runs the requested model × preset × backend cells and posts the rows. */
-import { runBenchmarkPlan } from '../src/bench/run-plan';
-import type { BenchPlan } from '../src/bench/run-plan';
+/** Benchmark worker: runs one benchmark task (see src/bench/run-plan.ts) and posts its result. */
+import { runBareLoop, runBenchmarkPlan, runMemoryCheck } from '../src/bench/run-plan';
+import type { BenchTask } from '../src/bench/run-plan';
 import { browserEnvironment } from '../src/runtime/browser-environment';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-scope.onmessage = async (event: MessageEvent<BenchPlan>) => {
+scope.onmessage = async (event: MessageEvent<BenchTask>) => {
   const environment = browserEnvironment(
     new URL(import.meta.env.BASE_URL, scope.location.href).href,
   );
+  const log = (line: string) => scope.postMessage({ type: 'progress', line });
   try {
-    const result = await runBenchmarkPlan(event.data, environment, (line) =>
-      scope.postMessage({ type: 'progress', line }),
-    );
+    const task = event.data;
+    const result =
+      task.task === 'cells'
+        ? await runBenchmarkPlan(task.plan, environment, log)
+        : task.task === 'bare-loop'
+          ? await runBareLoop(task.plan, environment)
+          : await runMemoryCheck(task.plan, environment);
     scope.postMessage({ type: 'done', result });
   } catch (error) {
     scope.postMessage({

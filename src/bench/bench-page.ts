@@ -1,15 +1,15 @@
-/** bench.html: runs a BenchPlan in a worker and exposes `window.runBenchmark(plan)` to the CLI. */
-import type { BenchPlan, BenchResult } from './run-plan';
+/** bench.html: runs a benchmark task in a fresh worker; `window.runBenchmark(task)` for the CLI. */
+import type { BenchTask } from './run-plan';
 
 declare global {
   interface Window {
-    runBenchmark(plan: BenchPlan): Promise<BenchResult>;
+    runBenchmark(task: BenchTask): Promise<unknown>;
   }
 }
 
 const log = document.getElementById('log');
 
-window.runBenchmark = (plan) =>
+window.runBenchmark = (task) =>
   new Promise((resolve, reject) => {
     const worker = new Worker(new URL('../../workers/bench.worker.ts', import.meta.url), {
       type: 'module',
@@ -17,7 +17,7 @@ window.runBenchmark = (plan) =>
     worker.onmessage = (event) => {
       const message = event.data as
         | { type: 'progress'; line: string }
-        | { type: 'done'; result: BenchResult }
+        | { type: 'done'; result: unknown }
         | { type: 'failed'; message: string };
       if (message.type === 'progress') {
         console.log(message.line);
@@ -31,5 +31,5 @@ window.runBenchmark = (plan) =>
       }
     };
     worker.onerror = (event) => reject(new Error(event.message));
-    worker.postMessage(plan);
+    worker.postMessage(task);
   });

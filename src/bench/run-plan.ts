@@ -1,15 +1,31 @@
-/** The benchmark plan a bench worker runs: every model × preset × backend cell asked for. */
+/**
+ * What a bench worker runs: every model × preset × backend cell asked for (with each
+ * optimisation's off-vs-on gain, the k-means rows, the generator and the decoder), a bare
+ * training loop for the app-overhead ratio, or the long memory check.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/gpu/backend';
 import { createGpuGuard } from '../core/gpu/gpu-guard';
+import { listOptimizations, setOptimizationEnabled } from '../core/gpu/optimizations';
 import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
 import { LARGE_MEMORY_BYTES } from '../core/models/config-schema';
-import { benchmarkKmeans, benchmarkModel, benchmarkMovingMnist } from '../core/train/benchmark';
+import { trainStepFlops } from '../core/models/flops';
+import type { ModelKind } from '../core/models/types';
+import {
+  benchmarkKmeans,
+  benchmarkModel,
+  benchmarkMovingMnist,
+  timeBareLoop,
+} from '../core/train/benchmark';
 import type { GeneratorBenchRow, KmeansBenchRow, ModelBenchRow } from '../core/train/benchmark';
 import { RCNN_PRESETS } from '../core/models/rcnn/config';
 import type { BackendName } from '../protocol/messages';
 import { benchmarkDecode } from './decode-bench';
 import type { DecodeBenchPlan, DecodeBenchRow } from './decode-bench';
+import { checkMemory } from './memory-check';
+import type { MemoryCheckPlan, MemoryCheckRow } from './memory-check';
+import { benchmarkOptimizations } from './optimization-bench';
+import type { OptimizationBenchRow } from './optimization-bench';
 import type { RunEnvironment } from '../runtime/run-handler';
 
 export interface BenchCell {
@@ -30,12 +46,22 @@ export interface BenchPlan {
   maxSecondsPerCell: number;
   /** Video decode throughput (skipped when absent). */
   decode?: DecodeBenchPlan;
+  /** Measure each registered optimisation switched off vs on (default true). */
+  optimizations?: boolean;
 }
+
+/** One job for a fresh bench worker. */
+export type BenchTask =
+  | { task: 'cells'; plan: BenchPlan }
+  | { task: 'bare-loop'; plan: BareLoopPlan }
+  | { task: 'memory'; plan: MemoryCheckPlan };
 
 export interface BenchResult {
   userAgent: string;
   adapters: Record<string, string>;
   models: ModelBenchRow[];
+  /** Each registered optimisation's cell ms/step switched off vs on. */
+  optimizations: OptimizationBenchRow[];
   generator: GeneratorBenchRow;
   decode: DecodeBenchRow | { failed: string } | null;
   /** rCNN patch dictionaries: k-means updates per second per preset and backend. */
@@ -45,14 +71,15 @@ export interface BenchResult {
 /** Timed k-means updates per dictionary preset (after an untimed one), within the cell budget. */
 const KMEANS_BENCH_ITERATIONS = 10;
 
-/** One row per rCNN dictionary preset (the paper's K = 10,000 too, within the time budget). */
+/** One row per rCNN dictionary preset among the cells (the paper's with --include-large). */
 async function benchmarkDictionaries(
   backend: string,
+  presets: ReadonlySet<string>,
   maxSeconds: number,
   log: (line: string) => void,
 ): Promise<KmeansBenchRow[]> {
   const rows: KmeansBenchRow[] = [];
-  for (const preset of RCNN_PRESETS) {
+  for (const preset of RCNN_PRESETS.filter((p) => presets.has(p.id))) {
     const { dictionarySize, kmeansBatchSize, patchSize } = preset.config;
     log(`k-means K = ${dictionarySize} (rcnn/${preset.id}) on ${backend}`);
     try {
@@ -86,6 +113,7 @@ export async function runBenchmarkPlan(
   const models: ModelBenchRow[] = [];
   const kmeans: KmeansBenchRow[] = [];
   const adapters: Record<string, string> = {};
+  const optimizations: OptimizationBenchRow[] = [];
   for (const backend of plan.backends) {
     const report = await selectBackend(backend);
     if (report.backend !== backend) {
@@ -95,42 +123,54 @@ export async function runBenchmarkPlan(
     adapters[backend] = report.adapter
       ? `${report.adapter.description}${report.adapter.isSoftware ? ' (software)' : ''}`
       : 'CPU';
+    const measured: ModelBenchRow[] = [];
+    const measure = async (cell: BenchCell): Promise<ModelBenchRow> => {
+      const gpu = backend === 'webgpu' ? createGpuGuard() : undefined;
+      try {
+        return await benchmarkModel(cell.model, cell.variant, cell.preset, digits, {
+          warmupSteps: plan.warmupSteps,
+          steps: plan.steps,
+          maxSeconds: plan.maxSecondsPerCell,
+          gpu,
+        });
+      } finally {
+        gpu?.dispose();
+        tf.disposeVariables();
+      }
+    };
     for (const cell of cells) {
+      const skip = overBudget(cell, measured, plan.maxSecondsPerCell);
+      if (skip) {
+        log(`${cell.model}/${cell.variant}/${cell.preset} on ${backend}: ${skip}`);
+        models.push(failedRow(cell, backend, skip));
+        continue;
+      }
       log(`${cell.model}/${cell.variant}/${cell.preset} on ${backend}`);
       try {
-        const gpu = backend === 'webgpu' ? createGpuGuard() : undefined;
-        models.push(
-          await benchmarkModel(cell.model, cell.variant, cell.preset, digits, {
-            warmupSteps: plan.warmupSteps,
-            steps: plan.steps,
-            maxSeconds: plan.maxSecondsPerCell,
-            gpu,
-          }),
-        );
+        const row = await measure(cell);
+        measured.push(row);
+        models.push(row);
       } catch (error) {
         const entry = catalogEntry(cell.model);
-        models.push({
-          model: cell.model,
-          variant: cell.variant,
-          preset: cell.preset,
-          backend,
-          batchSize: 0,
-          parameters: 0,
-          steps: 0,
-          msPerStepMedian: NaN,
-          msPerStepMin: NaN,
-          msPerStepMax: NaN,
-          stepsPerSecond: NaN,
-          examplesPerSecond: NaN,
-          peakTensorBytes: 0,
-          gpuPoolBytes: null,
-          note: `failed: ${error instanceof Error ? error.message : String(error)} (${entry.title})`,
-        });
+        const message = error instanceof Error ? error.message : String(error);
+        models.push(failedRow(cell, backend, `failed: ${message} (${entry.title})`));
       }
-      tf.disposeVariables();
     }
-    if (cells.some((cell) => cell.model === 'rcnn'))
-      kmeans.push(...(await benchmarkDictionaries(backend, plan.maxSecondsPerCell, log)));
+    if (plan.optimizations !== false) {
+      optimizations.push(
+        ...(await benchmarkOptimizations(listOptimizations(), measured, backend, {
+          measure: (row) => {
+            log(`${row.model}/${row.variant}/${row.preset} on ${backend}: optimisation off/on`);
+            return measure(row);
+          },
+          setEnabled: setOptimizationEnabled,
+        })),
+      );
+    }
+    const rcnnPresets = new Set(cells.filter((c) => c.model === 'rcnn').map((c) => c.preset));
+    kmeans.push(
+      ...(await benchmarkDictionaries(backend, rcnnPresets, plan.maxSecondsPerCell, log)),
+    );
   }
   let decode: BenchResult['decode'] = null;
   if (plan.decode) {
@@ -143,7 +183,8 @@ export async function runBenchmarkPlan(
     userAgent: navigator.userAgent,
     adapters,
     models,
-    generator: benchmarkMovingMnist(digits, 1),
+    optimizations,
+    generator: benchmarkMovingMnist(digits, 2),
     decode,
     kmeans,
   };
@@ -166,4 +207,95 @@ function defaultCells(includeLarge: boolean, log: (line: string) => void): Bench
     }
   }
   return cells;
+}
+
+function failedRow(cell: BenchCell, backend: string, note: string): ModelBenchRow {
+  return {
+    ...cell,
+    backend,
+    batchSize: 0,
+    framesPerExample: 0,
+    parameters: 0,
+    steps: 0,
+    warmupSteps: 0,
+    msPerStepMedian: NaN,
+    msPerStepMin: NaN,
+    msPerStepMax: NaN,
+    msPerStepP25: NaN,
+    msPerStepP75: NaN,
+    stepsPerSecond: NaN,
+    examplesPerSecond: NaN,
+    flopsPerStep: trainStepFlops(
+      cell.model as ModelKind,
+      catalogEntry(cell.model).resolveConfig(cell.variant, cell.preset),
+    ),
+    gflopsPerSecond: NaN,
+    peakTensorBytes: 0,
+    peakGpuBytes: null,
+    peakGpuPoolBytes: null,
+    note,
+  };
+}
+
+/**
+ * Why a cell is skipped, or null: when a cell of the same model already ran on this backend, its
+ * GFLOP/s predicts this cell's step time; a cell whose warm-up step and one timed step would
+ * exceed the budget is not started (raise --max-seconds to run it).
+ */
+export function overBudget(
+  cell: BenchCell,
+  measured: readonly ModelBenchRow[],
+  maxSeconds: number,
+): string | null {
+  const rates = measured
+    .filter((row) => row.model === cell.model && Number.isFinite(row.gflopsPerSecond))
+    .map((row) => ({ row, rate: row.gflopsPerSecond }));
+  if (rates.length === 0) return null;
+  const best = rates.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const flops = trainStepFlops(
+    cell.model as ModelKind,
+    catalogEntry(cell.model).resolveConfig(cell.variant, cell.preset),
+  );
+  const seconds = flops / (best.rate * 1e9);
+  if (2 * seconds <= maxSeconds) return null;
+  const from = `${best.row.model}/${best.row.preset}`;
+  return `skipped: ~${seconds.toFixed(0)} s/step expected (${(flops / 1e9).toFixed(1)} GFLOP at ${from}'s ${best.rate.toFixed(2)} GFLOP/s) exceeds the ${maxSeconds} s budget`;
+}
+
+export interface BareLoopPlan {
+  cell: BenchCell;
+  /** Config overrides, as the app run got them. */
+  config: Record<string, unknown>;
+  backend: BackendName;
+  steps: number;
+}
+
+/** The end time (ms from the loop's start) of every step of a bare training loop. */
+export async function runBareLoop(
+  plan: BareLoopPlan,
+  environment: RunEnvironment,
+): Promise<{ backend: string; stepEndsMs: number[] }> {
+  const digits = await environment.loadMnist(() => {});
+  const report = await selectBackend(plan.backend);
+  if (report.backend !== plan.backend) throw new Error(`${plan.backend} is unavailable`);
+  const gpu = plan.backend === 'webgpu' ? createGpuGuard() : undefined;
+  const { model, variant, preset } = plan.cell;
+  const stepEndsMs = await timeBareLoop(
+    model,
+    variant,
+    preset,
+    plan.config,
+    digits,
+    plan.steps,
+    gpu,
+  );
+  gpu?.dispose();
+  return { backend: report.backend, stepEndsMs };
+}
+
+export async function runMemoryCheck(
+  plan: MemoryCheckPlan,
+  environment: RunEnvironment,
+): Promise<MemoryCheckRow> {
+  return checkMemory(plan, await environment.loadMnist(() => {}));
 }

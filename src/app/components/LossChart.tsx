@@ -1,6 +1,7 @@
 /**
  * Training losses over steps (or wall-clock time). The full history stays in MetricHistory; the
- * chart gets at most 600 LTTB-picked points per series and redraws at most 4 times a second.
+ * chart gets at most 300 LTTB-picked points per series and redraws at most 4 times a second, in
+ * its turn among the other charts (chart-scheduler.ts).
  */
 import { memo, useId, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
@@ -10,9 +11,20 @@ import { runManager } from '../runs/instance';
 import type { RunState } from '../state/store';
 import { formatValue } from './format';
 import { useThrottledValue } from './hooks';
-import { AxisOptions, tooltipProps, xAxisProps, yAxisProps } from './chart-parts';
+import {
+  AxisOptions,
+  CHART_MARGIN,
+  CHART_STYLE,
+  GRID_PROPS,
+  axisScales,
+  seriesKey,
+  tooltipProps,
+  xAxisProps,
+  yAxisProps,
+} from './chart-parts';
+import { useScheduledValue } from './chart-scheduler';
 
-const MAX_POINTS = 600;
+const MAX_POINTS = 300;
 const REDRAW_MS = 250;
 export const SERIES_COLORS = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#db2777', '#0891b2'];
 
@@ -74,7 +86,7 @@ interface LossChartProps {
 export function LossChart({ run, title, include }: LossChartProps) {
   const [xMode, setXMode] = useState<XMode>('step');
   const [logScale, setLogScale] = useState(false);
-  const version = useThrottledValue(run.metricsVersion, REDRAW_MS);
+  const version = useScheduledValue(useThrottledValue(run.metricsVersion, REDRAW_MS));
   const headingId = useId();
   return (
     <section className="card" aria-labelledby={headingId}>
@@ -111,6 +123,7 @@ interface PlotProps {
 const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, include }: PlotProps) {
   const history = runManager.history(runId);
   const { names, rows, latest } = buildChartData(history, xMode, logScale, include);
+  const scales = axisScales(rows, logScale);
   if (rows.length === 0) {
     return <p className="empty-state">Loss curves appear after the first training step.</p>;
   }
@@ -126,22 +139,17 @@ const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, incl
         </p>
       ) : null}
       <div className="chart-box" aria-hidden="true">
-        <LineChart
-          responsive
-          style={{ width: '100%', height: '100%' }}
-          data={rows}
-          margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
-        >
-          <CartesianGrid stroke="#e3e8ef" />
-          <XAxis {...xAxisProps(xMode)} />
-          <YAxis {...yAxisProps(logScale)} />
+        <LineChart responsive style={CHART_STYLE} data={rows} margin={CHART_MARGIN}>
+          <CartesianGrid {...GRID_PROPS} />
+          <XAxis {...xAxisProps(xMode)} {...scales.x} />
+          <YAxis {...yAxisProps(logScale)} {...scales.y} />
           <Tooltip {...tooltipProps(xMode)} />
           <Legend itemSorter={null} />
           {names.map((name, i) => (
             <Line
               key={name}
               name={name}
-              dataKey={(row: ChartRow) => row.values[name]}
+              dataKey={seriesKey(name)}
               stroke={SERIES_COLORS[i % SERIES_COLORS.length]}
               strokeWidth={name === 'loss' ? 2.25 : 1.5}
               dot={false}

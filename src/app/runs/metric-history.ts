@@ -125,7 +125,7 @@ export function chartRows(
   series: { id: string; series: Series | undefined }[],
   xMode: 'step' | 'time',
   logScale: boolean,
-  maxPoints = 600,
+  maxPoints = 300,
 ): ChartRow[] {
   const byX = new Map<number, ChartRow>();
   for (const { id, series: s } of series) {
@@ -148,4 +148,56 @@ export function chartRows(
     }
   }
   return [...byX.values()].sort((a, b) => a.x - b.x);
+}
+
+/** A linear axis: its domain and the ticks on it. */
+export interface AxisScale {
+  domain: [number, number];
+  ticks: number[];
+}
+
+const NICE_STEPS = [1, 2, 2.5, 5, 10];
+
+/**
+ * About `count` evenly spaced round ticks (1, 2, 2.5 or 5 × 10^k apart) covering [min, max], and
+ * the domain they span; `fromZero` starts the domain at 0 (steps, seconds). Plain floating point:
+ * recharts' own nice ticks use a decimal library that costs more than drawing the chart.
+ */
+export function niceScale(min: number, max: number, count = 5, fromZero = false): AxisScale {
+  let lo = fromZero ? Math.min(0, min) : min;
+  let hi = max;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { domain: [0, 1], ticks: [0, 1] };
+  if (hi === lo) {
+    const pad = Math.abs(hi) > 0 ? Math.abs(hi) * 0.1 : 1;
+    hi += pad;
+    if (!fromZero || lo !== 0) lo -= pad;
+  }
+  const raw = (hi - lo) / Math.max(1, count - 1);
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = magnitude * (NICE_STEPS.find((s) => s * magnitude >= raw) ?? 10);
+  const first = Math.floor(lo / step + 1e-9) * step;
+  const last = Math.ceil(hi / step - 1e-9) * step;
+  const ticks: number[] = [];
+  for (let i = 0; first + i * step <= last + step * 1e-9; i++) {
+    ticks.push(Number((first + i * step).toPrecision(12)));
+  }
+  return { domain: [ticks[0], ticks[ticks.length - 1]], ticks };
+}
+
+/** The x and y extents of chart rows (every series). */
+export function rowExtents(rows: readonly ChartRow[]): {
+  x: [number, number];
+  y: [number, number];
+} {
+  let yMin = Infinity;
+  let yMax = -Infinity;
+  for (const row of rows) {
+    for (const id in row.values) {
+      const y = row.values[id];
+      if (y < yMin) yMin = y;
+      if (y > yMax) yMax = y;
+    }
+  }
+  const x: [number, number] = rows.length ? [rows[0].x, rows[rows.length - 1].x] : [0, 1];
+  return { x, y: [yMin, yMax] };
 }

@@ -4,13 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MnistDigits } from '../data/mnist';
-import { benchmarkGenerator } from '../data/moving-mnist';
+import { DEFAULT_MOVING_MNIST, benchmarkGenerator } from '../data/moving-mnist';
 import { DEFAULT_DATA_SEED, MovingMnistStream, movingMnistOptionsFor } from '../data/video-stream';
 import { catalogEntry } from '../models/catalog';
 import { createModel } from '../models/factory';
+import { trainStepFlops } from '../models/flops';
 import { fitKmeans } from '../models/rcnn/kmeans';
 import { Trainer } from './trainer';
 import type { GpuWork } from './trainer';
+import { summarize } from './stats';
 
 export interface ModelBenchRow {
   model: string;
@@ -18,15 +20,26 @@ export interface ModelBenchRow {
   preset: string;
   backend: string;
   batchSize: number;
+  /** Frames of one training example (sequence length). */
+  framesPerExample: number;
   parameters: number;
+  /** Timed steps (after the warm-up steps). */
   steps: number;
+  warmupSteps: number;
   msPerStepMedian: number;
   msPerStepMin: number;
   msPerStepMax: number;
+  msPerStepP25: number;
+  msPerStepP75: number;
   stepsPerSecond: number;
   examplesPerSecond: number;
+  /** Floating-point operations of one step (flops.ts) and what the median step achieved. */
+  flopsPerStep: number;
+  gflopsPerSecond: number;
+  /** Peaks over every step: bytes of live tensors, in GPU buffers, and of the backend's pool. */
   peakTensorBytes: number;
-  gpuPoolBytes: number | null;
+  peakGpuBytes: number | null;
+  peakGpuPoolBytes: number | null;
   note?: string;
 }
 
@@ -35,17 +48,26 @@ export interface BenchOptions {
   steps: number;
   /**
    * Time budget for one cell: warm-up stops after a third of it (after at least one step) and
-   * timing stops once it is spent (after at least two steps), so slow cells (big presets on a
-   * software GPU) report from fewer steps instead of running for an hour.
+   * timing stops once it is spent (after at least one step), so slow cells report from fewer steps
+   * instead of running for an hour (the plan also skips cells whose estimate exceeds it).
    */
   maxSeconds: number;
   gpu?: GpuWork;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+/** What tf.memory() reports on this backend: GPU bytes in use and in the pool (null on the CPU). */
+export function gpuMemory(): { inUse: number | null; pool: number | null } {
+  const memory = tf.memory() as unknown as Record<string, unknown>;
+  const number = (value: unknown) => (typeof value === 'number' ? value : null);
+  return {
+    inUse: number(memory.numBytesInGPU),
+    // WebGPU: numBytesAllocatedInGPU; WebGL: numBytesInGPUAllocated.
+    pool: number(memory.numBytesAllocatedInGPU ?? memory.numBytesInGPUAllocated),
+  };
 }
+
+const maxOrNull = (a: number | null, b: number | null) =>
+  a === null ? b : b === null ? a : Math.max(a, b);
 
 /** Times `steps` training steps after `warmupSteps`, on the backend that is active now. */
 export async function benchmarkModel(
@@ -74,35 +96,53 @@ export async function benchmarkModel(
       await (options.gpu ? options.gpu.run(run) : run());
     }
     let peakTensorBytes = 0;
+    let peakGpuBytes: number | null = null;
+    let peakGpuPoolBytes: number | null = null;
+    const recordMemory = () => {
+      const gpu = gpuMemory();
+      peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
+      peakGpuBytes = maxOrNull(peakGpuBytes, gpu.inUse);
+      peakGpuPoolBytes = maxOrNull(peakGpuPoolBytes, gpu.pool);
+    };
     const budgetMs = options.maxSeconds * 1000;
     const started = performance.now();
-    for (let i = 0; i < Math.max(1, options.warmupSteps); i++) {
+    let warmupSteps = 0;
+    while (warmupSteps < Math.max(1, options.warmupSteps)) {
       await trainer.trainStep();
+      warmupSteps += 1;
+      recordMemory();
       if (performance.now() - started > budgetMs / 3) break;
     }
     const times: number[] = [];
     for (let i = 0; i < options.steps; i++) {
       times.push((await trainer.trainStep()).ms);
-      peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
-      if (times.length >= 2 && performance.now() - started > budgetMs) break;
+      recordMemory();
+      if (performance.now() - started > budgetMs) break;
     }
-    const msPerStepMedian = median(times);
-    const pool = (tf.memory() as unknown as Record<string, unknown>).numBytesAllocatedInGPU;
+    const summary = summarize(times);
+    const flopsPerStep = trainStepFlops(entry.kind, config);
     return {
       model: kind,
       variant,
       preset,
       backend: tf.getBackend(),
       batchSize: model.data.batchSize,
+      framesPerExample: model.data.frames,
       parameters: model.parameterCount(),
       steps: times.length,
-      msPerStepMedian,
-      msPerStepMin: Math.min(...times),
-      msPerStepMax: Math.max(...times),
-      stepsPerSecond: 1000 / msPerStepMedian,
-      examplesPerSecond: (1000 / msPerStepMedian) * model.data.batchSize,
+      warmupSteps,
+      msPerStepMedian: summary.median,
+      msPerStepMin: summary.min,
+      msPerStepMax: summary.max,
+      msPerStepP25: summary.p25,
+      msPerStepP75: summary.p75,
+      stepsPerSecond: 1000 / summary.median,
+      examplesPerSecond: (1000 / summary.median) * model.data.batchSize,
+      flopsPerStep,
+      gflopsPerSecond: flopsPerStep / summary.median / 1e6,
       peakTensorBytes,
-      gpuPoolBytes: typeof pool === 'number' ? pool : null,
+      peakGpuBytes,
+      peakGpuPoolBytes,
       ...(times.length < options.steps
         ? {
             note: `${times.length} of ${options.steps} steps fit the ${options.maxSeconds} s budget`,
@@ -114,15 +154,61 @@ export async function benchmarkModel(
   }
 }
 
+/**
+ * A bare training loop over the same core code the app runs (model, stream, trainer), after the
+ * model's preparation and warm-up: the wall-clock time at the end of every step, for the
+ * overhead comparison with a run driven through the app.
+ */
+export async function timeBareLoop(
+  kind: string,
+  variant: string,
+  preset: string,
+  config: Record<string, unknown>,
+  digits: MnistDigits,
+  steps: number,
+  gpu?: GpuWork,
+): Promise<number[]> {
+  const entry = catalogEntry(kind);
+  const model = createModel(entry.kind, entry.resolveConfig(variant, preset, config), 0);
+  const stream = new MovingMnistStream(
+    digits,
+    movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),
+    model.data,
+    DEFAULT_DATA_SEED,
+  );
+  const guarded = <T>(work: () => Promise<T>) => (gpu ? gpu.run(work) : work());
+  try {
+    const prepare = model.prepare?.bind(model);
+    if (prepare) await guarded(() => prepare(stream, () => {}, new AbortController().signal));
+    const warm = stream.nextBatch();
+    await guarded(() => model.warmUp(warm));
+    warm.dispose();
+    const trainer = new Trainer(model, stream, gpu);
+    const start = performance.now();
+    const ends: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      await trainer.trainStep();
+      ends.push(performance.now() - start);
+    }
+    return ends;
+  } finally {
+    model.dispose();
+  }
+}
+
 export interface GeneratorBenchRow {
   name: string;
   sequencesPerSecond: number;
+  /** Frames per second it produces (sequences/s × frames per sequence). */
+  framesPerSecond: number;
 }
 
 export function benchmarkMovingMnist(digits: MnistDigits, seconds = 1): GeneratorBenchRow {
+  const sequencesPerSecond = benchmarkGenerator(digits.train, seconds);
   return {
     name: 'Moving MNIST 64×64, 2 digits, 20 frames',
-    sequencesPerSecond: benchmarkGenerator(digits.train, seconds),
+    sequencesPerSecond,
+    framesPerSecond: sequencesPerSecond * DEFAULT_MOVING_MNIST.frames,
   };
 }
 

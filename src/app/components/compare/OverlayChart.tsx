@@ -3,9 +3,18 @@ import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Series } from '../../runs/metric-history';
 import { chartRows } from '../../runs/metric-history';
-import type { ChartRow } from '../../runs/metric-history';
 import type { XMode } from '../../state/workspace';
-import { tooltipProps, xAxisProps, yAxisProps } from '../chart-parts';
+import {
+  CHART_MARGIN,
+  CHART_STYLE,
+  GRID_PROPS,
+  axisScales,
+  seriesKey,
+  tooltipProps,
+  xAxisProps,
+  yAxisProps,
+} from '../chart-parts';
+import { useScheduledValue } from '../chart-scheduler';
 import { formatValue } from '../format';
 
 export interface OverlaySeries {
@@ -40,8 +49,14 @@ function sameChart(a: OverlayChartProps, b: OverlayChartProps): boolean {
     a.logScale === b.logScale &&
     a.height === b.height &&
     a.fraction === b.fraction &&
+    sameSeries(a, b)
+  );
+}
+
+function sameSeries(a: Pick<OverlayChartProps, 'series'>, b: Pick<OverlayChartProps, 'series'>) {
+  return (
     a.series.map((s) => `${s.id}:${s.label}`).join() ===
-      b.series.map((s) => `${s.id}:${s.label}`).join()
+    b.series.map((s) => `${s.id}:${s.label}`).join()
   );
 }
 
@@ -50,12 +65,16 @@ export const OverlayChart = memo(function OverlayChart({
   series,
   xMode,
   logScale,
+  version,
   height = 260,
   empty = 'No points yet.',
   caption,
   fraction = false,
 }: OverlayChartProps) {
-  const rows = chartRows(series, xMode, logScale);
+  const drawnVersion = useScheduledValue(version, true);
+  const hasPoints = series.some((s) =>
+    s.series?.values.some((v) => Number.isFinite(v) && (!logScale || v > 0)),
+  );
   const latest = series
     .map(({ id, label, color, series: s }) =>
       s && s.values.length > 0 ? { id, label, color, value: s.values[s.values.length - 1] } : null,
@@ -72,7 +91,7 @@ export const OverlayChart = memo(function OverlayChart({
         {latest.length > 1 ? <span className="muted small">{latest.length} curves</span> : null}
       </div>
       {caption ? <p className="caption">{caption}</p> : null}
-      {rows.length === 0 ? (
+      {!hasPoints ? (
         <p className="empty-state">{empty}</p>
       ) : (
         <>
@@ -89,33 +108,51 @@ export const OverlayChart = memo(function OverlayChart({
             ))}
           </p>
           <div className="chart-box" style={{ height }} aria-hidden="true">
-            <LineChart
-              responsive
-              style={{ width: '100%', height: '100%' }}
-              data={rows}
-              margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
-            >
-              <CartesianGrid stroke="#e3e8ef" />
-              <XAxis {...xAxisProps(xMode)} />
-              <YAxis {...yAxisProps(logScale, fraction)} />
-              <Tooltip {...tooltipProps(xMode)} />
-              <Legend itemSorter={null} />
-              {series.map(({ id, label, color }) => (
-                <Line
-                  key={id}
-                  name={label}
-                  dataKey={(row: ChartRow) => row.values[id]}
-                  stroke={color}
-                  strokeWidth={2}
-                  dot={false}
-                  connectNulls
-                  isAnimationActive={false}
-                />
-              ))}
-            </LineChart>
+            {drawnVersion === undefined ? null : (
+              <OverlayPlot
+                series={series}
+                xMode={xMode}
+                logScale={logScale}
+                fraction={fraction}
+                version={drawnVersion}
+              />
+            )}
           </div>
         </>
       )}
     </section>
   );
 }, sameChart);
+
+type PlotProps = Pick<OverlayChartProps, 'series' | 'xMode' | 'logScale' | 'fraction' | 'version'>;
+
+/** The chart itself: redrawn in its turn among the other charts (chart-scheduler.ts). */
+const OverlayPlot = memo(
+  function OverlayPlot({ series, xMode, logScale, fraction = false }: PlotProps) {
+    const rows = chartRows(series, xMode, logScale);
+    const scales = axisScales(rows, logScale, fraction);
+    return (
+      <LineChart responsive style={CHART_STYLE} data={rows} margin={CHART_MARGIN}>
+        <CartesianGrid {...GRID_PROPS} />
+        <XAxis {...xAxisProps(xMode)} {...scales.x} />
+        <YAxis {...yAxisProps(logScale, fraction)} {...scales.y} />
+        <Tooltip {...tooltipProps(xMode)} />
+        <Legend itemSorter={null} />
+        {series.map(({ id, label, color }) => (
+          <Line
+            key={id}
+            name={label}
+            dataKey={seriesKey(id)}
+            stroke={color}
+            strokeWidth={2}
+            dot={false}
+            connectNulls
+            isAnimationActive={false}
+          />
+        ))}
+      </LineChart>
+    );
+  },
+  (a, b) =>
+    a.version === b.version && a.xMode === b.xMode && a.logScale === b.logScale && sameSeries(a, b),
+);

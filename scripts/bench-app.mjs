@@ -1,0 +1,101 @@
+/**
+ * The benchmark's measurements of the app itself, driven in the real UI (index.html) through
+ * Playwright: a run's training throughput as the app delivers it, and the main thread's long tasks
+ * and frame rate while two runs train.
+ */
+
+/** Opens the app and waits for `window.playground`. */
+async function openApp(page, baseUrl) {
+  await page.goto(`${baseUrl}/`);
+  await page.waitForFunction(() => 'playground' in window);
+  await page.evaluate(() => window.playground.ready);
+}
+
+/**
+ * Creates a run, starts it with the Start button, waits for `steps` steps and pauses; returns the
+ * worker's wall-clock time at the end of every step (the metric points' `wallMs`).
+ */
+export async function appRunStepEnds(page, baseUrl, { cell, backend, config, steps, timeoutMs }) {
+  await openApp(page, baseUrl);
+  const id = await page.evaluate((spec) => window.playground.createRun(spec), {
+    model: cell.model,
+    variant: cell.variant,
+    preset: cell.preset,
+    backend,
+    config,
+  });
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.evaluate(
+    ([runId, n, t]) => window.playground.waitForStep(runId, n, t),
+    [id, steps, timeoutMs],
+  );
+  await page.evaluate((runId) => window.playground.pause(runId), id);
+  const json = await page.evaluate(async (runId) => {
+    const blob = await window.playground.exportMetrics(runId, 'json');
+    return blob.text();
+  }, id);
+  await page.evaluate((runId) => window.playground.dispose(runId), id);
+  const { series } = JSON.parse(json);
+  const first = Object.values(series)[0];
+  return first.steps.slice(0, steps).map((_, i) => first.wallMs[i]);
+}
+
+/**
+ * Two runs train in the app while the page records long tasks (PerformanceObserver 'longtask')
+ * and animation frames (requestAnimationFrame), showing each view in `views` for an equal share of
+ * `seconds`.
+ */
+export async function measureResponsiveness(page, baseUrl, { specs, seconds, views }) {
+  await openApp(page, baseUrl);
+  const ids = [];
+  for (const spec of specs)
+    ids.push(await page.evaluate((s) => window.playground.createRun(s), spec));
+  for (const id of ids) await page.evaluate((runId) => window.playground.start(runId), id);
+  // Measure once both are past their first steps (start-up is not training).
+  for (const id of ids) {
+    await page.evaluate((runId) => window.playground.waitForStep(runId, 2, 600_000), id);
+  }
+  const stepsBefore = await page.evaluate(
+    (list) => list.map((id) => window.playground.getRun(id).step),
+    ids,
+  );
+  await page.evaluate(() => {
+    const probe = { longTasks: [], frames: [], running: true };
+    window.__responsiveness = probe;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) probe.longTasks.push(entry.duration);
+    }).observe({ type: 'longtask' });
+    const tick = (time) => {
+      probe.frames.push(time);
+      if (probe.running) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  for (const view of views) {
+    await page.evaluate(
+      ([v, list]) =>
+        v === 'compare' ? window.playground.compare(list) : window.playground.setView(v),
+      [view, ids],
+    );
+    await page.waitForTimeout((seconds * 1000) / views.length);
+  }
+  const probe = await page.evaluate(() => {
+    const p = window.__responsiveness;
+    p.running = false;
+    return { longTasks: p.longTasks, frames: p.frames };
+  });
+  const stepsAfter = await page.evaluate(
+    (list) => list.map((id) => window.playground.getRun(id).step),
+    ids,
+  );
+  for (const id of ids) await page.evaluate((runId) => window.playground.dispose(runId), id);
+  const gaps = probe.frames.slice(1).map((t, i) => t - probe.frames[i]);
+  const span = (probe.frames.at(-1) - probe.frames[0]) / 1000;
+  return {
+    longTasks: probe.longTasks.length,
+    longestTaskMs: probe.longTasks.length ? Math.max(...probe.longTasks) : 0,
+    framesPerSecond: gaps.length / span,
+    longestFrameMs: gaps.length ? Math.max(...gaps) : NaN,
+    steps: stepsAfter.map((after, i) => after - stepsBefore[i]),
+  };
+}
