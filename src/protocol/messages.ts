@@ -13,7 +13,13 @@ import type {
 } from '../core/models/types';
 import type { BackendName, BackendReport } from '../core/gpu/backend-types';
 
-export type { BackendName, BackendReport, AdapterSummary } from '../core/gpu/backend-types';
+export type {
+  AdapterSummary,
+  BackendChoice,
+  BackendName,
+  BackendReport,
+  BackendTrial,
+} from '../core/gpu/backend-types';
 
 export interface RunSpec {
   model: ModelKind;

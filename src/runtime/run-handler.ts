@@ -26,11 +26,16 @@ import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { createModel } from '../core/models/factory';
 import type { VideoModel } from '../core/models/types';
 import { prepareModel } from '../core/train/prepare';
+import { fastestBackend, measureBackends } from '../core/train/backend-trial';
+import type { TrialBatch } from '../core/train/backend-trial';
 import { Trainer } from '../core/train/trainer';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
 import type { RestorePlan } from '../core/train/checkpointing';
 import { TrainingHistory } from '../core/train/history';
 import type {
+  BackendChoice,
+  BackendName,
+  BackendReport,
   CommandMessage,
   MetricPoint,
   ReplyValue,
@@ -53,6 +58,13 @@ export interface RunEnvironment {
   loadMnist(onProgress: (fraction: number) => void): Promise<MnistDigits>;
   now(): number;
 }
+
+/** The backend trial (software WebGPU, no backend forced): every backend, in fallback order. */
+const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
+const TRIAL_STEPS = 3;
+const TRIAL_SECONDS_PER_BACKEND = 15;
+/** Larger models (the paper presets) skip the trial: timing them on the CPU would take minutes. */
+const TRIAL_MAX_BYTES = LARGE_MEMORY_BYTES;
 
 /** Limits on what crosses the worker boundary, so many runs never flood the main thread. */
 export const RATES = {
@@ -213,7 +225,7 @@ export class RunHandler {
     }
 
     this.setStatus('creating');
-    const backend = await selectBackend(spec.backend);
+    let backend = await selectBackend(spec.backend);
     this.emit({ type: 'backend', backend });
     let digits: MnistDigits | null = null;
     if (needsMnist(spec.data)) {
@@ -223,15 +235,27 @@ export class RunHandler {
       );
     }
 
-    const model = createModel(spec.model, config, spec.seed ?? 0);
+    const makeModel = () => createModel(spec.model, config, spec.seed ?? 0);
+    let model = makeModel();
     try {
       const configRecord = config as Record<string, unknown>;
       const evalCount = numberOr(configRecord.evalSequences, model.data.batchSize);
       const dataSpec = spec.data ?? { source: 'moving-mnist' as const };
-      const { stream, evalSet } = buildRunData(dataSpec, digits, dataset, model.data, evalCount);
+      const runData = buildRunData(dataSpec, digits, dataset, model.data, evalCount);
+      const { stream } = runData;
+      let { evalSet } = runData;
       const guard = createGpuGuard();
       try {
         await this.prepare(model, stream, guard);
+        if (
+          spec.backend === undefined &&
+          backend.adapter?.isSoftware &&
+          estimate <= TRIAL_MAX_BYTES
+        ) {
+          const moved = await this.chooseBackend(backend, model, makeModel, stream, evalSet, guard);
+          ({ backend, model, evalSet } = moved);
+          this.emit({ type: 'backend', backend });
+        }
       } catch (error) {
         evalSet.dispose();
         throw error;
@@ -288,7 +312,72 @@ export class RunHandler {
     }
   }
 
-  /** Runs the model's preparation (e.g. its patch dictionary), cancellable by a `cancel` command. */
+  /**
+   * No backend forced, and WebGPU is a software adapter: times the run's model on each backend
+   * (backend-trial.ts) and, when another one is faster, moves the model (its exported state) and
+   * the held-out set there. The data stream is rewound, so training starts at its first batch.
+   */
+  private async chooseBackend(
+    report: BackendReport,
+    model: VideoModel,
+    makeModel: () => VideoModel,
+    stream: BatchSource,
+    evalSet: tf.Tensor5D,
+    guard: GpuGuard,
+  ): Promise<{ backend: BackendReport; model: VideoModel; evalSet: tf.Tensor5D }> {
+    const state = await model.exportState();
+    const start = stream.getState();
+    const first = stream.nextBatch();
+    stream.setState(start);
+    const batch: TrialBatch = {
+      data: (await first.data()) as Float32Array,
+      shape: first.shape as TrialBatch['shape'],
+    };
+    first.dispose();
+    const heldOut = (await evalSet.data()) as Float32Array;
+    const trials = await measureBackends({
+      candidates: BACKEND_ORDER,
+      activate: async (name) => {
+        const started = await selectBackend(name);
+        if (started.backend === name) return null;
+        return started.fallbacks.find((f) => f.backend === name)?.reason ?? `${name} did not start`;
+      },
+      makeModel,
+      state,
+      batch,
+      steps: TRIAL_STEPS,
+      maxSecondsPerBackend: TRIAL_SECONDS_PER_BACKEND,
+      gpu: guard,
+      onProgress: (fraction, message) =>
+        this.emit({ type: 'progress', phase: 'backend', fraction, message }),
+    });
+    const picked = fastestBackend(trials, report.backend);
+    const chosen = await selectBackend(picked);
+    const choice: BackendChoice = {
+      reason: `WebGPU here is a software adapter (${report.adapter?.description ?? 'CPU emulation'}), so each backend was timed on ${TRIAL_STEPS} training steps of this model`,
+      trials,
+      picked: chosen.backend,
+    };
+    if (chosen.backend === report.backend) {
+      return { backend: { ...report, choice }, model, evalSet };
+    }
+    const moved = makeModel();
+    try {
+      moved.importState(state);
+    } catch (error) {
+      moved.dispose();
+      throw error;
+    }
+    model.dispose();
+    const shape = evalSet.shape;
+    evalSet.dispose();
+    return {
+      backend: { ...chosen, choice },
+      model: moved,
+      evalSet: tf.tensor5d(heldOut, shape),
+    };
+  }
+
   /** The model's preparation (see prepareModel), cancellable with a `cancel` command. */
   private async prepare(model: VideoModel, stream: BatchSource, guard: GpuGuard): Promise<void> {
     if (!model.prepare) return;

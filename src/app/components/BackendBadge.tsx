@@ -1,6 +1,9 @@
-/** Which backend and adapter a run trains on, with warnings for software adapters and fallbacks. */
-import type { BackendReport } from '../../protocol/messages';
-import { BACKEND_LABELS } from './format';
+/**
+ * Which backend and adapter a run trains on, with warnings for software adapters and fallbacks,
+ * and the timings behind the choice when the run picked the fastest backend itself.
+ */
+import type { BackendChoice, BackendReport } from '../../protocol/messages';
+import { BACKEND_LABELS, formatMs } from './format';
 
 interface BackendBadgeProps {
   backend: BackendReport | null;
@@ -29,6 +32,7 @@ export function BackendBadge({ backend, failed = false }: BackendBadgeProps) {
     <div className="backend-badge" data-testid="backend-badge">
       <span className={`badge badge-backend badge-${backend.backend}`}>{name}</span>
       {details ? <span className="adapter-description">{details}</span> : null}
+      {backend.choice ? <BackendChoiceNote choice={backend.choice} /> : null}
       {adapter?.isSoftware ? (
         <p className="inline-warning">
           <span aria-hidden="true">⚠ </span>
@@ -45,6 +49,27 @@ export function BackendBadge({ backend, failed = false }: BackendBadgeProps) {
           , using {name}
         </p>
       ) : null}
+    </div>
+  );
+}
+
+function BackendChoiceNote({ choice }: { choice: BackendChoice }) {
+  const picked = BACKEND_LABELS[choice.picked];
+  return (
+    <div className="inline-note backend-choice" data-testid="backend-choice">
+      <p>
+        {choice.reason}. Using <strong>{picked}</strong>, the fastest (the Backend field of a new
+        run overrides this).
+      </p>
+      <ul className="backend-trials" aria-label="Measured time per training step">
+        {choice.trials.map((trial) => (
+          <li key={trial.backend} className={trial.backend === choice.picked ? 'picked' : ''}>
+            {BACKEND_LABELS[trial.backend]}:{' '}
+            {trial.msPerStep === null ? 'could not train' : `${formatMs(trial.msPerStep)} per step`}
+            {trial.note ? <span className="muted"> ({trial.note})</span> : null}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }

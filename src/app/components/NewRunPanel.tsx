@@ -25,7 +25,7 @@ const AVAILABLE = Object.values(MODEL_CATALOG).filter(
 );
 
 const BACKEND_CHOICES: { value: BackendName | 'auto'; label: string }[] = [
-  { value: 'auto', label: 'Auto (WebGPU → WebGL → CPU)' },
+  { value: 'auto', label: 'Auto (WebGPU → WebGL → CPU; fastest if WebGPU is software)' },
   { value: 'webgpu', label: 'WebGPU' },
   { value: 'webgl', label: 'WebGL' },
   { value: 'cpu', label: 'CPU' },

@@ -8,6 +8,7 @@ import type { Hyperparameters } from '../../core/models/types';
 import { CheckpointError } from '../../core/checkpoint/errors';
 import { checkpointRunSpec, readCheckpointInfo } from '../../core/checkpoint/run-checkpoint';
 import type {
+  BackendChoice,
   BackendName,
   Command,
   CommandMessage,
@@ -33,6 +34,8 @@ export interface RunSnapshot {
   backend: string | null;
   adapter: string | null;
   softwareAdapter: boolean;
+  /** How the backend was picked when WebGPU was a software adapter and none was forced. */
+  backendChoice: BackendChoice | null;
   step: number;
   parameterCount: number | null;
   hyperparameters: Hyperparameters;
@@ -251,6 +254,7 @@ export class RunManager {
       backend: run.backend?.backend ?? null,
       adapter: run.backend?.adapter?.description ?? null,
       softwareAdapter: run.backend?.adapter?.isSoftware ?? false,
+      backendChoice: run.backend?.choice ?? null,
       step: run.step,
       parameterCount: run.parameterCount,
       hyperparameters: run.hyperparameters,

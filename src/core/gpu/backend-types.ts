@@ -19,4 +19,24 @@ export interface BackendReport {
   adapter: AdapterSummary | null;
   /** Backends tried before this one and why each failed (shown as the fallback note). */
   fallbacks: { backend: BackendName; reason: string }[];
+  /** Present when the backend was picked by timing the alternatives (train/backend-trial.ts). */
+  choice?: BackendChoice;
+}
+
+export interface BackendTrial {
+  backend: BackendName;
+  /** Median wall-clock ms of the timed training steps; null when the backend could not train. */
+  msPerStep: number | null;
+  /** Timed steps (after one untimed warm-up that compiles the kernels). */
+  steps: number;
+  /** Why the backend was not measured, or stopped early. */
+  note?: string;
+}
+
+export interface BackendChoice {
+  /** Why the backends were compared, in a sentence. */
+  reason: string;
+  trials: BackendTrial[];
+  /** The fastest backend that trained (the one the run uses). */
+  picked: BackendName;
 }
