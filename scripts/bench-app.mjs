@@ -60,10 +60,12 @@ export async function measureResponsiveness(page, baseUrl, { specs, seconds, vie
     ids,
   );
   await page.evaluate(() => {
-    const probe = { longTasks: [], frames: [], running: true };
+    const probe = { longTasks: [], frames: [], viewsShown: [], running: true };
     window.__responsiveness = probe;
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) probe.longTasks.push(entry.duration);
+      for (const entry of list.getEntries()) {
+        probe.longTasks.push({ startMs: entry.startTime, durationMs: entry.duration });
+      }
     }).observe({ type: 'longtask' });
     const tick = (time) => {
       probe.frames.push(time);
@@ -73,8 +75,10 @@ export async function measureResponsiveness(page, baseUrl, { specs, seconds, vie
   });
   for (const view of views) {
     await page.evaluate(
-      ([v, list]) =>
-        v === 'compare' ? window.playground.compare(list) : window.playground.setView(v),
+      ([v, list]) => {
+        window.__responsiveness.viewsShown.push({ view: v, atMs: performance.now() });
+        return v === 'compare' ? window.playground.compare(list) : window.playground.setView(v);
+      },
       [view, ids],
     );
     await page.waitForTimeout((seconds * 1000) / views.length);
@@ -82,7 +86,7 @@ export async function measureResponsiveness(page, baseUrl, { specs, seconds, vie
   const probe = await page.evaluate(() => {
     const p = window.__responsiveness;
     p.running = false;
-    return { longTasks: p.longTasks, frames: p.frames };
+    return { longTasks: p.longTasks, frames: p.frames, viewsShown: p.viewsShown };
   });
   const stepsAfter = await page.evaluate(
     (list) => list.map((id) => window.playground.getRun(id).step),
@@ -91,9 +95,21 @@ export async function measureResponsiveness(page, baseUrl, { specs, seconds, vie
   for (const id of ids) await page.evaluate((runId) => window.playground.dispose(runId), id);
   const gaps = probe.frames.slice(1).map((t, i) => t - probe.frames[i]);
   const span = (probe.frames.at(-1) - probe.frames[0]) / 1000;
+  // Each long task with the view on screen and how long after switching to it it began.
+  const taskLog = probe.longTasks.map(({ startMs, durationMs }) => {
+    const shown = probe.viewsShown.filter((v) => v.atMs <= startMs).at(-1);
+    return {
+      view: shown?.view ?? 'before the first view',
+      msAfterSwitch: shown ? Math.round(startMs - shown.atMs) : null,
+      durationMs: Math.round(durationMs),
+    };
+  });
   return {
     longTasks: probe.longTasks.length,
-    longestTaskMs: probe.longTasks.length ? Math.max(...probe.longTasks) : 0,
+    longestTaskMs: probe.longTasks.length
+      ? Math.max(...probe.longTasks.map((t) => t.durationMs))
+      : 0,
+    taskLog,
     framesPerSecond: gaps.length / span,
     longestFrameMs: gaps.length ? Math.max(...gaps) : NaN,
     steps: stepsAfter.map((after, i) => after - stepsBefore[i]),
