@@ -1,6 +1,6 @@
 /**
  * Training losses over steps (or wall-clock time). The full history stays in MetricHistory; the
- * chart gets at most 300 LTTB-picked points per series and redraws at most 4 times a second, in
+ * chart gets at most 300 LTTB-picked points per series and redraws at most once a second, in
  * its turn among the other charts (chart-scheduler.ts).
  */
 import { memo, useId, useState } from 'react';
@@ -25,7 +25,7 @@ import {
 import { useScheduledValue } from './chart-scheduler';
 
 const MAX_POINTS = 300;
-const REDRAW_MS = 250;
+const REDRAW_MS = 1000;
 export const SERIES_COLORS = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#db2777', '#0891b2'];
 
 type XMode = 'step' | 'time';

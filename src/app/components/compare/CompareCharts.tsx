@@ -19,7 +19,7 @@ import { AxisOptions } from '../chart-parts';
 import { OverlayChart } from './OverlayChart';
 import type { OverlaySeries } from './OverlayChart';
 
-const REDRAW_MS = 250;
+const REDRAW_MS = 1000;
 
 /** A version number that changes when any compared run gets new metrics or evaluations. */
 export function useMetricsVersion(runs: readonly RunState[]): number {
