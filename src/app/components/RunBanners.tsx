@@ -5,6 +5,7 @@ import { usePlayground } from '../state/store';
 const PHASE_LABELS: Record<string, string> = {
   data: 'Loading data',
   dictionary: 'Building the patch dictionary',
+  backend: 'Timing the backends (software WebGPU)',
   'warm-up': 'Warming up',
   evaluate: 'Evaluating',
 };
