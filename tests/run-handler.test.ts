@@ -114,6 +114,8 @@ describe('RunHandler with the real LSTM on cpu', () => {
     expect(await run.send({ type: 'pause' })).toMatchObject({ ok: true });
     expect(run.lastStatus()).toBe('paused');
     const pausedAt = Math.max(...steps(run));
+    // The reply came after the last step and its metrics: the status names that step.
+    expect(run.of('status').at(-1)).toEqual({ type: 'status', status: 'paused', step: pausedAt });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(Math.max(...steps(run))).toBe(pausedAt);
     expect(run.lastStatus()).toBe('paused');

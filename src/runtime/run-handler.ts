@@ -143,6 +143,9 @@ export class RunHandler {
       case 'pause':
         this.requireSession();
         this.stepsRequested = 0;
+        // A step already on the GPU finishes and is reported before the reply, so that once
+        // pause() resolves the step count no longer moves.
+        await this.stepInFlight?.catch(() => {});
         this.flushMetrics();
         if (this.status === 'running') this.setStatus('paused');
         return;
