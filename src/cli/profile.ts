@@ -10,8 +10,6 @@
  * (SwiftShader where there is no GPU: relative numbers only).
  */
 import { appendFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnistFromDisk } from '../core/data/mnist-node';
 import {
@@ -32,6 +30,7 @@ import { createModel } from '../core/models/factory';
 import { compareSteps, formatProfile, profileSteps } from '../core/train/kernel-profile';
 import { Trainer } from '../core/train/trainer';
 import { installNodeWebGpu } from '../node/webgpu';
+import { runAsMain } from './program';
 
 export const PROFILE_USAGE = `Profile a model's training step kernel by kernel.
 
@@ -204,33 +203,14 @@ export async function profileModel(args: ProfileArgs): Promise<string> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  let args: ProfileArgs;
-  try {
-    args = parseProfileArgs(argv);
-  } catch (error) {
-    if (error instanceof ProfileArgsError) {
-      console.error(`${error.message}\n\n${PROFILE_USAGE}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (args.help) {
-    console.log(PROFILE_USAGE);
+runAsMain(import.meta.url, {
+  usage: PROFILE_USAGE,
+  parse: parseProfileArgs,
+  argsError: ProfileArgsError,
+  run: async (args) => {
+    const markdown = await profileModel(args);
+    console.log(markdown);
+    if (args.out) await appendFile(args.out, `${markdown}\n`);
     return 0;
-  }
-  const markdown = await profileModel(args);
-  console.log(markdown);
-  if (args.out) await appendFile(args.out, `${markdown}\n`);
-  return 0;
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exit(1);
-    },
-  );
-}
+  },
+});

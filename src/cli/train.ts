@@ -9,7 +9,6 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CheckpointError } from '../core/checkpoint/errors';
 import { checkpointRunSpec, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
 import type { CheckpointRun, RunCheckpoint } from '../core/checkpoint/run-checkpoint';
@@ -27,6 +26,7 @@ import { Trainer } from '../core/train/trainer';
 import { parseRunSpec } from '../protocol/run-spec';
 import { installNodeWebGpu } from '../node/webgpu';
 import { ArgsError, USAGE, parseTrainArgs } from './args';
+import { runAsMain } from './program';
 import type { TrainArgs } from './args';
 
 export const CLI_PRODUCER = 'video-model-playground cli';
@@ -211,39 +211,19 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  let args: TrainArgs;
-  try {
-    args = parseTrainArgs(argv);
-  } catch (error) {
-    if (error instanceof ArgsError) {
-      console.error(`${error.message}\n\n${USAGE}`);
+runAsMain(import.meta.url, {
+  usage: USAGE,
+  parse: parseTrainArgs,
+  argsError: ArgsError,
+  run: async (args: TrainArgs) => {
+    try {
+      return await train(args, (line) => console.log(line));
+    } catch (error) {
+      if (error instanceof ConfigError) console.error(`Invalid run: ${error.message}`);
+      else if (error instanceof CheckpointError) {
+        console.error(`Cannot resume from ${args.resume}: ${error.message}`);
+      } else throw error;
       return 2;
     }
-    throw error;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  try {
-    return await train(args, (line) => console.log(line));
-  } catch (error) {
-    if (error instanceof ConfigError) console.error(`Invalid run: ${error.message}`);
-    else if (error instanceof CheckpointError) {
-      console.error(`Cannot resume from ${args.resume}: ${error.message}`);
-    } else throw error;
-    return 2;
-  }
-}
-
-// Only when run as a program (tests import `train`).
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exit(1);
-    },
-  );
-}
+  },
+});
