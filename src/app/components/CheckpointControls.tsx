@@ -3,7 +3,8 @@
  * restore it from a file or from a checkpoint saved in this browser. A file that does not fit the
  * run is refused with a message saying why, and the run goes on as it was.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { CheckpointFileButton } from './CheckpointFileButton';
+import { useEffect, useId, useState } from 'react';
 import { checkpointActions, downloadFile, refreshStoredCheckpoints } from '../checkpoints/actions';
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
@@ -16,7 +17,6 @@ const checkpoints = checkpointActions(runManager);
 
 export function CheckpointControls({ run }: { run: RunState }) {
   const headingId = useId();
-  const fileInput = useRef<HTMLInputElement>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<{ title: string; message: string } | null>(null);
@@ -101,21 +101,11 @@ export function CheckpointControls({ run }: { run: RunState }) {
         >
           Download .safetensors
         </button>
-        <button type="button" disabled={!canLoad} onClick={() => fileInput.current?.click()}>
-          Load from file…
-        </button>
-        <input
-          ref={fileInput}
-          type="file"
-          accept=".safetensors,application/octet-stream"
-          className="visually-hidden"
-          tabIndex={-1}
-          aria-label="Checkpoint file to load into this run"
-          onChange={(event) => {
-            const file = event.target.files?.[0];
-            event.target.value = ''; // the same file can be chosen again
-            if (file) loadFile(file);
-          }}
+        <CheckpointFileButton
+          label="Load from file…"
+          inputLabel="Checkpoint file to load into this run"
+          disabled={!canLoad}
+          onFile={loadFile}
         />
       </div>
       {sameModel.length > 0 ? (

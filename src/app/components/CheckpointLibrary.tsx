@@ -3,7 +3,8 @@
  * trained example as a new run. The run comes back paused at its step, with its config, data spec
  * and seeds, and its samples drawn, so a class can look at results before training anything.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { CheckpointFileButton } from './CheckpointFileButton';
+import { useEffect, useId, useState } from 'react';
 import { checkpointActions, refreshStoredCheckpoints } from '../checkpoints/actions';
 import type { StoredCheckpoint } from '../checkpoints/browser-store';
 import type { ExampleCheckpoint } from '../checkpoints/examples';
@@ -18,7 +19,6 @@ const checkpoints = checkpointActions(runManager);
 
 export function CheckpointLibrary() {
   const headingId = useId();
-  const fileInput = useRef<HTMLInputElement>(null);
   const stored = usePlayground((state) => state.storedCheckpoints);
   const backend = usePlayground((state) => state.backendOverride);
   const { examples, error: examplesError } = useExampleCheckpoints();
@@ -67,23 +67,13 @@ export function CheckpointLibrary() {
         A checkpoint becomes a new run, paused where it was saved, with its config, data and seeds.
       </p>
       <div className="button-row">
-        <button type="button" disabled={busy} onClick={() => fileInput.current?.click()}>
-          Open checkpoint file…
-        </button>
+        <CheckpointFileButton
+          label="Open checkpoint file…"
+          inputLabel="Checkpoint file to open as a new run"
+          disabled={busy}
+          onFile={openFile}
+        />
       </div>
-      <input
-        ref={fileInput}
-        type="file"
-        accept=".safetensors,application/octet-stream"
-        className="visually-hidden"
-        tabIndex={-1}
-        aria-label="Checkpoint file to open as a new run"
-        onChange={(event) => {
-          const file = event.target.files?.[0];
-          event.target.value = '';
-          if (file) openFile(file);
-        }}
-      />
       {pending ? (
         <p className="muted small" role="status">
           {pending}
