@@ -18,7 +18,7 @@ import {
 } from './frame-drawing';
 import type { FrameSource } from './frame-drawing';
 import { ExamplePicker } from './ExamplePicker';
-import { prefersReducedMotion, useElementWidth } from './hooks';
+import { prefersReducedMotion, useElementWidth, useFrameClock } from './hooks';
 import { SampleCharts } from './SampleCharts';
 import { SegmentedControl } from './SegmentedControl';
 
@@ -274,19 +274,7 @@ function FrameAnimation({ panels, playing }: { panels: FramePanel[]; playing: bo
   const [tick, setTick] = useState(0);
   const frame = length > 0 ? tick % length : 0;
 
-  useEffect(() => {
-    if (!playing) return;
-    const interval = 1000 / ANIMATION_FPS;
-    let last = performance.now();
-    let handle = requestAnimationFrame(function advance(now: number) {
-      if (now - last >= interval) {
-        last = now - ((now - last) % interval);
-        setTick((previous) => previous + 1);
-      }
-      handle = requestAnimationFrame(advance);
-    });
-    return () => cancelAnimationFrame(handle);
-  }, [playing]);
+  useFrameClock(ANIMATION_FPS, playing, () => setTick((previous) => previous + 1));
 
   return (
     <div className="frame-animation">

@@ -1,5 +1,5 @@
 /** Small hooks shared by the run views. */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { RefObject } from 'react';
 
 /**
@@ -38,4 +38,21 @@ export function prefersReducedMotion(): boolean {
   return (
     typeof window !== 'undefined' && window.matchMedia?.('(prefers-reduced-motion: reduce)').matches
   );
+}
+
+/**
+ * Calls `onTick` `fps` times a second while `running`. A timer rather than a requestAnimationFrame
+ * loop: an rAF loop makes the browser produce a frame 60 times a second whether or not anything
+ * changed, and on a machine that renders in software those frames compete with training.
+ */
+export function useFrameClock(fps: number, running: boolean, onTick: () => void): void {
+  const latest = useRef(onTick);
+  useEffect(() => {
+    latest.current = onTick;
+  });
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => latest.current(), 1000 / fps);
+    return () => clearInterval(timer);
+  }, [fps, running]);
 }

@@ -17,24 +17,15 @@ import { useWorkspace } from '../../state/workspace';
 import { STATUS_LABELS, isTypingTarget } from '../format';
 import { SegmentedControl } from '../SegmentedControl';
 import { FrameTile } from './FrameTile';
+import { useFrameClock } from '../hooks';
 
 /** Advances the shared frame at PLAYBACK_FPS while playing (one clock for all runs). */
 function usePlaybackClock(length: number) {
   const playing = useWorkspace((state) => state.playback.playing);
-  useEffect(() => {
-    if (!playing || length <= 0) return;
-    const interval = 1000 / PLAYBACK_FPS;
-    let last = performance.now();
-    let handle = requestAnimationFrame(function advance(now: number) {
-      if (now - last >= interval) {
-        last = now - ((now - last) % interval);
-        const { playback, setPlayback } = useWorkspace.getState();
-        setPlayback({ frame: (playback.frame + 1) % length });
-      }
-      handle = requestAnimationFrame(advance);
-    });
-    return () => cancelAnimationFrame(handle);
-  }, [playing, length]);
+  useFrameClock(PLAYBACK_FPS, playing && length > 0, () => {
+    const { playback, setPlayback } = useWorkspace.getState();
+    setPlayback({ frame: (playback.frame + 1) % length });
+  });
 }
 
 /** Runs the shared clock without showing controls (presentation view with controls hidden). */
