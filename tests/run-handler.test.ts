@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSpec, WorkerEvent } from '../src/protocol/messages';
 import { transferablesOf } from '../src/protocol/messages';
 import { HELD_OUT_GROUP } from '../src/protocol/sample-groups';
-import { RATES } from '../src/runtime/run-handler';
+import { RATES, samplesDue } from '../src/runtime/run-handler';
 import { loadMnistFromDisk } from '../src/core/data/mnist-node';
 import { FakeRun } from './helpers/fake-run';
 import type { FakeRunOptions } from './helpers/fake-run';
@@ -94,7 +94,7 @@ describe('RunHandler with the real LSTM on cpu', () => {
       expect(point.values.loss).toBeCloseTo(point.values.recon_loss + point.values.future_loss, 3);
       expect(point.wallMs).toBeGreaterThanOrEqual(0);
     }
-    const stats = run.of('stats').at(-1)!.stats;
+    const stats = run.of('metrics').at(-1)!.stats;
     expect(stats.step).toBe(3);
     expect(stats.msPerStep).toBeGreaterThan(0);
     expect(stats.numTensors).toBeGreaterThan(0);
@@ -218,9 +218,22 @@ describe('RunHandler with the real LSTM on cpu', () => {
     expect(others.every((event) => (run.transfers.get(event) ?? []).length === 0)).toBe(true);
   });
 
+  it('samples every sampleEvery steps, no sooner than the minimum gap or than their cost allows', () => {
+    const gap = RATES.samplesMinMs;
+    expect(samplesDue(25, 25, gap, 0)).toBe(true);
+    expect(samplesDue(24, 25, gap * 10, 0)).toBe(false); // not a sample step
+    expect(samplesDue(25, 25, gap - 1, 0)).toBe(false); // too soon after the last
+    // A 200 ms sample waits until training has had 200 ms / share since the last one.
+    const wait = 200 / RATES.samplesMaxTimeShare;
+    expect(wait).toBeGreaterThan(gap);
+    expect(samplesDue(50, 25, wait - 1, 200)).toBe(false);
+    expect(samplesDue(50, 25, wait, 200)).toBe(true);
+  });
+
   it('transferring the sample buffers (as postMessage does) leaves the run intact', async () => {
-    const minMs = RATES.samplesMinMs;
+    const { samplesMinMs, samplesMaxTimeShare } = RATES;
     RATES.samplesMinMs = 0;
+    RATES.samplesMaxTimeShare = Infinity;
     try {
       const run = await ready(
         { ...SPEC, config: { ...SPEC.config, sampleEvery: 1, evalEvery: 2 } },
@@ -247,7 +260,7 @@ describe('RunHandler with the real LSTM on cpu', () => {
       expect(run.of('eval').map((event) => event.step)).toEqual([2]);
       expect(run.of('error')).toEqual([]);
     } finally {
-      RATES.samplesMinMs = minMs;
+      Object.assign(RATES, { samplesMinMs, samplesMaxTimeShare });
     }
   });
 

@@ -128,8 +128,8 @@ export type WorkerEvent =
       config: Record<string, unknown>;
       hyperparameters: Hyperparameters;
     }
-  | { type: 'metrics'; points: MetricPoint[] }
-  | { type: 'stats'; stats: RunStats }
+  /** New loss points with the run's speed and memory at the last of them (one store update). */
+  | { type: 'metrics'; points: MetricPoint[]; stats: RunStats }
   | { type: 'eval'; step: number; result: EvalResult }
   | { type: 'samples'; step: number; views: SampleView[] }
   /**

@@ -41,6 +41,7 @@ import type {
   ReplyValue,
   RunError,
   RunSpec,
+  RunStats,
   RunStatus,
   WorkerEvent,
 } from '../protocol/messages';
@@ -68,13 +69,31 @@ const TRIAL_MAX_BYTES = LARGE_MEMORY_BYTES;
 
 /** Limits on what crosses the worker boundary, so many runs never flood the main thread. */
 export const RATES = {
-  metricsFlushMs: 250, // metrics batched at ≤4 messages/s
+  metricsFlushMs: 500, // metrics batched at ≤2 messages/s (each one re-renders the run's view)
   samplesMinMs: 1500, // frames at most every 1.5 s
+  /** …and rarer where sampling is slow: the live frames take at most this share of training. */
+  samplesMaxTimeShare: 0.02,
   samplesEverySteps: 25,
   sampleExamples: 3,
   heldOutChoices: 16, // held-out sequences offered in the example picker
   defaultEvalEvery: 200,
 };
+
+/**
+ * Whether the live frames are due after `step`: every `sampleEvery` steps, but no sooner than
+ * `RATES.samplesMinMs` of training after the last ones, nor sooner than their cost allows (a
+ * sample that took `lastSampleMs` waits until training has had `1 / samplesMaxTimeShare` times
+ * as long). Time paused does not count: it is training time the samples share.
+ */
+export function samplesDue(
+  step: number,
+  sampleEvery: number,
+  trainingMsSinceLast: number,
+  lastSampleMs: number,
+): boolean {
+  const gapMs = Math.max(RATES.samplesMinMs, lastSampleMs / RATES.samplesMaxTimeShare);
+  return step % sampleEvery === 0 && trainingMsSinceLast >= gapMs;
+}
 
 interface Session {
   model: VideoModel;
@@ -104,7 +123,11 @@ export class RunHandler {
   private stepsRequested = 0; // remaining steps of a `step(n)` command; Infinity while running
   private pendingPoints: MetricPoint[] = [];
   private lastFlush = 0;
-  private lastSample = -Infinity;
+  /** Milliseconds spent in training steps since the last samples. */
+  private trainingMsSinceSample = Infinity;
+  /** How long the last sample took; 0 until one has run with its kernels compiled. */
+  private lastSampleMs = 0;
+  private samplesSent = 0;
   private trainingStartedAt: number | null = null;
   private recentStepMs: number[] = [];
   private stepInFlight: Promise<void> | null = null; // checkpoints wait for it
@@ -439,6 +462,7 @@ export class RunHandler {
   private async trainOneStep(session: Session): Promise<void> {
     const result = await session.trainer.trainStep();
     this.recentStepMs.push(result.ms);
+    this.trainingMsSinceSample += result.ms;
     if (this.recentStepMs.length > 20) this.recentStepMs.shift();
     const wallMs = this.env.now() - (this.trainingStartedAt ?? this.env.now());
     const point = { step: result.step, wallMs, values: result.losses };
@@ -462,41 +486,41 @@ export class RunHandler {
 
     const now = this.env.now();
     if (now - this.lastFlush >= RATES.metricsFlushMs) this.flushMetrics();
-    const dueBySteps = result.step % session.sampleEvery === 0;
-    if (dueBySteps && now - this.lastSample >= RATES.samplesMinMs) await this.sendSamples();
+    const due = samplesDue(
+      result.step,
+      session.sampleEvery,
+      this.trainingMsSinceSample,
+      this.lastSampleMs,
+    );
+    if (due) await this.sendSamples();
     if (result.step % session.evalEvery === 0) await this.evaluate();
   }
 
   private flushMetrics(): void {
     this.lastFlush = this.env.now();
-    if (this.pendingPoints.length === 0) return;
-    this.emit({ type: 'metrics', points: this.pendingPoints });
+    if (this.pendingPoints.length === 0 || !this.session) return;
+    this.emit({ type: 'metrics', points: this.pendingPoints, stats: this.stats(this.session) });
     this.pendingPoints = [];
-    this.sendStats();
   }
 
-  private sendStats(): void {
-    if (!this.session) return;
+  private stats(session: Session): RunStats {
     const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPUAllocated?: number };
     const sorted = [...this.recentStepMs].sort((a, b) => a - b);
     const msPerStep = sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
-    this.emit({
-      type: 'stats',
-      stats: {
-        step: this.session.trainer.step,
-        msPerStep,
-        stepsPerSecond: msPerStep > 0 ? 1000 / msPerStep : 0,
-        numTensors: memory.numTensors,
-        numBytes: memory.numBytes,
-        numBytesAllocatedInGPU: gpuPoolBytes(memory),
-      },
-    });
+    return {
+      step: session.trainer.step,
+      msPerStep,
+      stepsPerSecond: msPerStep > 0 ? 1000 / msPerStep : 0,
+      numTensors: memory.numTensors,
+      numBytes: memory.numBytes,
+      numBytesAllocatedInGPU: gpuPoolBytes(memory),
+    };
   }
 
   private async sendSamples(): Promise<void> {
     const session = this.session;
     if (!session) return;
-    this.lastSample = this.env.now();
+    const startedAt = this.env.now();
     const indices = session.exampleIndices;
     const views = await createGpuGuard().run(async () => {
       const chosen = gatherSequences(session.evalSet, indices);
@@ -508,6 +532,9 @@ export class RunHandler {
         chosen.dispose();
       }
     });
+    this.trainingMsSinceSample = 0;
+    // The first sample compiles the sampling kernels; its time says nothing about the next ones.
+    if (this.samplesSent++ > 0) this.lastSampleMs = this.env.now() - startedAt;
     this.emit({ type: 'samples', step: session.trainer.step, views });
   }
 

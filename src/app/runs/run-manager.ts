@@ -358,12 +358,10 @@ export class RunManager {
         update((run) => ({
           step: Math.max(run.step, last?.step ?? run.step),
           metricsVersion: run.metricsVersion + 1,
+          stats: event.stats,
         }));
         break;
       }
-      case 'stats':
-        update({ stats: event.stats });
-        return;
       case 'eval':
         update({ evaluation: { step: event.step, result: event.result } });
         return;
