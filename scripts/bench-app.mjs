@@ -12,10 +12,11 @@ async function openApp(page, baseUrl) {
 }
 
 /**
- * Creates a run, starts it with the Start button, waits for `steps` steps and pauses; returns the
- * worker's wall-clock time at the end of every step (the metric points' `wallMs`).
+ * A run created in the app and trained in segments with its Start / Resume and Pause button, as a
+ * user would. Between segments the page's main thread can be held still (the DevTools protocol's
+ * debugger pause), so that while the bare loop trains the idle app takes nothing from it.
  */
-export async function appRunStepEnds(page, baseUrl, { cell, backend, config, steps, timeoutMs }) {
+export async function openAppRun(page, baseUrl, { cell, backend, config }) {
   await openApp(page, baseUrl);
   const id = await page.evaluate((spec) => window.playground.createRun(spec), {
     model: cell.model,
@@ -24,20 +25,52 @@ export async function appRunStepEnds(page, baseUrl, { cell, backend, config, ste
     backend,
     config,
   });
-  await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await page.evaluate(
-    ([runId, n, t]) => window.playground.waitForStep(runId, n, t),
-    [id, steps, timeoutMs],
-  );
-  await page.evaluate((runId) => window.playground.pause(runId), id);
-  const json = await page.evaluate(async (runId) => {
-    const blob = await window.playground.exportMetrics(runId, 'json');
-    return blob.text();
-  }, id);
-  await page.evaluate((runId) => window.playground.dispose(runId), id);
-  const { series } = JSON.parse(json);
-  const first = Object.values(series)[0];
-  return first.steps.slice(0, steps).map((_, i) => first.wallMs[i]);
+  const devtools = await page.context().newCDPSession(page);
+  await devtools.send('Debugger.enable');
+  let step = 0;
+  let poke = Promise.resolve();
+  const toggle = () => page.getByRole('button', { name: /^(Start|Resume|Pause)$/ });
+  return {
+    /** Trains `steps` more steps; the step numbers it reached. */
+    async train(steps) {
+      const from = step + 1;
+      await toggle().click(); // Start / Resume
+      const snapshot = await page.evaluate(
+        ([runId, n]) => window.playground.waitForStep(runId, n, 30 * 60_000),
+        [id, step + steps],
+      );
+      await toggle().click(); // Pause (it waits for the step in flight)
+      await page.waitForFunction(
+        (runId) => window.playground.getRun(runId).status === 'paused',
+        id,
+      );
+      step = await page.evaluate((runId) => window.playground.getRun(runId).step, id);
+      return { from, to: Math.max(snapshot.step, step) };
+    },
+    /** Stops the page's main thread until `resume`. */
+    async hold() {
+      const held = new Promise((resolve) => devtools.once('Debugger.paused', resolve));
+      await devtools.send('Debugger.pause');
+      // The pause takes effect at the next script the page runs: run one now (it completes on resume).
+      poke = devtools.send('Runtime.evaluate', { expression: '0' });
+      await held;
+    },
+    async resume() {
+      await devtools.send('Debugger.resume');
+      await poke;
+    },
+    /** The worker's wall-clock time at the end of every step so far (the metric points' wallMs). */
+    async stepEndsMs() {
+      const json = await page.evaluate(async (runId) => {
+        const blob = await window.playground.exportMetrics(runId, 'json');
+        return blob.text();
+      }, id);
+      const { series } = JSON.parse(json);
+      const first = Object.values(series)[0];
+      return new Map(first.steps.map((s, i) => [s, first.wallMs[i]]));
+    },
+    dispose: () => page.evaluate((runId) => window.playground.dispose(runId), id),
+  };
 }
 
 /**

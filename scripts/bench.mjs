@@ -12,7 +12,7 @@
  *   --steps 10  --warmup 3  --max-seconds 90 (per cell; slower cells report fewer steps or skip)
  *   --decode-runs 3           video decode runs (0 skips)
  *   --no-optimizations        skip the off-vs-on measurement of each optimisation
- *   --overhead-cell lstm/composite/tiny  --overhead-seconds 20 (0 skips)
+ *   --overhead-cell lstm/composite/tiny  --overhead-rounds 12  --overhead-segment 12 (steps; 0 rounds skips)
  *   --ui-seconds 20           main thread while two runs train (0 skips)
  *   --memory-cells lstm/composite/tiny  --memory-steps 1000 (0 skips)
  *   --out bench-results
@@ -22,9 +22,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium-flags.mjs';
-import { appRunStepEnds, measureResponsiveness } from './bench-app.mjs';
+import { measureResponsiveness, openAppRun } from './bench-app.mjs';
 import { formatReport } from '../src/bench/report.ts';
-import { throughput } from '../src/core/train/stats.ts';
+import { quantile, throughput } from '../src/core/train/stats.ts';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -59,7 +59,8 @@ const plan = {
   ...(option('cells') ? { cells: option('cells').split(',').map(parseCell) } : {}),
 };
 const overheadCell = parseCell(option('overhead-cell', 'lstm/composite/tiny'));
-const overheadSeconds = Number(option('overhead-seconds', '20'));
+const overheadRounds = Number(option('overhead-rounds', '12'));
+const overheadSegment = Number(option('overhead-segment', '12'));
 const uiSeconds = Number(option('ui-seconds', '20'));
 const memoryCells = option('memory-cells', 'lstm/composite/tiny').split(',').map(parseCell);
 const memorySteps = Number(option('memory-steps', '1000'));
@@ -69,10 +70,8 @@ const PORT = Number(process.env.BENCH_PORT ?? 4199);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 /** Periodic held-out evaluation stays out of the overhead run: it is model work, not overhead. */
 const NO_EVALUATION = { evalEvery: 1_000_000 };
-/** App runs in the overhead measurement, each between two bare loops. */
-const OVERHEAD_ROUNDS = 3;
-/** Steps skipped at the start of a timed loop (first samples, JIT). */
-const SKIP_STEPS = 5;
+/** Untimed steps on both sides of the overhead measurement before its rounds (JIT, pools). */
+const WARMUP_STEPS = 5;
 
 // Always rebuild: a stale dist/ would measure old code.
 execSync('npm run build', { stdio: 'inherit' });
@@ -127,59 +126,71 @@ try {
 
   const result = await task({ task: 'cells', plan });
 
-  // App overhead: bare loop and app alternate (bare, app, bare, …, bare), so load that drifts
-  // during the measurement (a 2-core machine, a software GPU) affects both sides alike.
+  // App overhead: many short rounds, each one segment of the app run, of a bare loop and of a
+  // twin of that bare loop in another worker (in rotating order), so load that drifts during the
+  // measurement (a 2-core machine, a software GPU) affects every side alike. The twin against the
+  // bare loop is the same code against itself: the spread this machine gives a ratio. While a bare
+  // loop trains, the app page's main thread is held still.
   let overhead = null;
   const overheadRow = fastestBackend(result.models, overheadCell, Object.keys(result.adapters));
-  if (overheadSeconds > 0 && overheadRow) {
-    const steps = Math.min(
-      3000,
-      Math.max(SKIP_STEPS + 20, Math.round(overheadSeconds * overheadRow.stepsPerSecond)),
-    );
+  if (overheadRounds > 0 && overheadRow) {
     const { backend } = overheadRow;
-    const bare = async () => {
-      log(`bare loop: ${cellKey(overheadCell)} on ${backend}, ${steps} steps`);
-      const { stepEndsMs } = await task({
-        task: 'bare-loop',
-        plan: { cell: overheadCell, config: NO_EVALUATION, backend, steps },
-      });
-      return throughput(stepEndsMs, SKIP_STEPS);
-    };
-    const app = async () => {
-      log(`app run: ${cellKey(overheadCell)} on ${backend}, ${steps} steps through the UI`);
-      const appPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const ends = await appRunStepEnds(appPage, BASE_URL, {
-        cell: overheadCell,
-        backend,
-        config: NO_EVALUATION,
-        steps,
-        timeoutMs: 30 * 60_000,
-      });
-      await appPage.close();
-      return throughput(ends, SKIP_STEPS);
-    };
-    const bareRates = [await bare()];
-    const appRates = [];
-    for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
-      appRates.push(await app());
-      bareRates.push(await bare());
+    const loopPlan = { cell: overheadCell, config: NO_EVALUATION, backend };
+    log(
+      `overhead: ${cellKey(overheadCell)} on ${backend}, ${overheadRounds} rounds of 3 × ${overheadSegment} steps`,
+    );
+    const appPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const app = await openAppRun(appPage, BASE_URL, loopPlan);
+    const bareSides = ['bare', 'twin'];
+    for (const name of bareSides) {
+      await benchPage.evaluate(([n, p]) => window.bareLoops.open(n, p), [name, loopPlan]);
     }
-    const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
-    // Each app run against the bare loops right before and after it; the median of those ratios.
-    const ratios = appRates
-      .map((rate, i) => rate / mean([bareRates[i], bareRates[i + 1]]))
-      .sort((a, b) => a - b);
+    const train = async (side, steps) => {
+      if (side === 'app') return app.train(steps);
+      await app.hold();
+      const ends = await benchPage.evaluate(
+        ([n, k]) => window.bareLoops.train(n, k),
+        [side, steps],
+      );
+      await app.resume();
+      return ends;
+    };
+    const sides = ['app', ...bareSides];
+    for (const side of sides) await train(side, WARMUP_STEPS);
+    const rounds = [];
+    for (let round = 0; round < overheadRounds; round++) {
+      const segment = {};
+      const order = sides.map((_, i) => sides[(i + round) % sides.length]);
+      for (const side of order) segment[side] = await train(side, overheadSegment);
+      rounds.push(segment);
+    }
+    const endsByStep = await app.stepEndsMs();
+    await app.dispose();
+    await appPage.close();
+    for (const name of bareSides) await benchPage.evaluate((n) => window.bareLoops.close(n), name);
+    // Steps/s within a segment, without its first and last steps: their intervals overlap the
+    // harness's own clicks (Resume, Pause) on the same cores. The same for the bare loops.
+    const rate = (ends) => throughput(ends.slice(0, -1), 1);
+    const appRounds = rounds.map(({ app: { from, to } }) => {
+      const ends = [];
+      for (let step = from; step <= to; step++) ends.push(endsByStep.get(step));
+      return rate(ends);
+    });
+    const bareRounds = rounds.map((r) => rate(r.bare));
+    const twinRounds = rounds.map((r) => rate(r.twin));
+    const sorted = (values) => [...values].sort((a, b) => a - b);
+    const ratios = sorted(appRounds.map((r, i) => r / bareRounds[i]));
+    const twinRatios = sorted(twinRounds.map((r, i) => r / bareRounds[i]));
     overhead = {
       ...overheadCell,
       backend,
       config: NO_EVALUATION,
-      fromStep: SKIP_STEPS + 1,
-      toStep: steps,
-      appStepsPerSecond: mean(appRates),
-      appRounds: appRates,
-      bareStepsPerSecond: bareRates,
+      segmentSteps: overheadSegment,
+      appRounds,
+      bareRounds,
       roundRatios: ratios,
-      ratio: ratios[Math.floor(ratios.length / 2)],
+      ratio: quantile(ratios, 0.5),
+      twin: { rounds: twinRounds, roundRatios: twinRatios, ratio: quantile(twinRatios, 0.5) },
     };
   }
 
@@ -231,7 +242,7 @@ try {
   await browser.close();
 
   const record = {
-    version: 2,
+    version: 3,
     date: new Date().toISOString(),
     machine: {
       cpu: os.cpus()[0]?.model ?? 'CPU',
@@ -242,7 +253,15 @@ try {
     },
     userAgent: result.userAgent,
     adapters: result.adapters,
-    plan: { ...plan, overheadCell, overheadSeconds, uiSeconds, memoryCells, memorySteps },
+    plan: {
+      ...plan,
+      overheadCell,
+      overheadRounds,
+      overheadSegment,
+      uiSeconds,
+      memoryCells,
+      memorySteps,
+    },
     models: result.models,
     optimizations: result.optimizations,
     kmeans: result.kmeans,

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 /** Benchmark worker: runs one benchmark task (see src/bench/run-plan.ts) and posts its result. */
-import { runBareLoop, runBenchmarkPlan, runMemoryCheck } from '../src/bench/run-plan';
+import { runBenchmarkPlan, runMemoryCheck } from '../src/bench/run-plan';
 import type { BenchTask } from '../src/bench/run-plan';
 import { browserEnvironment } from '../src/runtime/browser-environment';
 
@@ -15,9 +15,7 @@ scope.onmessage = async (event: MessageEvent<BenchTask>) => {
     const result =
       task.task === 'cells'
         ? await runBenchmarkPlan(task.plan, environment, log)
-        : task.task === 'bare-loop'
-          ? await runBareLoop(task.plan, environment)
-          : await runMemoryCheck(task.plan, environment);
+        : await runMemoryCheck(task.plan, environment);
     scope.postMessage({ type: 'done', result });
   } catch (error) {
     scope.postMessage({

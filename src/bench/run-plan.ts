@@ -15,9 +15,14 @@ import {
   benchmarkKmeans,
   benchmarkModel,
   benchmarkMovingMnist,
-  timeBareLoop,
+  openBareLoop,
 } from '../core/train/benchmark';
-import type { GeneratorBenchRow, KmeansBenchRow, ModelBenchRow } from '../core/train/benchmark';
+import type {
+  BareLoop,
+  GeneratorBenchRow,
+  KmeansBenchRow,
+  ModelBenchRow,
+} from '../core/train/benchmark';
 import { RCNN_PRESETS } from '../core/models/rcnn/config';
 import type { BackendName } from '../protocol/messages';
 import { benchmarkDecode } from './decode-bench';
@@ -52,9 +57,11 @@ export interface BenchPlan {
 
 /** One job for a fresh bench worker. */
 export type BenchTask =
-  | { task: 'cells'; plan: BenchPlan }
-  | { task: 'bare-loop'; plan: BareLoopPlan }
-  | { task: 'memory'; plan: MemoryCheckPlan };
+  { task: 'cells'; plan: BenchPlan } | { task: 'memory'; plan: MemoryCheckPlan };
+
+/** What the bare-loop worker is asked: open the loop once, then train it segment by segment. */
+export type BareLoopRequest =
+  { type: 'open'; plan: BareLoopPlan } | { type: 'train'; steps: number };
 
 export interface BenchResult {
   userAgent: string;
@@ -267,30 +274,31 @@ export interface BareLoopPlan {
   /** Config overrides, as the app run got them. */
   config: Record<string, unknown>;
   backend: BackendName;
-  steps: number;
 }
 
-/** The end time (ms from the loop's start) of every step of a bare training loop. */
-export async function runBareLoop(
+/** A bare training loop on `plan.backend`, prepared and warmed up (see openBareLoop). */
+export async function openBareLoopOn(
   plan: BareLoopPlan,
   environment: RunEnvironment,
-): Promise<{ backend: string; stepEndsMs: number[] }> {
+): Promise<BareLoop> {
   const digits = await environment.loadMnist(() => {});
   const report = await selectBackend(plan.backend);
   if (report.backend !== plan.backend) throw new Error(`${plan.backend} is unavailable`);
   const gpu = plan.backend === 'webgpu' ? createGpuGuard() : undefined;
   const { model, variant, preset } = plan.cell;
-  const stepEndsMs = await timeBareLoop(
-    model,
-    variant,
-    preset,
-    plan.config,
-    digits,
-    plan.steps,
-    gpu,
+  const loop = await openBareLoop(model, variant, preset, plan.config, digits, gpu).catch(
+    (error: unknown) => {
+      gpu?.dispose();
+      throw error;
+    },
   );
-  gpu?.dispose();
-  return { backend: report.backend, stepEndsMs };
+  return {
+    train: (steps) => loop.train(steps),
+    dispose: () => {
+      loop.dispose();
+      gpu?.dispose();
+    },
+  };
 }
 
 export async function runMemoryCheck(

@@ -154,20 +154,25 @@ export async function benchmarkModel(
   }
 }
 
+/** A bare training loop, prepared and warmed up, that trains on request. */
+export interface BareLoop {
+  /** Trains `steps` steps; the end time of each (ms after the call). */
+  train(steps: number): Promise<number[]>;
+  dispose(): void;
+}
+
 /**
  * A bare training loop over the same core code the app runs (model, stream, trainer), after the
- * model's preparation and warm-up: the wall-clock time at the end of every step, for the
- * overhead comparison with a run driven through the app.
+ * model's preparation and warm-up, for the overhead comparison with a run driven through the app.
  */
-export async function timeBareLoop(
+export async function openBareLoop(
   kind: string,
   variant: string,
   preset: string,
   config: Record<string, unknown>,
   digits: MnistDigits,
-  steps: number,
   gpu?: GpuWork,
-): Promise<number[]> {
+): Promise<BareLoop> {
   const entry = catalogEntry(kind);
   const model = createModel(entry.kind, entry.resolveConfig(variant, preset, config), 0);
   const stream = new MovingMnistStream(
@@ -183,17 +188,23 @@ export async function timeBareLoop(
     const warm = stream.nextBatch();
     await guarded(() => model.warmUp(warm));
     warm.dispose();
-    const trainer = new Trainer(model, stream, gpu);
-    const start = performance.now();
-    const ends: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      await trainer.trainStep();
-      ends.push(performance.now() - start);
-    }
-    return ends;
-  } finally {
+  } catch (error) {
     model.dispose();
+    throw error;
   }
+  const trainer = new Trainer(model, stream, gpu);
+  return {
+    async train(steps) {
+      const start = performance.now();
+      const ends: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        await trainer.trainStep();
+        ends.push(performance.now() - start);
+      }
+      return ends;
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 export interface GeneratorBenchRow {
