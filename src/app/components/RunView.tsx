@@ -5,6 +5,7 @@ import type { RunState } from '../state/store';
 import { BackendBadge } from './BackendBadge';
 import { ExportBar } from './compare/ExportBar';
 import { ModelGuide } from './compare/ModelGuide';
+import { MountInNextTask } from './MountInNextTask';
 import { CheckpointControls } from './CheckpointControls';
 import { EvalPanel } from './EvalPanel';
 import { FrameView } from './FrameView';
@@ -57,20 +58,27 @@ export function RunView({ run }: { run: RunState }) {
       <RunControls run={run} />
       <CheckpointControls run={run} />
       <RunStatsGrid run={run} />
-      <div className="card-grid">
-        <LossChart run={run} title="Training loss" include={isLoss} />
-        {hasAccuracy ? (
-          <LossChart run={run} title="Discriminator accuracy" include={isAccuracyMetric} />
-        ) : null}
-        {hasPerplexity ? (
-          <LossChart run={run} title="Perplexity per patch" include={isPerplexityMetric} />
-        ) : null}
-        <EvalPanel run={run} />
-      </div>
-      <FrameView run={run} />
-      <ExportBar run={run} />
-      <ModelGuide model={run.spec.model} />
-      <RunConfigDetails run={run} />
+      {/* Mounted in turn, each in a task of its own, so that showing the view stays responsive. */}
+      <MountInNextTask>
+        <div className="card-grid">
+          <LossChart run={run} title="Training loss" include={isLoss} />
+          {hasAccuracy ? (
+            <LossChart run={run} title="Discriminator accuracy" include={isAccuracyMetric} />
+          ) : null}
+          {hasPerplexity ? (
+            <LossChart run={run} title="Perplexity per patch" include={isPerplexityMetric} />
+          ) : null}
+          <EvalPanel run={run} />
+        </div>
+      </MountInNextTask>
+      <MountInNextTask>
+        <FrameView run={run} />
+      </MountInNextTask>
+      <MountInNextTask>
+        <ExportBar run={run} />
+        <ModelGuide model={run.spec.model} />
+        <RunConfigDetails run={run} />
+      </MountInNextTask>
     </article>
   );
 }

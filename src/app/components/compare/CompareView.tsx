@@ -16,6 +16,7 @@ import { ChartAxisControls, CompareCharts } from './CompareCharts';
 import { CompareRuns } from './CompareRuns';
 import { CompareTable } from './CompareTable';
 import { PlaybackControls, PlaybackRows } from './SyncedPlayback';
+import { MountInNextTask } from '../MountInNextTask';
 import './compare.css';
 
 /** Canonical text of a run's data spec (key order does not matter). */
@@ -86,26 +87,34 @@ export function CompareView() {
         <p className="empty-state">Tick at least one run above to compare it.</p>
       ) : (
         <>
-          <section className="card" aria-labelledby={framesId}>
-            <div className="card-header">
-              <h3 id={framesId}>Frames: the same held-out sequence for every run</h3>
-            </div>
-            <PlaybackControls runs={compared} />
-            <PlaybackRows runs={compared} tileSize={96} />
-            <p className="caption">
-              Each row starts with the run’s own copy of the held-out clip (same digits, same
-              motion, at the run’s frame size and length), then what the model made of it. One clock
-              drives every row; rows shorter than the longest clip hold their last frame, dimmed.
-            </p>
-          </section>
-          <CompareCharts runs={compared} />
-          <section className="card" aria-labelledby={tableId}>
-            <div className="card-header">
-              <h3 id={tableId}>Final numbers</h3>
-              <span className="muted small">best of each row in green</span>
-            </div>
-            <CompareTable runs={compared} />
-          </section>
+          {/* Mounted in turn, each in a task of its own, so that showing the view stays responsive. */}
+          <MountInNextTask>
+            <section className="card" aria-labelledby={framesId}>
+              <div className="card-header">
+                <h3 id={framesId}>Frames: the same held-out sequence for every run</h3>
+              </div>
+              <PlaybackControls runs={compared} />
+              <PlaybackRows runs={compared} tileSize={96} />
+              <p className="caption">
+                Each row starts with the run’s own copy of the held-out clip (same digits, same
+                motion, at the run’s frame size and length), then what the model made of it. One
+                clock drives every row; rows shorter than the longest clip hold their last frame,
+                dimmed.
+              </p>
+            </section>
+          </MountInNextTask>
+          <MountInNextTask>
+            <CompareCharts runs={compared} />
+          </MountInNextTask>
+          <MountInNextTask>
+            <section className="card" aria-labelledby={tableId}>
+              <div className="card-header">
+                <h3 id={tableId}>Final numbers</h3>
+                <span className="muted small">best of each row in green</span>
+              </div>
+              <CompareTable runs={compared} />
+            </section>
+          </MountInNextTask>
         </>
       )}
     </article>
