@@ -40,9 +40,11 @@ export async function openAppRun(page, baseUrl, { cell, backend, config }) {
         [id, step + steps],
       );
       await toggle().click(); // Pause (it waits for the step in flight)
+      // Polled on a timer: the default (every animation frame) would itself keep the page busy.
       await page.waitForFunction(
         (runId) => window.playground.getRun(runId).status === 'paused',
         id,
+        { polling: 100 },
       );
       step = await page.evaluate((runId) => window.playground.getRun(runId).step, id);
       return { from, to: Math.max(snapshot.step, step) };
