@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MetricHistory, lttbIndices, niceScale, rowExtents } from '../src/app/runs/metric-history';
+import {
+  MetricHistory,
+  chartAxes,
+  curvePath,
+  logAxisScale,
+  lttbIndices,
+  nearestRow,
+  niceScale,
+  rowExtents,
+} from '../src/app/runs/metric-history';
+import type { ChartRow } from '../src/app/runs/metric-history';
 
 describe('MetricHistory', () => {
   it('keeps every point per metric and returns [step, value] pairs', () => {
@@ -66,5 +76,63 @@ describe('niceScale', () => {
         { x: 4, values: { a: -1, b: 9 } },
       ]),
     ).toEqual({ x: [1, 4], y: [-1, 9] });
+  });
+});
+
+describe('logAxisScale', () => {
+  it('spans whole decades with a tick at each', () => {
+    expect(logAxisScale(0.031, 4.2)).toEqual({ domain: [0.01, 10], ticks: [0.01, 0.1, 1, 10] });
+  });
+
+  it('puts 1, 2 and 5 ticks inside a single decade', () => {
+    expect(logAxisScale(0.25, 0.8)).toEqual({ domain: [0.1, 1], ticks: [0.1, 0.2, 0.5, 1] });
+    expect(logAxisScale(3, 3)).toEqual({ domain: [1, 10], ticks: [1, 2, 5, 10] });
+  });
+
+  it('ticks every few decades, evenly, over a wide range', () => {
+    expect(logAxisScale(1e-7, 3)).toEqual({
+      domain: [1e-7, 10],
+      ticks: [1e-7, 1e-5, 1e-3, 0.1, 10],
+    });
+  });
+
+  it('falls back to one decade without positive values', () => {
+    expect(logAxisScale(Infinity, -Infinity)).toEqual({ domain: [1, 10], ticks: [1, 10] });
+  });
+});
+
+describe('chart geometry', () => {
+  const rows: ChartRow[] = [
+    { x: 0, values: { a: 4 } },
+    { x: 10, values: { b: 2 } },
+    { x: 20, values: { a: 1, b: 0.5 } },
+  ];
+
+  it('starts x at 0 and fits y to the values, or 0–1 for fractions, or decades on log', () => {
+    expect(chartAxes(rows, false)).toEqual({
+      x: { domain: [0, 20], ticks: [0, 5, 10, 15, 20] },
+      y: niceScale(0.5, 4),
+    });
+    expect(chartAxes(rows, false, true).y).toEqual({
+      domain: [0, 1],
+      ticks: [0, 0.25, 0.5, 0.75, 1],
+    });
+    expect(chartAxes(rows, true).y).toEqual({ domain: [0.1, 10], ticks: [0.1, 1, 10] });
+  });
+
+  it('finds the row nearest an x, ties to the left', () => {
+    expect(nearestRow(rows, 4)?.x).toBe(0);
+    expect(nearestRow(rows, 5)?.x).toBe(0);
+    expect(nearestRow(rows, 6)?.x).toBe(10);
+    expect(nearestRow(rows, 99)?.x).toBe(20);
+    expect(nearestRow([], 3)).toBeNull();
+    expect(nearestRow(rows, NaN)).toBeNull();
+  });
+
+  it('draws a series through the rows that have it, skipping points off the scale', () => {
+    const double = (v: number) => v * 2;
+    expect(curvePath(rows, 'a', double, double)).toBe('M0.0,8.0L40.0,2.0');
+    expect(curvePath(rows, 'b', double, (v) => (v < 1 ? undefined : -v))).toBe('M20.0,-2.0');
+    expect(curvePath(rows, 'missing', double, double)).toBe('');
   });
 });

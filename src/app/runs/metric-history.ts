@@ -201,3 +201,71 @@ export function rowExtents(rows: readonly ChartRow[]): {
   const x: [number, number] = rows.length ? [rows[0].x, rows[rows.length - 1].x] : [0, 1];
   return { x, y: [yMin, yMax] };
 }
+
+/**
+ * A log axis over [min, max] (both > 0): whole decades, with ticks at each decade (every few
+ * decades when there are many), or at 1, 2 and 5 × 10^k when the values fit in one decade.
+ */
+export function logAxisScale(min: number, max: number): AxisScale {
+  if (!(min > 0) || !(max > 0) || !Number.isFinite(max)) return { domain: [1, 10], ticks: [1, 10] };
+  const lo = Math.floor(Math.log10(min) + 1e-9);
+  const top = Math.max(lo + 1, Math.ceil(Math.log10(max) - 1e-9));
+  const every = Math.ceil((top - lo) / 6);
+  const hi = lo + Math.ceil((top - lo) / every) * every; // evenly spaced up to the last tick
+  const decade = (k: number) => Number((10 ** k).toPrecision(12));
+  const ticks: number[] = [];
+  if (hi - lo === 1) {
+    for (const m of [1, 2, 5]) ticks.push(Number((m * 10 ** lo).toPrecision(12)));
+    ticks.push(decade(hi));
+  } else {
+    for (let k = lo; k <= hi; k += every) ticks.push(decade(k));
+  }
+  return { domain: [decade(lo), decade(hi)], ticks };
+}
+
+/** x from 0 (steps, seconds); y over the values, 0–1 for fractions, or whole decades on log. */
+export function chartAxes(
+  rows: readonly ChartRow[],
+  logScale: boolean,
+  fraction = false,
+): { x: AxisScale; y: AxisScale } {
+  const extents = rowExtents(rows);
+  const x = niceScale(extents.x[0], extents.x[1], 6, true);
+  if (fraction) return { x, y: niceScale(0, 1) };
+  return { x, y: logScale ? logAxisScale(...extents.y) : niceScale(...extents.y) };
+}
+
+/** The row whose x is closest to `x` (rows sorted by x). */
+export function nearestRow(rows: readonly ChartRow[], x: number): ChartRow | null {
+  if (rows.length === 0 || !Number.isFinite(x)) return null;
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid].x < x) lo = mid;
+    else hi = mid;
+  }
+  return Math.abs(rows[lo].x - x) <= Math.abs(rows[hi].x - x) ? rows[lo] : rows[hi];
+}
+
+/** An axis's map from values to pixels (recharts' scale); undefined off its domain. */
+export type Scale = (value: number) => number | undefined;
+
+/** SVG path data of one series, joined across rows that lack it. */
+export function curvePath(
+  rows: readonly ChartRow[],
+  id: string,
+  xScale: Scale,
+  yScale: Scale,
+): string {
+  let path = '';
+  for (const row of rows) {
+    const value = row.values[id];
+    if (value === undefined) continue;
+    const px = xScale(row.x);
+    const py = yScale(value);
+    if (px === undefined || py === undefined || !Number.isFinite(px + py)) continue;
+    path += `${path ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`;
+  }
+  return path;
+}
