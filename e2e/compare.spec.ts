@@ -79,10 +79,21 @@ test('LSTM tiny and VGAN tiny train side by side, overlaid and in synchronised p
   expect(compare.ids).toEqual([lstm, vgan]);
   expect(compare.metrics).toEqual(expect.arrayContaining(['loss', 'd_loss', 'g_loss']));
   const progress = page.getByTestId('overlay-Training progress');
-  await expect(progress.locator('.recharts-line')).toHaveCount(2);
-  await expect(progress.locator('.recharts-legend-item')).toHaveText([/#1 lstm/, /#2 vgan/]);
-  await expect(page.getByTestId('overlay-loss').locator('.recharts-line')).toHaveCount(1);
-  await expect(page.getByTestId('overlay-d_loss').locator('.recharts-line')).toHaveCount(1);
+  await expect(progress.locator('.chart-series')).toHaveCount(2);
+  await expect(progress.locator('.chart-legend-item')).toHaveText([/#1 lstm/, /#2 vgan/]);
+  await expect(page.getByTestId('overlay-loss').locator('.chart-series')).toHaveCount(1);
+  await expect(page.getByTestId('overlay-d_loss').locator('.chart-series')).toHaveCount(1);
+  // Pointing at a curve reads out the nearest logged point of every run on it.
+  const lossPlot = page.getByTestId('overlay-loss').locator('.series-chart svg').first();
+  await lossPlot.scrollIntoViewIfNeeded();
+  const plotBox = await lossPlot.boundingBox();
+  if (!plotBox) throw new Error('the loss chart has no box');
+  await page.mouse.move(plotBox.x + plotBox.width * 0.6, plotBox.y + plotBox.height * 0.5);
+  await expect(page.getByTestId('overlay-loss').locator('.chart-hover')).toContainText(
+    /step \d+.*#1 lstm.*: \d/,
+  );
+  await page.mouse.move(0, 0);
+  await expect(page.getByTestId('overlay-loss').locator('.chart-hover')).toHaveCount(0);
   const table = page.getByTestId('compare-table');
   await expect(table.locator('thead th')).toHaveText(['Quantity', /#1 LSTM/, /#2 VGAN/]);
   await expect(table.getByRole('row', { name: /ms \/ step/ })).not.toContainText('—');

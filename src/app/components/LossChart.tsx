@@ -4,24 +4,14 @@
  * its turn among the other charts (chart-scheduler.ts).
  */
 import { memo, useId, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { chartRows } from '../runs/metric-history';
 import type { ChartRow, MetricHistory } from '../runs/metric-history';
 import { runManager } from '../runs/instance';
 import type { RunState } from '../state/store';
 import { formatValue } from './format';
 import { useThrottledValue } from './hooks';
-import {
-  AxisOptions,
-  CHART_MARGIN,
-  CHART_STYLE,
-  GRID_PROPS,
-  axisScales,
-  seriesKey,
-  tooltipProps,
-  xAxisProps,
-  yAxisProps,
-} from './chart-parts';
+import { AxisOptions } from './chart-parts';
+import { SeriesChart } from './SeriesChart';
 import { useScheduledValue } from './chart-scheduler';
 
 const MAX_POINTS = 300;
@@ -123,7 +113,6 @@ interface PlotProps {
 const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, include }: PlotProps) {
   const history = runManager.history(runId);
   const { names, rows, latest } = buildChartData(history, xMode, logScale, include);
-  const scales = axisScales(rows, logScale);
   if (rows.length === 0) {
     return <p className="empty-state">Loss curves appear after the first training step.</p>;
   }
@@ -139,25 +128,17 @@ const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, incl
         </p>
       ) : null}
       <div className="chart-box" aria-hidden="true">
-        <LineChart responsive style={CHART_STYLE} data={rows} margin={CHART_MARGIN}>
-          <CartesianGrid {...GRID_PROPS} />
-          <XAxis {...xAxisProps(xMode)} {...scales.x} />
-          <YAxis {...yAxisProps(logScale)} {...scales.y} />
-          <Tooltip {...tooltipProps(xMode)} />
-          <Legend itemSorter={null} />
-          {names.map((name, i) => (
-            <Line
-              key={name}
-              name={name}
-              dataKey={seriesKey(name)}
-              stroke={SERIES_COLORS[i % SERIES_COLORS.length]}
-              strokeWidth={name === 'loss' ? 2.25 : 1.5}
-              dot={false}
-              connectNulls
-              isAnimationActive={false}
-            />
-          ))}
-        </LineChart>
+        <SeriesChart
+          rows={rows}
+          series={names.map((name, i) => ({
+            id: name,
+            label: name,
+            color: SERIES_COLORS[i % SERIES_COLORS.length],
+            strokeWidth: name === 'loss' ? 2.25 : 1.5,
+          }))}
+          xMode={xMode}
+          logScale={logScale}
+        />
       </div>
     </>
   );

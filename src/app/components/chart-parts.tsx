@@ -1,9 +1,7 @@
 /**
  * Pieces shared by the metric charts (a run's loss chart, the compare view's overlaid charts):
- * the x-axis / log-scale options, and recharts axis and tooltip settings for step or time.
+ * the x-axis / log-scale options, and recharts axis and grid settings for step or time.
  */
-import { niceScale, rowExtents } from '../runs/metric-history';
-import type { ChartRow } from '../runs/metric-history';
 import type { XMode } from '../state/workspace';
 import { formatSeconds, formatValue } from './format';
 import { SegmentedControl } from './SegmentedControl';
@@ -58,16 +56,40 @@ function cached<K, V>(make: (key: K) => V): (key: K) => V {
 export const CHART_MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
 export const CHART_STYLE = { width: '100%', height: '100%' };
 
-/** The dataKey of a series in ChartRow rows: its value at each x. */
-export const seriesKey = cached((id: string) => (row: ChartRow) => row.values[id]);
+interface TickProps {
+  x: number | string;
+  y: number | string;
+  payload: { value: unknown };
+}
+
+const stepFormat = new Intl.NumberFormat();
+
+/**
+ * A tick label as plain SVG text. Recharts' own tick labels lay their text out for wrapping,
+ * measuring every new label in the DOM (a forced layout) when the axis grows.
+ */
+function tickLabel(format: (value: number) => string, axis: 'x' | 'y') {
+  return function TickLabel({ x, y, payload }: TickProps) {
+    return (
+      <text
+        x={x}
+        y={y}
+        dy={axis === 'x' ? '0.71em' : '0.355em'}
+        textAnchor={axis === 'x' ? 'middle' : 'end'}
+        className="chart-tick"
+      >
+        {format(Number(payload.value))}
+      </text>
+    );
+  };
+}
 
 /** XAxis props for a chart over steps or wall-clock seconds (rows keyed `x`). */
 export const xAxisProps = cached((xMode: XMode) => {
   return {
     dataKey: 'x',
     type: 'number' as const,
-    domain: [0, 'auto'] as [number, string],
-    tickFormatter: (x: number) => (xMode === 'step' ? x.toLocaleString() : formatSeconds(x)),
+    tick: tickLabel(xMode === 'step' ? (x) => stepFormat.format(x) : formatSeconds, 'x'),
     label: {
       value: xMode === 'step' ? 'step' : 'wall-clock time',
       position: 'insideBottomRight' as const,
@@ -78,47 +100,17 @@ export const xAxisProps = cached((xMode: XMode) => {
   };
 });
 
-/** YAxis props: linear or log, or a fixed 0–1 range for fractions. */
-export function yAxisProps(logScale: boolean, fraction = false) {
-  return yAxisPropsOf(`${logScale ? 'log' : 'linear'}:${fraction ? 'fraction' : 'auto'}`);
-}
-
-const yAxisPropsOf = cached((key: string) => {
-  const logScale = key.startsWith('log');
-  const fraction = key.endsWith('fraction');
+/** YAxis props, linear or log. */
+export const yAxisProps = cached((logScale: boolean) => {
   return {
+    dataKey: 'y',
     type: 'number' as const,
     scale: logScale ? ('log' as const) : ('linear' as const),
-    domain: (fraction ? [0, 1] : ['auto', 'auto']) as [number, number] | [string, string],
-    allowDataOverflow: logScale,
-    tickFormatter: (y: number) => formatValue(y, 4), // 3 digits repeat ticks such as 1415 and 1420
+    tick: tickLabel((y) => formatValue(y, 4), 'y'), // 3 digits repeat ticks such as 1415 and 1420
     width: 64,
     interval: 0,
   };
 });
-
-export const tooltipProps = cached((xMode: XMode) => {
-  return {
-    labelFormatter: (x: unknown) =>
-      xMode === 'step' ? `step ${Number(x).toLocaleString()}` : formatSeconds(Number(x)),
-    formatter: (value: unknown) => formatValue(Number(value)),
-  };
-});
-
-/**
- * Domains and ticks of both axes for these rows, computed here (niceScale) rather than by recharts:
- * x from 0 (steps, seconds); y over the values, or 0–1 for fractions; a log y axis keeps recharts'
- * own ticks. Spread onto XAxis / YAxis after their props.
- */
-export function axisScales(rows: readonly ChartRow[], logScale: boolean, fraction = false) {
-  const extents = rowExtents(rows);
-  const x = niceScale(extents.x[0], extents.x[1], 6, true);
-  const y = fraction ? niceScale(0, 1) : niceScale(extents.y[0], extents.y[1]);
-  return {
-    x: { domain: x.domain, ticks: x.ticks, niceTicks: 'none' as const },
-    y: logScale ? {} : { domain: y.domain, ticks: y.ticks, niceTicks: 'none' as const },
-  };
-}
 
 interface GridAxis {
   ticks?: readonly unknown[];

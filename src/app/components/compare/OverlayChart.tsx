@@ -1,21 +1,11 @@
 /** One metric of several runs overlaid on one chart, by step or by wall-clock time. */
 import { memo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Series } from '../../runs/metric-history';
 import { chartRows } from '../../runs/metric-history';
 import type { XMode } from '../../state/workspace';
-import {
-  CHART_MARGIN,
-  CHART_STYLE,
-  GRID_PROPS,
-  axisScales,
-  seriesKey,
-  tooltipProps,
-  xAxisProps,
-  yAxisProps,
-} from '../chart-parts';
 import { useScheduledValue } from '../chart-scheduler';
 import { formatValue } from '../format';
+import { SeriesChart } from '../SeriesChart';
 
 export interface OverlaySeries {
   /** Unique within the chart: a run id (compare view) or a metric name (one run's losses). */
@@ -130,27 +120,14 @@ type PlotProps = Pick<OverlayChartProps, 'series' | 'xMode' | 'logScale' | 'frac
 const OverlayPlot = memo(
   function OverlayPlot({ series, xMode, logScale, fraction = false }: PlotProps) {
     const rows = chartRows(series, xMode, logScale);
-    const scales = axisScales(rows, logScale, fraction);
     return (
-      <LineChart responsive style={CHART_STYLE} data={rows} margin={CHART_MARGIN}>
-        <CartesianGrid {...GRID_PROPS} />
-        <XAxis {...xAxisProps(xMode)} {...scales.x} />
-        <YAxis {...yAxisProps(logScale, fraction)} {...scales.y} />
-        <Tooltip {...tooltipProps(xMode)} />
-        <Legend itemSorter={null} />
-        {series.map(({ id, label, color }) => (
-          <Line
-            key={id}
-            name={label}
-            dataKey={seriesKey(id)}
-            stroke={color}
-            strokeWidth={2}
-            dot={false}
-            connectNulls
-            isAnimationActive={false}
-          />
-        ))}
-      </LineChart>
+      <SeriesChart
+        rows={rows}
+        series={series}
+        xMode={xMode}
+        logScale={logScale}
+        fraction={fraction}
+      />
     );
   },
   (a, b) =>
