@@ -108,16 +108,55 @@ describe('chart geometry', () => {
     { x: 20, values: { a: 1, b: 0.5 } },
   ];
 
-  it('starts x at 0 and fits y to the values, or 0–1 for fractions, or decades on log', () => {
-    expect(chartAxes(rows, false)).toEqual({
-      x: { domain: [0, 20], ticks: [0, 5, 10, 15, 20] },
-      y: niceScale(0.5, 4),
-    });
+  it('starts x at 0 with room to grow and pads y, or 0–1 for fractions, or decades on log', () => {
+    const axes = chartAxes(rows, false);
+    expect(axes.x).toEqual(niceScale(0, 25, 6, true));
+    expect(axes.x.domain).toEqual([0, 25]);
+    expect(axes.y).toEqual(niceScale(0, 4.7)); // 0.5–4 padded by a fifth of 3.5, not below 0
     expect(chartAxes(rows, false, true).y).toEqual({
       domain: [0, 1],
       ticks: [0, 0.25, 0.5, 0.75, 1],
     });
     expect(chartAxes(rows, true).y).toEqual({ domain: [0.1, 10], ticks: [0.1, 1, 10] });
+  });
+
+  it('keeps the last axes while the values still fit them well', () => {
+    const first = chartAxes(rows, false);
+    const grown = [...rows, { x: 24, values: { a: 0.9 } }];
+    const kept = chartAxes(grown, false, false, first);
+    expect(kept.x).toBe(first.x);
+    expect(kept.y).toBe(first.y);
+  });
+
+  it('moves an axis once values leave it or fill too little of it', () => {
+    const first = chartAxes(rows, false);
+    const past = chartAxes([...rows, { x: 26, values: { a: 0.9 } }], false, false, first);
+    expect(past.x.domain[1]).toBeGreaterThanOrEqual(26 * 1.25);
+    expect(past.y).toBe(first.y);
+    const shrunk = chartAxes(
+      [
+        { x: 0, values: { a: 1 } },
+        { x: 8, values: { a: 2 } },
+      ],
+      false,
+      false,
+      first,
+    );
+    expect(shrunk.x.domain).toEqual([0, 10]);
+    const below = chartAxes([...rows, { x: 21, values: { a: -5 } }], false, false, first);
+    expect(below.y.domain[0]).toBeLessThanOrEqual(-6.8);
+    expect(below.x).toBe(first.x);
+  });
+
+  it('does not pad non-negative values below 0', () => {
+    const rising = chartAxes(
+      [
+        { x: 0, values: { a: 0.1 } },
+        { x: 1, values: { a: 9 } },
+      ],
+      false,
+    );
+    expect(rising.y.domain[0]).toBe(0);
   });
 
   it('finds the row nearest an x, ties to the left', () => {

@@ -51,7 +51,7 @@ const CurvesContext = createContext<Curves>({ rows: [], series: [], xMode: 'step
 
 export function SeriesChart({ rows, series, xMode, logScale, fraction = false }: SeriesChartProps) {
   const curves = useMemo(() => ({ rows, series, xMode }), [rows, series, xMode]);
-  const { x, y } = chartAxes(rows, logScale, fraction);
+  const { x, y } = useStableAxes(rows, xMode, logScale, fraction);
   return (
     <div className="series-chart">
       <CurvesContext.Provider value={curves}>
@@ -67,6 +67,21 @@ export function SeriesChart({ rows, series, xMode, logScale, fraction = false }:
       </ul>
     </div>
   );
+}
+
+/** The chart's axes, kept from the last redraw while the values still fit them (chartAxes). */
+function useStableAxes(rows: ChartRow[], xMode: XMode, logScale: boolean, fraction: boolean) {
+  const mode = `${xMode}:${logScale}:${fraction}`;
+  const [drawn, setDrawn] = useState(() => ({
+    rows,
+    mode,
+    axes: chartAxes(rows, logScale, fraction),
+  }));
+  if (drawn.rows === rows && drawn.mode === mode) return drawn.axes;
+  // New rows: state from the previous render, updated during render as React documents it.
+  const axes = chartAxes(rows, logScale, fraction, drawn.mode === mode ? drawn.axes : undefined);
+  setDrawn({ rows, mode, axes });
+  return axes;
 }
 
 function explicitAxis({ domain, ticks }: AxisScale) {

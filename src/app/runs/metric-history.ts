@@ -223,16 +223,39 @@ export function logAxisScale(min: number, max: number): AxisScale {
   return { domain: [decade(lo), decade(hi)], ticks };
 }
 
-/** x from 0 (steps, seconds); y over the values, 0–1 for fractions, or whole decades on log. */
+export interface ChartAxes {
+  x: AxisScale;
+  y: AxisScale;
+}
+
+/**
+ * The axes of a chart: x from 0 (steps, seconds); y over the values, 0–1 for fractions, or whole
+ * decades on a log scale. Given the axes it drew last, a chart keeps them while the values still
+ * fit them well, so a curve that grows a little each redraw does not move the axes each time
+ * (a new axis is the expensive part of a redraw). A new x axis leaves room to grow (a quarter of
+ * the steps so far), a new linear y axis a fifth of the values' range on both sides (not below 0
+ * for values that are not).
+ */
 export function chartAxes(
   rows: readonly ChartRow[],
   logScale: boolean,
   fraction = false,
-): { x: AxisScale; y: AxisScale } {
+  previous?: ChartAxes,
+): ChartAxes {
   const extents = rowExtents(rows);
-  const x = niceScale(extents.x[0], extents.x[1], 6, true);
+  const xMax = extents.x[1];
+  const keepX = previous && xMax <= previous.x.domain[1] && xMax >= previous.x.domain[1] / 2;
+  const x = keepX ? previous.x : niceScale(0, xMax * 1.25, 6, true);
   if (fraction) return { x, y: niceScale(0, 1) };
-  return { x, y: logScale ? logAxisScale(...extents.y) : niceScale(...extents.y) };
+  const [yMin, yMax] = extents.y;
+  if (logScale) return { x, y: logAxisScale(yMin, yMax) };
+  if (previous) {
+    const [lo, hi] = previous.y.domain;
+    if (yMin >= lo && yMax <= hi && yMax - yMin >= 0.3 * (hi - lo)) return { x, y: previous.y };
+  }
+  const pad = 0.2 * (yMax - yMin);
+  const bottom = yMin >= 0 ? Math.max(0, yMin - pad) : yMin - pad;
+  return { x, y: niceScale(bottom, yMax + pad) };
 }
 
 /** The row whose x is closest to `x` (rows sorted by x). */
