@@ -7,7 +7,7 @@
  * main thread stays bounded however many charts and runs there are (each chart then refreshes
  * every SLOT_MS × waiting charts, at most as often as its own throttle allows).
  */
-import { useEffect, useRef, useState } from 'react';
+import { startTransition, useEffect, useRef, useState } from 'react';
 
 export const SLOT_MS = 100;
 
@@ -59,7 +59,9 @@ export function useScheduledValue<T>(value: T, deferFirst = false): T | undefine
   const [drawn, setDrawn] = useState<T | undefined>(deferFirst ? undefined : value);
   const latest = useRef(value);
   // One stable grant per chart: queued once, it draws whatever value is latest when it runs.
-  const [grant] = useState<Grant>(() => () => setDrawn(latest.current));
+  // A transition: React renders the redraw in slices of a few milliseconds, yielding between
+  // them, instead of in one task (only the DOM commit is one piece).
+  const [grant] = useState<Grant>(() => () => startTransition(() => setDrawn(latest.current)));
   useEffect(() => {
     latest.current = value;
     if (drawn === undefined || !Object.is(drawn, value)) requestRedraw(grant);
