@@ -3,7 +3,7 @@
  * a shared time axis, and an optional animation that plays every row in sync as a video loop.
  * Extra view groups a model sends (fixed-noise grids, latent interpolations) get cards of their own.
  */
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { FramePanel, SampleChart, SampleView } from '../../core/models/types';
 import { HELD_OUT_GROUP } from '../../protocol/sample-groups';
@@ -39,7 +39,9 @@ const GROUP_CARDS: Record<string, { title: string; caption: string }> = {
 
 export function FrameView({ run }: { run: RunState }) {
   const [example, setExample] = useState(0);
-  const samples = run.samples;
+  // New samples render as a transition: React builds each panel's frames in its own slice of
+  // the main thread rather than every panel in the task that received them.
+  const samples = useDeferredValue(run.samples);
   const views = samples?.views ?? [];
   const main = views.filter((view) => view.group === undefined);
   // The held-out clips are for the compare view; here the model's own panels show them.

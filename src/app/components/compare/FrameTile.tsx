@@ -1,5 +1,5 @@
 /** One panel of a run at one frame of the shared time axis, drawn crisp at `size` CSS px. */
-import { useEffect, useMemo, useRef } from 'react';
+import { useDeferredValue, useEffect, useMemo, useRef } from 'react';
 import type { FramePanel } from '../../../core/models/types';
 import { panelFrameSources, prepareCanvas } from '../frame-drawing';
 
@@ -10,8 +10,10 @@ interface FrameTileProps {
   size: number;
 }
 
-export function FrameTile({ panel, frame, size }: FrameTileProps) {
+export function FrameTile({ panel: latest, frame, size }: FrameTileProps) {
   const ref = useRef<HTMLCanvasElement>(null);
+  // New samples as a transition: each tile builds its frames in a slice of its own.
+  const panel = useDeferredValue(latest);
   const sources = useMemo(() => panelFrameSources(panel), [panel]);
   const local = frame - panel.timeOffset;
   const inRange = local >= 0 && local < panel.t;
