@@ -1,7 +1,7 @@
 /**
  * A line chart of several series over steps or wall-clock time (a run's losses, the compare view's
  * overlaid runs). Recharts draws the frame (axes, grid), memoised on the axes' domains and ticks,
- * which change only when a curve crosses a round tick; the curves, the legend and the hover
+ * which are kept while the values still fit them (chartAxes); the curves, the legend and the hover
  * readout are drawn here from recharts' scales. A recharts redraw of axes, ticks and lines costs
  * 15–20 ms of main-thread time on a slow machine, once a second per chart, while training; the
  * curves alone cost well under a millisecond.
