@@ -7,6 +7,7 @@ import {
   lttbIndices,
   nearestRow,
   niceScale,
+  pixelScale,
   rowExtents,
 } from '../src/app/runs/metric-history';
 import type { ChartRow } from '../src/app/runs/metric-history';
@@ -173,5 +174,26 @@ describe('chart geometry', () => {
     expect(curvePath(rows, 'a', double, double)).toBe('M0.0,8.0L40.0,2.0');
     expect(curvePath(rows, 'b', double, (v) => (v < 1 ? undefined : -v))).toBe('M20.0,-2.0');
     expect(curvePath(rows, 'missing', double, double)).toBe('');
+  });
+
+  it('maps an axis onto pixels, linear or log, and back', () => {
+    const x = pixelScale({ domain: [0, 40], ticks: [0, 20, 40] }, 72, 472);
+    expect(x(0)).toBe(72);
+    expect(x(20)).toBe(272);
+    expect(x(50)).toBe(572); // beyond the domain: beyond the pixels, clipped by the chart
+    expect(x.invert(272)).toBe(20);
+    // A y axis: pixels grow downwards, so the domain's top is the smallest pixel.
+    const y = pixelScale({ domain: [0.4, 0.8], ticks: [] }, 208, 8);
+    expect(y(0.4)).toBeCloseTo(208);
+    expect(y(0.8)).toBeCloseTo(8);
+    expect(y.invert(108)).toBeCloseTo(0.6);
+    const log = pixelScale({ domain: [1, 1000], ticks: [] }, 300, 0, true);
+    expect(log(10)).toBeCloseTo(200);
+    expect(log(1000)).toBeCloseTo(0);
+    expect(log(0)).toBeUndefined();
+    expect(log(-1)).toBeUndefined();
+    expect(log.invert(100)).toBeCloseTo(100);
+    // A zero-width domain still maps (to its start) rather than dividing by zero.
+    expect(pixelScale({ domain: [5, 5], ticks: [] }, 0, 100)(5)).toBe(0);
   });
 });

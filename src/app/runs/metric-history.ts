@@ -271,8 +271,32 @@ export function nearestRow(rows: readonly ChartRow[], x: number): ChartRow | nul
   return Math.abs(rows[lo].x - x) <= Math.abs(rows[hi].x - x) ? rows[lo] : rows[hi];
 }
 
-/** An axis's map from values to pixels (recharts' scale); undefined off its domain. */
+/** An axis's map from values to pixels; undefined where it has none (≤ 0 on a log axis). */
 export type Scale = (value: number) => number | undefined;
+
+/** A scale that also maps pixels back to values (the hover readout). */
+export type PixelScale = Scale & { invert(pixel: number): number };
+
+/**
+ * The map from an axis's domain onto the pixels from `start` to `end` (end < start for a y axis,
+ * whose pixels grow downwards), linear or log10. Values beyond the domain map beyond the pixels
+ * (the chart clips them).
+ */
+export function pixelScale(axis: AxisScale, start: number, end: number, log = false): PixelScale {
+  const into = log ? Math.log10 : (value: number) => value;
+  const lo = into(axis.domain[0]);
+  const span = into(axis.domain[1]) - lo || 1;
+  const perUnit = (end - start) / span;
+  const scale = (value: number) => {
+    if (log && !(value > 0)) return undefined;
+    return start + (into(value) - lo) * perUnit;
+  };
+  scale.invert = (pixel: number) => {
+    const value = lo + (pixel - start) / perUnit;
+    return log ? 10 ** value : value;
+  };
+  return scale;
+}
 
 /** SVG path data of one series, joined across rows that lack it. */
 export function curvePath(
