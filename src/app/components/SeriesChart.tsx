@@ -1,28 +1,19 @@
 /**
  * A line chart of several series over steps or wall-clock time (a run's losses, the compare view's
- * overlaid runs). Recharts draws the frame (axes, grid), memoised on the axes' domains and ticks,
- * which are kept while the values still fit them (chartAxes); the curves, the legend and the hover
- * readout are drawn here from recharts' scales. A recharts redraw of axes, ticks and lines costs
- * 15–20 ms of main-thread time on a slow machine, once a second per chart, while training; the
- * curves alone cost well under a millisecond.
+ * overlaid runs), drawn as plain SVG: grid, axes, curves, legend and a hover readout, on the axes
+ * chartAxes chooses. These charts redraw every second while runs train and the compare view
+ * mounts a dozen at once; a recharts chart (used for the small charts models send with their
+ * samples) spends 15–20 ms of main-thread time mounting — its store, selectors and layout
+ * measurements — which, on a slow machine whose cores are busy training, made the compare view's
+ * first draws main-thread tasks of over 50 ms.
  */
-import { createContext, memo, useContext, useId, useMemo, useState } from 'react';
+import { memo, useId, useRef, useState } from 'react';
 import type { PointerEvent } from 'react';
-import {
-  CartesianGrid,
-  LineChart,
-  XAxis,
-  YAxis,
-  usePlotArea,
-  useXAxisInverseScale,
-  useXAxisScale,
-  useYAxisScale,
-} from 'recharts';
-import { chartAxes, curvePath, nearestRow } from '../runs/metric-history';
-import type { AxisScale, ChartRow, Scale } from '../runs/metric-history';
+import { chartAxes, curvePath, nearestRow, pixelScale } from '../runs/metric-history';
+import type { AxisScale, ChartRow, PixelScale, Scale } from '../runs/metric-history';
 import type { XMode } from '../state/workspace';
-import { CHART_MARGIN, CHART_STYLE, GRID_PROPS, xAxisProps, yAxisProps } from './chart-parts';
 import { formatSeconds, formatValue } from './format';
+import { useElementSize } from './hooks';
 
 export interface ChartSeries {
   /** The key of the series' values in the rows. */
@@ -41,22 +32,28 @@ interface SeriesChartProps {
   fraction?: boolean;
 }
 
-interface Curves {
-  rows: ChartRow[];
-  series: ChartSeries[];
-  xMode: XMode;
-}
-
-const CurvesContext = createContext<Curves>({ rows: [], series: [], xMode: 'step' });
-
 export function SeriesChart({ rows, series, xMode, logScale, fraction = false }: SeriesChartProps) {
-  const curves = useMemo(() => ({ rows, series, xMode }), [rows, series, xMode]);
-  const { x, y } = useStableAxes(rows, xMode, logScale, fraction);
+  const axes = useStableAxes(rows, xMode, logScale, fraction);
+  const box = useRef<HTMLDivElement>(null);
+  const { width, height } = useElementSize(box);
+  const plot = plotArea(width, height);
   return (
     <div className="series-chart">
-      <CurvesContext.Provider value={curves}>
-        <ChartFrame xMode={xMode} logScale={logScale} x={x} y={y} />
-      </CurvesContext.Provider>
+      <div className="series-chart-plot" ref={box}>
+        {plot ? (
+          <svg width={width} height={height} className="series-chart-svg">
+            <Axes xMode={xMode} x={axes.x} y={axes.y} plot={plot} logScale={logScale} />
+            <Curves
+              rows={rows}
+              series={series}
+              xMode={xMode}
+              plot={plot}
+              xScale={pixelScale(axes.x, plot.x, plot.x + plot.width)}
+              yScale={pixelScale(axes.y, plot.y + plot.height, plot.y, logScale)}
+            />
+          </svg>
+        ) : null}
+      </div>
       <ul className="chart-legend">
         {series.map(({ id, label, color }) => (
           <li key={id} className="chart-legend-item">
@@ -84,63 +81,141 @@ function useStableAxes(rows: ChartRow[], xMode: XMode, logScale: boolean, fracti
   return axes;
 }
 
-function explicitAxis({ domain, ticks }: AxisScale) {
-  return { domain, ticks, niceTicks: 'none' as const, allowDataOverflow: true };
+interface PlotArea {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
-function axisKey({ domain, ticks }: AxisScale): string {
-  return `${domain.join()}|${ticks.join()}`;
+const MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
+const Y_AXIS_WIDTH = 64;
+const X_AXIS_HEIGHT = 40;
+const TICK_SIZE = 6;
+const TICK_GAP = 2;
+
+/** Where the curves go in a chart of this size (null when there is no room). */
+function plotArea(width: number, height: number): PlotArea | null {
+  const x = MARGIN.left + Y_AXIS_WIDTH;
+  const plot = {
+    x,
+    y: MARGIN.top,
+    width: width - x - MARGIN.right,
+    height: height - MARGIN.top - MARGIN.bottom - X_AXIS_HEIGHT,
+  };
+  return plot.width > 0 && plot.height > 0 ? plot : null;
 }
 
-interface FrameProps {
+const stepFormat = new Intl.NumberFormat();
+
+interface AxesProps {
   xMode: XMode;
   logScale: boolean;
   x: AxisScale;
   y: AxisScale;
+  plot: PlotArea;
 }
 
 /**
- * Two corner rows for recharts' data; the axes' domains are explicit (allowDataOverflow: these
- * domains as they are, not widened to the data).
+ * Grid, axis lines, ticks and labels. Memoised: chartAxes keeps the same axis objects while new
+ * points still fit, so a redraw for new points redraws only the curves.
  */
-function frameRows(x: AxisScale, y: AxisScale) {
-  return [
-    { x: x.domain[0], y: y.domain[0] },
-    { x: x.domain[1], y: y.domain[1] },
-  ];
-}
-
-/** Redraws only when the axes change, not for new points. */
-const ChartFrame = memo(
-  function ChartFrame({ xMode, logScale, x, y }: FrameProps) {
+const Axes = memo(
+  function Axes({ xMode, logScale, x, y, plot }: AxesProps) {
+    const xAt = pixelScale(x, plot.x, plot.x + plot.width);
+    const yAt = pixelScale(y, plot.y + plot.height, plot.y, logScale);
+    const bottom = plot.y + plot.height;
+    const right = plot.x + plot.width;
+    const xTicks = placed(x.ticks, xAt);
+    const yTicks = placed(y.ticks, yAt);
+    const xLabel = xMode === 'step' ? (v: number) => stepFormat.format(v) : formatSeconds;
     return (
-      <LineChart responsive style={CHART_STYLE} data={frameRows(x, y)} margin={CHART_MARGIN}>
-        <CartesianGrid {...GRID_PROPS} />
-        <XAxis {...xAxisProps(xMode)} {...explicitAxis(x)} />
-        <YAxis {...yAxisProps(logScale)} {...explicitAxis(y)} />
-        <CurveLayer />
-      </LineChart>
+      <g className="chart-axes">
+        <g className="chart-grid">
+          {xTicks.map(({ position }) => (
+            <line key={`x${position}`} x1={position} x2={position} y1={plot.y} y2={bottom} />
+          ))}
+          {yTicks.map(({ position }) => (
+            <line key={`y${position}`} x1={plot.x} x2={right} y1={position} y2={position} />
+          ))}
+        </g>
+        <g className="chart-axis">
+          <line x1={plot.x} x2={right} y1={bottom} y2={bottom} />
+          <line x1={plot.x} x2={plot.x} y1={plot.y} y2={bottom} />
+          {xTicks.map(({ value, position }) => (
+            <g key={value}>
+              <line x1={position} x2={position} y1={bottom} y2={bottom + TICK_SIZE} />
+              <text
+                x={position}
+                y={bottom + TICK_SIZE + TICK_GAP}
+                dy="0.71em"
+                textAnchor="middle"
+                className="chart-tick"
+              >
+                {xLabel(value)}
+              </text>
+            </g>
+          ))}
+          {yTicks.map(({ value, position }) => (
+            <g key={value}>
+              <line x1={plot.x - TICK_SIZE} x2={plot.x} y1={position} y2={position} />
+              <text
+                x={plot.x - TICK_SIZE - TICK_GAP}
+                y={position}
+                dy="0.355em"
+                textAnchor="end"
+                className="chart-tick"
+              >
+                {/* 4 digits: 3 repeat ticks such as 1415 and 1420 */}
+                {formatValue(value, 4)}
+              </text>
+            </g>
+          ))}
+        </g>
+        <text
+          x={right}
+          y={bottom + X_AXIS_HEIGHT + MARGIN.bottom / 2}
+          textAnchor="end"
+          className="chart-axis-label"
+        >
+          {xMode === 'step' ? 'step' : 'wall-clock time'}
+        </text>
+      </g>
     );
   },
   (a, b) =>
     a.xMode === b.xMode &&
     a.logScale === b.logScale &&
-    axisKey(a.x) === axisKey(b.x) &&
-    axisKey(a.y) === axisKey(b.y),
+    a.x === b.x &&
+    a.y === b.y &&
+    a.plot.width === b.plot.width &&
+    a.plot.height === b.plot.height,
 );
 
+/** An axis's ticks with their pixel positions (ticks the scale cannot place left out). */
+function placed(ticks: readonly number[], at: Scale) {
+  const result: { value: number; position: number }[] = [];
+  for (const value of ticks) {
+    const position = at(value);
+    if (position !== undefined && Number.isFinite(position)) result.push({ value, position });
+  }
+  return result;
+}
+
+interface CurvesProps {
+  rows: ChartRow[];
+  series: ChartSeries[];
+  xMode: XMode;
+  plot: PlotArea;
+  xScale: PixelScale;
+  yScale: PixelScale;
+}
+
 /** The curves, clipped to the plot area, and the readout of the row nearest the pointer. */
-function CurveLayer() {
-  const { rows, series, xMode } = useContext(CurvesContext);
-  const xScale = useXAxisScale() as Scale | undefined;
-  const yScale = useYAxisScale() as Scale | undefined;
-  const xAt = useXAxisInverseScale();
-  const plot = usePlotArea();
+function Curves({ rows, series, xMode, plot, xScale, yScale }: CurvesProps) {
   const clipId = useId();
   const [hoverX, setHoverX] = useState<number | null>(null);
-  if (!xScale || !yScale || !plot || !xAt) return null;
-
-  const hovered = hoverX === null ? null : nearestRow(rows, Number(xAt(hoverX)));
+  const hovered = hoverX === null ? null : nearestRow(rows, xScale.invert(hoverX));
   const onPointerMove = (event: PointerEvent<SVGRectElement>) => {
     const box = event.currentTarget.getBoundingClientRect();
     setHoverX(plot.x + event.clientX - box.left);
@@ -193,7 +268,7 @@ interface HoverReadoutProps {
   row: ChartRow;
   series: ChartSeries[];
   xMode: XMode;
-  plot: { x: number; y: number; width: number; height: number };
+  plot: PlotArea;
   xScale: Scale;
   yScale: Scale;
 }

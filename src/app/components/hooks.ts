@@ -17,20 +17,34 @@ export function useThrottledValue<T>(value: T, intervalMs: number): T {
   return state.value;
 }
 
-/** The content-box width of an element, kept up to date with a ResizeObserver. */
-export function useElementWidth(ref: RefObject<HTMLElement | null>): number {
-  const [width, setWidth] = useState(0);
+/** The content-box size of an element, kept up to date with a ResizeObserver. */
+export function useElementSize(ref: RefObject<HTMLElement | null>): {
+  width: number;
+  height: number;
+} {
+  const [size, setSize] = useState({ width: 0, height: 0 });
   useEffect(() => {
     const element = ref.current;
     if (!element) return;
+    // A ResizeObserver reports after the browser's own layout: reading the size here forces none.
     const observer = new ResizeObserver((entries) => {
-      const entry = entries[entries.length - 1];
-      if (entry) setWidth(Math.floor(entry.contentRect.width));
+      const box = entries[entries.length - 1]?.contentRect;
+      if (!box) return;
+      const width = Math.floor(box.width);
+      const height = Math.floor(box.height);
+      setSize((last) =>
+        last.width === width && last.height === height ? last : { width, height },
+      );
     });
     observer.observe(element);
     return () => observer.disconnect();
   }, [ref]);
-  return width;
+  return size;
+}
+
+/** The content-box width of an element, kept up to date with a ResizeObserver. */
+export function useElementWidth(ref: RefObject<HTMLElement | null>): number {
+  return useElementSize(ref).width;
 }
 
 /** True when the user asked the OS for reduced motion (animations then start paused). */
