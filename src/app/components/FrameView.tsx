@@ -10,13 +10,13 @@ import { HELD_OUT_GROUP } from '../../protocol/sample-groups';
 import type { RunState } from '../state/store';
 import {
   FRAME_GAP_PX,
+  lazyFrameSources,
   panelFrameSources,
   prepareCanvas,
   preferredScale,
   snapScale,
   timeAxisLength,
 } from './frame-drawing';
-import type { FrameSource } from './frame-drawing';
 import { ExamplePicker } from './ExamplePicker';
 import { prefersReducedMotion, useElementWidth, useFrameClock } from './hooks';
 import { SampleCharts } from './SampleCharts';
@@ -178,11 +178,6 @@ function PanelsCard({
   );
 }
 
-/** One native-size canvas per frame, rebuilt only when the panel's data changes. */
-function useFrameSources(panel: FramePanel): FrameSource[] {
-  return useMemo(() => panelFrameSources(panel), [panel]);
-}
-
 /** Every frame of every panel, laid out on the shared time axis (frame k of the whole clip). */
 function FrameStrip({ panels, showAxis }: { panels: FramePanel[]; showAxis: boolean }) {
   const axisRef = useRef<HTMLDivElement>(null);
@@ -248,7 +243,7 @@ interface StripCanvasProps {
 
 function StripCanvas({ panel, length, cellWidth, cellHeight, smooth }: StripCanvasProps) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const sources = useFrameSources(panel);
+  const sources = useMemo(() => panelFrameSources(panel), [panel]);
   useEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
@@ -295,22 +290,21 @@ function FrameAnimation({ panels, playing }: { panels: FramePanel[]; playing: bo
 /** One panel's video tile; outside its part of the time axis it holds its nearest frame, dimmed. */
 function AnimatedPanel({ panel, frame }: { panel: FramePanel; frame: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const sources = useFrameSources(panel);
+  const frameAt = useMemo(() => lazyFrameSources(panel), [panel]);
   const local = frame - panel.timeOffset;
   const inRange = local >= 0 && local < panel.t;
   useEffect(() => {
     const canvas = ref.current;
-    if (!canvas || sources.length === 0) return;
+    if (!canvas || panel.t === 0) return;
     const scale = preferredScale(panel.height);
     const width = panel.width * scale;
     const height = panel.height * scale;
     const context = prepareCanvas(canvas, width, height, false);
     if (!context) return;
-    const index = Math.min(sources.length - 1, Math.max(0, local));
     context.globalAlpha = inRange ? 1 : 0.25;
-    context.drawImage(sources[index], 0, 0, width, height);
+    context.drawImage(frameAt(local), 0, 0, width, height);
     context.globalAlpha = 1;
-  }, [sources, panel.width, panel.height, local, inRange]);
+  }, [frameAt, panel.t, panel.width, panel.height, local, inRange]);
   return (
     <figure className={`frame-tile${inRange ? '' : ' is-idle'}`}>
       <canvas ref={ref} role="img" aria-label={`${panel.label}, animated`} />

@@ -47,17 +47,31 @@ function makeCanvas(width: number, height: number): FrameSource {
   return canvas;
 }
 
+/**
+ * The panel's frames as native-size canvases, each made when first asked for and kept: a player
+ * that shows one frame at a time builds only the frames it shows (a view mounting a dozen players
+ * would otherwise build every frame of every panel in one task). Out-of-range `t` is clamped.
+ */
+export function lazyFrameSources(panel: FramePanel): (t: number) => FrameSource {
+  const made: FrameSource[] = [];
+  return (t) => {
+    const index = Math.min(panel.t - 1, Math.max(0, t));
+    let canvas = made[index];
+    if (!canvas) {
+      canvas = makeCanvas(panel.width, panel.height);
+      const context = canvas.getContext('2d') as
+        CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+      context?.putImageData(frameImageData(panel, index), 0, 0);
+      made[index] = canvas;
+    }
+    return canvas;
+  };
+}
+
 /** One native-size canvas per frame of the panel. */
 export function panelFrameSources(panel: FramePanel): FrameSource[] {
-  const sources: FrameSource[] = [];
-  for (let t = 0; t < panel.t; t++) {
-    const canvas = makeCanvas(panel.width, panel.height);
-    const context = canvas.getContext('2d') as
-      CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
-    context?.putImageData(frameImageData(panel, t), 0, 0);
-    sources.push(canvas);
-  }
-  return sources;
+  const frame = lazyFrameSources(panel);
+  return Array.from({ length: panel.t }, (_, t) => frame(t));
 }
 
 /** Length of the shared time axis: the last frame any panel reaches. */

@@ -1,7 +1,7 @@
 /** One panel of a run at one frame of the shared time axis, drawn crisp at `size` CSS px. */
 import { useDeferredValue, useEffect, useMemo, useRef } from 'react';
 import type { FramePanel } from '../../../core/models/types';
-import { panelFrameSources, prepareCanvas } from '../frame-drawing';
+import { lazyFrameSources, prepareCanvas } from '../frame-drawing';
 
 interface FrameTileProps {
   panel: FramePanel;
@@ -14,19 +14,19 @@ export function FrameTile({ panel: latest, frame, size }: FrameTileProps) {
   const ref = useRef<HTMLCanvasElement>(null);
   // New samples as a transition: each tile builds its frames in a slice of its own.
   const panel = useDeferredValue(latest);
-  const sources = useMemo(() => panelFrameSources(panel), [panel]);
+  const frameAt = useMemo(() => lazyFrameSources(panel), [panel]);
   const local = frame - panel.timeOffset;
   const inRange = local >= 0 && local < panel.t;
   const width = Math.round((size * panel.width) / panel.height);
   useEffect(() => {
     const canvas = ref.current;
-    if (!canvas || sources.length === 0) return;
+    if (!canvas || panel.t === 0) return;
     const context = prepareCanvas(canvas, width, size, false);
     if (!context) return;
     context.globalAlpha = inRange ? 1 : 0.25;
-    context.drawImage(sources[Math.min(sources.length - 1, Math.max(0, local))], 0, 0, width, size);
+    context.drawImage(frameAt(local), 0, 0, width, size);
     context.globalAlpha = 1;
-  }, [sources, local, inRange, width, size]);
+  }, [frameAt, panel.t, local, inRange, width, size]);
   return (
     <figure className={`frame-tile${inRange ? '' : ' is-idle'}`}>
       <canvas
