@@ -12,7 +12,7 @@
  *   --steps 10  --warmup 3  --max-seconds 90 (per cell; slower cells report fewer steps or skip)
  *   --decode-runs 3           video decode runs (0 skips)
  *   --no-optimizations        skip the off-vs-on measurement of each optimisation
- *   --overhead-cell lstm/composite/tiny  --overhead-rounds 12  --overhead-segment 12 (steps; 0 rounds skips)
+ *   --overhead-cell lstm/composite/tiny  --overhead-rounds 24  --overhead-segment 12 (steps; 0 rounds skips)
  *   --ui-seconds 20           main thread while two runs train (0 skips)
  *   --memory-cells lstm/composite/tiny  --memory-steps 1000 (0 skips)
  *   --out bench-results
@@ -59,7 +59,7 @@ const plan = {
   ...(option('cells') ? { cells: option('cells').split(',').map(parseCell) } : {}),
 };
 const overheadCell = parseCell(option('overhead-cell', 'lstm/composite/tiny'));
-const overheadRounds = Number(option('overhead-rounds', '12'));
+const overheadRounds = Number(option('overhead-rounds', '24'));
 const overheadSegment = Number(option('overhead-segment', '12'));
 const uiSeconds = Number(option('ui-seconds', '20'));
 const memoryCells = option('memory-cells', 'lstm/composite/tiny').split(',').map(parseCell);
