@@ -1,7 +1,8 @@
 /**
- * Chart redraws, one at a time. A recharts line chart takes tens of milliseconds to redraw (far
- * more on a software-rendered machine whose cores are busy training), and the compare view shows
- * a dozen of them: redrawn together they make one main-thread task of hundreds of milliseconds.
+ * Chart redraws, one at a time. A chart's redraw costs a few milliseconds (more when its axes
+ * change, far more on a software-rendered machine whose cores are busy training), and the compare
+ * view shows a dozen charts that all get new points from the same message: redrawn together they
+ * make one long main-thread task.
  * Here each chart asks for a redraw and the scheduler grants them round-robin, one per macrotask
  * and at most one every `SLOT_MS`, so no redraw waits behind another and the charts' share of the
  * main thread stays bounded however many charts and runs there are (each chart then refreshes
