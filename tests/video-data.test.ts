@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { clipStarts, splitClips, trySplitClips } from '../src/core/data/clips';
 import { DataError } from '../src/core/data/data-error';
 import {
+  FrameResampler,
   convertChannels,
   resampleFrame,
   resizeFrameSet,
@@ -159,6 +160,33 @@ describe('resampling and colour', () => {
     const src = new Uint8Array(12).fill(10);
     for (const i of [0, 5, 6, 11]) src[i] = 255;
     expect([...resampleFrame(src, 6, 2, 1, 2, 2, 'center')]).toEqual([10, 10, 10, 10]);
+  });
+
+  it('keeps the middle rows of a taller frame with a centre crop, frame after frame', () => {
+    // 2×6: rows 2 and 3 are the middle; a reused resampler must read them afresh every frame.
+    const resampler = new FrameResampler(2, 6, 2, 2, 1, 'center');
+    const out = new Uint8Array(4);
+    for (const [top, bottom] of [
+      [10, 20],
+      [30, 40],
+    ]) {
+      const src = Uint8Array.from([
+        255,
+        255,
+        255,
+        255,
+        top,
+        top,
+        bottom,
+        bottom,
+        255,
+        255,
+        255,
+        255,
+      ]);
+      resampler.resample(src, 0, out, 0);
+      expect([...out]).toEqual([top, top, bottom, bottom]);
+    }
   });
 
   it('fits a wide frame inside the target with black bars above and below', () => {

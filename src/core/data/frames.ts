@@ -106,8 +106,15 @@ function placement(sw: number, sh: number, dw: number, dh: number, mode: CropMod
 /** A resampler from [sh, sw, c] to [dh, dw, c], built once and reused for every frame. */
 export class FrameResampler {
   private readonly place: Placement;
-  private readonly cols: AxisWeights;
   private readonly rows: AxisWeights;
+  // The horizontal weights flattened (the hot loop): destination column x reads the source
+  // offsets colTap[colStart[x] .. colStart[x + 1]) of a row, with weights colWeight[…].
+  private readonly colStart: Int32Array;
+  private readonly colTap: Int32Array;
+  private readonly colWeight: Float32Array;
+  // The source rows the vertical pass reads; the horizontal pass skips the others (cropped away).
+  private readonly firstRow: number;
+  private readonly lastRow: number;
   private readonly rowBuffer: Float32Array;
 
   constructor(
@@ -125,27 +132,48 @@ export class FrameResampler {
     }
     this.place = placement(srcWidth, srcHeight, dstWidth, dstHeight, mode);
     const p = this.place;
-    this.cols = axisWeights(srcWidth, p.srcX, p.srcW, p.dstW);
+    const cols = axisWeights(srcWidth, p.srcX, p.srcW, p.dstW);
+    this.colStart = new Int32Array(p.dstW + 1);
+    for (let x = 0; x < p.dstW; x++) this.colStart[x + 1] = this.colStart[x] + cols.index[x].length;
+    this.colTap = new Int32Array(this.colStart[p.dstW]);
+    this.colWeight = new Float32Array(this.colStart[p.dstW]);
+    for (let x = 0; x < p.dstW; x++) {
+      this.colTap.set(
+        cols.index[x].map((i) => i * channels),
+        this.colStart[x],
+      );
+      this.colWeight.set(cols.weight[x], this.colStart[x]);
+    }
     this.rows = axisWeights(srcHeight, p.srcY, p.srcH, p.dstH);
+    this.firstRow = srcHeight - 1;
+    this.lastRow = 0;
+    for (const ids of this.rows.index) {
+      for (const row of ids) {
+        this.firstRow = Math.min(this.firstRow, row);
+        this.lastRow = Math.max(this.lastRow, row);
+      }
+    }
     this.rowBuffer = new Float32Array(srcHeight * p.dstW * channels);
   }
 
   /** Resamples one frame read at `srcOffset` of `src` into `dst` at `dstOffset`. */
   resample(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
-    const { srcWidth, srcHeight, dstWidth, dstHeight, channels: c, place: p } = this;
+    const { srcWidth, dstWidth, dstHeight, channels: c, place: p } = this;
     const frameLength = dstWidth * dstHeight * c;
     if (p.dstW !== dstWidth || p.dstH !== dstHeight)
       dst.fill(0, dstOffset, dstOffset + frameLength);
-    // Horizontal pass over every source row, then the vertical pass into the destination.
+    // Horizontal pass over the source rows in use, then the vertical pass into the destination.
     const tmp = this.rowBuffer;
-    for (let y = 0; y < srcHeight; y++) {
+    const { colStart, colTap, colWeight } = this;
+    for (let y = this.firstRow; y <= this.lastRow; y++) {
       const rowStart = srcOffset + y * srcWidth * c;
       for (let x = 0; x < p.dstW; x++) {
-        const ids = this.cols.index[x];
-        const ws = this.cols.weight[x];
+        const from = colStart[x];
+        const to = colStart[x + 1];
         for (let ch = 0; ch < c; ch++) {
+          const at = rowStart + ch;
           let sum = 0;
-          for (let k = 0; k < ids.length; k++) sum += ws[k] * src[rowStart + ids[k] * c + ch];
+          for (let k = from; k < to; k++) sum += colWeight[k] * src[at + colTap[k]];
           tmp[(y * p.dstW + x) * c + ch] = sum;
         }
       }
