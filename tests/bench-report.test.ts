@@ -225,6 +225,9 @@ describe('report', () => {
     );
     expect(text).toContain('+25% (was 80.0)');
     expect(text).toContain('No optimisation is registered');
+    const skipped = formatReport(record({ plan: { optimizations: false } }), null);
+    expect(skipped).toContain('Not measured in this run (--no-optimizations).');
+    expect(skipped).not.toContain('No optimisation is registered');
     expect(text).toContain('1000 sequences/s = 20000 frames/s');
     expect(text).toContain('ratio 0.960');
     expect(text).toMatch(/\| app overhead ratio ≥ 0\.95 +\| 0\.960 .*\| PASS +\|/);

@@ -280,7 +280,10 @@ export function formatReport(record: BenchRecord, previous: BenchRecord | null =
   out.push(modelsTable(record, previous));
 
   out.push('', 'Optimisations (each switched off, then on again; the others on)', '');
-  if (record.optimizations.length === 0) {
+  const skipped = (record.plan as { optimizations?: boolean } | null)?.optimizations === false;
+  if (skipped) {
+    out.push('Not measured in this run (--no-optimizations).');
+  } else if (record.optimizations.length === 0) {
     out.push('No optimisation is registered (src/core/gpu/optimizations.ts).');
   } else {
     out.push(
