@@ -5,9 +5,14 @@
  * optimisations installed as `selectBackend` installs them (custom kernels: tests run what the app
  * runs), and returns false when no adapter is available, so that suites can
  * `describe.skipIf(!hasWebGpu)`.
+ *
+ * `VMP_KERNEL_PATHS=hardware npx vitest run …` runs WebGPU suites on the kernel paths a hardware
+ * adapter takes (see src/core/gpu/adapter-class.ts), on this machine's software adapter.
  */
 import * as tf from '@tensorflow/tfjs';
+import { setKernelPathsOverride } from '../../src/core/gpu/adapter-class';
 import { ensureWebGpuBackendRegistered } from '../../src/core/gpu/backend';
+import { installBindingLimits } from '../../src/core/gpu/binding-limits';
 import { applyOptimizations } from '../../src/core/gpu/optimizations';
 import { installNodeWebGpu } from '../../src/node/webgpu';
 
@@ -21,6 +26,9 @@ export async function setupNodeWebGpu(): Promise<boolean> {
   } catch {
     return false;
   }
+  const paths = process.env.VMP_KERNEL_PATHS;
+  if (paths === 'hardware' || paths === 'software') setKernelPathsOverride(paths);
+  installBindingLimits();
   applyOptimizations('webgpu');
   return true;
 }

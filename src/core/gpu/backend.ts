@@ -7,7 +7,8 @@
  * backend fails to initialise, but throws when the backend was never registered — which is what
  * happens to 'webgpu' when `navigator.gpu` did not exist when tfjs-backend-webgpu was imported.
  *
- * When WebGPU wins, the rank ≥5 kernel workaround is installed (see rank5-workaround.ts); the
+ * When WebGPU wins, the rank ≥5 kernel workaround and the storage-buffer limit fix are installed
+ * (rank5-workaround.ts, binding-limits.ts); the
  * enabled performance optimisations for the chosen backend are applied (optimizations.ts).
  * `WEBGPU_CPU_FORWARD` keeps its tfjs default (true: small ops on CPU-resident data run on the CPU,
  * which is faster for them); tests set it to false so that GPU bugs cannot hide.
@@ -15,34 +16,20 @@
 import * as tf from '@tensorflow/tfjs';
 // Importing the package registers the webgpu kernels (and the backend, if navigator.gpu exists).
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { isSoftwareAdapter } from './adapter-class';
+import type { AdapterInfoLike } from './adapter-class';
 import type { AdapterSummary, BackendName, BackendReport } from './backend-types';
 import { applyOptimizations } from './optimizations';
 // Registers the custom kernel optimisations (installed below when enabled).
 import './kernels';
+import { installBindingLimits } from './binding-limits';
 import { installRank5Workaround } from './rank5-workaround';
 
 export type { AdapterSummary, BackendName, BackendReport } from './backend-types';
+export { isSoftwareAdapter } from './adapter-class';
+export type { AdapterInfoLike } from './adapter-class';
 
 const DEFAULT_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
-
-/** What adapters say about themselves (GPUAdapterInfo, a WebGL renderer string, or less). */
-export interface AdapterInfoLike {
-  vendor?: string;
-  architecture?: string;
-  description?: string;
-  device?: string;
-  isFallbackAdapter?: boolean;
-}
-
-const SOFTWARE_RENDERERS =
-  /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|microsoft basic render|software rasterizer/i;
-
-/** True for CPU-emulated GPUs: their timings say nothing about real hardware. */
-export function isSoftwareAdapter(info: AdapterInfoLike): boolean {
-  if (info.isFallbackAdapter === true) return true;
-  const text = [info.vendor, info.architecture, info.description, info.device].join(' ');
-  return SOFTWARE_RENDERERS.test(text);
-}
 
 function webGpu(): GPU | null {
   // Feature-detect through globalThis: Node (before v21) has no navigator at all.
@@ -51,14 +38,55 @@ function webGpu(): GPU | null {
 }
 
 /**
- * Registers the 'webgpu' backend factory when navigator.gpu exists but appeared after
- * tfjs-backend-webgpu was imported (Node tests install it late). Mirrors the package's own factory.
- * Returns whether a factory is registered.
+ * Which device limits the WebGPU factory requests. 'adapter': the adapter's own, which on real GPUs
+ * are far above WebGPU's defaults (more storage buffers per shader, larger buffers and workgroups).
+ * 'minimum': only the buffer sizes large tensors need, every other limit at WebGPU's guaranteed
+ * minimum (8 storage buffers per shader stage, 16 KiB of workgroup memory, 256 invocations), so
+ * tests prove the kernels fit any conforming adapter.
+ */
+export type DeviceLimits = 'adapter' | 'minimum';
+
+let requestedLimits: DeviceLimits = 'adapter';
+let factoryIsOurs = false;
+
+/** Sets the limits the next WebGPU device is created with (takes effect at the next setBackend). */
+export function setWebGpuDeviceLimits(limits: DeviceLimits): void {
+  requestedLimits = limits;
+}
+
+function requiredLimits(limits: GPUSupportedLimits, kind: DeviceLimits): Record<string, number> {
+  const buffers = {
+    maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+    maxBufferSize: limits.maxBufferSize,
+    maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+  };
+  if (kind === 'minimum') return buffers;
+  return {
+    ...buffers,
+    maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+    maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+    maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+  };
+}
+
+/**
+ * Registers this project's 'webgpu' backend factory in place of tfjs-backend-webgpu's (which the
+ * package registers on import when navigator.gpu exists, and not at all when it appeared later, as
+ * in Node). Ours also asks for the adapter's storage-buffer limit: tfjs's leaves it at WebGPU's
+ * default of 8 per shader, which real GPUs exceed many times over. Returns whether WebGPU exists.
  */
 export function ensureWebGpuBackendRegistered(): boolean {
-  if (tf.findBackendFactory('webgpu') != null) return true;
+  const registered = tf.findBackendFactory('webgpu') != null;
+  if (registered && factoryIsOurs) return true;
   const gpu = webGpu();
   if (gpu === null) return false;
+  if (registered) {
+    // Already started by tfjs's factory: removing it would dispose its tensors. The kernels fit
+    // the default limits anyway (see binding-limits.ts); only the headroom is lost.
+    if (tf.engine().registry.webgpu !== undefined) return true;
+    tf.removeBackend('webgpu');
+  }
   tf.registerBackend(
     'webgpu',
     async () => {
@@ -68,23 +96,15 @@ export function ensureWebGpuBackendRegistered(): boolean {
           : 'high-performance',
       });
       if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
-      const limits = adapter.limits;
       const device = await adapter.requestDevice({
         requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
-        // Default limits are far below what tfjs needs for large buffers.
-        requiredLimits: {
-          maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-          maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
-          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-          maxBufferSize: limits.maxBufferSize,
-          maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
-          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-        },
+        requiredLimits: requiredLimits(adapter.limits, requestedLimits),
       });
       return new WebGPUBackend(device, adapter.info);
     },
     3, // tfjs-backend-webgpu's own priority
   );
+  factoryIsOurs = true;
   return true;
 }
 
@@ -181,7 +201,10 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendRep
       fallbacks.push({ backend, reason });
       continue;
     }
-    if (backend === 'webgpu') installRank5Workaround();
+    if (backend === 'webgpu') {
+      installRank5Workaround();
+      installBindingLimits();
+    }
     applyOptimizations(backend);
     const adapter =
       backend === 'webgpu' ? await describeWebGpu() : backend === 'webgl' ? describeWebGl() : null;

@@ -17,21 +17,20 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { kernelPathsFor } from '../adapter-class';
+import type { AdapterInfoLike } from '../adapter-class';
 import { registerKernelOverride } from './kernel-override';
 
 /** A product is thin when its smallest dimension is at most this. */
 const THIN = 16;
 
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b/i;
-
 /**
- * Whether the backend runs on a CPU-emulated GPU. There every workgroup barrier switches between
- * all the workgroup's invocations, so the barrier-free kernel beats tfjs's tiled ones at every
- * size the models use, not only for thin products.
+ * Whether the barrier-free kernel takes products of every size: on a CPU-emulated GPU every
+ * workgroup barrier switches between all the workgroup's invocations, so it beats tfjs's tiled
+ * kernels at every size the models use, not only for thin products.
  */
-function onSoftwareAdapter(backend: WebGPUBackend): boolean {
-  const info = backend.adapterInfo as unknown as { vendor?: string; architecture?: string };
-  return SOFTWARE_ADAPTER.test(`${info.vendor ?? ''} ${info.architecture ?? ''}`);
+function everySize(backend: WebGPUBackend): boolean {
+  return kernelPathsFor(backend.adapterInfo as unknown as AdapterInfoLike) === 'software';
 }
 
 interface Product {
@@ -217,9 +216,7 @@ const batchMatMul =
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
     const backend = args.backend as WebGPUBackend;
-    const p = floats(a, b)
-      ? planProduct(a, b, transposeA, transposeB, onSoftwareAdapter(backend))
-      : null;
+    const p = floats(a, b) ? planProduct(a, b, transposeA, transposeB, everySize(backend)) : null;
     if (p === null) return previous(args);
     return thinMatMul(backend, a, b, p, null, [0, 0, 0], false);
   };
@@ -238,7 +235,7 @@ const fusedMatMul =
     }
     const backend = args.backend as WebGPUBackend;
     const p = floats(a, b, ...(bias ? [bias] : []))
-      ? planProduct(a, b, transposeA, transposeB, onSoftwareAdapter(backend))
+      ? planProduct(a, b, transposeA, transposeB, everySize(backend))
       : null;
     const strides = p && bias ? biasStrides(bias, p) : [0, 0, 0];
     if (p === null || strides === null) return previous(args);
