@@ -11,6 +11,7 @@ import {
   formatReport,
   percent,
   table,
+  workTarget,
 } from '../src/bench/report';
 import type { BenchRecord } from '../src/bench/report';
 import type { MemoryCheckRow } from '../src/bench/memory-check';
@@ -72,6 +73,9 @@ function row(overrides: Partial<ModelBenchRow> = {}): ModelBenchRow {
     peakTensorBytes: 5 * 2 ** 20,
     peakGpuBytes: null,
     peakGpuPoolBytes: null,
+    dispatchesPerStep: null,
+    uploadsPerStep: null,
+    readsPerStep: null,
     ...overrides,
   };
 }
@@ -192,6 +196,27 @@ describe('targets', () => {
     });
     expect(verdicts(worse).slice(0, 5)).toEqual([false, false, false, false, false]);
     expect(evaluateTargets(worse)[1].measured).toContain('longest 80 ms');
+  });
+
+  it('checks the dispatch and upload targets of WebGPU cells: the VGAN capped, the others halved', () => {
+    const counted = (overrides: Partial<ModelBenchRow>) =>
+      row({ backend: 'webgpu', dispatchesPerStep: 300, uploadsPerStep: 4, ...overrides });
+    const work = (rows: ModelBenchRow[]) =>
+      evaluateTargets(record({ models: rows })).filter((t) => t.name.includes('dispatches'));
+    expect(workTarget({ model: 'lstm', variant: 'composite', preset: 'tiny' })).toEqual({
+      maxDispatches: 374,
+      maxUploads: null,
+    });
+    expect(workTarget({ model: 'lstm', variant: 'composite', preset: 'medium' })).toBeNull();
+    const results = work([
+      counted({}), // lstm/composite/tiny: 300 ≤ 374
+      counted({ preset: 'small', dispatchesPerStep: 400 }), // > 374
+      counted({ model: 'vgan', variant: 'two-stream', dispatchesPerStep: 400, uploadsPerStep: 10 }),
+      counted({ model: 'vgan', variant: 'two-stream', dispatchesPerStep: 380, uploadsPerStep: 11 }),
+      counted({ backend: 'cpu', dispatchesPerStep: null, uploadsPerStep: null }), // no target
+    ]);
+    expect(results.map((t) => t.pass)).toEqual([true, false, true, false]);
+    expect(results[3].measured).toBe('380 dispatches, 11 uploads');
   });
 
   it('says what was not measured', () => {

@@ -47,6 +47,9 @@ function cell(overrides: Partial<ModelBenchRow> = {}): ModelBenchRow {
     peakTensorBytes: 0,
     peakGpuBytes: null,
     peakGpuPoolBytes: null,
+    dispatchesPerStep: null,
+    uploadsPerStep: null,
+    readsPerStep: null,
     ...overrides,
   };
 }

@@ -87,6 +87,31 @@ export const TARGETS = {
   dataSpeedup: 10,
 } as const;
 
+/**
+ * WebGPU dispatches a training step had before the dispatch work (commit 5304581; counted with
+ * step-work.ts, the same on every adapter; lstm paper from a profile on an NVIDIA H200).
+ */
+export const DISPATCH_BASELINE: Readonly<Record<string, number>> = {
+  'lstm/composite/tiny': 748,
+  'lstm/composite/small': 748,
+  'lstm/composite/paper': 1801,
+  'rcnn/rcnn/tiny': 142,
+  'rcnn/rcnn/small': 209,
+};
+
+/** The per-step work targets of a cell: the VGAN's fixed caps, half the baseline for the others. */
+export function workTarget(row: {
+  model: string;
+  variant: string;
+  preset: string;
+}): { maxDispatches: number; maxUploads: number | null } | null {
+  if (row.model === 'vgan') return { maxDispatches: 400, maxUploads: 10 };
+  const baseline = DISPATCH_BASELINE[cellName(row)];
+  return baseline === undefined
+    ? null
+    : { maxDispatches: Math.floor(baseline / 2), maxUploads: null };
+}
+
 export interface TargetResult {
   name: string;
   measured: string;
@@ -140,6 +165,18 @@ export function evaluateTargets(record: BenchRecord): TargetResult[] {
           ? `no GPU pool reported on ${check.backend}`
           : `pool ${mb(check.baseline.pool)} → ${mb(check.final.pool)} MB after step ${check.warmupSteps} (growth ${signedBytes(check.poolGrowthBytes)}), tensors +${check.tensorGrowth}, over ${check.steps} steps`,
       pass: check.poolGrowthBytes === null ? null : complete && flat,
+    });
+  }
+  for (const row of record.models) {
+    const target = workTarget(row);
+    if (row.backend !== 'webgpu' || target === null || row.dispatchesPerStep == null) continue;
+    const uploadsOk =
+      target.maxUploads === null ||
+      (row.uploadsPerStep != null && row.uploadsPerStep <= target.maxUploads);
+    results.push({
+      name: `${cellName(row)}: ≤ ${target.maxDispatches} WebGPU dispatches${target.maxUploads === null ? '' : ` and ≤ ${target.maxUploads} uploads`} a step`,
+      measured: `${row.dispatchesPerStep} dispatches, ${row.uploadsPerStep ?? '–'} uploads`,
+      pass: row.dispatchesPerStep <= target.maxDispatches && uploadsOk,
     });
   }
   const consumer = fastestConsumption(record.models);
@@ -216,6 +253,9 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 const count = (value: number) => value.toLocaleString('en-US');
+/** A per-step count, '–' where not counted (older records, other backends). */
+const perStep = (value: number | null | undefined) =>
+  value === null || value === undefined ? '–' : count(value);
 
 function modelsTable(record: BenchRecord, previous: BenchRecord | null): string {
   const changes = compareModels(previous, record);
@@ -235,6 +275,9 @@ function modelsTable(record: BenchRecord, previous: BenchRecord | null): string 
       'peak tensors MB',
       'peak GPU MB',
       'peak pool MB',
+      'dispatches',
+      'uploads',
+      'reads',
       ...(previous ? ['vs previous'] : []),
       'note',
     ],
@@ -255,6 +298,9 @@ function modelsTable(record: BenchRecord, previous: BenchRecord | null): string 
         r.peakTensorBytes ? mb(r.peakTensorBytes) : '–',
         mb(r.peakGpuBytes),
         mb(r.peakGpuPoolBytes),
+        perStep(r.dispatchesPerStep),
+        perStep(r.uploadsPerStep),
+        perStep(r.readsPerStep),
         ...(previous
           ? [change ? `${percent(change.change)} (was ${fixed(change.before)})` : '–']
           : []),

@@ -240,6 +240,9 @@ function failedRow(cell: BenchCell, backend: string, note: string): ModelBenchRo
     peakTensorBytes: 0,
     peakGpuBytes: null,
     peakGpuPoolBytes: null,
+    dispatchesPerStep: null,
+    uploadsPerStep: null,
+    readsPerStep: null,
     note,
   };
 }

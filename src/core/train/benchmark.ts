@@ -13,6 +13,7 @@ import { fitKmeans } from '../models/rcnn/kmeans';
 import { Trainer } from './trainer';
 import type { GpuWork } from './trainer';
 import { summarize } from './stats';
+import { countStepWork } from './step-work';
 
 export interface ModelBenchRow {
   model: string;
@@ -40,6 +41,10 @@ export interface ModelBenchRow {
   peakTensorBytes: number;
   peakGpuBytes: number | null;
   peakGpuPoolBytes: number | null;
+  /** One step's WebGPU dispatches, CPU→GPU uploads and GPU→CPU reads (step-work.ts). */
+  dispatchesPerStep: number | null;
+  uploadsPerStep: number | null;
+  readsPerStep: number | null;
   note?: string;
 }
 
@@ -119,6 +124,8 @@ export async function benchmarkModel(
       recordMemory();
       if (performance.now() - started > budgetMs) break;
     }
+    // Counted on one more step, untimed: the counting wrappers cost time of their own.
+    const work = await countStepWork(() => trainer.trainStep());
     const summary = summarize(times);
     const flopsPerStep = trainStepFlops(entry.kind, config);
     return {
@@ -143,6 +150,9 @@ export async function benchmarkModel(
       peakTensorBytes,
       peakGpuBytes,
       peakGpuPoolBytes,
+      dispatchesPerStep: work.dispatches,
+      uploadsPerStep: work.uploads,
+      readsPerStep: work.reads,
       ...(times.length < options.steps
         ? {
             note: `${times.length} of ${options.steps} steps fit the ${options.maxSeconds} s budget`,

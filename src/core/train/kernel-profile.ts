@@ -12,6 +12,7 @@
  * work ("self" time), so nothing is counted twice.
  */
 import * as tf from '@tensorflow/tfjs';
+import { countingWork, emptyWork } from './step-work';
 
 /** One kernel (or custom-gradient scope) name, summed over the profiled steps, per step. */
 export interface KernelRow {
@@ -50,6 +51,8 @@ export interface StepProfile {
    * writes every kernel's output the same way).
    */
   uploadsPerStep: number | null;
+  /** WebGPU programs dispatched per step (null on other backends). */
+  dispatchesPerStep: number | null;
   /** numBytesAllocatedInGPU (the WebGPU buffer pool) after the steps, and its growth over them. */
   gpuPoolBytes: number | null;
   gpuPoolGrowthBytes: number | null;
@@ -61,47 +64,6 @@ interface RawKernel {
   extraInfo: string;
   inputShapes: (number[] | null)[];
   outputShapes: number[][];
-}
-
-interface Counters {
-  reads: number;
-  uploads: number;
-}
-
-/** Counts the backend's reads and uploads while `f` runs (the counts come back through `into`). */
-async function counting<T>(into: Counters, f: () => Promise<T>): Promise<T> {
-  const backend = tf.backend() as unknown as Record<string, unknown>;
-  const patched = ['read', 'readSync', 'write'] as const;
-  const originals = patched.map((name) => backend[name]);
-  const own = patched.map((name) => Object.prototype.hasOwnProperty.call(backend, name));
-  let inRead = false; // a backend's read() may call its own readSync(): count the outer call
-  patched.forEach((name, i) => {
-    const original = originals[i] as (...args: unknown[]) => unknown;
-    backend[name] = function (this: unknown, ...args: unknown[]) {
-      // write() also allocates program outputs (no values): only writes of values upload.
-      if (name === 'write') {
-        if (args[0] != null) into.uploads++;
-        return original.apply(this, args);
-      }
-      if (inRead) return original.apply(this, args);
-      into.reads++;
-      inRead = true;
-      try {
-        return original.apply(this, args);
-      } finally {
-        inRead = false;
-      }
-    };
-  });
-  try {
-    return await f();
-  } finally {
-    patched.forEach((name, i) => {
-      // The patch is an own property shadowing the prototype's method: deleting restores it.
-      if (own[i]) backend[name] = originals[i];
-      else delete backend[name];
-    });
-  }
 }
 
 /**
@@ -189,10 +151,10 @@ export async function profileSteps(
     wall.push(performance.now() - started);
   }
 
-  const counters: Counters = { reads: 0, uploads: 0 };
+  const counters = emptyWork();
   const records: { kernel: RawKernel; depth: number }[] = [];
   for (let i = 0; i < options.profiledSteps; i++) {
-    records.push(...(await counting(counters, () => profiled(step))));
+    records.push(...(await countingWork(counters, () => profiled(step))));
   }
   const poolAfter = poolBytes();
   const steps = Math.max(1, options.profiledSteps);
@@ -254,7 +216,9 @@ export async function profileSteps(
       .sort((a, b) => b.msPerStep - a.msPerStep),
     kernelCallsPerStep: calls / steps,
     readsPerStep: counters.reads / steps,
-    uploadsPerStep: tf.getBackend() === 'webgpu' ? counters.uploads / steps : null,
+    uploadsPerStep:
+      tf.getBackend() === 'webgpu' && counters.uploads !== null ? counters.uploads / steps : null,
+    dispatchesPerStep: counters.dispatches === null ? null : counters.dispatches / steps,
     gpuPoolBytes: poolAfter,
     gpuPoolGrowthBytes: poolAfter !== null && poolBefore !== null ? poolAfter - poolBefore : null,
   };
@@ -271,7 +235,7 @@ export function formatProfile(title: string, profile: StepProfile, top = 15): st
     `### ${title}`,
     '',
     `- step (unprofiled): median **${fixed(profile.wallMsMedian)} ms** (min ${fixed(profile.wallMsMin)}, max ${fixed(profile.wallMsMax)}, ${profile.wallSteps} steps)`,
-    `- profiled kernel time: ${fixed(profile.profiledMsPerStep)} ms/step in ${fixed(profile.kernelCallsPerStep, 0)} kernel calls; host reads ${fixed(profile.readsPerStep, 1)}, uploads ${profile.uploadsPerStep === null ? '–' : fixed(profile.uploadsPerStep, 1)} per step`,
+    `- profiled kernel time: ${fixed(profile.profiledMsPerStep)} ms/step in ${fixed(profile.kernelCallsPerStep, 0)} kernel calls${profile.dispatchesPerStep === null ? '' : ` and ${fixed(profile.dispatchesPerStep, 0)} WebGPU dispatches`}; host reads ${fixed(profile.readsPerStep, 1)}, uploads ${profile.uploadsPerStep === null ? '–' : fixed(profile.uploadsPerStep, 1)} per step`,
     `- GPU buffer pool: ${mib(profile.gpuPoolBytes)} (growth over the measured steps: ${mib(profile.gpuPoolGrowthBytes)})`,
     '',
     '| kernel | calls/step | ms/step | share | slowest call: inputs → outputs |',
