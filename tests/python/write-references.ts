@@ -1,0 +1,319 @@
+/**
+ * Writes what the Python package's parity tests compare against (`npm run test:python` runs it
+ * first): the app's own outputs, computed here with its tfjs code on the CPU backend.
+ *
+ *   models/<example>.safetensors     for each shipped checkpoint: the next training batch of its
+ *                                    data stream, the forward outputs and losses on that batch, the
+ *                                    losses of one training step and the whole model state after it
+ *   generator/<case>.safetensors     Moving MNIST bytes of several data specs, two batches each,
+ *                                    and the generator state between them
+ *   datasets/<case>.npy + .safetensors  a .npy dataset as the app exports it, and the first batches
+ *                                    a run on it draws (resized, recoloured, in the model's range)
+ *
+ * Usage: node --import tsx tests/python/write-references.ts <output folder>
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { decodeCheckpoint } from '../../src/core/checkpoint/run-checkpoint';
+import { encodeSafetensors } from '../../src/core/checkpoint/safetensors';
+import type { SafetensorsTensor } from '../../src/core/checkpoint/safetensors';
+import { loadMnistFromDisk } from '../../src/core/data/mnist-node';
+import type { MnistDigits } from '../../src/core/data/mnist';
+import { MovingMnistGenerator, resolveMovingMnistOptions } from '../../src/core/data/moving-mnist';
+import { frameSetFromNpy, frameSetToNpy } from '../../src/core/data/npy';
+import type { NpyLayout } from '../../src/core/data/npy';
+import { buildRunData } from '../../src/core/data/run-data';
+import type { CropMode, FrameSet, MovingMnistOptions } from '../../src/core/data/types';
+import { prepareVideoData } from '../../src/core/data/video-clips';
+import { createModel } from '../../src/core/models/factory';
+import type { LstmEncoderDecoder } from '../../src/core/models/lstm/model';
+import type { VideoLanguageModel } from '../../src/core/models/rcnn/model';
+import type { DataRequirements, VideoModel } from '../../src/core/models/types';
+import type { VideoGan } from '../../src/core/models/vgan/model';
+import { readScalars } from '../../src/core/train/trainer';
+
+const CHECKPOINTS = path.resolve(import.meta.dirname, '../../public/checkpoints');
+
+type Tensors = Record<string, SafetensorsTensor>;
+
+async function f32(tensor: tf.Tensor): Promise<SafetensorsTensor> {
+  const data = Float32Array.from(await tensor.data());
+  return { dtype: 'F32', shape: [...tensor.shape], data };
+}
+
+async function i32(tensor: tf.Tensor): Promise<SafetensorsTensor> {
+  const data = Int32Array.from(await tensor.data());
+  return { dtype: 'I32', shape: [...tensor.shape], data };
+}
+
+function write(file: string, tensors: Tensors, metadata: Record<string, string>): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, encodeSafetensors(tensors, metadata));
+}
+
+/** The forward outputs of each model on `batch`, named as the Python tests read them. */
+async function forwardOutputs(
+  model: VideoModel,
+  batch: tf.Tensor5D,
+  state: Record<string, { data: Float32Array | Int32Array; shape: number[] }>,
+): Promise<{ tensors: Tensors; losses: Record<string, number> }> {
+  const tensors: Tensors = {};
+  const keep = async (name: string, tensor: tf.Tensor) => {
+    tensors[name] = tensor.dtype === 'int32' ? await i32(tensor) : await f32(tensor);
+    tensor.dispose();
+  };
+  switch (model.kind) {
+    case 'lstm': {
+      const lstm = model as LstmEncoderDecoder;
+      const terms = lstm.lossTerms(batch);
+      const losses = await readScalars(terms as unknown as Record<string, tf.Scalar>);
+      tf.dispose(Object.values(terms));
+      for (const [suffix, teacherForced] of [
+        ['teacher_forced', true],
+        ['free_running', false],
+      ] as const) {
+        const predictions = lstm.predict(batch, teacherForced);
+        for (const [name, tensor] of Object.entries(predictions)) {
+          await keep(`out.${name}.${suffix}`, tensor as tf.Tensor);
+        }
+      }
+      return { tensors, losses };
+    }
+    case 'vgan': {
+      const gan = model as VideoGan;
+      const fixed = state['state.fixed_z'];
+      const z = tf.tensor2d(fixed.data as Float32Array, fixed.shape as [number, number]);
+      const out = gan.generate(z);
+      const generated = gan.discriminate(out.video);
+      const real = gan.discriminate(batch);
+      await keep('out.z', z);
+      for (const [name, tensor] of Object.entries(out)) await keep(`out.${name}`, tensor);
+      await keep('out.d_generated', generated);
+      await keep('out.d_real', real);
+      return { tensors, losses: {} };
+    }
+    case 'rcnn': {
+      const rcnn = model as VideoLanguageModel;
+      const { codes, std } = rcnn.encode(batch);
+      const { states, targets } = rcnn.net.unroll(codes);
+      const logits = rcnn.net.logits(states);
+      const loss = rcnn.net.loss(codes);
+      const losses = { loss: (await loss.data())[0] };
+      loss.dispose();
+      await keep('out.codes', codes);
+      await keep('out.std', std);
+      await keep('out.logits', logits);
+      await keep('out.targets', targets);
+      states.dispose();
+      return { tensors, losses };
+    }
+    default:
+      throw new Error(`no forward outputs for ${model.kind}`);
+  }
+}
+
+async function modelReferences(digits: MnistDigits, out: string): Promise<void> {
+  const manifest = JSON.parse(readFileSync(path.join(CHECKPOINTS, 'manifest.json'), 'utf8')) as {
+    examples: { id: string; file: string }[];
+  };
+  for (const example of manifest.examples) {
+    const file = path.join(CHECKPOINTS, example.file);
+    const checkpoint = decodeCheckpoint(readFileSync(file));
+    const { run } = checkpoint;
+    const model = createModel(run.model, run.config, run.seed);
+    model.importState(checkpoint.model);
+    const data = buildRunData(run.data, digits, undefined, model.data, 1);
+    data.evalSet.dispose();
+    data.stream.setState(checkpoint.data);
+    const batch = data.stream.nextBatch();
+    const dataStateAfter = data.stream.getState();
+    const forward = await forwardOutputs(model, batch, checkpoint.model.tensors);
+    const stepLosses = await readScalars(model.trainStep(batch));
+    const after = await model.exportState();
+    const tensors: Tensors = { batch: await f32(batch), ...forward.tensors };
+    for (const [name, tensor] of Object.entries(after.tensors)) {
+      tensors[`after.${name}`] = {
+        dtype: tensor.dtype === 'int32' ? 'I32' : 'F32',
+        shape: tensor.shape,
+        data: tensor.data,
+      };
+    }
+    tensors['data_after.digit_order'] = {
+      dtype: 'I32',
+      shape: [dataStateAfter.arrays.digit_order.length],
+      data: dataStateAfter.arrays.digit_order,
+    };
+    write(path.join(out, 'models', `${example.id}.safetensors`), tensors, {
+      checkpoint: file,
+      forward_losses: JSON.stringify(forward.losses),
+      step_losses: JSON.stringify(stepLosses),
+      model_state_after: JSON.stringify(after.meta),
+      data_state_after: JSON.stringify(dataStateAfter.meta),
+    });
+    batch.dispose();
+    model.dispose();
+    console.log(`models/${example.id}: step losses ${JSON.stringify(stepLosses)}`);
+  }
+}
+
+/** Data specs whose bytes the Python generator must reproduce: every option, resized digits. */
+const GENERATOR_CASES: {
+  name: string;
+  digits: 'train' | 'test';
+  seed: number;
+  spec: Partial<MovingMnistOptions>;
+}[] = [
+  { name: 'srivastava', digits: 'train', seed: 42, spec: {} },
+  {
+    name: 'tiny-canvas',
+    digits: 'train',
+    seed: 7,
+    spec: { canvasSize: 32, digitSize: 14, frames: 10 },
+  },
+  {
+    name: 'additive-stochastic',
+    digits: 'train',
+    seed: 3,
+    spec: { digits: 3, speed: 5.5, compositing: 'additive', bounce: 'stochastic', digitSize: 24 },
+  },
+  {
+    name: 'texture',
+    digits: 'train',
+    seed: 11,
+    spec: { background: 'texture', canvasSize: 48, digitSize: 20, frames: 6 },
+  },
+  { name: 'held-out', digits: 'test', seed: 20150101, spec: { frames: 8 } },
+];
+
+function generatorReferences(digits: MnistDigits, out: string): void {
+  for (const { name, digits: which, seed, spec } of GENERATOR_CASES) {
+    const options = resolveMovingMnistOptions(spec);
+    const generator = new MovingMnistGenerator(digits[which], options, seed);
+    const first = generator.nextBatch(5);
+    const state = generator.getState();
+    const second = generator.nextBatch(4);
+    const u8 = (bytes: {
+      data: Uint8Array;
+      n: number;
+      t: number;
+      height: number;
+      width: number;
+    }) => ({
+      dtype: 'U8' as const,
+      shape: [bytes.n, bytes.t, bytes.height, bytes.width],
+      data: bytes.data,
+    });
+    write(
+      path.join(out, 'generator', `${name}.safetensors`),
+      {
+        first: u8(first),
+        second: u8(second),
+        order_after_first: {
+          dtype: 'I32',
+          shape: [state.order.length],
+          data: new Int32Array(state.order),
+        },
+      },
+      {
+        options: JSON.stringify(options),
+        seed: String(seed),
+        digits: which,
+        state_after_first: JSON.stringify({
+          cursor: state.cursor,
+          orderRng: state.orderRng,
+          motionRng: state.motionRng,
+          textureRng: state.textureRng,
+        }),
+      },
+    );
+  }
+}
+
+/** RGB frames from gray ones: each channel a different fixed function of the gray level. */
+function tinted(set: FrameSet): FrameSet {
+  const data = new Uint8Array(set.data.length * 3);
+  for (let i = 0; i < set.data.length; i++) {
+    data[3 * i] = set.data[i];
+    data[3 * i + 1] = 255 - set.data[i];
+    data[3 * i + 2] = (set.data[i] * 7) % 256;
+  }
+  return { ...set, data, channels: 3 };
+}
+
+async function datasetReferences(digits: MnistDigits, out: string): Promise<void> {
+  const options = resolveMovingMnistOptions({ frames: 12, canvasSize: 40, digitSize: 18 });
+  const videos = new MovingMnistGenerator(digits.train, options, 5).nextBatch(12);
+  const gray: FrameSet = {
+    data: videos.data,
+    frames: videos.n * videos.t,
+    height: videos.height,
+    width: videos.width,
+    channels: 1,
+    segments: Array.from({ length: videos.n }, (_, i) => ({
+      name: `sequence ${i}`,
+      start: i * videos.t,
+      length: videos.t,
+    })),
+  };
+  const cases: {
+    name: string;
+    set: FrameSet;
+    layout: NpyLayout;
+    crop: CropMode;
+    needs: DataRequirements;
+    spec: { seed: number; clipStride?: number; heldOutFraction?: number };
+  }[] = [
+    {
+      name: 'gray-to-rgb-enlarged',
+      set: gray,
+      layout: 'TNHW',
+      crop: 'center',
+      needs: { frames: 6, height: 48, width: 48, channels: 3, range: 'symmetric', batchSize: 4 },
+      spec: { seed: 9, clipStride: 3 },
+    },
+    {
+      name: 'rgb-to-gray-shrunk',
+      set: tinted(gray),
+      layout: 'NTHW',
+      crop: 'fit',
+      needs: { frames: 5, height: 24, width: 24, channels: 1, range: 'unit', batchSize: 3 },
+      spec: { seed: 1, heldOutFraction: 0.25 },
+    },
+  ];
+  for (const { name, set, layout, crop, needs, spec } of cases) {
+    const npy = frameSetToNpy(set, layout);
+    const npyPath = path.join(out, 'datasets', `${name}.npy`);
+    mkdirSync(path.dirname(npyPath), { recursive: true });
+    writeFileSync(npyPath, npy);
+    const imported = await frameSetFromNpy(npy, layout, `${name}.npy`);
+    const videoSpec = { source: 'video' as const, datasetId: name, ...spec };
+    const data = prepareVideoData(imported, crop, videoSpec, needs, 1, spec.seed, name);
+    data.evalSet.dispose();
+    const tensors: Tensors = {};
+    for (let i = 0; i < 3; i++) {
+      const batch = data.stream.nextBatch();
+      tensors[`batch${i}`] = await f32(batch);
+      batch.dispose();
+    }
+    write(path.join(out, 'datasets', `${name}.safetensors`), tensors, {
+      layout,
+      crop,
+      needs: JSON.stringify(needs),
+      spec: JSON.stringify(videoSpec),
+      state_after: JSON.stringify(data.stream.getState().meta),
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const out = process.argv[2];
+  if (!out) throw new Error('usage: write-references.ts <output folder>');
+  await tf.setBackend('cpu');
+  const digits = await loadMnistFromDisk();
+  generatorReferences(digits, out);
+  await datasetReferences(digits, out);
+  await modelReferences(digits, out);
+}
+
+await main();
