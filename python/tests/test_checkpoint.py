@@ -1,6 +1,9 @@
 """The checkpoint format: safetensors written and read as the app does, files that are not
 checkpoints refused with a message, and the training curves thinned and stored as the app stores
 them (the numbers of tests/training-history.test.ts)."""
+import contextlib
+import io
+import os
 import unittest
 
 import numpy as np
@@ -40,6 +43,25 @@ class TrainingHistoryAsTheApp(unittest.TestCase):
         self.assertEqual(back[2].values, {})
         with self.assertRaises(CheckpointError):
             TrainingHistory.from_json({"names": ["loss"], "points": [[1, 0]]})
+
+
+class DocumentedSnippet(unittest.TestCase):
+    def test_the_snippet_in_docs_checkpoints_runs(self):
+        text = (REPOSITORY / "docs" / "checkpoints.md").read_text(encoding="utf-8")
+        section = text[text.index("## Loading in PyTorch"):]
+        code = section[section.index("```python\n") + len("```python\n"):]
+        code = code[:code.index("```")]
+        printed = io.StringIO()
+        cwd = os.getcwd()
+        try:
+            os.chdir(REPOSITORY)
+            with contextlib.redirect_stdout(printed):
+                exec(compile(code, "docs/checkpoints.md", "exec"), {})
+        finally:
+            os.chdir(cwd)
+        lines = printed.getvalue().splitlines()
+        self.assertEqual(lines[0], "lstm 3000 445760")
+        self.assertEqual(lines[1], "{'reconstruction': (2, 10, 1024), 'future': (2, 10, 1024)}")
 
 
 class SafetensorsAsTheApp(unittest.TestCase):

@@ -2,9 +2,10 @@
  * Writes what the Python package's parity tests compare against (`npm run test:python` runs it
  * first): the app's own outputs, computed here with its tfjs code on the CPU backend.
  *
- *   models/<example>.safetensors     for each shipped checkpoint: the next training batch of its
- *                                    data stream, the forward outputs and losses on that batch, the
- *                                    losses of one training step and the whole model state after it
+ *   models/<case>.safetensors        for each shipped checkpoint, and a new run of each variant they
+ *                                    do not cover (checkpoints/<case>.safetensors): the next training
+ *                                    batch of its data stream, the forward outputs and losses on it,
+ *                                    the losses of one training step and the whole state after it
  *   generator/<case>.safetensors     Moving MNIST bytes of several data specs, two batches each,
  *                                    and the generator state between them
  *   datasets/<case>.npy + .safetensors  a .npy dataset as the app exports it, and the first batches
@@ -16,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeCheckpoint } from '../../src/core/checkpoint/run-checkpoint';
+import type { CheckpointRun } from '../../src/core/checkpoint/run-checkpoint';
 import { encodeSafetensors } from '../../src/core/checkpoint/safetensors';
 import type { SafetensorsTensor } from '../../src/core/checkpoint/safetensors';
 import { loadMnistFromDisk } from '../../src/core/data/mnist-node';
@@ -24,14 +26,18 @@ import { MovingMnistGenerator, resolveMovingMnistOptions } from '../../src/core/
 import { frameSetFromNpy, frameSetToNpy } from '../../src/core/data/npy';
 import type { NpyLayout } from '../../src/core/data/npy';
 import { buildRunData } from '../../src/core/data/run-data';
-import type { CropMode, FrameSet, MovingMnistOptions } from '../../src/core/data/types';
+import type { CropMode, DataSpec, FrameSet, MovingMnistOptions } from '../../src/core/data/types';
 import { prepareVideoData } from '../../src/core/data/video-clips';
 import { createModel } from '../../src/core/models/factory';
 import type { LstmEncoderDecoder } from '../../src/core/models/lstm/model';
 import type { VideoLanguageModel } from '../../src/core/models/rcnn/model';
 import type { DataRequirements, VideoModel } from '../../src/core/models/types';
 import type { VideoGan } from '../../src/core/models/vgan/model';
+import { captureCheckpoint } from '../../src/core/train/checkpointing';
+import { prepareModel } from '../../src/core/train/prepare';
 import { readScalars } from '../../src/core/train/trainer';
+import type { RunSpec } from '../../src/protocol/messages';
+import { parseRunSpec } from '../../src/protocol/run-spec';
 
 const CHECKPOINTS = path.resolve(import.meta.dirname, '../../public/checkpoints');
 
@@ -83,7 +89,15 @@ async function forwardOutputs(
     case 'vgan': {
       const gan = model as VideoGan;
       const fixed = state['state.fixed_z'];
-      const z = tf.tensor2d(fixed.data as Float32Array, fixed.shape as [number, number]);
+      const [b, t, h, w, c] = batch.shape;
+      // The generator's input: the fixed codes, or for image-to-video the batch's first frames.
+      const z =
+        gan.config.variant === 'image-to-video'
+          ? batch
+              .reshape([b, t, h * w * c])
+              .slice([0, 0, 0], [b, 1, h * w * c])
+              .reshape([b, h, w, c])
+          : tf.tensor2d(fixed.data as Float32Array, fixed.shape as [number, number]);
       const out = gan.generate(z);
       const generated = gan.discriminate(out.video);
       const real = gan.discriminate(batch);
@@ -113,12 +127,130 @@ async function forwardOutputs(
   }
 }
 
+/**
+ * Runs of every variant the shipped checkpoints do not cover, made here at step 0 (shrunk where the
+ * tiny preset is slow on a CPU) and written as checkpoints, so that each path of each model is
+ * compared: conditional decoders, SGD with an update clip and the summed loss, two layers, linear
+ * outputs, one-stream and image-to-video generators (RGB), the rNN, overlapping patches, ReLU and an
+ * active gradient clip.
+ */
+const VARIANT_CASES: { id: string; spec: RunSpec }[] = [
+  {
+    id: 'lstm-autoencoder-sgd',
+    spec: {
+      model: 'lstm',
+      variant: 'autoencoder',
+      preset: 'tiny',
+      config: {
+        frameSize: 16,
+        hiddenUnits: 16,
+        inputFrames: 4,
+        batchSize: 4,
+        conditionalReconstruction: true,
+        optimizer: 'sgd-momentum',
+        lossReduction: 'sum',
+        learningRate: 1e-4,
+        updateClip: 1e-4,
+      },
+    },
+  },
+  {
+    id: 'lstm-future-linear-2layer',
+    spec: {
+      model: 'lstm',
+      variant: 'future-predictor',
+      preset: 'tiny',
+      config: {
+        frameSize: 16,
+        hiddenUnits: 16,
+        inputFrames: 4,
+        futureFrames: 3,
+        batchSize: 4,
+        layers: 2,
+        conditionalFuture: true,
+        output: 'linear-mse',
+      },
+    },
+  },
+  {
+    id: 'vgan-one-stream',
+    spec: {
+      model: 'vgan',
+      variant: 'one-stream',
+      preset: 'tiny',
+      config: { frameSize: 16, frames: 4, batchSize: 2 },
+    },
+  },
+  {
+    id: 'vgan-image-to-video-rgb',
+    spec: {
+      model: 'vgan',
+      variant: 'image-to-video',
+      preset: 'tiny',
+      config: { frameSize: 16, frames: 8, batchSize: 3, channels: 3 },
+    },
+  },
+  { id: 'rcnn-rnn', spec: { model: 'rcnn', variant: 'rnn', preset: 'tiny' } },
+  {
+    id: 'rcnn-overlapping-relu',
+    spec: {
+      model: 'rcnn',
+      variant: 'rcnn',
+      preset: 'tiny',
+      config: {
+        patchStride: 4,
+        convLayers: 2,
+        activation: 'relu',
+        gradientClipNorm: 0.5,
+        batchSize: 2,
+      },
+    },
+  },
+];
+
+/** A variant case's run at step 0 as a checkpoint file, the way the app would save it. */
+async function freshCheckpoint(digits: MnistDigits, spec: RunSpec): Promise<Uint8Array> {
+  const parsed = parseRunSpec({
+    ...spec,
+    data: { source: 'moving-mnist', seed: 5, digitSize: 12 },
+    seed: 3,
+  });
+  const run: CheckpointRun = {
+    model: parsed.model,
+    variant: parsed.variant as string,
+    preset: parsed.preset as string,
+    config: parsed.resolvedConfig as Record<string, unknown>,
+    data: parsed.data as DataSpec,
+    seed: 3,
+  };
+  const model = createModel(run.model, run.config, run.seed);
+  const data = buildRunData(run.data, digits, undefined, model.data, 1);
+  data.evalSet.dispose();
+  await prepareModel(model, data.stream, () => {}, new AbortController().signal);
+  data.stream.nextBatch().dispose(); // the warm-up batch a new run draws
+  const bytes = await captureCheckpoint(
+    { run, model, stream: data.stream, step: 0, history: [] },
+    'python parity reference',
+  );
+  model.dispose();
+  return bytes;
+}
+
 async function modelReferences(digits: MnistDigits, out: string): Promise<void> {
   const manifest = JSON.parse(readFileSync(path.join(CHECKPOINTS, 'manifest.json'), 'utf8')) as {
     examples: { id: string; file: string }[];
   };
-  for (const example of manifest.examples) {
-    const file = path.join(CHECKPOINTS, example.file);
+  const cases = manifest.examples.map((example) => ({
+    id: example.id,
+    file: path.join(CHECKPOINTS, example.file),
+  }));
+  for (const { id, spec } of VARIANT_CASES) {
+    const file = path.join(out, 'checkpoints', `${id}.safetensors`);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, await freshCheckpoint(digits, spec));
+    cases.push({ id, file });
+  }
+  for (const { id, file } of cases) {
     const checkpoint = decodeCheckpoint(readFileSync(file));
     const { run } = checkpoint;
     const model = createModel(run.model, run.config, run.seed);
@@ -144,7 +276,7 @@ async function modelReferences(digits: MnistDigits, out: string): Promise<void> 
       shape: [dataStateAfter.arrays.digit_order.length],
       data: dataStateAfter.arrays.digit_order,
     };
-    write(path.join(out, 'models', `${example.id}.safetensors`), tensors, {
+    write(path.join(out, 'models', `${id}.safetensors`), tensors, {
       checkpoint: file,
       forward_losses: JSON.stringify(forward.losses),
       step_losses: JSON.stringify(stepLosses),
@@ -153,7 +285,7 @@ async function modelReferences(digits: MnistDigits, out: string): Promise<void> 
     });
     batch.dispose();
     model.dispose();
-    console.log(`models/${example.id}: step losses ${JSON.stringify(stepLosses)}`);
+    console.log(`models/${id}: step losses ${JSON.stringify(stepLosses)}`);
   }
 }
 

@@ -100,9 +100,30 @@ class VideoModel(nn.Module):
         """Every weight under its checkpoint name, in the app's parameter order."""
         raise NotImplementedError
 
+    def optimizers(self) -> List[Tuple[object, List[CheckpointTensor]]]:
+        """Each optimiser with the weights it updates."""
+        raise NotImplementedError
+
     def optimizer_slots(self) -> List[Tuple[str, torch.Tensor, Layout]]:
         """Every optimiser slot as (`optimizer.<slot>.<name>`, tensor, layout)."""
-        raise NotImplementedError
+        out = []
+        for optimizer, tensors in self.optimizers():
+            for slot, values in optimizer.slots().items():
+                out += [(f"optimizer.{slot}.{t.name}", value, t.layout) for t, value in zip(tensors, values)]
+        return out
+
+    def _apply(self, fn, *args, **kwargs):
+        """`.to(device)` and the like convert the optimisers' slots (and other state) too."""
+        super()._apply(fn, *args, **kwargs)
+        for optimizer, tensors in self.optimizers():
+            optimizer.params = [t.param for t in tensors]
+            for values in optimizer.slots().values():
+                values[:] = [fn(value) for value in values]
+        self.convert_state(fn)
+        return self
+
+    def convert_state(self, fn) -> None:
+        """Applies a tensor conversion to state held outside parameters and slots."""
 
     def extra_state_tensors(self) -> Dict[str, np.ndarray]:
         """`state.<name>` tensors beyond weights and slots."""
@@ -168,11 +189,3 @@ def counters_from(record: object, field: str) -> Dict[str, float]:
             raise StateError(f'Model state field "{key}" must be a number in [0, 1] (got {value!r})')
         values[key] = float(value)
     return values
-
-
-def named_slots(optimizer, names: Sequence[str], layouts: Sequence[Layout]) -> List[Tuple[str, torch.Tensor, Layout]]:
-    """`optimizer.<slot>.<name>` entries of an optimiser's slots, slot by slot."""
-    out = []
-    for slot, tensors in optimizer.slots().items():
-        out += [(f"optimizer.{slot}.{name}", tensor, layout) for name, tensor, layout in zip(names, tensors, layouts)]
-    return out

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..optim import AdamWithL2, SgdMomentum
-from .base import CheckpointTensor, StateError, VideoModel, counters_from, named_slots
+from .base import CheckpointTensor, StateError, VideoModel, counters_from
 
 
 class LstmLayer(nn.Module):
@@ -212,9 +212,8 @@ class LstmEncoderDecoder(VideoModel):
                         CheckpointTensor(f"{name}.readout.b", decoder.readout.bias)]
         return out
 
-    def optimizer_slots(self):
-        tensors = self.checkpoint_tensors()
-        return named_slots(self.optimizer, [t.name for t in tensors], [t.layout for t in tensors])
+    def optimizers(self):
+        return [(self.optimizer, self.checkpoint_tensors())]
 
     def state_meta(self) -> Dict:
         return {"optimizer": self.config["optimizer"], "counters": self.optimizer.counters(),

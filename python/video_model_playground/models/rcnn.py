@@ -28,7 +28,7 @@ from torch import nn
 
 from ..optim import ClippedAdam
 from ..random import SeededRandom
-from .base import CONV2D, TRANSPOSED, CheckpointTensor, StateError, VideoModel, named_slots
+from .base import CONV2D, TRANSPOSED, CheckpointTensor, StateError, VideoModel
 
 STD_FLOOR = 0.01  # below this std a frame is treated as flat
 RESEED_AFTER = 10  # k-means: updates without any point after which a centroid is re-seeded
@@ -162,7 +162,8 @@ def fit_kmeans(points: torch.Tensor, k: int, init: str, iterations: int, batch_s
         if (it + 1) % RESEED_AFTER == 0 and it + 1 < iterations:
             empty = (recent == 0).nonzero()[:, 0].tolist()
             if empty:
-                worst = sorted(range(batch_size), key=lambda i: (-float(distance[i]), i))
+                distances = distance.tolist()
+                worst = sorted(range(batch_size), key=lambda i: (-distances[i], i))
                 for c, i in zip(empty, worst):
                     centroids[c] = batch[i]
                     totals[c] = 0
@@ -330,9 +331,11 @@ class VideoLanguageModel(VideoModel):
                       CheckpointTensor("output.w", self.net.output.weight),
                       CheckpointTensor("output.b", self.net.output.bias)]
 
-    def optimizer_slots(self):
-        tensors = self.checkpoint_tensors()
-        return named_slots(self.optimizer, [t.name for t in tensors], [t.layout for t in tensors])
+    def optimizers(self):
+        return [(self.optimizer, self.checkpoint_tensors())]
+
+    def convert_state(self, fn) -> None:
+        self.dictionaries = [PatchDictionary(fn(d.centroids), d.counts, d.history) for d in self.dictionaries]
 
     def extra_state_tensors(self) -> Dict[str, np.ndarray]:
         dims = self.config["patchSize"] ** 2

@@ -33,8 +33,7 @@ from torch import nn
 from ..optim import TorchAdam
 from ..parallel import SINGLE, DataParallel
 from ..random import SeededRandom, is_random_state
-from .base import (CONV2D_DEPTH1, CONV3D, TRANSPOSED, CheckpointTensor, Layout, StateError, VideoModel,
-                   counters_from, named_slots)
+from .base import CONV2D_DEPTH1, CONV3D, CheckpointTensor, Layout, StateError, VideoModel, counters_from
 
 G_BN_EPSILON = 1e-5
 D_BN_EPSILON = 1e-3
@@ -371,12 +370,8 @@ class VideoGan(VideoModel):
     def checkpoint_tensors(self) -> List[CheckpointTensor]:
         return self.g.checkpoint_tensors() + self.d.checkpoint_tensors()
 
-    def optimizer_slots(self):
-        out = []
-        for network, optimizer in ((self.g, self.g_optimizer), (self.d, self.d_optimizer)):
-            tensors = network.checkpoint_tensors()
-            out += named_slots(optimizer, [t.name for t in tensors], [t.layout for t in tensors])
-        return out
+    def optimizers(self):
+        return [(self.g_optimizer, self.g.checkpoint_tensors()), (self.d_optimizer, self.d.checkpoint_tensors())]
 
     def extra_state_tensors(self) -> Dict[str, np.ndarray]:
         return {"state.fixed_z": self.fixed_z}
