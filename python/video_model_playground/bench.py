@@ -9,8 +9,9 @@ in float32 with TF32 off. The batch (and the GAN's noise) is drawn once from the
 MNIST stream and not timed; the rCNN's dictionary is K distinct patches of that batch rather than a
 k-means fit (a step costs the same either way). After `--warmup` steps, steps are timed one by one
 (CUDA events on a GPU) until `--steps` are timed or the preset's `--budget` seconds are spent (at
-least 3); the median is reported, with the spread and the peak GPU memory. Prints one JSON line
-per preset, then a table.
+least 3); the median is reported, with the quartiles and the peak GPU memory. Presets run smallest
+first (every model's tiny, then small, …), so a time limit cuts the largest. Prints one JSON row
+per preset (also appended to `--out` as it comes: the rows scripts/gpu-bench reads), then a table.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def arguments(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=10, help="timed steps at most (default 10)")
     parser.add_argument("--budget", type=float, default=8.0, help="seconds of timed steps per preset at most")
     parser.add_argument("--mnist", metavar="DIR", help="folder of the MNIST IDX files")
-    parser.add_argument("--out", metavar="FILE", help="also write the results as a JSON array")
+    parser.add_argument("--out", metavar="FILE", help="also write the rows there, one JSON object a line")
     return parser.parse_args(argv)
 
 
@@ -75,35 +76,24 @@ def time_preset(kind: str, preset: str, device: torch.device, args: argparse.Nam
     def step() -> None:
         model.train_step(batch, SINGLE, **extra)
 
-    for _ in range(args.warmup):
-        step()
     cuda = device.type == "cuda"
+    warmup = [timed_ms(step, device) for _ in range(args.warmup)]
     if cuda:
-        torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
     times: List[float] = []
     spent = 0.0
     while len(times) < args.steps and (spent < args.budget or len(times) < 3):
-        if cuda:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            step()
-            end.record()
-            end.synchronize()
-            ms = start.elapsed_time(end)
-        else:
-            began = time.perf_counter()
-            step()
-            ms = (time.perf_counter() - began) * 1000
-        times.append(ms)
-        spent += ms / 1000
+        times.append(timed_ms(step, device))
+        spent += times[-1] / 1000
+    quartiles = np.percentile(times, [25, 75])
     result = {
-        "model": kind, "variant": variant, "preset": preset, "device": str(device),
-        "gpu": torch.cuda.get_device_name(device) if cuda else None, "torch": torch.__version__,
-        "batch": config["batchSize"], "parameters": sum(p.numel() for p in model.parameters()),
-        "steps": len(times), "ms_median": statistics.median(times), "ms_min": min(times), "ms_max": max(times),
-        "peak_memory_mb": torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None,
-        "tf32": False,
+        "model": kind, "variant": variant, "preset": preset, "backend": "pytorch", "device": str(device),
+        "gpu": torch.cuda.get_device_name(device) if cuda else None, "torch": torch.__version__, "tf32": False,
+        "batchSize": config["batchSize"], "parameters": sum(p.numel() for p in model.parameters()),
+        "warmupMs": warmup, "steps": len(times), "msPerStepMedian": statistics.median(times),
+        "msPerStepP25": float(quartiles[0]), "msPerStepP75": float(quartiles[1]),
+        "msPerStepMin": min(times), "msPerStepMax": max(times),
+        "peakGpuBytes": torch.cuda.max_memory_allocated(device) if cuda else None,
     }
     del model, batch
     if cuda:
@@ -111,16 +101,42 @@ def time_preset(kind: str, preset: str, device: torch.device, args: argparse.Nam
     return result
 
 
+def timed_ms(step, device: torch.device) -> float:
+    """Milliseconds of one call of `step` (CUDA events around it on a GPU)."""
+    if device.type != "cuda":
+        began = time.perf_counter()
+        step()
+        return (time.perf_counter() - began) * 1000
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    step()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end)
+
+
 def table(results: List[Dict]) -> str:
-    rows = [("model", "variant", "preset", "batch", "parameters", "ms/step (median)", "min–max", "steps", "peak MB")]
+    rows = [("model", "variant", "preset", "batch", "parameters", "ms/step (median)", "p25–p75", "steps", "peak MB")]
     for r in results:
-        memory = f"{r['peak_memory_mb']:.0f}" if r["peak_memory_mb"] is not None else "–"
-        rows.append((r["model"], r["variant"], r["preset"], str(r["batch"]), f"{r['parameters']:,}",
-                     f"{r['ms_median']:.2f}", f"{r['ms_min']:.2f}–{r['ms_max']:.2f}", str(r["steps"]), memory))
+        memory = f"{r['peakGpuBytes'] / 2**20:.0f}" if r["peakGpuBytes"] is not None else "–"
+        rows.append((r["model"], r["variant"], r["preset"], str(r["batchSize"]), f"{r['parameters']:,}",
+                     f"{r['msPerStepMedian']:.2f}", f"{r['msPerStepP25']:.2f}–{r['msPerStepP75']:.2f}",
+                     str(r["steps"]), memory))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.rjust(width) if i >= 3 else cell.ljust(width) for i, (cell, width) in
                        enumerate(zip(row, widths))) for row in rows]
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+def plan(args: argparse.Namespace, device: torch.device) -> List[tuple]:
+    """(model, preset) pairs, smallest presets first: every model's first preset, then its second, …"""
+    pairs = []
+    for kind in args.models.split(","):
+        presets = catalog()[kind]["presets"]
+        chosen = args.presets.split(",") if args.presets else [
+            p for p in presets if device.type == "cuda" or not p.startswith("paper")]
+        pairs += [(presets.index(p), kind, p) for p in presets if p in chosen]
+    return [(kind, preset) for _, kind, preset in sorted(pairs, key=lambda item: item[0])]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -132,22 +148,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         torch.backends.cudnn.benchmark = True
     started = time.perf_counter()
     results = []
-    for kind in args.models.split(","):
-        presets = args.presets.split(",") if args.presets else [
-            p for p in catalog()[kind]["presets"] if device.type == "cuda" or not p.startswith("paper")]
-        for preset in presets:
-            if preset not in catalog()[kind]["presets"]:
-                continue
+    out = open(args.out, "w", encoding="utf-8") if args.out else None
+    try:
+        for kind, preset in plan(args, device):
             result = time_preset(kind, preset, device, args)
             results.append(result)
             print(json.dumps(result), flush=True)
+            if out:
+                out.write(json.dumps(result) + "\n")
+                out.flush()
+    finally:
+        if out:
+            out.close()
     print()
     print(table(results))
-    print(f"\n{len(results)} presets in {time.perf_counter() - started:.0f} s on "
-          f"{results[0]['gpu'] or 'the CPU' if results else device}, torch {torch.__version__}, float32 (TF32 off)")
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as file:
-            json.dump(results, file, indent=1)
+    where = results[0]["gpu"] if results and results[0]["gpu"] else device
+    print(f"\n{len(results)} presets in {time.perf_counter() - started:.0f} s on {where}, torch {torch.__version__}, "
+          "float32 (TF32 off)")
     return 0
 
 
