@@ -20,7 +20,7 @@
 #   GPUBENCH_KERNEL_S       seconds for the kernel microbenchmark (default 120; 0 skips it)
 #   GPUBENCH_KERNEL_ARGS    extra arguments for it
 #   GPUBENCH_TORCH_S        seconds for the PyTorch timings (default 150; 0 skips them)
-#   GPUBENCH_TORCH_CMD      the PyTorch timing command (default: python3 -m vmp_torch.bench; its
+#   GPUBENCH_TORCH_CMD      the PyTorch timing command (default: python3 -m video_model_playground.bench; its
 #                           JSON rows are written to the file named by --out)
 #   GPUBENCH_CHECKOUT       the project checkout holding python/ (default: the current folder)
 #   GPUBENCH_PROFILE        e.g. "vgan:small lstm:small": after the cells, if time is left, the
@@ -283,10 +283,10 @@ main() {
   TORCH_JSONL="$OUT/torch.jsonl"
   if [ "$torch_s" -gt 0 ] && [ -d "$CHECKOUT/python" ] && command -v python3 >/dev/null &&
     python3 -c 'import torch' >/dev/null 2>&1; then
-    say "PyTorch timings (up to ${torch_s}s): ${GPUBENCH_TORCH_CMD:-python3 -m vmp_torch.bench}"
+    say "PyTorch timings (up to ${torch_s}s): ${GPUBENCH_TORCH_CMD:-python3 -m video_model_playground.bench}"
     : >"$TORCH_JSONL"
     (cd "$CHECKOUT" && PYTHONPATH="$CHECKOUT/python${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 \
-      tmo "$torch_s" ${GPUBENCH_TORCH_CMD:-python3 -m vmp_torch.bench} --out "$TORCH_JSONL") \
+      tmo "$torch_s" ${GPUBENCH_TORCH_CMD:-python3 -m video_model_playground.bench} --out "$TORCH_JSONL") \
       >"$OUT/logs/torch.log" 2>&1 </dev/null
     say "  exit code $?: $(wc -l <"$TORCH_JSONL") rows"
     tail -n 30 "$OUT/logs/torch.log"
