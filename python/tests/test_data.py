@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from video_model_playground.data import DatasetSource, batch_tensor, build_stream
+from video_model_playground.data import DatasetSource, Prefetched, batch_tensor, build_stream
 from video_model_playground.mnist import load_mnist
 from video_model_playground.moving_mnist import (DataSpecError, MovingMnistGenerator, MovingMnistOptions,
-                                                 options_for)
+                                                 MovingMnistStream, options_for)
 from video_model_playground.random import SeededRandom
 
 from .references import folder, load, meta_json
@@ -61,6 +61,19 @@ class MovingMnistMatchesTheApp(unittest.TestCase):
                 resumed = MovingMnistGenerator(digits, options, 0)
                 resumed.set_state(state)
                 np.testing.assert_array_equal(resumed.next_batch(tensors["second"].shape[0]), tensors["second"])
+
+    def test_prefetching_changes_nothing(self):
+        options = MovingMnistOptions(frames=6, canvasSize=32, digitSize=14)
+        plain = MovingMnistStream(DIGITS.train, options, 3, 9)
+        ahead = Prefetched(MovingMnistStream(DIGITS.train, options, 3, 9))
+        try:
+            for _ in range(4):
+                np.testing.assert_array_equal(ahead.next_bytes(), plain.next_bytes())
+                (arrays, meta), (ahead_arrays, ahead_meta) = plain.get_state(), ahead.get_state()
+                self.assertEqual(ahead_meta, meta)
+                np.testing.assert_array_equal(ahead_arrays["digit_order"], arrays["digit_order"])
+        finally:
+            ahead.close()
 
     def test_data_spec_errors_name_the_field(self):
         with self.assertRaisesRegex(DataSpecError, "data.digitSize"):

@@ -4,6 +4,8 @@ stream gives uint8 batches and the state a checkpoint stores.
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from typing import Dict, Optional, Union
 
@@ -15,7 +17,7 @@ from .moving_mnist import (DEFAULT_DATA_SEED, DataSpecError, MovingMnistStream, 
                            to_float_frames)
 from .video_data import DEFAULT_HELD_OUT_FRACTION, VideoClipStream, read_npy, resize_frame_set, split_clips
 
-Stream = Union[MovingMnistStream, VideoClipStream]
+Stream = Union[MovingMnistStream, VideoClipStream, "Prefetched"]
 
 
 @dataclass
@@ -58,6 +60,48 @@ def build_stream(spec: Dict, needs: Dict, mnist_dir: Optional[str] = None,
                         spec.get("heldOutFraction", DEFAULT_HELD_OUT_FRACTION), dataset.path)
     resized = resize_frame_set(frames, needs["size"], needs["size"], needs["channels"], dataset.crop)
     return VideoClipStream(resized, split.train, length, needs["batchSize"], seed)
+
+
+class Prefetched:
+    """A stream whose batches are drawn ahead in a thread (while a GPU trains on the current one);
+    `get_state()` is the state after the batches handed out so far, as the stream's own would be."""
+
+    def __init__(self, stream: Stream, depth: int = 2):
+        self.stream = stream
+        self.state = stream.get_state()
+        self.ready: "queue.Queue" = queue.Queue(depth)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._draw, daemon=True)
+        self.thread.start()
+
+    def _draw(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                item = (self.stream.next_bytes(), self.stream.get_state())
+            except Exception as error:  # handed to the consumer, which raises it
+                item = (error, None)
+            while not self.stopped.is_set():
+                try:
+                    self.ready.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if item[1] is None:
+                return
+
+    def next_bytes(self) -> np.ndarray:
+        data, state = self.ready.get()
+        if state is None:
+            raise data
+        self.state = state
+        return data
+
+    def get_state(self):
+        return self.state
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join()
 
 
 def batch_tensor(stream: Stream, needs: Dict, rows: slice, device: torch.device) -> torch.Tensor:

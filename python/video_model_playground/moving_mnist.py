@@ -119,14 +119,14 @@ def _resize_axis(source: int, target: int) -> _ResizeAxis:
     return _ResizeAxis(low, np.minimum(low + 1, source - 1), centres - low)
 
 
-def _resize_digit(pixels: np.ndarray, rows: _ResizeAxis, cols: _ResizeAxis) -> np.ndarray:
-    """Bilinear resize with half-pixel centres, the app's arithmetic: [r, c] uint8 → [s, s] uint8."""
+def _resize_digits(pixels: np.ndarray, rows: _ResizeAxis, cols: _ResizeAxis) -> np.ndarray:
+    """Bilinear resize with half-pixel centres, the app's arithmetic per pixel: [..., r, c] uint8 →
+    [..., s, s] uint8."""
     p = pixels.astype(np.float64)
-    wx = cols.weight[None, :]
-    top_left, top_right = p[rows.low][:, cols.low], p[rows.low][:, cols.high]
-    bottom_left, bottom_right = p[rows.high][:, cols.low], p[rows.high][:, cols.high]
-    upper = top_left + (top_right - top_left) * wx
-    lower = bottom_left + (bottom_right - bottom_left) * wx
+    top, bottom = p[..., rows.low, :], p[..., rows.high, :]
+    wx = cols.weight
+    upper = top[..., cols.low] + (top[..., cols.high] - top[..., cols.low]) * wx
+    lower = bottom[..., cols.low] + (bottom[..., cols.high] - bottom[..., cols.low]) * wx
     return round_half_up(upper + (lower - upper) * rows.weight[:, None]).astype(np.uint8)
 
 
@@ -216,6 +216,7 @@ class MovingMnistGenerator:
         order = list(range(digits.shape[0]))
         self.order_rng.shuffle(order)
         self.order = order
+        self.order_array: Optional[np.ndarray] = None  # a copy of `order` until it is reshuffled
         self.cursor = 0
         size = options.digitSize
         self.resize: Optional[Tuple[_ResizeAxis, _ResizeAxis]] = None
@@ -223,7 +224,11 @@ class MovingMnistGenerator:
             self.resize = (_resize_axis(digits.shape[1], size), _resize_axis(digits.shape[2], size))
 
     def get_state(self) -> GeneratorState:
-        return GeneratorState(np.array(self.order, dtype=np.int64), self.cursor, self.order_rng.get_state(),
+        """The state now (its digit order is shared with later states until the next reshuffle:
+        treat it as read-only)."""
+        if self.order_array is None:
+            self.order_array = np.array(self.order, dtype=np.int64)
+        return GeneratorState(self.order_array, self.cursor, self.order_rng.get_state(),
                               self.motion_rng.get_state(), self.texture_rng.get_state())
 
     def set_state(self, state: GeneratorState) -> None:
@@ -241,6 +246,7 @@ class MovingMnistGenerator:
             if not is_random_state(getattr(state, name)):
                 raise ValueError(f"the data stream's {name} state is not four uint32 words")
         self.order = [int(i) for i in order]
+        self.order_array = None
         self.cursor = state.cursor
         self.order_rng.set_state(state.orderRng)
         self.motion_rng.set_state(state.motionRng)
@@ -250,29 +256,45 @@ class MovingMnistGenerator:
         if self.cursor == len(self.order):
             self.cursor = 0
             self.order_rng.shuffle(self.order)
+            self.order_array = None
         index = self.order[self.cursor]
         self.cursor += 1
         return index
 
     def next_batch(self, n: int) -> np.ndarray:
-        """The next `n` sequences, [N, T, H, W] uint8."""
+        """The next `n` sequences, [N, T, H, W] uint8. The digit order, the motion and the textures
+        are separate streams, so all draws come first (in the app's order within each stream) and
+        the digits are then drawn into every frame at once."""
         o = self.options
-        size = o.digitSize
-        data = np.zeros((n, o.frames, o.canvasSize, o.canvasSize), dtype=np.uint8)
+        size, frames = o.digitSize, o.frames
+        digit_indices = np.empty((n, o.digits), dtype=np.int64)
+        ys = np.empty((n, o.digits, frames))
+        xs = np.empty((n, o.digits, frames))
         for s in range(n):
-            for _ in range(o.digits):
-                sprite = self.digits[self._next_digit()]
-                if self.resize:
-                    sprite = _resize_digit(sprite, *self.resize)
-                ys, xs = _trajectory(self.motion_rng, o.frames, self.step, o.bounce)
-                for t in range(o.frames):
-                    top, left = int(self.range * ys[t]), int(self.range * xs[t])  # truncation
-                    region = data[s, t, top:top + size, left:left + size]
-                    if o.compositing == "additive":
-                        np.minimum(region.astype(np.int32) + sprite, 255, out=region, casting="unsafe")
-                    else:
-                        np.maximum(region, sprite, out=region)
-            if o.background == "texture":
+            for k in range(o.digits):
+                digit_indices[s, k] = self._next_digit()
+                ys[s, k], xs[s, k] = _trajectory(self.motion_rng, frames, self.step, o.bounce)
+        tops = np.trunc(self.range * ys).astype(np.int64)  # truncation, as the reference's astype
+        lefts = np.trunc(self.range * xs).astype(np.int64)
+        sprites = self.digits[digit_indices]  # [N, D, r, c]
+        if self.resize:
+            sprites = _resize_digits(sprites, *self.resize)
+        # Each digit slot drawn on its own canvas, then composited: max, or the sum clipped to 255
+        # (the app's per-digit min(d + sprite, 255) in sequence is the same, all values being ≥ 0).
+        layers = np.zeros((o.digits, n, frames, o.canvasSize, o.canvasSize), dtype=np.uint8)
+        room = o.canvasSize - size + 1
+        sequence, frame = np.arange(n)[:, None], np.arange(frames)[None, :]
+        for k in range(o.digits):
+            # Every digit-sized window of every frame as a view: windows[s, t, top, left] is a box.
+            windows = np.lib.stride_tricks.as_strided(
+                layers[k], shape=(n, frames, room, room, size, size), strides=layers.strides[1:] + layers.strides[3:])
+            windows[sequence, frame, tops[:, k], lefts[:, k]] = sprites[:, k, None]
+        if o.compositing == "additive":
+            data = np.minimum(layers.sum(0, dtype=np.int32), 255).astype(np.uint8)
+        else:
+            data = layers.max(0)
+        if o.background == "texture":
+            for s in range(n):
                 texture = fill_texture(self.texture_rng, o.canvasSize).astype(np.float64)
                 d = data[s].astype(np.float64)
                 data[s] = round_half_up(d + (1 - d / 255) * texture).astype(np.uint8)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import List, MutableSequence, Sequence
 
+import numpy as np
+
 TWO_POW_32 = 4294967296
 MASK = 0xFFFFFFFF
 GOLDEN_GAMMA = 0x9E3779B9
@@ -78,6 +80,26 @@ class SeededRandom:
         while value >= limit:
             value = self.uint32()
         return value % n
+
+    def uint32s(self, count: int) -> List[int]:
+        """The next `count` raw outputs (`uint32()` in a loop, without the call overhead)."""
+        a, b, c, d = self.a, self.b, self.c, self.d
+        out = []
+        for _ in range(count):
+            t = (a + b + d) & MASK
+            d = (d + 1) & MASK
+            a = b ^ (b >> 9)
+            b = (c + (c << 3)) & MASK
+            c = ((((c << 21) | (c >> 11)) & MASK) + t) & MASK
+            out.append(t)
+        self.a, self.b, self.c, self.d = a, b, c, d
+        return out
+
+    def normals(self, count: int) -> np.ndarray:
+        """`count` draws of `normal()` at once, float64 (numpy's log and cos may differ from the math
+        module's in the last bit; the float32 values a model uses do not)."""
+        words = np.array(self.uint32s(2 * count), dtype=np.float64).reshape(count, 2) / TWO_POW_32
+        return np.sqrt(-2 * np.log(1 - words[:, 0])) * np.cos(2 * math.pi * words[:, 1])
 
     def normal(self) -> float:
         """A standard normal sample (Box-Muller; one of the pair is discarded, as the app does)."""

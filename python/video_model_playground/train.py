@@ -27,7 +27,7 @@ import torch
 from . import checkpoint as checkpoints
 from .checkpoint import CheckpointError, HistoryPoint, RunCheckpoint, TrainingHistory
 from .config import ConfigError, model_entry, resolve_config
-from .data import DatasetSource, batch_tensor, build_stream
+from .data import DatasetSource, Prefetched, batch_tensor, build_stream
 from .models import StateError, VideoModel, create_model
 from .moving_mnist import DEFAULT_DATA_SEED, DataSpecError
 from .parallel import DataParallel, init_from_environment, local_device
@@ -122,6 +122,8 @@ class Run:
             self.start(log)
         if args.set:
             self.model.set_hyperparameters(key_values(args.set, "--set"))
+        if device.type == "cuda":  # draw the next batches while the GPU trains
+            self.stream = Prefetched(self.stream)
         self.step = run.step
         self.history = TrainingHistory(run.history)
 
@@ -207,6 +209,8 @@ def train(args: argparse.Namespace, log=print) -> int:
             window, window_steps = time.perf_counter(), 0
         if args.save_every and run.step % args.save_every == 0 and run.step != target:
             save()
+    if isinstance(run.stream, Prefetched):
+        run.stream.close()
     if stopping:
         say("Interrupted: writing the checkpoint after this step")
     save()

@@ -304,8 +304,7 @@ class VideoGan(VideoModel):
 
     def draw_noise(self, rows: int) -> np.ndarray:
         """z [rows, Z] from the training-noise stream (the app's draw order, row by row)."""
-        z = self.config["zDim"]
-        return np.array([self.train_noise.normal() for _ in range(rows * z)], dtype=np.float32).reshape(rows, z)
+        return self.train_noise.normals(rows * self.config["zDim"]).astype(np.float32).reshape(rows, -1)
 
     def generate(self, code: torch.Tensor) -> Dict[str, torch.Tensor]:
         """G's outputs for z [B, Z] or stills [B, S, S, C], in the app's layout: video and foreground
