@@ -10,6 +10,7 @@ gradients are reduced explicitly rather than through the DistributedDataParallel
 """
 from __future__ import annotations
 
+import atexit
 import os
 from typing import List, Optional, Sequence
 
@@ -90,6 +91,9 @@ def init_from_environment(device_type: str) -> DataParallel:
         return SINGLE
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device_type == "cuda" else "gloo")
+        # Closed before the interpreter exits: a group left open can abort the process at exit
+        # ("terminate called without an active exception" from its threads).
+        atexit.register(dist.destroy_process_group)
     return DataParallel(dist.get_rank(), dist.get_world_size())
 
 
