@@ -163,6 +163,9 @@ class RefusesBadInput(unittest.TestCase):
             (("--model", "lstm", "--data", "digitSize=40"), "data.digitSize"),
             (("--resume", shipped("vgan-two-stream-tiny"), "--set", "learningRate=1"), 'Unknown hyperparameter'),
         ]
+        with contextlib.redirect_stderr(io.StringIO()) as err, self.assertRaises(SystemExit):
+            main(["--resume", shipped("rcnn-tiny"), "--config", "batchSize=2", "--steps", "1", "--out", out])
+        self.assertIn("--resume takes the model, config, data and seeds from the checkpoint", err.getvalue())
         for args, message in cases:
             with self.subTest(args=args):
                 code, _, err = train(*args, "--steps", "1", "--out", out)

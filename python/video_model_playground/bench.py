@@ -95,9 +95,6 @@ def time_preset(kind: str, preset: str, device: torch.device, args: argparse.Nam
         "msPerStepMin": min(times), "msPerStepMax": max(times),
         "peakGpuBytes": torch.cuda.max_memory_allocated(device) if cuda else None,
     }
-    del model, batch
-    if cuda:
-        torch.cuda.empty_cache()
     return result
 
 
@@ -152,6 +149,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for kind, preset in plan(args, device):
             result = time_preset(kind, preset, device, args)
+            if device.type == "cuda":
+                torch.cuda.empty_cache()  # the preset's model and batch are gone
             results.append(result)
             print(json.dumps(result), flush=True)
             if out:

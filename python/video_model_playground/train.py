@@ -28,7 +28,7 @@ from . import checkpoint as checkpoints
 from .checkpoint import CheckpointError, HistoryPoint, RunCheckpoint, TrainingHistory
 from .config import ConfigError, model_entry, resolve_config
 from .data import DatasetSource, Prefetched, batch_tensor, build_stream
-from .models import StateError, VideoModel, create_model
+from .models import MODELS, StateError, VideoModel, create_model
 from .moving_mnist import DEFAULT_DATA_SEED, DataSpecError
 from .parallel import DataParallel, init_from_environment, local_device
 
@@ -57,7 +57,7 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description="Continue a Video Model Playground run in PyTorch (--resume), or start one (--model).")
     start = parser.add_mutually_exclusive_group(required=True)
     start.add_argument("--resume", metavar="FILE", help="a checkpoint from the app or the CLIs")
-    start.add_argument("--model", choices=["lstm", "vgan", "rcnn"], help="start a new run of this model")
+    start.add_argument("--model", choices=sorted(MODELS), help="start a new run of this model")
     parser.add_argument("--variant", help="model variant (new runs; default: the catalog's)")
     parser.add_argument("--preset", help="preset (new runs; default: tiny)")
     parser.add_argument("--config", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides (new runs)")
@@ -82,6 +82,11 @@ def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
+    new_run_options = [args.variant, args.preset, args.config, args.data, args.data_seed != DEFAULT_DATA_SEED,
+                       args.seed != 0]
+    if args.resume and any(new_run_options):
+        parser.error("--resume takes the model, config, data and seeds from the checkpoint; drop --variant, "
+                     "--preset, --config, --data and the seeds (--set changes live hyperparameters)")
     return args
 
 
@@ -162,6 +167,33 @@ class Run:
             dataset=self.run.dataset)
 
 
+def train_until(run: "Run", target: int, args: argparse.Namespace, save, say, interrupted: List[bool]) -> Optional[bool]:
+    """Trains to step `target`; returns whether it stopped early on request (Ctrl-C), or None when a
+    loss became NaN or infinite (nothing is saved then)."""
+    log_every = args.log_every or max(1, round(args.steps / 20))
+    started = time.perf_counter() - run.history.last_wall_ms() / 1000  # the time axis goes on
+    window, window_steps = time.perf_counter(), 0
+    stopping = False
+    while run.step < target and not stopping:
+        losses, stopping = run.train_step(bool(interrupted))
+        window_steps += 1
+        run.history.add(HistoryPoint(run.step, (time.perf_counter() - started) * 1000, losses))
+        bad = [name for name, value in losses.items() if not math.isfinite(value)]
+        if bad:
+            say(f"step {run.step}: {bad[0]} became {losses[bad[0]]}; stopping without writing a checkpoint "
+                "(lower the learning rate)")
+            return None
+        if run.step % log_every == 0 or run.step == target:
+            ms = (time.perf_counter() - window) * 1000 / window_steps
+            text = "  ".join(f"{name} {format_number(value)}"
+                             for name, value in sorted(losses.items(), key=lambda item: item[0] != "loss"))
+            say(f"step {run.step:>{len(str(target))}}/{target}  {text}  | {ms:.1f} ms/step")
+            window, window_steps = time.perf_counter(), 0
+        if args.save_every and run.step % args.save_every == 0 and run.step != target:
+            save()
+    return stopping
+
+
 def train(args: argparse.Namespace, log=print) -> int:
     device_type = torch.device(args.device).type if args.device else ("cuda" if torch.cuda.is_available() else "cpu")
     parallel = init_from_environment(device_type)
@@ -186,31 +218,16 @@ def train(args: argparse.Namespace, log=print) -> int:
             say(f"wrote {args.out} ({size / 2**20:.2f} MB, step {run.step})")
 
     interrupted = []
-    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     target = run.step + args.steps
-    log_every = args.log_every or max(1, round(args.steps / 20))
-    started = time.perf_counter() - run.history.last_wall_ms() / 1000  # the time axis goes on
-    window, window_steps = time.perf_counter(), 0
-    stopping = False
-    while run.step < target and not stopping:
-        losses, stopping = run.train_step(bool(interrupted))
-        window_steps += 1
-        run.history.add(HistoryPoint(run.step, (time.perf_counter() - started) * 1000, losses))
-        bad = [name for name, value in losses.items() if not math.isfinite(value)]
-        if bad:
-            say(f"step {run.step}: {bad[0]} became {losses[bad[0]]}; stopping without writing a checkpoint "
-                "(lower the learning rate)")
-            return 1
-        if run.step % log_every == 0 or run.step == target:
-            ms = (time.perf_counter() - window) * 1000 / window_steps
-            text = "  ".join(f"{name} {format_number(value)}"
-                             for name, value in sorted(losses.items(), key=lambda item: item[0] != "loss"))
-            say(f"step {run.step:>{len(str(target))}}/{target}  {text}  | {ms:.1f} ms/step")
-            window, window_steps = time.perf_counter(), 0
-        if args.save_every and run.step % args.save_every == 0 and run.step != target:
-            save()
-    if isinstance(run.stream, Prefetched):
-        run.stream.close()
+    try:
+        stopping = train_until(run, target, args, save, say, interrupted)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        if isinstance(run.stream, Prefetched):
+            run.stream.close()
+    if stopping is None:
+        return 1
     if stopping:
         say("Interrupted: writing the checkpoint after this step")
     save()

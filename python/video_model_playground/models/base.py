@@ -9,7 +9,7 @@ one tensor both ways; optimiser slots (`optimizer.<slot>.<name>`) convert like t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 import torch
