@@ -90,6 +90,8 @@ def init_from_environment(device_type: str) -> DataParallel:
     if world <= 1:
         return SINGLE
     if not dist.is_initialized():
+        if device_type == "cuda":  # NCCL works on the current device: this process's GPU
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
         dist.init_process_group("nccl" if device_type == "cuda" else "gloo")
         # Closed before the interpreter exits: a group left open can abort the process at exit
         # ("terminate called without an active exception" from its threads).
@@ -103,7 +105,7 @@ def grads_of(loss: torch.Tensor, params: List[torch.nn.Parameter]) -> List[torch
     return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
 
 
-def local_device(parallel: DataParallel, requested: Optional[str]) -> torch.device:
+def local_device(requested: Optional[str]) -> torch.device:
     """`requested`, or CUDA (this process's GPU under torchrun) when available, else the CPU."""
     if requested:
         return torch.device(requested)

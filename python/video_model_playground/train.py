@@ -197,7 +197,7 @@ def train_until(run: "Run", target: int, args: argparse.Namespace, save, say, in
 def train(args: argparse.Namespace, log=print) -> int:
     device_type = torch.device(args.device).type if args.device else ("cuda" if torch.cuda.is_available() else "cpu")
     parallel = init_from_environment(device_type)
-    device = local_device(parallel, args.device)
+    device = local_device(args.device)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False  # float32 as in the app
         torch.backends.cudnn.allow_tf32 = False
