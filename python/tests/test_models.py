@@ -3,12 +3,13 @@ PyTorch, computes what the app computes with tfjs on the same batch: the forward
 (to 1e-5 relative), the losses of one training step and the whole state after it (weights,
 optimiser slots and counters, noise and data streams)."""
 import unittest
+from typing import Optional
 
 import numpy as np
 import torch
 
 from video_model_playground import checkpoint as checkpoints
-from video_model_playground.data import batch_tensor, build_stream
+from video_model_playground.data import DatasetSource, batch_tensor, build_stream
 from video_model_playground.models import StateError, create_model
 from video_model_playground.parallel import SINGLE
 
@@ -21,11 +22,11 @@ FORWARD_TOLERANCE = 1e-5
 FIRST_STEP_TOLERANCE = 1e-4
 
 
-def restored(path: str):
+def restored(path: str, dataset: Optional[DatasetSource] = None):
     run = checkpoints.read(path)
     model = create_model(run.model, checkpoints.run_config(run), run.seed)
     model.import_state(run.tensors, run.model_state)
-    stream = build_stream(run.data_spec, model.data_requirements())
+    stream = build_stream(run.data_spec, model.data_requirements(), dataset=dataset, fingerprint=run.dataset)
     stream.set_state(run.data_arrays, run.data_state)
     return run, model, stream
 
@@ -63,7 +64,9 @@ def forward_outputs(model, batch: torch.Tensor, run) -> dict:
 class ParityWithTheApp(unittest.TestCase):
     def check_case(self, case: str) -> None:
         reference, metadata = load(f"models/{case}.safetensors")
-        run, model, stream = restored(metadata["checkpoint"])
+        dataset = DatasetSource(metadata["dataset_npy"], metadata["dataset_layout"]) \
+            if "dataset_npy" in metadata else None
+        run, model, stream = restored(metadata["checkpoint"], dataset)
         needs = model.data_requirements()
         batch = batch_tensor(stream, needs, slice(None), torch.device("cpu"))
 
@@ -71,7 +74,10 @@ class ParityWithTheApp(unittest.TestCase):
         np.testing.assert_array_equal(batch.numpy(), reference["batch"])
         arrays, data_state = stream.get_state()
         self.assertEqual(data_state, meta_json(metadata, "data_state_after"))
-        np.testing.assert_array_equal(arrays["digit_order"], reference["data_after.digit_order"])
+        self.assertEqual(sorted(f"data_after.{name}" for name in arrays),
+                         sorted(name for name in reference if name.startswith("data_after.")))
+        for name, values in arrays.items():
+            np.testing.assert_array_equal(values, reference[f"data_after.{name}"])
 
         # Forward outputs and losses.
         outputs, losses = forward_outputs(model, batch, run)
@@ -109,7 +115,8 @@ class ParityWithTheApp(unittest.TestCase):
 
     def test_new_runs_of_the_other_variants(self):
         cases = sorted(path.stem for path in (folder() / "models").glob("*.safetensors") if path.stem not in EXAMPLES)
-        self.assertGreaterEqual(len(cases), 6)
+        self.assertGreaterEqual(len(cases), 7)
+        self.assertIn("vgan-on-dataset", cases)
         for case in cases:
             with self.subTest(case=case):
                 self.check_case(case)

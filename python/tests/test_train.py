@@ -124,6 +124,20 @@ class ResumesShippedCheckpoints(unittest.TestCase):
                 np.testing.assert_array_equal(a.data_arrays["digit_order"], b.data_arrays["digit_order"])
         self.assertEqual(log.count("× 2 processes"), len(EXAMPLES))
 
+    def test_a_run_on_an_imported_dataset_continues_with_its_npy(self):
+        _, metadata = load("models/vgan-on-dataset.safetensors")
+        out = output_folder() / "vgan-on-dataset.safetensors"
+        args = ("--resume", metadata["checkpoint"], "--steps", "1", "--out", str(out))
+        code, _, err = train(*args)
+        self.assertEqual(code, 2)
+        self.assertIn("pass its .npy file with --npy", err)
+        checked(train(*args, "--npy", metadata["dataset_npy"], "--npy-layout", metadata["dataset_layout"]))
+        resumed = checkpoints.read(str(out))
+        self.assertEqual((resumed.step, resumed.dataset), (1, checkpoints.read(metadata["checkpoint"]).dataset))
+        self.assertIn("clip_order", resumed.data_arrays)
+        for name, value in meta_json(metadata, "step_losses").items():  # the app's step on its dataset
+            self.assertAlmostEqual(resumed.history[-1].values[name], value, delta=1e-5 * max(1, abs(value)), msg=name)
+
     def test_hyperparameters_change_on_request(self):
         out = output_folder() / "lstm-lower-lr.safetensors"
         checked(train("--resume", shipped("lstm-composite-tiny"), "--steps", "1", "--set", "learningRate=0.0005",

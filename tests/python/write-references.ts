@@ -26,7 +26,13 @@ import { MovingMnistGenerator, resolveMovingMnistOptions } from '../../src/core/
 import { frameSetFromNpy, frameSetToNpy } from '../../src/core/data/npy';
 import type { NpyLayout } from '../../src/core/data/npy';
 import { buildRunData } from '../../src/core/data/run-data';
-import type { CropMode, DataSpec, FrameSet, MovingMnistOptions } from '../../src/core/data/types';
+import type {
+  CropMode,
+  DataSpec,
+  DatasetPayload,
+  FrameSet,
+  MovingMnistOptions,
+} from '../../src/core/data/types';
 import { prepareVideoData } from '../../src/core/data/video-clips';
 import { createModel } from '../../src/core/models/factory';
 import type { LstmEncoderDecoder } from '../../src/core/models/lstm/model';
@@ -134,7 +140,7 @@ async function forwardOutputs(
  * outputs, one-stream and image-to-video generators (RGB), the rNN, overlapping patches, ReLU and an
  * active gradient clip.
  */
-const VARIANT_CASES: { id: string; spec: RunSpec }[] = [
+const VARIANT_CASES: { id: string; spec: RunSpec; onDataset?: boolean }[] = [
   {
     id: 'lstm-autoencoder-sgd',
     spec: {
@@ -190,6 +196,17 @@ const VARIANT_CASES: { id: string; spec: RunSpec }[] = [
       config: { frameSize: 16, frames: 8, batchSize: 3, channels: 3 },
     },
   },
+  {
+    // On an imported .npy dataset: 40-px gray sequences resized to 16 px and repeated into RGB.
+    id: 'vgan-on-dataset',
+    spec: {
+      model: 'vgan',
+      variant: 'two-stream',
+      preset: 'tiny',
+      config: { frameSize: 16, frames: 4, batchSize: 2, channels: 3 },
+    },
+    onDataset: true,
+  },
   { id: 'rcnn-rnn', spec: { model: 'rcnn', variant: 'rnn', preset: 'tiny' } },
   {
     id: 'rcnn-overlapping-relu',
@@ -209,12 +226,15 @@ const VARIANT_CASES: { id: string; spec: RunSpec }[] = [
 ];
 
 /** A variant case's run at step 0 as a checkpoint file, the way the app would save it. */
-async function freshCheckpoint(digits: MnistDigits, spec: RunSpec): Promise<Uint8Array> {
-  const parsed = parseRunSpec({
-    ...spec,
-    data: { source: 'moving-mnist', seed: 5, digitSize: 12 },
-    seed: 3,
-  });
+async function freshCheckpoint(
+  digits: MnistDigits,
+  spec: RunSpec,
+  dataset: DatasetPayload | undefined,
+): Promise<Uint8Array> {
+  const data = dataset
+    ? { source: 'video', datasetId: dataset.id, seed: 5, clipStride: 2 }
+    : { source: 'moving-mnist', seed: 5, digitSize: 12 };
+  const parsed = parseRunSpec({ ...spec, data, seed: 3 });
   const run: CheckpointRun = {
     model: parsed.model,
     variant: parsed.variant as string,
@@ -224,38 +244,54 @@ async function freshCheckpoint(digits: MnistDigits, spec: RunSpec): Promise<Uint
     seed: 3,
   };
   const model = createModel(run.model, run.config, run.seed);
-  const data = buildRunData(run.data, digits, undefined, model.data, 1);
-  data.evalSet.dispose();
-  await prepareModel(model, data.stream, () => {}, new AbortController().signal);
-  data.stream.nextBatch().dispose(); // the warm-up batch a new run draws
+  const built = buildRunData(run.data, digits, dataset, model.data, 1);
+  built.evalSet.dispose();
+  await prepareModel(model, built.stream, () => {}, new AbortController().signal);
+  built.stream.nextBatch().dispose(); // the warm-up batch a new run draws
+  const fingerprint = dataset && {
+    name: dataset.name,
+    frames: dataset.frames.frames,
+    width: dataset.frames.width,
+    height: dataset.frames.height,
+    channels: dataset.frames.channels,
+  };
   const bytes = await captureCheckpoint(
-    { run, model, stream: data.stream, step: 0, history: [] },
+    { run, model, stream: built.stream, step: 0, history: [], dataset: fingerprint },
     'python parity reference',
   );
   model.dispose();
   return bytes;
 }
 
-async function modelReferences(digits: MnistDigits, out: string): Promise<void> {
+async function modelReferences(
+  digits: MnistDigits,
+  out: string,
+  dataset: { payload: DatasetPayload; npy: string; layout: NpyLayout },
+): Promise<void> {
   const manifest = JSON.parse(readFileSync(path.join(CHECKPOINTS, 'manifest.json'), 'utf8')) as {
     examples: { id: string; file: string }[];
   };
   const cases = manifest.examples.map((example) => ({
     id: example.id,
     file: path.join(CHECKPOINTS, example.file),
+    onDataset: false,
   }));
-  for (const { id, spec } of VARIANT_CASES) {
+  for (const { id, spec, onDataset = false } of VARIANT_CASES) {
     const file = path.join(out, 'checkpoints', `${id}.safetensors`);
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, await freshCheckpoint(digits, spec));
-    cases.push({ id, file });
+    writeFileSync(
+      file,
+      await freshCheckpoint(digits, spec, onDataset ? dataset.payload : undefined),
+    );
+    cases.push({ id, file, onDataset });
   }
-  for (const { id, file } of cases) {
+  for (const { id, file, onDataset } of cases) {
     const checkpoint = decodeCheckpoint(readFileSync(file));
     const { run } = checkpoint;
     const model = createModel(run.model, run.config, run.seed);
     model.importState(checkpoint.model);
-    const data = buildRunData(run.data, digits, undefined, model.data, 1);
+    const payload = onDataset ? dataset.payload : undefined;
+    const data = buildRunData(run.data, digits, payload, model.data, 1);
     data.evalSet.dispose();
     data.stream.setState(checkpoint.data);
     const batch = data.stream.nextBatch();
@@ -271,13 +307,12 @@ async function modelReferences(digits: MnistDigits, out: string): Promise<void> 
         data: tensor.data,
       };
     }
-    tensors['data_after.digit_order'] = {
-      dtype: 'I32',
-      shape: [dataStateAfter.arrays.digit_order.length],
-      data: dataStateAfter.arrays.digit_order,
-    };
+    for (const [name, values] of Object.entries(dataStateAfter.arrays)) {
+      tensors[`data_after.${name}`] = { dtype: 'I32', shape: [values.length], data: values };
+    }
     write(path.join(out, 'models', `${id}.safetensors`), tensors, {
       checkpoint: file,
+      ...(onDataset ? { dataset_npy: dataset.npy, dataset_layout: dataset.layout } : {}),
       forward_losses: JSON.stringify(forward.losses),
       step_losses: JSON.stringify(stepLosses),
       model_state_after: JSON.stringify(after.meta),
@@ -373,7 +408,11 @@ function tinted(set: FrameSet): FrameSet {
   return { ...set, data, channels: 3 };
 }
 
-async function datasetReferences(digits: MnistDigits, out: string): Promise<void> {
+/** Writes the dataset cases; returns the first as a run's dataset (as the app sends it to a run). */
+async function datasetReferences(
+  digits: MnistDigits,
+  out: string,
+): Promise<{ payload: DatasetPayload; npy: string; layout: NpyLayout }> {
   const options = resolveMovingMnistOptions({ frames: 12, canvasSize: 40, digitSize: 18 });
   const videos = new MovingMnistGenerator(digits.train, options, 5).nextBatch(12);
   const gray: FrameSet = {
@@ -413,12 +452,18 @@ async function datasetReferences(digits: MnistDigits, out: string): Promise<void
       spec: { seed: 1, heldOutFraction: 0.25 },
     },
   ];
+  let first: { payload: DatasetPayload; npy: string; layout: NpyLayout } | undefined;
   for (const { name, set, layout, crop, needs, spec } of cases) {
     const npy = frameSetToNpy(set, layout);
     const npyPath = path.join(out, 'datasets', `${name}.npy`);
     mkdirSync(path.dirname(npyPath), { recursive: true });
     writeFileSync(npyPath, npy);
     const imported = await frameSetFromNpy(npy, layout, `${name}.npy`);
+    first ??= {
+      payload: { id: name, name: `${name}.npy`, frames: imported, crop, fps: null },
+      npy: npyPath,
+      layout,
+    };
     const videoSpec = { source: 'video' as const, datasetId: name, ...spec };
     const data = prepareVideoData(imported, crop, videoSpec, needs, 1, spec.seed, name);
     data.evalSet.dispose();
@@ -436,6 +481,8 @@ async function datasetReferences(digits: MnistDigits, out: string): Promise<void
       state_after: JSON.stringify(data.stream.getState().meta),
     });
   }
+  if (!first) throw new Error('no dataset case');
+  return first;
 }
 
 async function main(): Promise<void> {
@@ -444,8 +491,8 @@ async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const digits = await loadMnistFromDisk();
   generatorReferences(digits, out);
-  await datasetReferences(digits, out);
-  await modelReferences(digits, out);
+  const dataset = await datasetReferences(digits, out);
+  await modelReferences(digits, out, dataset);
 }
 
 await main();
