@@ -7,3 +7,6 @@ import './lstm-cell';
 import './reduce';
 import './matmul';
 import './adam';
+import './batch-norm';
+import './bias-activation';
+import './losses';

@@ -58,7 +58,8 @@ import type { VganConfig, VganGeometry } from './config';
 import { Discriminator, Generator, ParamFactory, StridedConvs } from './networks';
 import type { GeneratorOutput, Network, Param } from './networks';
 import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
-import { accuracy, sigmoidCrossEntropy, slerp } from './ops';
+import { slerp } from './ops';
+import { accuracyOf, crossEntropy, discriminatorLoss, meanValue, weighted } from './losses';
 import type { ConvAlgorithm } from './ops';
 
 const ADAM_BETA2 = 0.999;
@@ -270,10 +271,8 @@ export class VideoGan implements VideoModel {
   ): { loss: tf.Scalar; realAccuracy: tf.Scalar; fakeAccuracy: tf.Scalar } {
     const real = this.discriminator.logits(videos); // [B]
     const generated = this.discriminator.logits(fake); // [B] (its own batch statistics)
-    const loss = sigmoidCrossEntropy(real, 1)
-      .add(sigmoidCrossEntropy(generated, 0))
-      .mul(0.5) as tf.Scalar;
-    return { loss, realAccuracy: accuracy(real, 1), fakeAccuracy: accuracy(generated, 0) };
+    const loss = discriminatorLoss(real, generated);
+    return { loss, realAccuracy: accuracyOf(real, 1), fakeAccuracy: accuracyOf(generated, 0) };
   }
 
   /** G's objective: non-saturating adversarial term plus the weighted L1 terms. */
@@ -282,19 +281,19 @@ export class VideoGan implements VideoModel {
     terms: Record<string, tf.Scalar>;
   } {
     const out = this.generator.forward(input);
-    const adversarial = sigmoidCrossEntropy(this.discriminator.logits(out.video), 1);
+    const adversarial = crossEntropy(this.discriminator.logits(out.video), 1);
     const terms: Record<string, tf.Scalar> = { g_loss: adversarial };
     let objective = adversarial;
     if (out.mask) {
-      const maskL1 = out.mask.mean() as tf.Scalar; // m ∈ [0, 1]: mean |m| = mean m
+      const maskL1 = meanValue(out.mask); // m ∈ [0, 1]: mean |m| = mean m
       terms.mask_l1 = maskL1;
-      objective = objective.add(maskL1.mul(this.settings.maskL1Weight));
+      objective = objective.add(weighted(maskL1, this.settings.maskL1Weight));
     }
     if (this.conditional) {
       const first = this.firstFrames(out.video); // [B, S, S, C]
-      const imageL1 = tf.abs(first.sub(input)).mean() as tf.Scalar;
+      const imageL1 = meanValue(tf.abs(first.sub(input)));
       terms.image_l1 = imageL1;
-      objective = objective.add(imageL1.mul(this.settings.imageL1Weight));
+      objective = objective.add(weighted(imageL1, this.settings.imageL1Weight));
     }
     return { objective, terms };
   }

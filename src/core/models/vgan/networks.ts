@@ -32,6 +32,9 @@ import {
   useBlocked,
 } from './ops';
 import type { ConvAlgorithm } from './ops';
+import type { Activation } from '../../gpu/kernels/activation';
+import { batchNormActivation, batchNormKernelReady } from '../../gpu/kernels/batch-norm';
+import { biasActivation, biasActivationKernelReady } from '../../gpu/kernels/bias-activation';
 
 /** Torch's default batch-norm epsilon (generator) and the 1e-3 the reference gives D and the encoder. */
 const G_BN_EPSILON = 1e-5;
@@ -139,18 +142,73 @@ interface BatchNormParams {
 
 const asMatrix = (v: tf.Variable) => v as unknown as tf.Tensor2D;
 
-/** BN (batch statistics) then an activation, on [N, H, W, C]. */
+/** The activations of the networks: ReLU in G and the encoder, LeakyReLU 0.2 in D. */
+type LayerActivation = 'relu' | 'leaky-relu';
+
+const activate = (x: tf.Tensor4D, activation: LayerActivation): tf.Tensor4D =>
+  activation === 'relu' ? tf.relu(x) : tf.leakyRelu(x, LEAK);
+
+/**
+ * BN (batch statistics) then an activation, on [N, H, W, C]: one fused op on WebGPU
+ * (optimisation webgpu-batch-norm-activation), else the composed ops.
+ */
 function normalise(
   x: tf.Tensor4D,
   bn: BatchNormParams,
   epsilon: number,
-  activation: (y: tf.Tensor4D) => tf.Tensor4D,
+  activation: LayerActivation,
 ): tf.Tensor4D {
-  return activation(batchNorm(x, bn.scale, bn.shift, epsilon));
+  if (!batchNormKernelReady()) {
+    return activate(batchNorm(x, bn.scale, bn.shift, epsilon), activation);
+  }
+  const rows = x.reshape([-1, x.shape[3]]) as tf.Tensor2D; // [N·H·W, C]
+  const options = { epsilon, activation, leak: LEAK };
+  return batchNormActivation(rows, bn.scale, bn.shift, options).reshape(x.shape);
 }
 
-const relu = (x: tf.Tensor4D) => tf.relu(x);
-const leaky = (x: tf.Tensor4D) => tf.leakyRelu(x, LEAK);
+/** act(y) for the activations the networks' biased layers use. */
+function activateAny(y: tf.Tensor, kind: Activation): tf.Tensor {
+  switch (kind) {
+    case 'linear':
+      return y;
+    case 'relu':
+      return tf.relu(y);
+    case 'leaky-relu':
+      return tf.leakyRelu(y, LEAK);
+    case 'tanh':
+      return tf.tanh(y);
+    case 'sigmoid':
+      return tf.sigmoid(y);
+  }
+}
+
+/**
+ * act(x + b) with b [C] on the last axis of x, on a rank-2 view [N, C] (so no rank-5 tensor
+ * meets the rank-1 bias): one fused op on WebGPU (optimisation webgpu-bias-activation), else the
+ * composed ops. The bias gradient is then a sum over rows, which avoids WebGPU's slow transpose
+ * of a long, thin matrix.
+ */
+function biasThen<T extends tf.Tensor>(x: T, b: tf.Variable, activation: Activation): T {
+  const rows = x.reshape([-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D; // [N, C]
+  const y = biasActivationKernelReady()
+    ? biasActivation(rows, b as tf.Tensor1D, { activation, leak: LEAK })
+    : activateAny(rows.add(b), activation);
+  return y.reshape(x.shape) as T;
+}
+
+/**
+ * The two-stream heads' outputs from their joint logits [N, C + 1] and bias [C + 1]: the
+ * foreground tanh(·) [N, C] and the mask σ(·) [N, 1] (the last channel).
+ */
+function foregroundAndMask(logits: tf.Tensor2D, b: tf.Variable): [tf.Tensor2D, tf.Tensor2D] {
+  const c = logits.shape[1] - 1;
+  if (biasActivationKernelReady()) {
+    const options = { activation: 'tanh', lastColumn: 'sigmoid', leak: LEAK } as const;
+    return splitChannels(biasActivation(logits, b as tf.Tensor1D, options), c);
+  }
+  const [videoLogits, maskLogits] = splitChannels(logits.add(b) as tf.Tensor2D, c);
+  return [tf.tanh(videoLogits), tf.sigmoid(maskLogits)];
+}
 
 // --- generator -----------------------------------------------------------------------------------
 
@@ -278,8 +336,8 @@ export class Generator {
       x = this.convs.down(x, layer.f); // [B, 1, S/2^(i+1), ·, width]
       x = overFrames(x, (frames4) =>
         layer.bn
-          ? normalise(frames4, layer.bn, D_BN_EPSILON, relu)
-          : tf.relu(frames4.add(layer.b as tf.Variable) as tf.Tensor4D),
+          ? normalise(frames4, layer.bn, D_BN_EPSILON, 'relu')
+          : biasThen(frames4, layer.b as tf.Variable, 'relu'),
       );
     }
     const [, , h, , width] = x.shape;
@@ -305,7 +363,7 @@ export class Generator {
         .matMul(asMatrix(this.project)) // [B, T0·16·g0]
         .reshape([b * t0, 4, 4, g[0]]);
     }
-    let x = normalise(first, this.projectBn, G_BN_EPSILON, relu).reshape([
+    let x = normalise(first, this.projectBn, G_BN_EPSILON, 'relu').reshape([
       b,
       t0,
       4,
@@ -314,22 +372,19 @@ export class Generator {
     ]) as tf.Tensor5D; // [B, T0, 4, 4, g0]
     this.up3d.forEach((level) => {
       x = this.convs.up(x, level.f); // [B, 2t, 2h, 2h, g_i]
-      x = overFrames(x, (frames4) => normalise(frames4, level.bn, G_BN_EPSILON, relu));
+      x = overFrames(x, (frames4) => normalise(frames4, level.bn, G_BN_EPSILON, 'relu'));
     });
     const headChannels = this.heads.b.shape[0];
     const heads = this.convs.up(x, this.heads.f); // [B, T, S, S, C (+ 1)]
     if (!this.bgHead) {
-      return { video: overFrames(heads, (y) => tf.tanh(y.add(this.heads.b)) as tf.Tensor4D) }; // [B, T, S, S, C]
+      return { video: biasThen(heads, this.heads.b, 'tanh') }; // [B, T, S, S, C]
     }
-    // The bias goes on a rank-4 view: its gradient (a sum over rows) then avoids WebGPU's slow
-    // transpose of a long, thin matrix.
-    const withBias = heads.reshape([b * frames, s, s, headChannels]).add(this.heads.b);
-    const [videoLogits, maskLogits] = splitChannels(
-      withBias.reshape([b * frames * s * s, headChannels]) as tf.Tensor2D,
-      c,
+    const [fg, m] = foregroundAndMask(
+      heads.reshape([b * frames * s * s, headChannels]) as tf.Tensor2D,
+      this.heads.b,
     ); // [B·T·S·S, C], [B·T·S·S, 1]
-    const foreground = tf.tanh(videoLogits).reshape([b, frames, s, s, c]) as tf.Tensor5D;
-    const mask = tf.sigmoid(maskLogits).reshape([b, frames, s, s, 1]) as tf.Tensor5D;
+    const foreground = fg.reshape([b, frames, s, s, c]) as tf.Tensor5D;
+    const mask = m.reshape([b, frames, s, s, 1]) as tf.Tensor5D;
 
     // Background stream: code → [B, 1, 4, 4, g0] → [B, 1, S, S, C] (one frame).
     let still: tf.Tensor5D;
@@ -339,20 +394,20 @@ export class Generator {
       const projected = (code as tf.Tensor2D)
         .matMul(asMatrix(this.bgProject as tf.Variable)) // [B, 16·g0]
         .reshape([b, 4, 4, g[0]]) as tf.Tensor4D;
-      still = normalise(projected, this.bgProjectBn as BatchNormParams, G_BN_EPSILON, relu).reshape(
-        [b, 1, 4, 4, g[0]],
-      ) as tf.Tensor5D;
+      still = normalise(
+        projected,
+        this.bgProjectBn as BatchNormParams,
+        G_BN_EPSILON,
+        'relu',
+      ).reshape([b, 1, 4, 4, g[0]]) as tf.Tensor5D;
     }
     this.up2d.forEach((level) => {
       still = this.convs.up(still, level.f); // [B, 1, 2h, 2h, g_i]
-      still = overFrames(still, (frames4) => normalise(frames4, level.bn, G_BN_EPSILON, relu));
+      still = overFrames(still, (frames4) => normalise(frames4, level.bn, G_BN_EPSILON, 'relu'));
     });
     const bgHead = this.bgHead;
-    const background = this.convs
-      .up(still, bgHead.f) // [B, 1, S, S, C]
-      .reshape([b, s, s, c])
-      .add(bgHead.b)
-      .tanh() as tf.Tensor4D; // [B, S, S, C]
+    const bgLogits = this.convs.up(still, bgHead.f).reshape([b, s, s, c]) as tf.Tensor4D; // [B, S, S, C]
+    const background = biasThen(bgLogits, bgHead.b, 'tanh'); // [B, S, S, C]
 
     const video = composeVideo(mask, foreground, background); // [B, T, S, S, C]
     return { video, foreground, mask, background };
@@ -403,8 +458,8 @@ export class Discriminator {
       x = this.convs.down(x, layer.f); // [B, T/2, S/2, S/2, d_i]
       x = overFrames(x, (frames4) =>
         layer.bn
-          ? normalise(frames4, layer.bn, D_BN_EPSILON, leaky)
-          : leaky(frames4.add(layer.b as tf.Variable)),
+          ? normalise(frames4, layer.bn, D_BN_EPSILON, 'leaky-relu')
+          : biasThen(frames4, layer.b as tf.Variable, 'leaky-relu'),
       );
     }
     const flat = x.reshape([b, -1]) as tf.Tensor2D; // [B, T0·4·4·d_{L−1}]

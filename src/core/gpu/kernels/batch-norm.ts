@@ -1,0 +1,443 @@
+/**
+ * Batch norm in training mode followed by an activation, on [N, C] (rows N, channels C), as
+ * a few WebGPU kernels forward and backward with no uploads:
+ *
+ *   μ = mean(x), σ² = mean((x − μ)²) over the rows of each channel (biased, as tf.moments),
+ *   y = act((x − μ)·γ/√(σ² + ε) + β)
+ *
+ * Composed from tfjs ops this is about ten dispatches forward (moments, rsqrt, the affine map,
+ * the activation) and some twenty backward, with a scalar or a whole tensor of ones uploaded by
+ * several of the gradients (Mean, Rsqrt, Square, LeakyReLU) — on a real GPU a small model's step
+ * is bound by those. Here, with g = dy·act'(pre) and x̂ = (x − μ)/√(σ² + ε), the backward pass
+ * is the closed form of the batch-norm gradient (batch statistics):
+ *
+ *   dβ = Σ g, dγ = Σ g·x̂, dx = γ/√(σ² + ε) · (g − Σg/N − x̂·Σ(g·x̂)/N)
+ *
+ * which equals what autodiff of the composed ops computes, up to float32 rounding.
+ *
+ * Kernels, chosen by the rows per channel (the reduction length):
+ * - up to `COLUMN_ROWS` rows: one workgroup of 256 invocations per channel runs the whole forward
+ *   pass (mean, variance, output) in one dispatch, and the backward pass's sums (μ, σ², Σg,
+ *   Σg·x̂) in another; dx is one elementwise dispatch. Forward 1, backward 4 (with the two slices
+ *   that hand dγ and dβ out).
+ * - beyond: tf.moments for the statistics (the registry's reductions, which split long columns
+ *   over many workgroups) and one elementwise dispatch for the output; backward, one elementwise
+ *   dispatch for g and g·x̂, one column sum, dx, and the slices.
+ * The workgroup uses 1 KiB of workgroup memory and 256 invocations (WebGPU's minimum limits);
+ * every program binds at most six storage buffers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { registerOptimization } from '../optimizations';
+import { ACTIVATION_UNIFORM, ACTIVATION_WGSL, wgslName } from './activation';
+import type { Activation } from './activation';
+
+export const BATCH_NORM_OPTIMIZATION = 'webgpu-batch-norm-activation';
+const BACKEND = 'webgpu';
+const COLUMN_FORWARD = 'VmpBatchNormColumns';
+const APPLY = 'VmpBatchNormApply';
+const COLUMN_SUMS = 'VmpBatchNormSums';
+const TERMS = 'VmpBatchNormTerms';
+const DX = 'VmpBatchNormDx';
+const KERNELS = [COLUMN_FORWARD, APPLY, COLUMN_SUMS, TERMS, DX];
+
+/** Invocations of a per-channel workgroup (WebGPU's guaranteed minimum). */
+const THREADS = 256;
+/**
+ * Rows per channel up to which one workgroup per channel does the reductions: each invocation
+ * then walks at most 256 rows per pass. Longer columns leave too few workgroups to fill a GPU
+ * and go to the split reductions.
+ */
+export const COLUMN_ROWS = THREADS * 256;
+
+export interface BatchNormOptions {
+  epsilon: number;
+  activation: Activation;
+  /** LeakyReLU's slope (ignored by the other activations). */
+  leak?: number;
+}
+
+const UNIFORMS = `rows : i32, columns : i32, epsilon : f32, ${ACTIVATION_UNIFORM}`;
+
+/** The tree sum of `partial` over the workgroup (all invocations must reach it). */
+function treeSum(): string {
+  const steps: string[] = [];
+  for (let stride = THREADS / 2; stride >= 1; stride /= 2) {
+    steps.push(`if (t < ${stride}) { partial[t] = partial[t] + partial[t + ${stride}]; }
+    workgroupBarrier();`);
+  }
+  return steps.join('\n    ');
+}
+
+/** WGSL that leaves μ in `mean` and σ² in `variance` for column `col` (all invocations). */
+const COLUMN_MOMENTS = `
+    var s = 0.0;
+    if (live) {
+      for (var r = t; r < uniforms.rows; r += ${THREADS}) { s += x[r * uniforms.columns + col]; }
+    }
+    partial[t] = s;
+    workgroupBarrier();
+    ${treeSum()}
+    let mean = partial[0] / f32(uniforms.rows);
+    workgroupBarrier();
+    var q = 0.0;
+    if (live) {
+      for (var r = t; r < uniforms.rows; r += ${THREADS}) {
+        let d = x[r * uniforms.columns + col] - mean;
+        q += d * d;
+      }
+    }
+    partial[t] = q;
+    workgroupBarrier();
+    ${treeSum()}
+    let variance = partial[0] / f32(uniforms.rows);
+    workgroupBarrier();`;
+
+const COLUMN_PROLOGUE = `
+    let t = i32(localIndex);
+    let col = i32(workgroupId.y * numWorkgroups.x + workgroupId.x);
+    let live = col < uniforms.columns;`;
+
+/** One workgroup per channel: statistics, then the normalised and activated column. */
+class ColumnForwardProgram implements WebGPUProgram {
+  variableNames = ['x', 'scale', 'shift'];
+  uniforms = UNIFORMS;
+  outputShape: number[];
+  shaderKey: string;
+  workgroupSize: [number, number, number] = [THREADS, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(
+    shape: number[],
+    private readonly activation: Activation,
+  ) {
+    this.outputShape = shape;
+    this.shaderKey = `vmpBnColumns_${activation}`;
+    this.dispatchLayout = webgpu_util.flatDispatchLayout(shape);
+    this.dispatch = [shape[1], 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+  ${ACTIVATION_WGSL}
+  var<workgroup> partial : array<f32, ${THREADS}>;
+  fn main(index : i32) {
+    ${COLUMN_PROLOGUE}
+    ${COLUMN_MOMENTS}
+    if (!live) { return; }
+    let gain = inverseSqrt(variance + uniforms.epsilon) * scale[col];
+    let offset = shift[col];
+    for (var r = t; r < uniforms.rows; r += ${THREADS}) {
+      let at = r * uniforms.columns + col;
+      result[at] = vmpActivate_${wgslName(this.activation)}((x[at] - mean) * gain + offset);
+    }
+  }`;
+  }
+}
+
+/** One workgroup per channel: [4, C] = μ, σ², Σg, Σg·x̂. */
+class ColumnSumsProgram implements WebGPUProgram {
+  variableNames = ['x', 'scale', 'shift', 'dy'];
+  uniforms = UNIFORMS;
+  outputShape: number[];
+  shaderKey: string;
+  workgroupSize: [number, number, number] = [THREADS, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(
+    columns: number,
+    private readonly activation: Activation,
+  ) {
+    this.outputShape = [4, columns];
+    this.shaderKey = `vmpBnSums_${activation}`;
+    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
+    this.dispatch = [columns, 1, 1];
+  }
+
+  getUserCode(): string {
+    const name = wgslName(this.activation);
+    return `
+  ${ACTIVATION_WGSL}
+  var<workgroup> partial : array<f32, ${THREADS}>;
+  fn main(index : i32) {
+    ${COLUMN_PROLOGUE}
+    ${COLUMN_MOMENTS}
+    let inv = inverseSqrt(variance + uniforms.epsilon);
+    let gain = inv * scale[col];
+    var sg = 0.0;
+    var sgx = 0.0;
+    if (live) {
+      let offset = shift[col];
+      for (var r = t; r < uniforms.rows; r += ${THREADS}) {
+        let at = r * uniforms.columns + col;
+        let centred = x[at] - mean;
+        let pre = centred * gain + offset;
+        let g = vmpActivationGrad_${name}(pre, vmpActivate_${name}(pre), dy[at]);
+        sg += g;
+        sgx += g * centred * inv;
+      }
+    }
+    partial[t] = sg;
+    workgroupBarrier();
+    ${treeSum()}
+    let sumG = partial[0];
+    workgroupBarrier();
+    partial[t] = sgx;
+    workgroupBarrier();
+    ${treeSum()}
+    if (live && t == 0) {
+      result[col] = mean;
+      result[uniforms.columns + col] = variance;
+      result[2 * uniforms.columns + col] = sumG;
+      result[3 * uniforms.columns + col] = partial[0];
+    }
+  }`;
+  }
+}
+
+/** Elementwise: y from x and the statistics [2, C] (μ, σ²). */
+class ApplyProgram implements WebGPUProgram {
+  variableNames = ['x', 'scale', 'shift', 'stats'];
+  uniforms = UNIFORMS;
+  outputShape: number[];
+  shaderKey: string;
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(
+    shape: number[],
+    private readonly activation: Activation,
+  ) {
+    this.outputShape = shape;
+    this.shaderKey = `vmpBnApply_${activation}`;
+    const size = shape[0] * shape[1];
+    this.dispatchLayout = webgpu_util.flatDispatchLayout([size]);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [size], this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    return `
+  ${ACTIVATION_WGSL}
+  fn main(index : i32) {
+    if (index >= uniforms.rows * uniforms.columns) { return; }
+    let col = index % uniforms.columns;
+    let gain = inverseSqrt(stats[uniforms.columns + col] + uniforms.epsilon) * scale[col];
+    let pre = (x[index] - stats[col]) * gain + shift[col];
+    result[index] = vmpActivate_${wgslName(this.activation)}(pre);
+  }`;
+  }
+}
+
+/** Elementwise: [2, N, C] = g and g·x̂, for the column sums of long columns. */
+class TermsProgram implements WebGPUProgram {
+  variableNames = ['x', 'scale', 'shift', 'dy', 'stats'];
+  uniforms = UNIFORMS;
+  outputShape: number[];
+  shaderKey: string;
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(
+    shape: number[],
+    private readonly activation: Activation,
+  ) {
+    this.outputShape = [2, shape[0], shape[1]];
+    this.shaderKey = `vmpBnTerms_${activation}`;
+    const size = shape[0] * shape[1];
+    this.dispatchLayout = webgpu_util.flatDispatchLayout([size]);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [size], this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    const name = wgslName(this.activation);
+    return `
+  ${ACTIVATION_WGSL}
+  fn main(index : i32) {
+    let size = uniforms.rows * uniforms.columns;
+    if (index >= size) { return; }
+    let col = index % uniforms.columns;
+    let inv = inverseSqrt(stats[uniforms.columns + col] + uniforms.epsilon);
+    let centred = x[index] - stats[col];
+    let pre = centred * inv * scale[col] + shift[col];
+    let g = vmpActivationGrad_${name}(pre, vmpActivate_${name}(pre), dy[index]);
+    result[index] = g;
+    result[size + index] = g * centred * inv;
+  }`;
+  }
+}
+
+/** Elementwise: dx from dy and the statistics [4, C] (μ, σ², Σg, Σg·x̂). */
+class DxProgram implements WebGPUProgram {
+  variableNames = ['x', 'scale', 'shift', 'dy', 'stats'];
+  uniforms = UNIFORMS;
+  outputShape: number[];
+  shaderKey: string;
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(
+    shape: number[],
+    private readonly activation: Activation,
+  ) {
+    this.outputShape = shape;
+    this.shaderKey = `vmpBnDx_${activation}`;
+    const size = shape[0] * shape[1];
+    this.dispatchLayout = webgpu_util.flatDispatchLayout([size]);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [size], this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    const name = wgslName(this.activation);
+    return `
+  ${ACTIVATION_WGSL}
+  fn main(index : i32) {
+    if (index >= uniforms.rows * uniforms.columns) { return; }
+    let c = uniforms.columns;
+    let col = index % c;
+    let n = f32(uniforms.rows);
+    let inv = inverseSqrt(stats[c + col] + uniforms.epsilon);
+    let centred = x[index] - stats[col];
+    let gain = inv * scale[col];
+    let pre = centred * gain + shift[col];
+    let g = vmpActivationGrad_${name}(pre, vmpActivate_${name}(pre), dy[index]);
+    result[index] = gain * (g - stats[2 * c + col] / n - centred * inv * stats[3 * c + col] / n);
+  }`;
+  }
+}
+
+interface KernelAttrs {
+  activation: Activation;
+  epsilon: number;
+  leak: number;
+}
+
+function uniformsOf(rows: number, columns: number, attrs: KernelAttrs) {
+  return [
+    { type: 'int32', data: [rows] },
+    { type: 'int32', data: [columns] },
+    { type: 'float32', data: [attrs.epsilon] },
+    { type: 'float32', data: [attrs.leak] },
+  ];
+}
+
+/** A kernel running `program(x's shape, activation)` on the named inputs, in this order. */
+function kernel(
+  names: string[],
+  program: (shape: number[], activation: Activation) => WebGPUProgram,
+): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const a = attrs as unknown as KernelAttrs;
+    const tensors = names.map((name) => inputs[name] as TensorInfo);
+    const [rows, columns] = tensors[0].shape;
+    return (backend as WebGPUBackend).runWebGPUProgram(
+      program(tensors[0].shape, a.activation),
+      tensors,
+      'float32',
+      uniformsOf(rows, columns, a),
+    );
+  };
+}
+
+const KERNEL_FUNCS: Record<string, KernelFunc> = {
+  [COLUMN_FORWARD]: kernel(['x', 'scale', 'shift'], (s, a) => new ColumnForwardProgram(s, a)),
+  [APPLY]: kernel(['x', 'scale', 'shift', 'stats'], (s, a) => new ApplyProgram(s, a)),
+  [COLUMN_SUMS]: kernel(['x', 'scale', 'shift', 'dy'], (s, a) => new ColumnSumsProgram(s[1], a)),
+  [TERMS]: kernel(['x', 'scale', 'shift', 'dy', 'stats'], (s, a) => new TermsProgram(s, a)),
+  [DX]: kernel(['x', 'scale', 'shift', 'dy', 'stats'], (s, a) => new DxProgram(s, a)),
+};
+
+/** Whether `batchNormActivation` can run here (the optimisation is installed on the active backend). */
+export function batchNormKernelReady(): boolean {
+  return tf.getKernel(COLUMN_FORWARD, tf.getBackend()) !== undefined;
+}
+
+/**
+ * act(batch norm of x [N, C] with scale γ [C] and shift β [C]), the statistics of this batch;
+ * differentiable in x, γ and β. Needs `batchNormKernelReady()`.
+ */
+export function batchNormActivation(
+  x: tf.Tensor2D,
+  scale: tf.Tensor1D,
+  shift: tf.Tensor1D,
+  options: BatchNormOptions,
+): tf.Tensor2D {
+  const [rows, columns] = x.shape;
+  const attrs = {
+    activation: options.activation,
+    epsilon: options.epsilon,
+    leak: options.leak ?? 0,
+  };
+  const run = (name: string, inputs: Record<string, tf.Tensor>) =>
+    tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const short = rows <= COLUMN_ROWS;
+  // customGrad passes the tensors, then the save function.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, gamma, beta, save] = args as [
+      tf.Tensor2D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.GradSaveFunc,
+    ];
+    let value: tf.Tensor;
+    if (short) {
+      save([xs, gamma, beta]);
+      value = run(COLUMN_FORWARD, { x: xs, scale: gamma, shift: beta });
+    } else {
+      const { mean, variance } = tf.moments(xs, 0); // each [C]
+      const stats = tf.stack([mean, variance]); // [2, C]
+      save([xs, gamma, beta, stats]);
+      value = run(APPLY, { x: xs, scale: gamma, shift: beta, stats });
+      tf.dispose([mean, variance]);
+    }
+    return {
+      value: value as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sGamma, sBeta, moments] = saved;
+        const common = { x: sx, scale: sGamma, shift: sBeta, dy };
+        let stats: tf.Tensor; // [4, C]: μ, σ², Σg, Σg·x̂
+        if (short) {
+          stats = run(COLUMN_SUMS, common);
+        } else {
+          const terms = run(TERMS, { ...common, stats: moments }); // [2, N, C]
+          stats = tf.concat([moments, tf.sum(terms, 1)]);
+        }
+        return [
+          run(DX, { ...common, stats }), // [N, C]
+          stats.slice([3, 0], [1, columns]).reshape([columns]), // dγ
+          stats.slice([2, 0], [1, columns]).reshape([columns]), // dβ
+        ];
+      },
+    };
+  });
+  return op(x, scale, shift) as tf.Tensor2D;
+}
+
+registerOptimization({
+  id: BATCH_NORM_OPTIMIZATION,
+  description:
+    'Batch norm + activation on WebGPU: statistics, normalisation and activation in one kernel (one workgroup per channel), the closed-form gradient in three (composed: ~10 dispatches forward, ~20 backward, scalar and ones uploads from the gradients)',
+  backends: [BACKEND],
+  install() {
+    for (const name of KERNELS) {
+      if (tf.getKernel(name, BACKEND) === undefined) {
+        tf.registerKernel({
+          kernelName: name,
+          backendName: BACKEND,
+          kernelFunc: KERNEL_FUNCS[name],
+        });
+      }
+    }
+  },
+  uninstall() {
+    for (const name of KERNELS) {
+      if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
+    }
+  },
+});
