@@ -5,7 +5,7 @@
  * another origin is refused by the CSP).
  */
 import type { Request } from '@playwright/test';
-import { MODEL_CATALOG } from '../src/core/models/catalog';
+import { MODELS } from '../src/core/models/registry';
 import { parseNpyHeader } from '../src/core/data/npy';
 import { exportNpy, importFixture, isSummary } from './data-helpers';
 import { expect, test } from './fixtures';
@@ -32,8 +32,7 @@ test('an imported clip trains every model’s tiny preset on WebGPU under the CS
   if (!isSummary(clip)) throw new Error(clip.error);
   expect(clip).toMatchObject({ frames: 60, fps: 30, width: 64, height: 64 });
 
-  for (const entry of Object.values(MODEL_CATALOG)) {
-    if (!entry) continue;
+  for (const entry of MODELS) {
     await test.step(`${entry.kind} tiny`, async () => {
       const id = await playground.createRun({
         model: entry.kind,

@@ -264,7 +264,7 @@ try {
     },
     models: result.models,
     optimizations: result.optimizations,
-    kmeans: result.kmeans,
+    modelBenchmarks: result.modelBenchmarks,
     generator: result.generator,
     decode: result.decode,
     memory,

@@ -6,8 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../src/core/gpu/backend-types';
-import { createModel } from '../src/core/models/factory';
-import { catalogEntry } from '../src/core/models/catalog';
+import { modelDefinition } from '../src/core/models/registry';
 import type { ModelState, VideoModel } from '../src/core/models/types';
 import { fastestBackend, measureBackends } from '../src/core/train/backend-trial';
 import type { TrialBatch } from '../src/core/train/backend-trial';
@@ -165,16 +164,15 @@ describe('measureBackends', () => {
   });
 
   it('measures a real model from its exported state without touching the original', async () => {
-    const entry = catalogEntry('lstm');
-    const config = entry.resolveConfig('composite', 'tiny');
-    const original = createModel('lstm', config, 0);
+    const build = await modelDefinition('lstm').resolve('composite', 'tiny').builder();
+    const original = build(0);
     const exported = await original.exportState();
     const { frames, height, width, channels, batchSize } = original.data;
     const size = batchSize * frames * height * width * channels;
     const trials = await measureBackends({
       candidates: ['cpu'],
       activate: async (name) => ((await tf.setBackend(name)) ? null : 'no'),
-      makeModel: () => createModel('lstm', config, 0),
+      makeModel: () => build(0),
       state: exported,
       batch: {
         data: Float32Array.from({ length: size }, (_, i) => (i % 7) / 7),

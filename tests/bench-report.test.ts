@@ -17,8 +17,8 @@ import type { BenchRecord } from '../src/bench/report';
 import type { MemoryCheckRow } from '../src/bench/memory-check';
 import type { ModelBenchRow } from '../src/core/train/benchmark';
 import { quantile, relativeChange, summarize, throughput } from '../src/core/train/stats';
-import { trainStepFlops } from '../src/core/models/flops';
 import { resolveLstmConfig } from '../src/core/models/lstm/config';
+import { lstmTrainStepFlops } from '../src/core/models/lstm/flops';
 
 describe('statistics', () => {
   it('summarizes timings: median, quartiles, extremes', () => {
@@ -117,7 +117,7 @@ function record(overrides: Partial<BenchRecord> = {}): BenchRecord {
     plan: {},
     models: [row(), row({ backend: 'webgpu', msPerStepMedian: 400, examplesPerSecond: 20 })],
     optimizations: [],
-    kmeans: [],
+    modelBenchmarks: [],
     generator: { name: 'Moving MNIST', sequencesPerSecond: 1000, framesPerSecond: 20_000 },
     decode: {
       clip: '720p',
@@ -294,9 +294,9 @@ describe('report', () => {
 
 describe('per-cell time budget', () => {
   const tiny = resolveLstmConfig('composite', 'tiny');
-  const measured = [row({ flopsPerStep: trainStepFlops('lstm', tiny), gflopsPerSecond: 1 })];
+  const measured = [row({ flopsPerStep: lstmTrainStepFlops(tiny), gflopsPerSecond: 1 })];
   const small = { model: 'lstm', variant: 'composite', preset: 'small' };
-  const smallFlops = trainStepFlops('lstm', resolveLstmConfig('composite', 'small'));
+  const smallFlops = lstmTrainStepFlops(resolveLstmConfig('composite', 'small'));
 
   it('skips a cell whose step, at the GFLOP/s of the same model, would not fit', () => {
     const seconds = smallFlops / 1e9; // at 1 GFLOP/s

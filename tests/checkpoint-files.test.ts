@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../src/core/checkpoint/safetensors';
-import { lstmCatalog } from '../src/core/models/lstm/config';
+import { lstmModel } from '../src/core/models/lstm';
 import type { LstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
 import type { RunSpec } from '../src/protocol/messages';
@@ -180,7 +180,7 @@ describe('the checkpoint file the app writes', () => {
     });
     expect(tensors.get('data.digit_order')!.dtype).toBe('I32');
     const config = metadataJson(metadata, 'config');
-    expect(config).toEqual(lstmCatalog.resolveConfig('composite', 'tiny', LSTM_CONFIG));
+    expect(config).toEqual(lstmModel.resolveConfig('composite', 'tiny', LSTM_CONFIG));
     expect(metadataJson(metadata, 'data_spec')).toEqual({ ...LSTM.data, seed: 4 });
     const modelState = metadataJson(metadata, 'model_state');
     expect(modelState).toMatchObject({
@@ -206,7 +206,7 @@ describe('the checkpoint file the app writes', () => {
     const fresh = await ready(LSTM);
     const bytes = await fresh.exportCheckpoint();
     const { tensors } = readSafetensors(bytes);
-    const config = lstmCatalog.resolveConfig('composite', 'tiny', LSTM_CONFIG) as LstmConfig;
+    const config: LstmConfig = lstmModel.resolveConfig('composite', 'tiny', LSTM_CONFIG);
     const model = new LstmEncoderDecoder(config, 3);
     try {
       const params = model.namedParameters();

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { encodeCheckpoint } from '../src/core/checkpoint/run-checkpoint';
-import { lstmCatalog } from '../src/core/models/lstm/config';
+import { lstmModel } from '../src/core/models/lstm';
 import type { LstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
 import { values } from './helpers/arrays';
@@ -19,7 +19,7 @@ beforeAll(async () => {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 it('the documented LSTM cell and weight layout reproduce the model from the file alone', async () => {
-  const config = lstmCatalog.resolveConfig('future-predictor', 'tiny', {
+  const config = lstmModel.resolveConfig('future-predictor', 'tiny', {
     frameSize: 6,
     hiddenUnits: 5,
     inputFrames: 3,

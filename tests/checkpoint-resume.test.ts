@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_CATALOG } from '../src/core/models/catalog';
-import type { ModelCatalogEntry } from '../src/core/models/config-schema';
-import type { ModelKind } from '../src/core/models/types';
+import type { ModelDefinition } from '../src/core/models/kit/definition';
+import { MODELS, modelDefinition } from '../src/core/models/registry';
+import type { ModelKind } from '../src/core/models/registry';
 import type { DatasetPayload } from '../src/core/data/types';
 import type { RunSpec } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
@@ -37,7 +37,7 @@ const SHRINK: Partial<Record<ModelKind, Record<string, unknown>>> = {
  * model has those keys. 12-px digits fit every canvas; 32 fake digits make the digit order
  * reshuffle every few batches.
  */
-function specFor(entry: ModelCatalogEntry<object>, variant: string, extra = {}): RunSpec {
+function specFor(entry: ModelDefinition<ModelKind>, variant: string, extra = {}): RunSpec {
   const preset = entry.presets.some((p) => p.id === 'tiny') ? 'tiny' : entry.defaultPreset;
   const has = (key: string) => entry.schema.some((field) => field.key === key);
   const config: Record<string, unknown> = { ...SHRINK[entry.kind], ...extra };
@@ -62,8 +62,8 @@ async function ready(spec: RunSpec, dataset?: DatasetPayload): Promise<FakeRun> 
   return run;
 }
 
-const cases = Object.values(MODEL_CATALOG).flatMap((entry) =>
-  entry ? entry.variants.map((variant) => ({ entry, variant: variant.id })) : [],
+const cases = MODELS.flatMap((entry) =>
+  entry.variants.map((variant) => ({ entry, variant: variant.id })),
 );
 
 describe('a checkpoint resumes exactly (cpu)', () => {
@@ -111,7 +111,7 @@ describe('a checkpoint resumes exactly (cpu)', () => {
   it('on an imported dataset: the clip order and its shuffling stream resume too', async () => {
     const clip = gradientDataset('ds-1', 'walk.mp4', 90);
     const spec: RunSpec = {
-      ...specFor(MODEL_CATALOG.lstm!, 'composite'),
+      ...specFor(modelDefinition('lstm'), 'composite'),
       data: { source: 'video', datasetId: 'ds-1', seed: 3, clipStride: 2 },
     };
     const straight = await ready(spec, clip);
@@ -139,7 +139,7 @@ describe('a checkpoint resumes exactly (cpu)', () => {
 
     // Not into a run on Moving MNIST, nor into one on another dataset with the same id.
     for (const [other, otherSpec] of [
-      [undefined, specFor(MODEL_CATALOG.lstm!, 'composite')],
+      [undefined, specFor(modelDefinition('lstm'), 'composite')],
       [gradientDataset('ds-1', 'other.mp4', 60), spec],
     ] as const) {
       const target = await ready(otherSpec, other);
@@ -158,7 +158,7 @@ describe('a checkpoint resumes exactly (cpu)', () => {
   });
 
   it('lstm with SGD momentum and conditional decoders (velocity slots)', async () => {
-    const entry = MODEL_CATALOG.lstm!;
+    const entry = modelDefinition('lstm');
     const spec = specFor(entry, 'composite', {
       optimizer: 'sgd-momentum',
       conditionalFuture: true,
@@ -187,7 +187,7 @@ describe('a checkpoint resumes exactly (cpu)', () => {
   });
 
   it('a checkpoint taken while the run trains is one consistent step', async () => {
-    const spec = specFor(MODEL_CATALOG.lstm!, 'composite');
+    const spec = specFor(modelDefinition('lstm'), 'composite');
     const running = await ready(spec);
     await running.send({ type: 'start' });
     await running.until(() => running.points().length >= 2);
@@ -208,7 +208,7 @@ describe('a checkpoint resumes exactly (cpu)', () => {
   });
 
   it('a checkpoint restored into a running run takes effect between two steps', async () => {
-    const spec = specFor(MODEL_CATALOG.lstm!, 'composite');
+    const spec = specFor(modelDefinition('lstm'), 'composite');
     const source = await ready(spec);
     await source.train(N);
     const checkpoint = await source.exportCheckpoint();

@@ -14,7 +14,7 @@ import { classroomSpecs } from '../src/app/compare/experiment-actions';
 import { playbackExamples, playbackLength, playbackPanels } from '../src/app/compare/playback';
 import { MetricHistory, chartRows } from '../src/app/runs/metric-history';
 import type { PlaygroundState, RunState } from '../src/app/state/store';
-import { MODEL_CATALOG } from '../src/core/models/catalog';
+import { MODELS, MODEL_KINDS } from '../src/core/models/registry';
 import type { FramePanel } from '../src/core/models/types';
 import { parseRunSpec } from '../src/protocol/run-spec';
 import { HELD_OUT_GROUP } from '../src/protocol/sample-groups';
@@ -173,20 +173,20 @@ describe('synchronised playback', () => {
 });
 
 describe('classroom guides', () => {
-  it('every model in the catalog has one, naming its own preset and variant', () => {
-    for (const entry of Object.values(MODEL_CATALOG)) {
-      const guide = entry?.classroom;
-      expect(guide, `${entry?.kind} has no classroom guide`).toBeDefined();
-      expect(entry!.presets.map((p) => p.id)).toContain(guide!.preset);
-      if (guide!.variant) expect(entry!.variants.map((v) => v.id)).toContain(guide!.variant);
-      expect(guide!.explanation.length).toBeGreaterThan(80);
-      expect(guide!.watchFor.length).toBeGreaterThanOrEqual(2);
+  it('every model in the registry has one, naming its own preset and variant', () => {
+    for (const entry of MODELS) {
+      const guide = entry.classroom;
+      expect(guide, `${entry.kind} has no classroom guide`).toBeDefined();
+      expect(entry.presets.map((p) => p.id)).toContain(guide.preset);
+      if (guide.variant) expect(entry.variants.map((v) => v.id)).toContain(guide.variant);
+      expect(guide.explanation.length).toBeGreaterThan(80);
+      expect(guide.watchFor.length).toBeGreaterThanOrEqual(2);
     }
   });
 
   it('gives valid run specs on one shared data stream', () => {
     const specs = classroomSpecs();
-    expect(specs.map((spec) => spec.model)).toEqual(Object.keys(MODEL_CATALOG));
+    expect(specs.map((spec) => spec.model)).toEqual(MODEL_KINDS);
     for (const spec of specs) expect(() => parseRunSpec(spec)).not.toThrow();
     expect(new Set(specs.map((spec) => JSON.stringify(spec.data))).size).toBe(1);
   });

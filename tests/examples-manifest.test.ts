@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, readCheckpointInfo } from '../src/core/checkpoint/run-checkpoint';
-import { createModel } from '../src/core/models/factory';
+import { modelDefinition } from '../src/core/models/registry';
 import type { ExampleCheckpoint } from '../src/app/checkpoints/examples';
 
 const DIR = 'public/checkpoints';
@@ -44,7 +44,9 @@ describe('shipped example checkpoints', () => {
       expect(info.producer).toBe('video-model-playground cli');
       const checkpoint = decodeCheckpoint(bytes);
       expect(checkpoint.history.at(-1)?.step).toBe(example.steps);
-      const model = createModel(checkpoint.run.model, checkpoint.run.config, checkpoint.run.seed);
+      const { model: kind, variant, preset, config, seed } = checkpoint.run;
+      const resolved = modelDefinition(kind).restore(variant, preset, config);
+      const model = (await resolved.builder())(seed);
       try {
         model.importState(checkpoint.model); // throws on any missing, extra or misshapen tensor
       } finally {

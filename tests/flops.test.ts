@@ -1,5 +1,5 @@
 /**
- * Training-step FLOP counts (src/core/models/flops.ts): against hand counts of small configs, and
+ * Training-step FLOP counts (each model folder's flops.ts): against hand counts of small configs, and
  * against the matrix products and convolutions tfjs really runs in a training step (tf.profile on
  * the CPU backend), which checks which backward products the count assumes.
  */
@@ -8,17 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnistFromDisk } from '../src/core/data/mnist-node';
 import type { MnistDigits } from '../src/core/data/mnist';
 import { MovingMnistStream, movingMnistOptionsFor } from '../src/core/data/video-stream';
-import { createModel } from '../src/core/models/factory';
-import {
-  lstmTrainStepFlops,
-  rcnnTrainStepFlops,
-  trainStepFlops,
-  vganTrainStepFlops,
-} from '../src/core/models/flops';
+import type { ResolvedModel } from '../src/core/models/kit/definition';
 import { resolveLstmConfig } from '../src/core/models/lstm/config';
+import { lstmTrainStepFlops } from '../src/core/models/lstm/flops';
 import { resolveRcnnConfig } from '../src/core/models/rcnn/config';
+import { rcnnTrainStepFlops } from '../src/core/models/rcnn/flops';
+import { modelDefinition } from '../src/core/models/registry';
 import { resolveVganConfig } from '../src/core/models/vgan/config';
-import type { ModelKind } from '../src/core/models/types';
+import { vganTrainStepFlops } from '../src/core/models/vgan/flops';
 
 /** 2 FLOPs per multiply-add of an [m, k]·[k, n] product. */
 const product = (m: number, k: number, n: number) => 2 * m * k * n;
@@ -138,7 +135,8 @@ describe('hand counts', () => {
 
   it('dispatches by model kind', () => {
     const config = resolveLstmConfig('composite', 'tiny');
-    expect(trainStepFlops('lstm', config)).toBe(lstmTrainStepFlops(config));
+    const resolved = modelDefinition('lstm').resolve('composite', 'tiny');
+    expect(resolved.trainStepFlops()).toBe(lstmTrainStepFlops(config));
   });
 });
 
@@ -188,8 +186,8 @@ beforeAll(async () => {
   digits = await loadMnistFromDisk();
 });
 
-async function profiledStepFlops(kind: ModelKind, config: object): Promise<number> {
-  const model = createModel(kind, config, 0);
+async function profiledStepFlops(resolved: ResolvedModel): Promise<number> {
+  const model = (await resolved.builder())(0);
   const stream = new MovingMnistStream(
     digits,
     movingMnistOptionsFor({ source: 'moving-mnist', digitSize: model.data.width / 2 }, model.data),
@@ -264,12 +262,7 @@ describe('the products tfjs runs in a training step (CPU backend)', () => {
       },
     ],
   ] as const)('%s %s', async (kind, variant, overrides) => {
-    const config =
-      kind === 'lstm'
-        ? resolveLstmConfig(variant, 'tiny', overrides)
-        : kind === 'vgan'
-          ? resolveVganConfig(variant, 'tiny', overrides)
-          : resolveRcnnConfig(variant, 'tiny', overrides);
-    expect(await profiledStepFlops(kind, config)).toBe(trainStepFlops(kind, config));
+    const resolved = modelDefinition(kind).resolve(variant, 'tiny', overrides);
+    expect(await profiledStepFlops(resolved)).toBe(resolved.trainStepFlops());
   });
 });

@@ -16,8 +16,7 @@ import { MovingMnistStream, movingMnistOptionsFor } from '../src/core/data/video
 import { setKernelPathsOverride } from '../src/core/gpu/adapter-class';
 import { selectBackend, setWebGpuDeviceLimits } from '../src/core/gpu/backend';
 import { createGpuGuard } from '../src/core/gpu/gpu-guard';
-import { MODEL_CATALOG } from '../src/core/models/catalog';
-import { createModel } from '../src/core/models/factory';
+import { MODELS } from '../src/core/models/registry';
 import { Trainer } from '../src/core/train/trainer';
 import { installNodeWebGpu } from '../src/node/webgpu';
 import { values } from './helpers/arrays';
@@ -72,12 +71,10 @@ afterAll(() => {
   setWebGpuDeviceLimits('adapter');
 });
 
-const cells = Object.values(MODEL_CATALOG).flatMap((entry) =>
-  entry
-    ? entry.variants.flatMap((variant) =>
-        entry.presets.map((preset) => ({ entry, variant: variant.id, preset: preset.id })),
-      )
-    : [],
+const cells = MODELS.flatMap((entry) =>
+  entry.variants.flatMap((variant) =>
+    entry.presets.map((preset) => ({ entry, variant: variant.id, preset: preset.id })),
+  ),
 );
 
 describe.skipIf(!hasWebGpu)('hardware kernel paths at WebGPU minimum limits', () => {
@@ -120,8 +117,8 @@ describe.skipIf(!hasWebGpu)('hardware kernel paths at WebGPU minimum limits', ()
     cells.map((cell) => [`${cell.entry.kind}/${cell.variant}/${cell.preset}`, cell] as const),
   )('%s trains one step', async (_name, { entry, variant, preset }) => {
     await tf.setBackend('webgpu');
-    const config = entry.resolveConfig(variant, preset, SMALL_SHAPES[entry.kind]);
-    const model = createModel(entry.kind, config, 1);
+    const resolved = entry.resolve(variant, preset, SMALL_SHAPES[entry.kind]);
+    const model = (await resolved.builder())(1);
     const stream = new MovingMnistStream(
       digits,
       movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),

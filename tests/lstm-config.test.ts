@@ -5,11 +5,11 @@ import { ConfigError, LARGE_MEMORY_BYTES } from '../src/core/models/config-schem
 import {
   LSTM_PRESETS,
   estimateLstmMemoryBytes,
-  lstmCatalog,
   lstmParameterCount,
   lstmSequenceLength,
   resolveLstmConfig,
 } from '../src/core/models/lstm/config';
+import { lstmModel } from '../src/core/models/lstm';
 import type { LstmConfig } from '../src/core/models/lstm/config';
 import { createLstmModel } from '../src/core/models/lstm/model';
 
@@ -33,11 +33,11 @@ describe('LSTM presets', () => {
       'paper',
       'paper-2layer',
     ]);
-    expect(lstmCatalog.defaultPreset).toBe('tiny');
-    expect(lstmCatalog.defaultVariant).toBe('composite');
+    expect(lstmModel.defaultPreset).toBe('tiny');
+    expect(lstmModel.defaultVariant).toBe('composite');
     for (const preset of LSTM_PRESETS) {
       // Every preset resolves, for every variant, without overrides.
-      for (const variant of lstmCatalog.variants) {
+      for (const variant of lstmModel.variants) {
         expect(() => resolveLstmConfig(variant.id, preset.id)).not.toThrow();
       }
     }
@@ -188,7 +188,9 @@ describe('LSTM sizes', () => {
     for (const preset of ['paper', 'paper-2layer']) {
       const config = resolveLstmConfig('composite', preset);
       expect(estimateLstmMemoryBytes(config)).toBeGreaterThan(LARGE_MEMORY_BYTES);
-      expect(lstmCatalog.estimateMemoryBytes(config)).toBe(estimateLstmMemoryBytes(config));
+      expect(lstmModel.resolve('composite', preset).memoryBytes()).toBe(
+        estimateLstmMemoryBytes(config),
+      );
     }
     // The paper's model has about 168M weights (described in the preset).
     const paper = lstmParameterCount(resolveLstmConfig('composite', 'paper'));

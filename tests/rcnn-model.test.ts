@@ -20,11 +20,11 @@ import { ConfigError, LARGE_MEMORY_BYTES } from '../src/core/models/config-schem
 import {
   RCNN_PRESETS,
   estimateRcnnMemoryBytes,
-  rcnnCatalog,
   rcnnParameterCount,
   resolveRcnnConfig,
   sweepDictionarySizes,
 } from '../src/core/models/rcnn/config';
+import { rcnnModel } from '../src/core/models/rcnn';
 import type { RcnnConfig } from '../src/core/models/rcnn/config';
 import { VideoLanguageModel, drawCodes, entropyOf } from '../src/core/models/rcnn/model';
 import {
@@ -109,7 +109,7 @@ describe('(a) config', () => {
     expect(sweepDictionarySizes(paper)).toEqual([10_000, 2500, 625, 156, 39]);
     for (const preset of RCNN_PRESETS) {
       for (const variant of ['rcnn', 'rnn']) {
-        expect(() => rcnnCatalog.resolveConfig(variant, preset.id)).not.toThrow();
+        expect(() => rcnnModel.resolve(variant, preset.id)).not.toThrow();
       }
     }
     expect(estimateRcnnMemoryBytes(resolveRcnnConfig('rcnn', 'tiny'))).toBeLessThan(

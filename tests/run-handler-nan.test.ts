@@ -4,8 +4,8 @@ import { describe, expect, it, vi } from 'vitest';
 import type { VideoModel } from '../src/core/models/types';
 import { FakeRun } from './helpers/fake-run';
 
-vi.mock('../src/core/models/factory', () => ({
-  createModel: (): VideoModel => {
+vi.mock('../src/core/models/lstm/model', () => ({
+  createLstmModel: (): VideoModel => {
     let step = 0;
     return {
       kind: 'lstm',

@@ -36,9 +36,9 @@ function rejection(spec: unknown): ConfigError {
 describe('parseRunSpec', () => {
   it('accepts the README example and resolves its config', () => {
     const spec = parseRunSpec(README_SPEC);
-    const { resolvedConfig, ...rest } = spec;
+    const { resolved, ...rest } = spec;
     expect(rest).toEqual(README_SPEC);
-    expect(resolvedConfig).toEqual(resolveLstmConfig('composite', 'tiny', { learningRate: 2e-3 }));
+    expect(resolved.config).toEqual(resolveLstmConfig('composite', 'tiny', { learningRate: 2e-3 }));
   });
 
   it('fills in the default variant and preset', () => {

@@ -8,14 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnistFromDisk } from '../src/core/data/mnist-node';
 import { MovingMnistStream, movingMnistOptionsFor } from '../src/core/data/video-stream';
-import { catalogEntry } from '../src/core/models/catalog';
 import { ConfigError } from '../src/core/models/config-schema';
-import { createModel } from '../src/core/models/factory';
+import { modelDefinition } from '../src/core/models/registry';
+import { vganModel } from '../src/core/models/vgan';
 import {
   VGAN_PRESETS,
   estimateVganMemoryBytes,
   resolveVganConfig,
-  vganCatalog,
   vganParameterCount,
 } from '../src/core/models/vgan/config';
 import type { VganConfig, VganVariant } from '../src/core/models/vgan/config';
@@ -214,13 +213,14 @@ describe('VGAN config', () => {
     );
   });
 
-  it('is registered: catalog, factory, run specs; presets fit their purpose', () => {
-    expect(catalogEntry('vgan')).toBe(vganCatalog);
-    expect(vganCatalog.defaultVariant).toBe('two-stream');
-    expect(vganCatalog.defaultPreset).toBe('tiny');
+  it('is registered: registry, model builder, run specs; presets fit their purpose', async () => {
+    expect(modelDefinition('vgan')).toBe(vganModel);
+    expect(vganModel.defaultVariant).toBe('two-stream');
+    expect(vganModel.defaultPreset).toBe('tiny');
     const spec = parseRunSpec({ model: 'vgan', config: { batchSize: 6 } });
-    expect(spec.resolvedConfig).toMatchObject({ variant: 'two-stream', batchSize: 6 });
-    const model = createModel('vgan', smallConfig('two-stream'), 0);
+    expect(spec.resolved.config).toMatchObject({ variant: 'two-stream', batchSize: 6 });
+    const resolved = vganModel.restore('two-stream', 'tiny', smallConfig('two-stream'));
+    const model = (await resolved.builder())(0);
     expect(model).toBeInstanceOf(VideoGan);
     model.dispose();
     const tiny = resolveVganConfig('two-stream', 'tiny');

@@ -3,7 +3,7 @@
  * previous record and the text report `npm run bench` prints. Pure TypeScript: the Node driver
  * (scripts/bench.mjs) and the tests import it.
  */
-import type { GeneratorBenchRow, KmeansBenchRow, ModelBenchRow } from '../core/train/benchmark';
+import type { GeneratorBenchRow, ModelBenchRow, ModelBenchTable } from '../core/train/benchmark';
 import { relativeChange } from '../core/train/stats';
 import type { DecodeBenchRow } from './decode-bench';
 import type { MemoryCheckRow } from './memory-check';
@@ -71,7 +71,8 @@ export interface BenchRecord {
   plan: unknown;
   models: ModelBenchRow[];
   optimizations: OptimizationBenchRow[];
-  kmeans: KmeansBenchRow[];
+  /** The models' own benchmarks (e.g. the rCNN's k-means updates); absent in older records. */
+  modelBenchmarks?: ModelBenchTable[];
   generator: GeneratorBenchRow | null;
   decode: DecodeBenchRow | { failed: string } | null;
   memory: MemoryCheckRow[];
@@ -348,19 +349,17 @@ export function formatReport(record: BenchRecord, previous: BenchRecord | null =
     );
   }
 
-  if (record.kmeans.length) {
-    out.push('', 'rCNN patch dictionary: mini-batch k-means updates', '');
+  for (const own of record.modelBenchmarks ?? []) {
+    out.push('', own.title, '');
     out.push(
       table(
-        ['preset', 'backend', 'K', 'batch', 'dims', 'iterations/s', 'ms/iteration'],
-        record.kmeans.map((r) => [
-          `rcnn/${r.preset}`,
+        ['preset', 'backend', ...own.columns],
+        own.rows.map((r) => [
+          `${own.model}/${r.preset}`,
           r.backend,
-          count(r.dictionarySize),
-          count(r.batchSize),
-          String(r.patchDims),
-          fixed(r.iterationsPerSecond, 2),
-          fixed(r.msPerIteration, 1),
+          ...r.values.map((value) =>
+            Number.isInteger(value) ? count(value) : fixed(value, value >= 10 ? 1 : 2),
+          ),
         ]),
       ),
     );

@@ -1,29 +1,21 @@
 /**
  * What a bench worker runs: every model × preset × backend cell asked for (with each
- * optimisation's off-vs-on gain, the k-means rows, the generator and the decoder), a bare
+ * optimisation's off-vs-on gain, the models' own benchmarks, the generator and the decoder), a bare
  * training loop for the app-overhead ratio, or the long memory check.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/gpu/backend';
 import { createGpuGuard } from '../core/gpu/gpu-guard';
 import { listOptimizations, setOptimizationEnabled } from '../core/gpu/optimizations';
-import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
 import { LARGE_MEMORY_BYTES } from '../core/models/config-schema';
-import { trainStepFlops } from '../core/models/flops';
-import type { ModelKind } from '../core/models/types';
-import {
-  benchmarkKmeans,
-  benchmarkModel,
-  benchmarkMovingMnist,
-  openBareLoop,
-} from '../core/train/benchmark';
+import { MODELS, modelDefinition } from '../core/models/registry';
+import { benchmarkModel, benchmarkMovingMnist, openBareLoop } from '../core/train/benchmark';
 import type {
   BareLoop,
   GeneratorBenchRow,
-  KmeansBenchRow,
   ModelBenchRow,
+  ModelBenchTable,
 } from '../core/train/benchmark';
-import { RCNN_PRESETS } from '../core/models/rcnn/config';
 import type { BackendName } from '../protocol/messages';
 import { benchmarkDecode } from './decode-bench';
 import type { DecodeBenchPlan, DecodeBenchRow } from './decode-bench';
@@ -71,43 +63,49 @@ export interface BenchResult {
   optimizations: OptimizationBenchRow[];
   generator: GeneratorBenchRow;
   decode: DecodeBenchRow | { failed: string } | null;
-  /** rCNN patch dictionaries: k-means updates per second per preset and backend. */
-  kmeans: KmeansBenchRow[];
+  /** The models' own benchmarks (e.g. the rCNN's k-means updates), per preset and backend. */
+  modelBenchmarks: ModelBenchTable[];
 }
 
-/** Timed k-means updates per dictionary preset (after an untimed one), within the cell budget. */
-const KMEANS_BENCH_ITERATIONS = 10;
-
-/** One row per rCNN dictionary preset among the cells (the paper's with --include-large). */
-async function benchmarkDictionaries(
+/**
+ * Each model's own benchmark (if it has one) for its presets among the cells, on the active
+ * backend, into `tables` (one table per model).
+ */
+async function benchmarkModelsOwn(
+  cells: readonly BenchCell[],
   backend: string,
-  presets: ReadonlySet<string>,
   maxSeconds: number,
+  tables: ModelBenchTable[],
   log: (line: string) => void,
-): Promise<KmeansBenchRow[]> {
-  const rows: KmeansBenchRow[] = [];
-  for (const preset of RCNN_PRESETS.filter((p) => presets.has(p.id))) {
-    const { dictionarySize, kmeansBatchSize, patchSize } = preset.config;
-    log(`k-means K = ${dictionarySize} (rcnn/${preset.id}) on ${backend}`);
+): Promise<void> {
+  const done = new Set<string>();
+  for (const cell of cells) {
+    const key = `${cell.model}/${cell.preset}`;
+    const benchmark = modelDefinition(cell.model).benchmark(cell.variant, cell.preset);
+    if (!benchmark || done.has(key)) continue;
+    done.add(key);
+    log(`${benchmark.title}: ${key} on ${backend}`);
     try {
       const gpu = backend === 'webgpu' ? createGpuGuard() : undefined;
-      const run = () =>
-        benchmarkKmeans(
-          preset.id,
-          dictionarySize,
-          kmeansBatchSize,
-          patchSize,
-          KMEANS_BENCH_ITERATIONS,
-          maxSeconds,
-        );
-      rows.push(await (gpu ? gpu.run(run) : run()));
+      const run = () => benchmark.measure(maxSeconds);
+      const values = await (gpu ? gpu.run(run) : run());
+      let table = tables.find((t) => t.model === cell.model);
+      if (!table) {
+        table = {
+          model: cell.model,
+          title: benchmark.title,
+          columns: [...benchmark.columns],
+          rows: [],
+        };
+        tables.push(table);
+      }
+      table.rows.push({ preset: cell.preset, backend, values: [...values] });
     } catch (error) {
       log(
-        `k-means rcnn/${preset.id} on ${backend} failed: ${error instanceof Error ? error.message : String(error)}`,
+        `${benchmark.title}: ${key} on ${backend} failed: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
-  return rows;
 }
 
 export async function runBenchmarkPlan(
@@ -118,7 +116,7 @@ export async function runBenchmarkPlan(
   const digits = await environment.loadMnist(() => {});
   const cells = plan.cells ?? defaultCells(plan.includeLarge ?? false, log);
   const models: ModelBenchRow[] = [];
-  const kmeans: KmeansBenchRow[] = [];
+  const modelBenchmarks: ModelBenchTable[] = [];
   const adapters: Record<string, string> = {};
   const optimizations: OptimizationBenchRow[] = [];
   for (const backend of plan.backends) {
@@ -158,9 +156,9 @@ export async function runBenchmarkPlan(
         measured.push(row);
         models.push(row);
       } catch (error) {
-        const entry = catalogEntry(cell.model);
+        const { title } = modelDefinition(cell.model);
         const message = error instanceof Error ? error.message : String(error);
-        models.push(failedRow(cell, backend, `failed: ${message} (${entry.title})`));
+        models.push(failedRow(cell, backend, `failed: ${message} (${title})`));
       }
     }
     if (plan.optimizations !== false) {
@@ -174,10 +172,7 @@ export async function runBenchmarkPlan(
         })),
       );
     }
-    const rcnnPresets = new Set(cells.filter((c) => c.model === 'rcnn').map((c) => c.preset));
-    kmeans.push(
-      ...(await benchmarkDictionaries(backend, rcnnPresets, plan.maxSecondsPerCell, log)),
-    );
+    await benchmarkModelsOwn(cells, backend, plan.maxSecondsPerCell, modelBenchmarks, log);
   }
   let decode: BenchResult['decode'] = null;
   if (plan.decode) {
@@ -193,17 +188,15 @@ export async function runBenchmarkPlan(
     optimizations,
     generator: benchmarkMovingMnist(digits, 2),
     decode,
-    kmeans,
+    modelBenchmarks,
   };
 }
 
 function defaultCells(includeLarge: boolean, log: (line: string) => void): BenchCell[] {
   const cells: BenchCell[] = [];
-  for (const entry of Object.values(MODEL_CATALOG)) {
-    if (!entry) continue;
+  for (const entry of MODELS) {
     for (const preset of entry.presets) {
-      const config = entry.resolveConfig(entry.defaultVariant, preset.id);
-      const bytes = entry.estimateMemoryBytes(config);
+      const bytes = entry.resolve(entry.defaultVariant, preset.id).memoryBytes();
       if (!includeLarge && bytes > LARGE_MEMORY_BYTES) {
         log(
           `skipping ${entry.kind}/${preset.id}: needs ~${(bytes / 2 ** 30).toFixed(1)} GB (--include-large)`,
@@ -232,10 +225,7 @@ function failedRow(cell: BenchCell, backend: string, note: string): ModelBenchRo
     msPerStepP75: NaN,
     stepsPerSecond: NaN,
     examplesPerSecond: NaN,
-    flopsPerStep: trainStepFlops(
-      cell.model as ModelKind,
-      catalogEntry(cell.model).resolveConfig(cell.variant, cell.preset),
-    ),
+    flopsPerStep: modelDefinition(cell.model).resolve(cell.variant, cell.preset).trainStepFlops(),
     gflopsPerSecond: NaN,
     peakTensorBytes: 0,
     peakGpuBytes: null,
@@ -262,10 +252,7 @@ export function overBudget(
     .map((row) => ({ row, rate: row.gflopsPerSecond }));
   if (rates.length === 0) return null;
   const best = rates.reduce((a, b) => (b.rate > a.rate ? b : a));
-  const flops = trainStepFlops(
-    cell.model as ModelKind,
-    catalogEntry(cell.model).resolveConfig(cell.variant, cell.preset),
-  );
+  const flops = modelDefinition(cell.model).resolve(cell.variant, cell.preset).trainStepFlops();
   const seconds = flops / (best.rate * 1e9);
   if (2 * seconds <= maxSeconds) return null;
   const from = `${best.row.model}/${best.row.preset}`;

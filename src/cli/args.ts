@@ -1,11 +1,12 @@
 /** Command-line arguments of `npm run train`: parsed and checked, each error naming its flag. */
+import { MODEL_KINDS } from '../core/models/registry';
 
 export const USAGE = `Train a playground model headless and write a checkpoint the app can open.
 
 Usage: npm run train -- --model <kind> --steps <n> --out <file.safetensors> [options]
        npm run train -- --resume <file.safetensors> --steps <n> --out <file.safetensors>
 
-  --model <kind>          lstm | vgan | … (the models in the catalog)
+  --model <kind>          ${MODEL_KINDS.join(' | ')}
   --variant <id>          the model's variant (default: its default variant)
   --preset <id>           tiny | small | paper | … (default: the model's default preset)
   --config key=value      a config override (repeatable), e.g. --config learningRate=0.001

@@ -25,8 +25,7 @@ import {
   listOptimizations,
   setOptimizationEnabled,
 } from '../core/gpu/optimizations';
-import { catalogEntry } from '../core/models/catalog';
-import { createModel } from '../core/models/factory';
+import { MODEL_KINDS, modelDefinition } from '../core/models/registry';
 import { compareSteps, formatProfile, profileSteps } from '../core/train/kernel-profile';
 import { Trainer } from '../core/train/trainer';
 import { installNodeWebGpu } from '../node/webgpu';
@@ -36,7 +35,7 @@ export const PROFILE_USAGE = `Profile a model's training step kernel by kernel.
 
 Usage: npm run profile -- --model <kind> [options]
 
-  --model <kind>        lstm | vgan | rcnn (required)
+  --model <kind>        ${MODEL_KINDS.join(' | ')} (required)
   --variant <id>        the model's variant (default: its default variant)
   --preset <id>         tiny | small | … (default: the model's default preset)
   --backend <name>      webgpu (default, through Dawn) | cpu
@@ -150,11 +149,10 @@ export async function profileModel(args: ProfileArgs): Promise<string> {
     .filter((o) => o.backends.includes(report.backend) && isOptimizationEnabled(o.id))
     .map((o) => o.id);
 
-  const entry = catalogEntry(args.model);
+  const entry = modelDefinition(args.model);
   const variant = args.variant ?? entry.defaultVariant;
   const preset = args.preset ?? entry.defaultPreset;
-  const config = entry.resolveConfig(variant, preset);
-  const model = createModel(entry.kind, config, 0);
+  const model = (await entry.resolve(variant, preset).builder())(0);
   const digits = await loadMnistFromDisk();
   const stream = new MovingMnistStream(
     digits,

@@ -18,7 +18,7 @@ import { DEFAULT_DATA_SEED } from '../core/data/video-stream';
 import { selectBackend } from '../core/gpu/backend';
 import { createGpuGuard } from '../core/gpu/gpu-guard';
 import { ConfigError } from '../core/models/config-schema';
-import { createModel } from '../core/models/factory';
+import { modelDefinition } from '../core/models/registry';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
 import { TrainingHistory } from '../core/train/history';
 import { prepareModel } from '../core/train/prepare';
@@ -52,7 +52,7 @@ function runFromArgs(args: TrainArgs, checkpoint: RunCheckpoint | null): Checkpo
     model: spec.model,
     variant: spec.variant as string,
     preset: spec.preset as string,
-    config: spec.resolvedConfig as Record<string, unknown>,
+    config: { ...spec.resolved.config },
     data: { source: 'moving-mnist', ...spec.data, seed: spec.data?.seed ?? DEFAULT_DATA_SEED },
     seed: spec.seed ?? 0,
   };
@@ -87,8 +87,9 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
   }
   const digits = await loadMnistFromDisk();
 
-  const model = createModel(run.model, run.config, run.seed);
-  const evalCount = Number(run.config.evalSequences ?? model.data.batchSize);
+  const resolved = modelDefinition(run.model).restore(run.variant, run.preset, run.config);
+  const model = (await resolved.builder())(run.seed);
+  const evalCount = resolved.cadence.evalSequences;
   const data = buildRunData(run.data, digits, undefined, model.data, evalCount);
   let stream = data.stream;
   const evalSet = data.evalSet;

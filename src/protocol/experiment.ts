@@ -162,7 +162,7 @@ export function parseExperiment(document: unknown): Experiment {
   }
   const specs = runs.map((run, i) => {
     try {
-      const { resolvedConfig: _resolved, ...spec } = parseRunSpec(run);
+      const { resolved: _resolved, ...spec } = parseRunSpec(run);
       return spec;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

@@ -4,13 +4,8 @@
  * sends is an event.
  */
 import type { DataSpec, DatasetPayload } from '../core/data/types';
-import type {
-  EvalResult,
-  FramePanel,
-  Hyperparameters,
-  ModelKind,
-  SampleView,
-} from '../core/models/types';
+import type { ModelKind } from '../core/models/registry';
+import type { EvalResult, FramePanel, Hyperparameters, SampleView } from '../core/models/types';
 import type { BackendName, BackendReport } from '../core/gpu/backend-types';
 
 export type {

@@ -2,8 +2,10 @@
  * Validation of a run spec from the UI, the automation API or a URL: unknown keys and bad values
  * are rejected with a message naming the field, before any worker starts.
  */
-import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
 import { ConfigError } from '../core/models/config-schema';
+import type { ResolvedModel } from '../core/models/kit/definition';
+import { MODEL_KINDS, findModel } from '../core/models/registry';
+import type { ModelKind } from '../core/models/registry';
 import { resolveMovingMnistOptions } from '../core/data/moving-mnist';
 import type { DataSpec, MovingMnistOptions } from '../core/data/types';
 import type { BackendName, RunSpec } from './messages';
@@ -35,18 +37,20 @@ function checkSeed(field: string, value: unknown): void {
   }
 }
 
-/** Returns the spec with its config resolved, or throws ConfigError naming the bad field. */
-export function parseRunSpec(input: unknown): RunSpec & { resolvedConfig: object } {
+/** Returns the spec with its model resolved, or throws ConfigError naming the bad field. */
+export function parseRunSpec(input: unknown): RunSpec & { resolved: ResolvedModel<ModelKind> } {
   if (!isRecord(input)) throw new ConfigError('spec', 'The run spec must be an object');
   for (const key of Object.keys(input)) {
     if (!SPEC_KEYS.includes(key)) throw new ConfigError(key, `Unknown run spec key "${key}"`);
   }
-  const model = input.model;
-  if (typeof model !== 'string' || !(model in MODEL_CATALOG)) {
-    const available = Object.keys(MODEL_CATALOG).join(', ');
-    throw new ConfigError('model', `model must be one of: ${available} (got ${String(model)})`);
+  const entry = typeof input.model === 'string' ? findModel(input.model) : undefined;
+  if (!entry) {
+    const available = MODEL_KINDS.join(', ');
+    throw new ConfigError(
+      'model',
+      `model must be one of: ${available} (got ${String(input.model)})`,
+    );
   }
-  const entry = catalogEntry(model);
   const variant = input.variant ?? entry.defaultVariant;
   if (typeof variant !== 'string' || !entry.variants.some((v) => v.id === variant)) {
     const ids = entry.variants.map((v) => v.id).join(', ');
@@ -60,7 +64,7 @@ export function parseRunSpec(input: unknown): RunSpec & { resolvedConfig: object
   if (input.config !== undefined && !isRecord(input.config)) {
     throw new ConfigError('config', 'config must be an object of overrides');
   }
-  const resolvedConfig = entry.resolveConfig(variant, preset, input.config);
+  const resolved = entry.resolve(variant, preset, input.config);
   if (input.backend !== undefined && !BACKENDS.includes(input.backend as BackendName)) {
     throw new ConfigError('backend', `backend must be one of: ${BACKENDS.join(', ')}`);
   }
@@ -74,7 +78,7 @@ export function parseRunSpec(input: unknown): RunSpec & { resolvedConfig: object
     ...(data ? { data } : {}),
     ...(input.backend ? { backend: input.backend as BackendName } : {}),
     ...(input.seed !== undefined ? { seed: input.seed as number } : {}),
-    resolvedConfig,
+    resolved,
   };
 }
 

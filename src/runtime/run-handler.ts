@@ -21,9 +21,8 @@ import {
   gatherSequences,
 } from '../core/data/video-stream';
 import type { BatchSource } from '../core/data/video-stream';
-import { catalogEntry } from '../core/models/catalog';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
-import { createModel } from '../core/models/factory';
+import { modelDefinition } from '../core/models/registry';
 import type { VideoModel } from '../core/models/types';
 import { prepareModel } from '../core/train/prepare';
 import { fastestBackend, measureBackends } from '../core/train/backend-trial';
@@ -73,10 +72,8 @@ export const RATES = {
   samplesMinMs: 1500, // frames at most every 1.5 s
   /** …and rarer where sampling is slow: the live frames take at most this share of training. */
   samplesMaxTimeShare: 0.02,
-  samplesEverySteps: 25,
   sampleExamples: 3,
   heldOutChoices: 16, // held-out sequences offered in the example picker
-  defaultEvalEvery: 200,
 };
 
 /**
@@ -238,11 +235,11 @@ export class RunHandler {
 
   private async init(spec: RunSpec, dataset?: DatasetPayload): Promise<void> {
     if (this.session) throw new Error('This run is already initialised');
-    const entry = catalogEntry(spec.model);
+    const entry = modelDefinition(spec.model);
     const variant = spec.variant ?? entry.defaultVariant;
     const preset = spec.preset ?? entry.defaultPreset;
-    const config = entry.resolveConfig(variant, preset, spec.config);
-    const estimate = entry.estimateMemoryBytes(config);
+    const resolved = entry.resolve(variant, preset, spec.config);
+    const estimate = resolved.memoryBytes();
     if (estimate > LARGE_MEMORY_BYTES) {
       this.emit({
         type: 'warning',
@@ -261,11 +258,11 @@ export class RunHandler {
       );
     }
 
-    const makeModel = () => createModel(spec.model, config, spec.seed ?? 0);
+    const build = await resolved.builder();
+    const makeModel = () => build(spec.seed ?? 0);
     let model = makeModel();
     try {
-      const configRecord = config as Record<string, unknown>;
-      const evalCount = numberOr(configRecord.evalSequences, model.data.batchSize);
+      const evalCount = resolved.cadence.evalSequences;
       const dataSpec = spec.data ?? { source: 'moving-mnist' as const };
       const runData = buildRunData(dataSpec, digits, dataset, model.data, evalCount);
       const { stream } = runData;
@@ -291,8 +288,8 @@ export class RunHandler {
         model,
         trainer,
         evalSet,
-        evalEvery: numberOr(configRecord.evalEvery, RATES.defaultEvalEvery),
-        sampleEvery: numberOr(configRecord.sampleEvery, RATES.samplesEverySteps),
+        evalEvery: resolved.cadence.evalEvery,
+        sampleEvery: resolved.cadence.sampleEvery,
         exampleIndices: Array.from(
           { length: Math.min(RATES.sampleExamples, evalSet.shape[0]) },
           (_, i) => i,
@@ -301,7 +298,7 @@ export class RunHandler {
           model: spec.model,
           variant,
           preset,
-          config: configRecord,
+          config: { ...resolved.config },
           data: { ...dataSpec, seed: dataSpec.seed ?? DEFAULT_DATA_SEED },
           seed: spec.seed ?? 0,
         },
@@ -325,7 +322,7 @@ export class RunHandler {
         type: 'ready',
         backend,
         parameterCount: model.parameterCount(),
-        config: { ...configRecord, variant, preset },
+        config: { ...resolved.config, variant, preset },
         hyperparameters: model.getHyperparameters(),
       });
       this.setStatus('ready');

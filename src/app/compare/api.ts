@@ -2,7 +2,7 @@
  * The comparison, sharing and export part of `window.playground` (merged into PlaygroundApi by
  * automation.ts). Each method does what the matching UI control does.
  */
-import type { ModelKind } from '../../core/models/types';
+import type { ModelKind } from '../../core/models/registry';
 import type { MetricsFormat, SampleFormat } from '../../protocol/export-messages';
 import type { ViewName } from '../../protocol/experiment';
 import type { RunManager } from '../runs/run-manager';

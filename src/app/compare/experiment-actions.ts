@@ -4,10 +4,10 @@
  * one-click classroom demo. Written against the model catalog and the run state only, so every
  * model in the catalog works without changes here.
  */
-import { MODEL_CATALOG, catalogEntry } from '../../core/models/catalog';
+import { MODEL_KINDS, modelDefinition } from '../../core/models/registry';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../../core/models/config-schema';
 import type { MovingMnistDataSpec } from '../../core/data/types';
-import type { ModelKind } from '../../core/models/types';
+import type { ModelKind } from '../../core/models/registry';
 import {
   decodeExperiment,
   experimentPayload,
@@ -62,13 +62,10 @@ export function shareUrl(options: ShareOptions = {}): string {
 /** Whether any run of the experiment needs more GPU memory than the app creates without asking. */
 export function needsMemoryConfirmation(experiment: Experiment): boolean {
   return experiment.runs.some((spec) => {
-    const entry = catalogEntry(spec.model);
-    const config = entry.resolveConfig(
-      spec.variant ?? entry.defaultVariant,
-      spec.preset ?? entry.defaultPreset,
-      spec.config,
-    );
-    return entry.estimateMemoryBytes(config) > LARGE_MEMORY_BYTES;
+    const entry = modelDefinition(spec.model);
+    const variant = spec.variant ?? entry.defaultVariant;
+    const preset = spec.preset ?? entry.defaultPreset;
+    return entry.resolve(variant, preset, spec.config).memoryBytes() > LARGE_MEMORY_BYTES;
   });
 }
 
@@ -182,20 +179,20 @@ export async function addRunToCompare(manager: RunManager, run: NewComparedRun):
   return id;
 }
 
-/** The models whose catalog entry has a classroom guide, in catalog order. */
+/** Every model in registry order (each has a classroom guide). */
 export function classroomModels(): ModelKind[] {
-  return Object.values(MODEL_CATALOG).flatMap((entry) => (entry?.classroom ? [entry.kind] : []));
+  return [...MODEL_KINDS];
 }
 
 /** Classroom demo specs: each model's classroom preset, all on CLASSROOM_DATA. */
 export function classroomSpecs(kinds: readonly ModelKind[] = classroomModels()): RunSpec[] {
   return kinds.map((kind) => {
-    const entry = catalogEntry(kind);
+    const entry = modelDefinition(kind);
     const guide = entry.classroom;
     return {
       model: entry.kind,
-      variant: guide?.variant ?? entry.defaultVariant,
-      preset: guide?.preset ?? entry.defaultPreset,
+      variant: guide.variant ?? entry.defaultVariant,
+      preset: guide.preset,
       data: CLASSROOM_DATA,
       seed: 0,
     };

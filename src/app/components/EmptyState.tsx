@@ -3,7 +3,7 @@
  * trained examples that show results before anything is trained.
  */
 import { useState } from 'react';
-import { MODEL_CATALOG } from '../../core/models/catalog';
+import { MODELS } from '../../core/models/registry';
 import { checkpointActions } from '../checkpoints/actions';
 import { useExampleCheckpoints } from '../checkpoints/use-examples';
 import { runManager } from '../runs/instance';
@@ -24,7 +24,7 @@ export function EmptyState() {
         or a <code>.npy</code> array, open <strong>Data</strong> in the header.
       </p>
       <ul className="model-cards">
-        {Object.values(MODEL_CATALOG).map((entry) =>
+        {MODELS.map((entry) =>
           entry ? (
             <li key={entry.kind} className="model-card">
               <h3>{entry.title}</h3>

@@ -4,7 +4,7 @@
  */
 import { useId, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { MODEL_CATALOG } from '../../core/models/catalog';
+import { findModel } from '../../core/models/registry';
 import type { EvalResult } from '../../core/models/types';
 import type { RunState } from '../state/store';
 import {
@@ -20,27 +20,18 @@ import { formatValue } from './format';
 import { SERIES_COLORS } from './LossChart';
 import { SegmentedControl } from './SegmentedControl';
 
-// Config key and fallback of the runtime's evaluation interval (RATES.defaultEvalEvery).
-const DEFAULT_EVAL_EVERY = 200;
-
 /** Steps between evaluations: from the worker's config, or resolved from the spec before that. */
-function evaluationInterval(run: RunState): number {
-  let config: Record<string, unknown> | null = run.config;
-  if (!config) {
-    const entry = MODEL_CATALOG[run.spec.model];
-    try {
-      config = entry
-        ? (entry.resolveConfig(
-            run.spec.variant ?? entry.defaultVariant,
-            run.spec.preset ?? entry.defaultPreset,
-            run.spec.config,
-          ) as Record<string, unknown>)
-        : null;
-    } catch {
-      config = null;
-    }
+function evaluationInterval(run: RunState): number | null {
+  if (typeof run.config?.evalEvery === 'number') return run.config.evalEvery;
+  const entry = findModel(run.spec.model);
+  if (!entry) return null;
+  try {
+    const variant = run.spec.variant ?? entry.defaultVariant;
+    const preset = run.spec.preset ?? entry.defaultPreset;
+    return entry.resolve(variant, preset, run.spec.config).cadence.evalEvery;
+  } catch {
+    return null;
   }
-  return typeof config?.evalEvery === 'number' ? config.evalEvery : DEFAULT_EVAL_EVERY;
 }
 
 const GROUP_COLORS: Record<string, string> = {
@@ -86,8 +77,11 @@ export function EvalPanel({ run }: { run: RunState }) {
         </>
       ) : (
         <p className="empty-state">
-          Evaluation on the fixed held-out set runs every {evalEvery.toLocaleString()} steps, on
-          Stop, or with “Evaluate now”.
+          Evaluation on the fixed held-out set runs
+          {evalEvery === null
+            ? ' at regular intervals'
+            : ` every ${evalEvery.toLocaleString()} steps`}
+          , on Stop, or with “Evaluate now”.
         </p>
       )}
       <MetricDefinitions />

@@ -4,7 +4,7 @@
  */
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
-import { MODEL_CATALOG } from '../../core/models/catalog';
+import { findModel } from '../../core/models/registry';
 import { runManager } from '../runs/instance';
 import type { RunState } from '../state/store';
 import { describeCommandError } from './errors';
@@ -37,7 +37,7 @@ export function HyperparameterEditor({ run }: { run: RunState }) {
   const names = Object.keys(run.hyperparameters);
   if (names.length === 0) return null;
   const editable = run.status === 'ready' || run.status === 'running' || run.status === 'paused';
-  const schema = MODEL_CATALOG[run.spec.model]?.schema ?? [];
+  const schema = findModel(run.spec.model)?.schema ?? [];
   const labelOf = (name: string) =>
     schema.find((field) => field.key === name)?.label ?? humanise(name);
   return (

@@ -1,13 +1,13 @@
 /**
  * The new-run form: model, variant and preset pickers, a config editor generated from the model's
- * schema (validated by the model's own `resolveConfig` on every edit), Moving MNIST options, the
+ * schema (validated by the model's own resolver on every edit), Moving MNIST options, the
  * backend and seed, and a memory estimate that asks for confirmation when it is large.
  */
 import { useId, useState } from 'react';
-import { MODEL_CATALOG } from '../../core/models/catalog';
 import { LARGE_MEMORY_BYTES } from '../../core/models/config-schema';
-import type { ModelCatalogEntry } from '../../core/models/config-schema';
-import type { ModelKind } from '../../core/models/types';
+import type { ModelDefinition, ResolvedModel } from '../../core/models/kit/definition';
+import { MODELS, findModel } from '../../core/models/registry';
+import type { ModelKind } from '../../core/models/registry';
 import type { BackendName, RunSpec } from '../../protocol/messages';
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
@@ -20,10 +20,6 @@ import type { Draft, Drafts } from './config-form';
 import { describeCommandError } from './errors';
 import { formatBytes } from './format';
 
-const AVAILABLE = Object.values(MODEL_CATALOG).filter(
-  (entry): entry is ModelCatalogEntry<object> => entry !== undefined,
-);
-
 const BACKEND_CHOICES: { value: BackendName | 'auto'; label: string }[] = [
   { value: 'auto', label: 'Auto (WebGPU → WebGL → CPU; fastest if WebGPU is software)' },
   { value: 'webgpu', label: 'WebGPU' },
@@ -31,7 +27,7 @@ const BACKEND_CHOICES: { value: BackendName | 'auto'; label: string }[] = [
   { value: 'cpu', label: 'CPU' },
 ];
 
-function initialDrafts(entry: ModelCatalogEntry<object>, variant: string, preset: string): Drafts {
+function initialDrafts(entry: ModelDefinition, variant: string, preset: string): Drafts {
   try {
     return draftsFromConfig(entry.schema, presetConfig(entry, variant, preset));
   } catch {
@@ -40,21 +36,12 @@ function initialDrafts(entry: ModelCatalogEntry<object>, variant: string, preset
 }
 
 export function NewRunPanel() {
-  const first = AVAILABLE[0];
-  if (!first) {
-    return (
-      <section className="panel" aria-labelledby="new-run-heading">
-        <h2 id="new-run-heading">New run</h2>
-        <p className="muted">No model is available in this build.</p>
-      </section>
-    );
-  }
-  return <NewRunForm initial={first} />;
+  return <NewRunForm initial={MODELS[0]} />;
 }
 
-function NewRunForm({ initial }: { initial: ModelCatalogEntry<object> }) {
+function NewRunForm({ initial }: { initial: ModelDefinition<ModelKind> }) {
   const [kind, setKind] = useState<ModelKind>(initial.kind);
-  const entry = MODEL_CATALOG[kind] ?? initial;
+  const entry = findModel(kind) ?? initial;
   const [variant, setVariant] = useState(initial.defaultVariant);
   const [preset, setPreset] = useState(initial.defaultPreset);
   const [drafts, setDrafts] = useState<Drafts>(() =>
@@ -71,14 +58,14 @@ function NewRunForm({ initial }: { initial: ModelCatalogEntry<object> }) {
   const check = checkConfig(entry, variant, preset, drafts);
   const data = checkData(dataDrafts);
   const seed = parseInteger(modelSeed, 'seed', 0, 2 ** 31 - 1);
-  const memoryBytes = check.config ? safeEstimate(entry, check.config) : null;
+  const memoryBytes = check.resolved ? safeEstimate(check.resolved) : null;
   const large = memoryBytes !== null && memoryBytes > LARGE_MEMORY_BYTES;
-  const valid = check.config !== null && data.spec !== null && seed.error === null;
+  const valid = check.resolved !== null && data.spec !== null && seed.error === null;
   const canCreate = valid && (!large || confirmedLarge);
   const changed = new Set(Object.keys(check.overrides));
 
   const choose = (nextKind: ModelKind, nextVariant: string, nextPreset: string) => {
-    const nextEntry = MODEL_CATALOG[nextKind];
+    const nextEntry = findModel(nextKind);
     if (!nextEntry) return;
     setKind(nextKind);
     setVariant(nextVariant);
@@ -136,11 +123,11 @@ function NewRunForm({ initial }: { initial: ModelCatalogEntry<object> }) {
               {...ids}
               value={kind}
               onChange={(event) => {
-                const next = MODEL_CATALOG[event.target.value as ModelKind];
+                const next = findModel(event.target.value);
                 if (next) choose(next.kind, next.defaultVariant, next.defaultPreset);
               }}
             >
-              {AVAILABLE.map((option) => (
+              {MODELS.map((option) => (
                 <option key={option.kind} value={option.kind}>
                   {option.title}
                 </option>
@@ -324,9 +311,9 @@ function MemoryEstimate({ bytes, confirmed, onConfirm }: MemoryEstimateProps) {
   );
 }
 
-function safeEstimate(entry: ModelCatalogEntry<object>, config: object): number | null {
+function safeEstimate(resolved: ResolvedModel): number | null {
   try {
-    const bytes = entry.estimateMemoryBytes(config);
+    const bytes = resolved.memoryBytes();
     return Number.isFinite(bytes) ? bytes : null;
   } catch {
     return null;

@@ -1,6 +1,6 @@
 /** Everything about the selected run: header, backend, controls, stats, charts, frames, scores. */
 import { useId } from 'react';
-import { MODEL_CATALOG } from '../../core/models/catalog';
+import { findModel } from '../../core/models/registry';
 import type { RunState } from '../state/store';
 import { BackendBadge } from './BackendBadge';
 import { ExportBar } from './compare/ExportBar';
@@ -24,7 +24,7 @@ export function RunView({ run }: { run: RunState }) {
   const metricNames = runManager.history(run.id)?.names() ?? [];
   const hasAccuracy = metricNames.some(isAccuracyMetric);
   const hasPerplexity = metricNames.some(isPerplexityMetric);
-  const entry = MODEL_CATALOG[run.spec.model];
+  const entry = findModel(run.spec.model);
   const variant = entry?.variants.find((v) => v.id === run.spec.variant);
   const preset = entry?.presets.find((p) => p.id === run.spec.preset);
   const overrides = Object.keys(run.spec.config ?? {}).length;

@@ -1,10 +1,11 @@
 /**
  * The new-run form's state as plain data: the config editor keeps what the user typed ("drafts"),
  * and these functions turn drafts into validated overrides using the model's own schema and
- * `resolveConfig`, so the form and the worker agree on every rule.
+ * resolver, so the form and the worker agree on every rule.
  */
 import { ConfigError, checkField } from '../../core/models/config-schema';
-import type { ConfigField, ModelCatalogEntry } from '../../core/models/config-schema';
+import type { ConfigField } from '../../core/models/config-schema';
+import type { ModelDefinition, ResolvedModel } from '../../core/models/kit/definition';
 
 /** Number fields keep their text (so "0." can be typed); booleans and choices their value. */
 export type Draft = string | boolean;
@@ -17,21 +18,21 @@ export interface ConfigCheck {
   fieldErrors: Record<string, string>;
   /** An error that names no editable field. */
   formError: string | null;
-  /** The resolved config when valid. */
-  config: object | null;
+  /** The resolved model when valid. */
+  resolved: ResolvedModel | null;
 }
 
 export function presetConfig(
-  entry: ModelCatalogEntry<object>,
+  entry: ModelDefinition,
   variant: string,
   preset: string,
-): Record<string, unknown> {
-  return entry.resolveConfig(variant, preset) as Record<string, unknown>;
+): Readonly<Record<string, unknown>> {
+  return entry.resolve(variant, preset).config;
 }
 
 export function draftsFromConfig(
   schema: readonly ConfigField[],
-  config: Record<string, unknown>,
+  config: Readonly<Record<string, unknown>>,
 ): Drafts {
   const drafts: Drafts = {};
   for (const field of schema) {
@@ -58,18 +59,18 @@ export function parseDraft(
 }
 
 export function checkConfig(
-  entry: ModelCatalogEntry<object>,
+  entry: ModelDefinition,
   variant: string,
   preset: string,
   drafts: Drafts,
 ): ConfigCheck {
   const fieldErrors: Record<string, string> = {};
   const overrides: Record<string, unknown> = {};
-  let base: Record<string, unknown>;
+  let base: Readonly<Record<string, unknown>>;
   try {
     base = presetConfig(entry, variant, preset);
   } catch (error) {
-    return { overrides, fieldErrors, formError: messageOf(error), config: null };
+    return { overrides, fieldErrors, formError: messageOf(error), resolved: null };
   }
   for (const field of entry.schema) {
     const { value, error } = parseDraft(field, drafts[field.key]);
@@ -77,18 +78,18 @@ export function checkConfig(
     else if (!Object.is(value, base[field.key])) overrides[field.key] = value;
   }
   if (Object.keys(fieldErrors).length > 0) {
-    return { overrides, fieldErrors, formError: null, config: null };
+    return { overrides, fieldErrors, formError: null, resolved: null };
   }
   // Cross-field rules live in resolveConfig; its ConfigError names the field to flag.
   try {
-    const config = entry.resolveConfig(variant, preset, overrides);
-    return { overrides, fieldErrors, formError: null, config };
+    const resolved = entry.resolve(variant, preset, overrides);
+    return { overrides, fieldErrors, formError: null, resolved };
   } catch (error) {
     if (error instanceof ConfigError && entry.schema.some((field) => field.key === error.field)) {
       fieldErrors[error.field] = error.message;
-      return { overrides, fieldErrors, formError: null, config: null };
+      return { overrides, fieldErrors, formError: null, resolved: null };
     }
-    return { overrides, fieldErrors, formError: messageOf(error), config: null };
+    return { overrides, fieldErrors, formError: messageOf(error), resolved: null };
   }
 }
 

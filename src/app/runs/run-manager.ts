@@ -98,7 +98,7 @@ export class RunManager {
 
   /** Validates the spec, starts a worker and resolves once the run is ready to train. */
   async createRun(input: unknown): Promise<string> {
-    const { resolvedConfig: _resolved, ...spec } = parseRunSpec(input);
+    const { resolved: _resolved, ...spec } = parseRunSpec(input);
     const dataset = spec.data?.source === 'video' ? this.dataset(spec.data.datasetId) : undefined;
     const id = `run-${this.nextRunNumber++}`;
     const worker = this.createWorker();

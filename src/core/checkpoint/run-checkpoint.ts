@@ -28,9 +28,10 @@ import { resolveMovingMnistOptions } from '../data/moving-mnist';
 import type { StreamState } from '../data/video-stream';
 import { historyFromJson, historyToJson } from '../train/history';
 import type { HistoryPoint } from '../train/history';
-import { MODEL_CATALOG } from '../models/catalog';
 import { ConfigError } from '../models/config-schema';
-import type { ModelKind, ModelState, StateTensor } from '../models/types';
+import { MODEL_KINDS, findModel } from '../models/registry';
+import type { ModelKind } from '../models/registry';
+import type { ModelState, StateTensor } from '../models/types';
 import { CheckpointError } from './errors';
 import { decodeSafetensors, encodeSafetensors, parseSafetensorsHeader } from './safetensors';
 import type { SafetensorsTensor } from './safetensors';
@@ -238,11 +239,11 @@ function parseDataSpec(metadata: Record<string, string>): DataSpec {
 /** The run that the metadata describes, with its config checked against the catalog. */
 function parseRun(metadata: Record<string, string>): CheckpointRun {
   const model = required(metadata, 'model');
-  const entry = MODEL_CATALOG[model as ModelKind];
+  const entry = findModel(model);
   if (!entry) {
     throw new CheckpointError(
       'unknown-model',
-      `This checkpoint is for model "${model}", which this app does not have (available: ${Object.keys(MODEL_CATALOG).join(', ')})`,
+      `This checkpoint is for model "${model}", which this app does not have (available: ${MODEL_KINDS.join(', ')})`,
     );
   }
   const variant = required(metadata, 'variant');
@@ -362,23 +363,9 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint
  * app after it was written) keep their preset values.
  */
 export function checkpointRunSpec(run: CheckpointRun): CheckpointRunSpec {
-  const entry = MODEL_CATALOG[run.model];
+  const entry = findModel(run.model);
   if (!entry) throw new ConfigError('model', `Unknown model "${run.model}"`);
-  const base = entry.resolveConfig(run.variant, run.preset) as Record<string, unknown>;
-  const schemaKeys = new Set(entry.schema.map((field) => field.key));
-  const overrides: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(run.config)) {
-    if (!(key in base)) throw new ConfigError(key, `Unknown config key "${key}"`);
-    if (Object.is(value, base[key])) continue;
-    if (!schemaKeys.has(key)) {
-      throw new ConfigError(
-        key,
-        `${key} is ${JSON.stringify(value)}, but variant "${run.variant}" sets ${JSON.stringify(base[key])}`,
-      );
-    }
-    overrides[key] = value;
-  }
-  entry.resolveConfig(run.variant, run.preset, overrides); // throws a ConfigError naming the key
+  const overrides = entry.restore(run.variant, run.preset, run.config).overrides();
   return {
     model: run.model,
     variant: run.variant,

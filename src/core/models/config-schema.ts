@@ -27,35 +27,54 @@ export class ConfigError extends Error {
   }
 }
 
-/** Checks one value against its field; returns an error message or null. */
-export function checkField(field: ConfigField, value: unknown): string | null {
+/** `value` as a valid value of `field`, or the message saying what is wrong with it. */
+function fieldValue(
+  field: ConfigField,
+  value: unknown,
+): { value: ConfigValue; problem: null } | { problem: string } {
   switch (field.kind) {
     case 'int':
     case 'float': {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        return `${field.key} must be a number (got ${JSON.stringify(value)})`;
+        return { problem: `${field.key} must be a number (got ${JSON.stringify(value)})` };
       }
       if (field.kind === 'int' && !Number.isInteger(value)) {
-        return `${field.key} must be an integer (got ${value})`;
+        return { problem: `${field.key} must be an integer (got ${value})` };
       }
       if (value < field.min || value > field.max) {
-        return `${field.key} must be between ${field.min} and ${field.max} (got ${value})`;
+        return {
+          problem: `${field.key} must be between ${field.min} and ${field.max} (got ${value})`,
+        };
       }
-      return null;
+      return { value, problem: null };
     }
     case 'boolean':
       return typeof value === 'boolean'
-        ? null
-        : `${field.key} must be true or false (got ${JSON.stringify(value)})`;
+        ? { value, problem: null }
+        : { problem: `${field.key} must be true or false (got ${JSON.stringify(value)})` };
     case 'choice':
       return typeof value === 'string' && field.options.includes(value)
-        ? null
-        : `${field.key} must be one of ${field.options.join(', ')} (got ${JSON.stringify(value)})`;
+        ? { value, problem: null }
+        : {
+            problem: `${field.key} must be one of ${field.options.join(', ')} (got ${JSON.stringify(value)})`,
+          };
     default: {
       const unreachable: never = field;
       return unreachable;
     }
   }
+}
+
+/** Checks one value against its field; returns an error message or null. */
+export function checkField(field: ConfigField, value: unknown): string | null {
+  return fieldValue(field, value).problem;
+}
+
+/** `value` if it is valid for `field`; else throws a ConfigError naming the field. */
+export function validFieldValue(field: ConfigField, value: unknown): ConfigValue {
+  const checked = fieldValue(field, value);
+  if (checked.problem !== null) throw new ConfigError(field.key, checked.problem);
+  return checked.value;
 }
 
 /**
@@ -96,21 +115,19 @@ export function cadenceFields(heldOutNote = ''): ConfigField[] {
  * Applies `overrides` to `base`, rejecting unknown keys and invalid values with a ConfigError that
  * names the field. Returns a new object; `base` is not modified.
  */
-export function applyOverrides<C extends object>(
+export function applyOverrides<C extends Readonly<Record<string, ConfigValue>>>(
   schema: readonly ConfigField[],
   base: C,
   overrides: Record<string, unknown> = {},
 ): C {
   const fields = new Map(schema.map((field) => [field.key, field]));
-  const result = { ...base } as Record<string, unknown>;
+  const checked: Record<string, ConfigValue> = {};
   for (const [key, value] of Object.entries(overrides)) {
     const field = fields.get(key);
     if (!field) throw new ConfigError(key, `Unknown config key "${key}"`);
-    const problem = checkField(field, value);
-    if (problem) throw new ConfigError(key, problem);
-    result[key] = value;
+    checked[key] = validFieldValue(field, value);
   }
-  return result as C;
+  return { ...base, ...checked };
 }
 
 /** A named preset: a full config plus a sentence on what it is for. */
@@ -121,8 +138,8 @@ export interface Preset<C> {
   config: C;
 }
 
-export interface Variant {
-  id: string;
+export interface Variant<V extends string = string> {
+  id: V;
   label: string;
   description: string;
 }
@@ -139,28 +156,6 @@ export interface ClassroomGuide {
   explanation: string;
   /** What to watch in the charts and frames, one point each. */
   watchFor: readonly string[];
-}
-
-/**
- * Everything the UI and the runtime need to know about a model without loading tfjs:
- * variants, presets, the config schema, validation and a memory estimate.
- */
-export interface ModelCatalogEntry<C extends object = Record<string, ConfigValue>> {
-  kind: 'lstm' | 'vgan' | 'rcnn';
-  title: string;
-  paper: string;
-  summary: string;
-  variants: readonly Variant[];
-  defaultVariant: string;
-  presets: readonly Preset<C>[];
-  defaultPreset: string;
-  schema: readonly ConfigField[];
-  /** Preset + variant + overrides → validated config; throws ConfigError naming the field. */
-  resolveConfig(variant: string, preset: string, overrides?: Record<string, unknown>): C;
-  /** Bytes of GPU memory a training step needs (parameters, optimiser state, activations). */
-  estimateMemoryBytes(config: C): number;
-  /** Classroom preset and texts; every model should have one (tests check the catalog). */
-  classroom?: ClassroomGuide;
 }
 
 /** Above this estimate the UI asks for confirmation and the worker warns before allocating. */

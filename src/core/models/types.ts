@@ -5,9 +5,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../data/video-stream';
 
-export const MODEL_KINDS = ['lstm', 'vgan', 'rcnn'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
-
 /** Pixel range a model trains on. Data sources convert uint8 frames into it. */
 export type ValueRange = 'unit' | 'symmetric'; // unit = [0, 1], symmetric = [-1, 1]
 
@@ -96,7 +93,8 @@ export interface PrepareProgress {
 }
 
 export interface VideoModel {
-  readonly kind: ModelKind;
+  /** The model's kind in the registry (registry.ts). */
+  readonly kind: string;
   readonly data: DataRequirements;
   /**
    * Whether `sample` derives its main views from the held-out videos it is given (an encoder's

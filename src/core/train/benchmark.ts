@@ -6,10 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MnistDigits } from '../data/mnist';
 import { DEFAULT_MOVING_MNIST, benchmarkGenerator } from '../data/moving-mnist';
 import { DEFAULT_DATA_SEED, MovingMnistStream, movingMnistOptionsFor } from '../data/video-stream';
-import { catalogEntry } from '../models/catalog';
-import { createModel } from '../models/factory';
-import { trainStepFlops } from '../models/flops';
-import { fitKmeans } from '../models/rcnn/kmeans';
+import { modelDefinition } from '../models/registry';
 import { Trainer } from './trainer';
 import type { GpuWork } from './trainer';
 import { summarize } from './stats';
@@ -82,9 +79,8 @@ export async function benchmarkModel(
   digits: MnistDigits,
   options: BenchOptions,
 ): Promise<ModelBenchRow> {
-  const entry = catalogEntry(kind);
-  const config = entry.resolveConfig(variant, preset);
-  const model = createModel(entry.kind, config, 0);
+  const resolved = modelDefinition(kind).resolve(variant, preset);
+  const model = (await resolved.builder())(0);
   const stream = new MovingMnistStream(
     digits,
     movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),
@@ -127,7 +123,7 @@ export async function benchmarkModel(
     // Counted on one more step, untimed: the counting wrappers cost time of their own.
     const work = await countStepWork(() => trainer.trainStep());
     const summary = summarize(times);
-    const flopsPerStep = trainStepFlops(entry.kind, config);
+    const flopsPerStep = resolved.trainStepFlops();
     return {
       model: kind,
       variant,
@@ -183,8 +179,8 @@ export async function openBareLoop(
   digits: MnistDigits,
   gpu?: GpuWork,
 ): Promise<BareLoop> {
-  const entry = catalogEntry(kind);
-  const model = createModel(entry.kind, entry.resolveConfig(variant, preset, config), 0);
+  const resolved = modelDefinition(kind).resolve(variant, preset, config);
+  const model = (await resolved.builder())(0);
   const stream = new MovingMnistStream(
     digits,
     movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),
@@ -233,75 +229,13 @@ export function benchmarkMovingMnist(digits: MnistDigits, seconds = 1): Generato
   };
 }
 
-export interface KmeansBenchRow {
-  preset: string;
-  backend: string;
-  dictionarySize: number;
-  batchSize: number; // patches per mini-batch update
-  patchDims: number;
-  iterations: number;
-  iterationsPerSecond: number;
-  msPerIteration: number;
-}
-
 /**
- * Mini-batch k-means updates per second for a dictionary preset of the video language model, on
- * the active backend, from random patches (the number depends only on K, the mini-batch size and
- * the patch size). After one untimed update (shader compilation), updates are timed until
- * `iterations` are done or `maxSeconds` is spent, whichever comes first (at least two).
+ * A model's own benchmark (`ModelSpec.benchmark`, e.g. the rCNN's k-means dictionary updates):
+ * one table, one row per preset and backend measured.
  */
-export async function benchmarkKmeans(
-  preset: string,
-  dictionarySize: number,
-  batchSize: number,
-  patchSize: number,
-  iterations: number,
-  maxSeconds: number,
-): Promise<KmeansBenchRow> {
-  const dims = patchSize * patchSize;
-  const points = tf.randomUniform(
-    [Math.max(dictionarySize, batchSize) * 2, dims],
-    0,
-    4,
-    'float32',
-    7,
-  ) as tf.Tensor2D;
-  // Marks at the end of each update: the first (compilation) is not timed, nor are the init and
-  // the final pass over all points, which are not updates.
-  const marks: number[] = [];
-  const budget = new AbortController();
-  const stop = new Error('k-means benchmark budget spent');
-  try {
-    await fitKmeans(
-      points,
-      { k: dictionarySize, init: 'sample', iterations: iterations + 1, batchSize, seed: 0 },
-      {
-        signal: budget.signal,
-        onProgress: (p) => {
-          if (p.stage !== 'update') return;
-          marks.push(performance.now());
-          const timed = marks.length - 1;
-          if (timed >= iterations || (timed >= 2 && marks[timed] - marks[0] > maxSeconds * 1000)) {
-            budget.abort(stop); // enough updates: skip the final pass
-          }
-        },
-      },
-    ).then((result) => result.centroids.dispose());
-  } catch (error) {
-    if (error !== stop) throw error;
-  } finally {
-    points.dispose();
-  }
-  const timed = marks.length - 1;
-  const ms = marks[timed] - marks[0];
-  return {
-    preset,
-    backend: tf.getBackend(),
-    dictionarySize,
-    batchSize,
-    patchDims: dims,
-    iterations: timed,
-    iterationsPerSecond: (1000 * timed) / ms,
-    msPerIteration: ms / timed,
-  };
+export interface ModelBenchTable {
+  model: string;
+  title: string;
+  columns: string[];
+  rows: { preset: string; backend: string; values: number[] }[];
 }

@@ -3,9 +3,8 @@
  * first compared run's data spec and seed), so both runs see identical batches.
  */
 import { useId, useState } from 'react';
-import { MODEL_CATALOG } from '../../../core/models/catalog';
-import type { ModelCatalogEntry } from '../../../core/models/config-schema';
-import type { ModelKind } from '../../../core/models/types';
+import { MODELS, findModel } from '../../../core/models/registry';
+import type { ModelKind } from '../../../core/models/registry';
 import { CLASSROOM_DATA, addRunToCompare } from '../../compare/experiment-actions';
 import { dataLabel } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
@@ -13,29 +12,25 @@ import type { RunState } from '../../state/store';
 import { describeCommandError } from '../errors';
 import { ErrorAlert } from '../ErrorAlert';
 
-const AVAILABLE = Object.values(MODEL_CATALOG).filter(
-  (entry): entry is ModelCatalogEntry<object> => entry !== undefined,
-);
-
 export function AddCompareRun({ first }: { first: RunState | undefined }) {
   const [kind, setKind] = useState<ModelKind>(() => {
-    const other = AVAILABLE.find((entry) => entry.kind !== first?.spec.model);
-    return (other ?? AVAILABLE[0]).kind;
+    const other = MODELS.find((entry) => entry.kind !== first?.spec.model);
+    return (other ?? MODELS[0]).kind;
   });
-  const entry = MODEL_CATALOG[kind] ?? AVAILABLE[0];
-  const [variant, setVariant] = useState(entry.classroom?.variant ?? entry.defaultVariant);
-  const [preset, setPreset] = useState(entry.classroom?.preset ?? entry.defaultPreset);
+  const entry = findModel(kind) ?? MODELS[0];
+  const [variant, setVariant] = useState(entry.classroom.variant ?? entry.defaultVariant);
+  const [preset, setPreset] = useState(entry.classroom.preset);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ids = { model: useId(), variant: useId(), preset: useId() };
   const data = first?.spec.data;
 
-  const choose = (next: ModelKind) => {
-    const nextEntry = MODEL_CATALOG[next];
+  const choose = (next: string) => {
+    const nextEntry = findModel(next);
     if (!nextEntry) return;
-    setKind(next);
-    setVariant(nextEntry.classroom?.variant ?? nextEntry.defaultVariant);
-    setPreset(nextEntry.classroom?.preset ?? nextEntry.defaultPreset);
+    setKind(nextEntry.kind);
+    setVariant(nextEntry.classroom.variant ?? nextEntry.defaultVariant);
+    setPreset(nextEntry.classroom.preset);
   };
   const add = () => {
     setBusy(true);
@@ -50,12 +45,8 @@ export function AddCompareRun({ first }: { first: RunState | undefined }) {
       <div className="add-compare-fields">
         <label htmlFor={ids.model}>
           <span className="field-label">Model</span>
-          <select
-            id={ids.model}
-            value={kind}
-            onChange={(event) => choose(event.target.value as ModelKind)}
-          >
-            {AVAILABLE.map((option) => (
+          <select id={ids.model} value={kind} onChange={(event) => choose(event.target.value)}>
+            {MODELS.map((option) => (
               <option key={option.kind} value={option.kind}>
                 {option.title}
               </option>

@@ -1,7 +1,7 @@
 /** One-click classroom demos: each model's classroom preset, alone or all side by side. */
 import { useState } from 'react';
-import { MODEL_CATALOG } from '../../../core/models/catalog';
-import type { ModelKind } from '../../../core/models/types';
+import { findModel } from '../../../core/models/registry';
+import type { ModelKind } from '../../../core/models/registry';
 import { classroomModels, startClassroomDemo } from '../../compare/experiment-actions';
 import { runManager } from '../../runs/instance';
 import { describeCommandError } from '../errors';
@@ -30,7 +30,7 @@ export function ClassroomStart() {
         ) : null}
         {models.map((kind) => (
           <button key={kind} type="button" onClick={() => start([kind])}>
-            {MODEL_CATALOG[kind]?.title ?? kind}
+            {findModel(kind)?.title ?? kind}
           </button>
         ))}
       </div>

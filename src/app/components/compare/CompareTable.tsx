@@ -3,7 +3,7 @@
  * memory, the last value of each training metric, and the latest held-out scores. The best value
  * of a row is marked where "better" is known (lower loss, higher SSIM, …).
  */
-import { MODEL_CATALOG } from '../../../core/models/catalog';
+import { findModel } from '../../../core/models/registry';
 import { compareRow, runColor, unionOfNames } from '../../compare/compare-data';
 import type { CompareRow } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
@@ -50,8 +50,7 @@ export function CompareTable({ runs }: { runs: readonly RunState[] }) {
       rows: [
         {
           label: 'Model',
-          cell: (r) =>
-            `${MODEL_CATALOG[r.model as keyof typeof MODEL_CATALOG]?.title ?? r.model} · ${r.variant} · ${r.preset}`,
+          cell: (r) => `${findModel(r.model)?.title ?? r.model} · ${r.variant} · ${r.preset}`,
         },
         {
           label: 'Status',

@@ -1,6 +1,6 @@
 /** The model's classroom guide (from its catalog entry): what it does, and what to watch for. */
-import { MODEL_CATALOG } from '../../../core/models/catalog';
-import type { ModelKind } from '../../../core/models/types';
+import { findModel } from '../../../core/models/registry';
+import type { ModelKind } from '../../../core/models/registry';
 
 interface ModelGuideProps {
   model: ModelKind;
@@ -9,7 +9,7 @@ interface ModelGuideProps {
 }
 
 export function ModelGuide({ model, variant = 'card' }: ModelGuideProps) {
-  const entry = MODEL_CATALOG[model];
+  const entry = findModel(model);
   if (!entry) return null;
   const guide = entry.classroom;
   const body = (

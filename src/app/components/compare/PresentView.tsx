@@ -4,7 +4,7 @@
  * watch for. `?view=present&controls=hidden` hides every control (the clock keeps playing).
  */
 import { useId, useRef } from 'react';
-import { MODEL_CATALOG } from '../../../core/models/catalog';
+import { findModel } from '../../../core/models/registry';
 import { playbackLength, playbackPanels } from '../../compare/playback';
 import { RUN_COLORS, dataLabel, runColor } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
@@ -45,7 +45,7 @@ export function PresentView() {
     );
   }
   const titles = [
-    ...new Set(compared.map((run) => MODEL_CATALOG[run.spec.model]?.title ?? run.spec.model)),
+    ...new Set(compared.map((run) => findModel(run.spec.model)?.title ?? run.spec.model)),
   ];
   return (
     <section className="present-view" aria-labelledby={headingId} data-testid="present-view">
@@ -108,7 +108,7 @@ function PresentColumn({ run }: { run: RunState }) {
     <section className="present-column" aria-label={run.label}>
       <h3 className="present-run-title">
         <span className="run-swatch" style={{ background: runColor(run.id) }} aria-hidden="true" />
-        {MODEL_CATALOG[run.spec.model]?.title ?? run.spec.model}
+        {findModel(run.spec.model)?.title ?? run.spec.model}
         <span className="present-run-meta">
           {run.spec.variant} · {run.spec.preset} · {STATUS_LABELS[run.status]} · step{' '}
           {run.step.toLocaleString()}

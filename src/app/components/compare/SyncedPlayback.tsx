@@ -4,7 +4,7 @@
  * the run's own panels) at the same frame of the clip.
  */
 import { useEffect, useId } from 'react';
-import { MODEL_CATALOG } from '../../../core/models/catalog';
+import { findModel } from '../../../core/models/registry';
 import {
   PLAYBACK_FPS,
   playbackExamples,
@@ -136,7 +136,7 @@ export function PlaybackRows({ runs, tileSize, bare = false }: PlaybackRowsProps
     <div className="playback-rows">
       {runs.map((run) => {
         const panels = playbackPanels(run, example);
-        const entry = MODEL_CATALOG[run.spec.model];
+        const entry = findModel(run.spec.model);
         return (
           <section
             key={run.id}

@@ -1,5 +1,5 @@
 /**
- * Config, presets and catalog entry of the LSTM encoder-decoder of
+ * Config, presets and sizes of the LSTM encoder-decoder of
  *
  *   N. Srivastava, E. Mansimov, R. Salakhutdinov, "Unsupervised Learning of Video Representations
  *   using LSTMs", ICML 2015 — reference code: github.com/mansimov/unsupervised-videos.
@@ -8,14 +8,16 @@
  * The paper presets copy the reference pbtxt files (`models/lstm_combo_{1,2}layer_mnist.pbtxt`)
  * and `util.py`'s update rule; the playground presets change only what makes them learn in minutes.
  */
-import { ConfigError, applyOverrides, cadenceFields } from '../config-schema';
-import type { ConfigField, ModelCatalogEntry, Preset, Variant } from '../config-schema';
+import { ConfigError, cadenceFields } from '../config-schema';
+import type { ConfigField, Preset, Variant } from '../config-schema';
+import { configResolver } from '../kit/definition';
 
 export type LstmOutput = 'sigmoid-bce' | 'linear-mse';
 export type LstmOptimizer = 'sgd-momentum' | 'adam';
 export type LstmLossReduction = 'sum' | 'mean';
+export type LstmVariant = 'composite' | 'autoencoder' | 'future-predictor';
 
-export interface LstmConfig {
+export type LstmConfig = {
   // --- architecture (reconstruct / predictFuture come from the variant, not from the schema) ---
   reconstruct: boolean; // has the reconstruction decoder (targets: the input frames, reversed)
   predictFuture: boolean; // has the future-prediction decoder
@@ -41,7 +43,7 @@ export interface LstmConfig {
   evalSequences: number; // held-out sequences per evaluation
   evalEvery: number; // steps between evaluations
   sampleEvery: number; // steps between sample frames sent to the UI
-}
+};
 
 const LOSS_REDUCTION_HELP =
   "'sum': the gradient of the loss summed over batch, frames and both decoders, as the reference " +
@@ -184,7 +186,7 @@ export const LSTM_SCHEMA: readonly ConfigField[] = [
 ];
 
 /** Three architectures; each decoder's conditioning is a separate switch (config fields). */
-export const LSTM_VARIANTS: readonly Variant[] = [
+export const LSTM_VARIANTS: readonly Variant<LstmVariant>[] = [
   {
     id: 'composite',
     label: 'Composite',
@@ -203,7 +205,7 @@ export const LSTM_VARIANTS: readonly Variant[] = [
   },
 ];
 
-const VARIANT_DECODERS: Record<string, { reconstruct: boolean; predictFuture: boolean }> = {
+const VARIANT_DECODERS: Record<LstmVariant, { reconstruct: boolean; predictFuture: boolean }> = {
   composite: { reconstruct: true, predictFuture: true },
   autoencoder: { reconstruct: true, predictFuture: false },
   'future-predictor': { reconstruct: false, predictFuture: true },
@@ -339,36 +341,23 @@ function checkConfig(config: LstmConfig): void {
 }
 
 /** Preset + variant + overrides → a validated config. Throws ConfigError naming the field. */
-export function resolveLstmConfig(
-  variant: string,
-  preset: string,
-  overrides: Record<string, unknown> = {},
-): LstmConfig {
-  const decoders = VARIANT_DECODERS[variant];
-  if (!decoders) {
-    const ids = LSTM_VARIANTS.map((v) => v.id).join(', ');
-    throw new ConfigError('variant', `variant must be one of: ${ids} (got ${variant})`);
-  }
-  const base = LSTM_PRESETS.find((p) => p.id === preset);
-  if (!base) {
-    const ids = LSTM_PRESETS.map((p) => p.id).join(', ');
-    throw new ConfigError('preset', `preset must be one of: ${ids} (got ${preset})`);
-  }
+export const resolveLstmConfig = configResolver<LstmConfig, LstmVariant>({
+  variants: LSTM_VARIANTS,
+  presets: LSTM_PRESETS,
+  schema: LSTM_SCHEMA,
   // A preset's conditioning of a decoder the variant lacks is dropped; an explicit override of it
   // is an error (checkConfig).
-  const config = applyOverrides(
-    LSTM_SCHEMA,
-    {
-      ...base.config,
+  applyVariant: (variant, { config }) => {
+    const decoders = VARIANT_DECODERS[variant];
+    return {
+      ...config,
       ...decoders,
-      conditionalReconstruction: base.config.conditionalReconstruction && decoders.reconstruct,
-      conditionalFuture: base.config.conditionalFuture && decoders.predictFuture,
-    },
-    overrides,
-  );
-  checkConfig(config);
-  return config;
-}
+      conditionalReconstruction: config.conditionalReconstruction && decoders.reconstruct,
+      conditionalFuture: config.conditionalFuture && decoders.predictFuture,
+    };
+  },
+  check: checkConfig,
+});
 
 // --- sizes -------------------------------------------------------------------------------------
 
@@ -423,31 +412,3 @@ export function estimateLstmMemoryBytes(config: LstmConfig): number {
   const activationBytes = 2 * config.batchSize * steps * perStep * 4;
   return parameterBytes + activationBytes;
 }
-
-export const lstmCatalog: ModelCatalogEntry<LstmConfig> = {
-  kind: 'lstm',
-  title: 'LSTM encoder-decoder',
-  paper:
-    'Srivastava, Mansimov, Salakhutdinov. Unsupervised Learning of Video Representations using LSTMs. ICML 2015.',
-  summary:
-    'An LSTM encoder reads the input frames into a fixed-size state; LSTM decoders started from that state reconstruct the input (in reverse order) and/or predict the future frames.',
-  variants: LSTM_VARIANTS,
-  defaultVariant: 'composite',
-  presets: LSTM_PRESETS,
-  defaultPreset: 'tiny',
-  classroom: {
-    preset: 'tiny',
-    variant: 'composite',
-    explanation:
-      'An LSTM reads the first frames one at a time and squeezes the whole clip into one fixed-size memory. From that memory alone, one decoder replays the input backwards (reconstruction) and another imagines the frames that come next (prediction). Nobody tells it about digits or motion: to predict well, it has to discover both.',
-    watchFor: [
-      'The loss drops fast, then flattens: the model has learned that most pixels are black and predicts nearly empty frames (which already beats copying the last frame). Digits appear, blurry at first, once it gets past that plateau.',
-      'Reconstruction sharpens before prediction: replaying what it saw is easier than imagining what comes next.',
-      'Prediction against ground truth: with training the predicted digits keep their shape longer and keep moving the right way.',
-      'Predictions blur the further ahead they go: uncertainty grows with every frame (per-frame curves under Evaluation).',
-    ],
-  },
-  schema: LSTM_SCHEMA,
-  resolveConfig: resolveLstmConfig,
-  estimateMemoryBytes: estimateLstmMemoryBytes,
-};

@@ -12,8 +12,9 @@
  * code history) beside it. Every other detail is a named field below; where the text is silent
  * the field's comment and help say "not fixed by the paper" and name the default chosen here.
  */
-import { ConfigError, applyOverrides, cadenceFields } from '../config-schema';
-import type { ConfigField, ModelCatalogEntry, Preset, Variant } from '../config-schema';
+import { ConfigError, cadenceFields } from '../config-schema';
+import type { ConfigField, Preset, Variant } from '../config-schema';
+import { configResolver } from '../kit/definition';
 
 export type RcnnVariant = 'rcnn' | 'rnn';
 /** Which pixels a frame's standard deviation is taken over before dividing by it. */
@@ -21,7 +22,7 @@ export type StdScope = 'frame' | 'video';
 export type KmeansInit = 'kmeans++' | 'sample';
 export type RecurrentActivation = 'tanh' | 'sigmoid' | 'relu';
 
-export interface RcnnConfig {
+export type RcnnConfig = {
   variant: RcnnVariant;
   // --- data ---
   frames: number; // T: frames per training sequence (filling needs ≥ 5)
@@ -55,7 +56,7 @@ export interface RcnnConfig {
   evalSequences: number; // held-out sequences per evaluation
   evalEvery: number; // steps between evaluations
   sampleEvery: number; // steps between sample frames sent to the UI
-}
+};
 
 const NOT_FIXED = 'Not fixed by the paper’s text';
 
@@ -242,7 +243,7 @@ export const RCNN_SCHEMA: readonly ConfigField[] = [
   ...cadenceFields(),
 ];
 
-export const RCNN_VARIANTS: readonly Variant[] = [
+export const RCNN_VARIANTS: readonly Variant<RcnnVariant>[] = [
   {
     id: 'rcnn',
     label: 'rCNN',
@@ -353,8 +354,6 @@ export const RCNN_PRESETS: readonly Preset<RcnnConfig>[] = [
   },
 ];
 
-const VARIANT_IDS = RCNN_VARIANTS.map((v) => v.id) as RcnnVariant[];
-
 /** Patch locations per frame side: ⌊(frameSize − patchSize) / stride⌋ + 1. */
 export function patchGridSize(config: RcnnConfig): number {
   return Math.floor((config.frameSize - config.patchSize) / config.patchStride) + 1;
@@ -418,33 +417,18 @@ function checkConfig(config: RcnnConfig): void {
 }
 
 /** Preset + variant + overrides → a validated config. Throws ConfigError naming the field. */
-export function resolveRcnnConfig(
-  variant: string,
-  preset: string,
-  overrides: Record<string, unknown> = {},
-): RcnnConfig {
-  if (!VARIANT_IDS.includes(variant as RcnnVariant)) {
-    throw new ConfigError(
-      'variant',
-      `variant must be one of: ${VARIANT_IDS.join(', ')} (got ${variant})`,
-    );
-  }
-  const base = RCNN_PRESETS.find((p) => p.id === preset);
-  if (!base) {
-    const ids = RCNN_PRESETS.map((p) => p.id).join(', ');
-    throw new ConfigError('preset', `preset must be one of: ${ids} (got ${preset})`);
-  }
-  const kind = variant as RcnnVariant;
+export const resolveRcnnConfig = configResolver<RcnnConfig, RcnnVariant>({
+  variants: RCNN_VARIANTS,
+  presets: RCNN_PRESETS,
+  schema: RCNN_SCHEMA,
   // The rNN is the rCNN with a 1×1 neighbourhood: its presets say so, an override may not.
-  const variantFields: Partial<RcnnConfig> = kind === 'rnn' ? { kernelSize: 1 } : {};
-  const config = applyOverrides(
-    RCNN_SCHEMA,
-    { ...base.config, ...variantFields, variant: kind },
-    overrides,
-  );
-  checkConfig(config);
-  return config;
-}
+  applyVariant: (variant, { config }) => ({
+    ...config,
+    ...(variant === 'rnn' ? { kernelSize: 1 } : {}),
+    variant,
+  }),
+  check: checkConfig,
+});
 
 // --- sizes -------------------------------------------------------------------------------------
 
@@ -482,31 +466,3 @@ export function estimateRcnnMemoryBytes(config: RcnnConfig): number {
   const quantizationBytes = Math.min(DISTANCE_CHUNK_FLOATS, predicted * k) * 4;
   return parameterBytes + dictionaryBytes + activationBytes + quantizationBytes;
 }
-
-export const rcnnCatalog: ModelCatalogEntry<RcnnConfig> = {
-  kind: 'rcnn',
-  title: 'Video language model (rCNN)',
-  paper:
-    'Ranzato, Szlam, Bruna, Mathieu, Collobert, Chopra. Video (language) modeling: a baseline for generative models of natural videos. arXiv:1412.6604, 2014.',
-  summary:
-    'Frames become 2D arrays of k-means patch codes (a “vocabulary” of 8×8 patches); a recurrent convolutional net predicts each location’s next code as a classification over the dictionary, like a language model. Extrapolates and fills in frames.',
-  variants: RCNN_VARIANTS,
-  defaultVariant: 'rcnn',
-  presets: RCNN_PRESETS,
-  defaultPreset: 'tiny',
-  classroom: {
-    preset: 'tiny',
-    variant: 'rcnn',
-    explanation:
-      'First the model builds a vocabulary of small image patches with k-means: every 8×8 patch of a frame is replaced by the number of its closest vocabulary entry, so a video becomes a grid of "words" changing over time. Then, like a language model that guesses the next word, a recurrent convolutional net guesses each patch’s next word from its neighbourhood. To extrapolate, it feeds its own guesses back in.',
-    watchFor: [
-      'The dictionary card: the atlas shows the vocabulary (edges, strokes, blank patches); a bigger vocabulary reconstructs frames more faithfully (higher PSNR) but gives the model more words to choose from.',
-      'The loss in nats per patch, and perplexity: how many words the model is still hesitating between. It starts near the vocabulary size and falls quickly, because most patches stay the same from frame to frame.',
-      'Extrapolation against copying the last frame, and filling against blending frames 1 and 5: the model wins where digits move, and its frames stay sharp (every patch is a real vocabulary entry) rather than blurry.',
-      'The entropy map: bright where the model is unsure what comes next, which is around the moving digits.',
-    ],
-  },
-  schema: RCNN_SCHEMA,
-  resolveConfig: resolveRcnnConfig,
-  estimateMemoryBytes: estimateRcnnMemoryBytes,
-};

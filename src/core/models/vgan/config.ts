@@ -1,5 +1,5 @@
 /**
- * Config, presets and catalog entry of the video GAN of
+ * Config, presets and sizes of the video GAN of
  *
  *   C. Vondrick, H. Pirsiavash, A. Torralba, "Generating Videos with Scene Dynamics", NIPS 2016 —
  *   reference code: github.com/cvondrick/videogan (`main.lua`, `main_conditional.lua`).
@@ -14,12 +14,13 @@
  * (i = 0 … L−1) has generatorWidth · 2^(L−1−i) channels (paper 512, 256, 128, 64), discriminator
  * layer i has discriminatorWidth · 2^i (paper 64, 128, 256, 512).
  */
-import { ConfigError, applyOverrides, cadenceFields } from '../config-schema';
-import type { ConfigField, ModelCatalogEntry, Preset, Variant } from '../config-schema';
+import { ConfigError, cadenceFields } from '../config-schema';
+import type { ConfigField, Preset, Variant } from '../config-schema';
+import { configResolver } from '../kit/definition';
 
 export type VganVariant = 'two-stream' | 'one-stream' | 'image-to-video';
 
-export interface VganConfig {
+export type VganConfig = {
   // --- architecture (`variant` comes from the variant picker, not from the schema) ---
   variant: VganVariant;
   frames: number; // T: frames per video (paper: 32)
@@ -41,7 +42,7 @@ export interface VganConfig {
   evalSequences: number; // held-out videos per evaluation
   evalEvery: number; // steps between evaluations
   sampleEvery: number; // steps between sample frames sent to the UI
-}
+};
 
 /** Every field a user may set; `variant` comes from the variant picker. */
 export const VGAN_SCHEMA: readonly ConfigField[] = [
@@ -160,7 +161,7 @@ export const VGAN_SCHEMA: readonly ConfigField[] = [
   ...cadenceFields(', against as many generated ones'),
 ];
 
-export const VGAN_VARIANTS: readonly Variant[] = [
+export const VGAN_VARIANTS: readonly Variant<VganVariant>[] = [
   {
     id: 'two-stream',
     label: 'Two-stream',
@@ -179,8 +180,6 @@ export const VGAN_VARIANTS: readonly Variant[] = [
       'A 2D conv encoder of a still image (the first frame of a real clip) replaces z; an L1 term ties generated frame 1 to the still.',
   },
 ];
-
-const VARIANT_IDS = VGAN_VARIANTS.map((v) => v.id) as VganVariant[];
 
 /** Loss weights that belong to each variant, in every preset (the reference scripts' values). */
 const VARIANT_LOSS_WEIGHTS: Record<
@@ -324,37 +323,21 @@ function checkConfig(config: VganConfig): void {
 }
 
 /** Preset + variant + overrides → a validated config. Throws ConfigError naming the field. */
-export function resolveVganConfig(
-  variant: string,
-  preset: string,
-  overrides: Record<string, unknown> = {},
-): VganConfig {
-  if (!VARIANT_IDS.includes(variant as VganVariant)) {
-    throw new ConfigError(
-      'variant',
-      `variant must be one of: ${VARIANT_IDS.join(', ')} (got ${variant})`,
-    );
-  }
-  const kind = variant as VganVariant;
-  const base = VGAN_PRESETS.find((p) => p.id === preset);
-  if (!base) {
-    const ids = VGAN_PRESETS.map((p) => p.id).join(', ');
-    throw new ConfigError('preset', `preset must be one of: ${ids} (got ${preset})`);
-  }
-  const paperConditional = preset === 'paper' && kind === 'image-to-video';
-  const config = applyOverrides(
-    VGAN_SCHEMA,
-    {
-      ...base.config,
-      ...VARIANT_LOSS_WEIGHTS[kind],
+export const resolveVganConfig = configResolver<VganConfig, VganVariant>({
+  variants: VGAN_VARIANTS,
+  presets: VGAN_PRESETS,
+  schema: VGAN_SCHEMA,
+  applyVariant: (variant, preset) => {
+    const paperConditional = preset.id === 'paper' && variant === 'image-to-video';
+    return {
+      ...preset.config,
+      ...VARIANT_LOSS_WEIGHTS[variant],
       ...(paperConditional ? PAPER_IMAGE_TO_VIDEO : {}),
-      variant: kind,
-    },
-    overrides,
-  );
-  checkConfig(config);
-  return config;
-}
+      variant,
+    };
+  },
+  check: checkConfig,
+});
 
 // --- sizes -------------------------------------------------------------------------------------
 
@@ -458,31 +441,3 @@ export function estimateVganMemoryBytes(config: VganConfig): number {
   const activationBytes = 2 * config.batchSize * perVideo * 4;
   return parameterBytes + activationBytes;
 }
-
-export const vganCatalog: ModelCatalogEntry<VganConfig> = {
-  kind: 'vgan',
-  title: 'Video GAN (VGAN)',
-  paper:
-    'Vondrick, Pirsiavash, Torralba. Generating Videos with Scene Dynamics. NIPS 2016 (github.com/cvondrick/videogan).',
-  summary:
-    'A generator of spatio-temporal transposed convolutions untangles a moving foreground (with a mask) from a static background image; a 3D conv discriminator judges whole clips. Trained adversarially with Adam.',
-  variants: VGAN_VARIANTS,
-  defaultVariant: 'two-stream',
-  presets: VGAN_PRESETS,
-  defaultPreset: 'tiny',
-  classroom: {
-    preset: 'tiny',
-    variant: 'two-stream',
-    explanation:
-      'Two networks play a game. The generator turns random numbers into a short video; the discriminator sees real and generated clips and learns to tell them apart, and the generator learns to fool it. The generator paints a still background and a moving foreground, plus a mask that says where the foreground shows: the paper’s idea that most of a scene stands still while a few things move.',
-    watchFor: [
-      'd_loss and g_loss pull against each other; neither should reach zero. If the discriminator is right almost every time, the generator stops learning.',
-      'The mask: it should light up only where something moves (the digits) and stay dark elsewhere.',
-      'The background stream learns the still part of the scene: here mostly black.',
-      'Samples start as gray noise; moving blobs, then digit-like strokes, take hundreds of steps: GANs are slow starters, so compare the fixed-noise samples over time.',
-    ],
-  },
-  schema: VGAN_SCHEMA,
-  resolveConfig: resolveVganConfig,
-  estimateMemoryBytes: estimateVganMemoryBytes,
-};
