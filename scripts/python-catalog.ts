@@ -7,36 +7,33 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODEL_CATALOG } from '../src/core/models/catalog';
+import { MODELS } from '../src/core/models/registry';
 
 export const PYTHON_CATALOG_PATH = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../python/video_model_playground/catalog.json',
 );
 
-/** The catalog as JSON text (stable: models, variants and presets in catalog order). */
+/** The catalog as JSON text (stable: models in registry order, variants and presets in each model's order). */
 export function pythonCatalogJson(): string {
-  const models = Object.values(MODEL_CATALOG).flatMap((entry) => {
-    if (!entry) return [];
+  const models = MODELS.map((entry) => {
     const configs = Object.fromEntries(
       entry.variants.map((variant) => [
         variant.id,
         Object.fromEntries(
-          entry.presets.map((preset) => [preset.id, entry.resolveConfig(variant.id, preset.id)]),
+          entry.presets.map((preset) => [preset.id, entry.resolve(variant.id, preset.id).config]),
         ),
       ]),
     );
-    return [
-      {
-        kind: entry.kind,
-        defaultVariant: entry.defaultVariant,
-        defaultPreset: entry.defaultPreset,
-        variants: entry.variants.map((variant) => variant.id),
-        presets: entry.presets.map((preset) => preset.id),
-        schema: entry.schema.map(({ label: _label, help: _help, ...field }) => field),
-        configs,
-      },
-    ];
+    return {
+      kind: entry.kind,
+      defaultVariant: entry.defaultVariant,
+      defaultPreset: entry.defaultPreset,
+      variants: entry.variants.map((variant) => variant.id),
+      presets: entry.presets.map((preset) => preset.id),
+      schema: entry.schema.map(({ label: _label, help: _help, ...field }) => field),
+      configs,
+    };
   });
   return `${JSON.stringify({ models }, null, 1)}\n`;
 }

@@ -237,10 +237,9 @@ main() {
     ms=$((maxsec < t - 15 ? maxsec : t - 15)); [ "$ms" -lt 5 ] && ms=5
     log="$OUT/logs/${model}-${preset}-${kernels}.log"
     before=$(wc -l <"$JSONL" 2>/dev/null || echo 0)
-    extra=(); [ "$model" = rcnn ] && extra=(--fast-prepare)
     start=$(date +%s)
     tmo "$t" "${NODE_CMD[@]}" "$APP/gpu-bench.mjs" --cell "$cell" --kernels "$kernels" \
-      --warmup "$warmup" --steps "$steps" --max-seconds "$ms" ${extra[@]+"${extra[@]}"} --out "$JSONL" >"$log" 2>&1 </dev/null
+      --warmup "$warmup" --steps "$steps" --max-seconds "$ms" --fast-prepare --out "$JSONL" >"$log" 2>&1 </dev/null
     rc=$?
     after=$(wc -l <"$JSONL" 2>/dev/null || echo 0)
     took=$(($(date +%s) - start))

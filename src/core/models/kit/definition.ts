@@ -49,6 +49,15 @@ export interface ModelBenchmark<C> {
   measure(config: C, maxSeconds: number): Promise<readonly number[]>;
 }
 
+/**
+ * The most WebGPU work one training step of a benchmark cell may take (the benchmark report checks
+ * it; counted by src/core/train/step-work.ts). `maxUploads: null`: uploads are not capped.
+ */
+export interface StepWorkTarget {
+  maxDispatches: number;
+  maxUploads: number | null;
+}
+
 /** Everything a model folder declares, typed by its config `C`. */
 export interface ModelSpec<K extends string, C extends KitConfig> {
   kind: K;
@@ -81,6 +90,13 @@ export interface ModelSpec<K extends string, C extends KitConfig> {
   /** The model's tfjs code (a dynamic import, so that the UI never loads it). */
   load(): Promise<ModelCode<C>>;
   benchmark?: ModelBenchmark<C>;
+  /**
+   * Overrides that shorten `prepare` without changing what a training step costs (e.g. fewer
+   * k-means updates for the same dictionary size), for benchmarks that time steps only.
+   */
+  quickPrepare?(config: C): Record<string, ConfigValue>;
+  /** The per-step work target of a benchmark cell, or null where it has none. */
+  stepWorkTarget?(variant: string, preset: string): StepWorkTarget | null;
 }
 
 /** A variant, a preset and overrides, resolved and validated for one model. */
@@ -134,6 +150,10 @@ export interface ModelDefinition<K extends string = string> {
   ): ResolvedModel<K>;
   /** The model's own benchmark for a preset, if it has one. */
   benchmark(variant: string, preset: string): BoundBenchmark | null;
+  /** Overrides that shorten the preset's preparation, not its steps (see `ModelSpec`); or {}. */
+  quickPrepareOverrides(variant: string, preset: string): Record<string, ConfigValue>;
+  /** The per-step WebGPU work target of a benchmark cell (see `ModelSpec`), or null. */
+  stepWorkTarget(variant: string, preset: string): StepWorkTarget | null;
 }
 
 /** A model's definition: the erased view the registry lists, plus its typed config resolver. */
@@ -216,6 +236,24 @@ export function defineModel<K extends string, C extends KitConfig>(
         measure: (maxSeconds) => benchmark.measure(config, maxSeconds),
       };
     },
+    quickPrepareOverrides: (variant, preset) =>
+      spec.quickPrepare?.(spec.resolveConfig(variant, preset)) ?? {},
+    stepWorkTarget: (variant, preset) => spec.stepWorkTarget?.(variant, preset) ?? null,
+  };
+}
+
+/**
+ * Step-work targets at half the dispatches a step took before the dispatch work (`baseline`: cell
+ * `variant/preset` → dispatches at commit 5304581); cells without a baseline have no target.
+ */
+export function halvedDispatches(
+  baseline: Readonly<Record<string, number>>,
+): (variant: string, preset: string) => StepWorkTarget | null {
+  return (variant, preset) => {
+    const dispatches = baseline[`${variant}/${preset}`];
+    return dispatches === undefined
+      ? null
+      : { maxDispatches: Math.floor(dispatches / 2), maxUploads: null };
   };
 }
 

@@ -3,7 +3,7 @@
  * lists it: catalog texts, classroom guide, config, sizes, FLOPs and its tfjs code (model.ts,
  * loaded when the first model is built).
  */
-import { defineModel } from '../kit/definition';
+import { defineModel, halvedDispatches } from '../kit/definition';
 import {
   LSTM_PRESETS,
   LSTM_SCHEMA,
@@ -40,5 +40,12 @@ export const lstmModel = defineModel({
   resolveConfig: resolveLstmConfig,
   estimateMemoryBytes: estimateLstmMemoryBytes,
   trainStepFlops: lstmTrainStepFlops,
+  // Dispatches a step took before the dispatch work (counted with step-work.ts, the same on every
+  // adapter; the paper preset from a profile on an NVIDIA H200).
+  stepWorkTarget: halvedDispatches({
+    'composite/tiny': 748,
+    'composite/small': 748,
+    'composite/paper': 1801,
+  }),
   load: async () => ({ create: (await import('./model')).createLstmModel }),
 });

@@ -3,7 +3,7 @@
  * classroom guide, config, sizes, FLOPs, its own benchmark (k-means dictionary updates) and its
  * tfjs code (model.ts, loaded when the first model is built).
  */
-import { defineModel } from '../kit/definition';
+import { defineModel, halvedDispatches } from '../kit/definition';
 import {
   RCNN_PRESETS,
   RCNN_SCHEMA,
@@ -43,7 +43,17 @@ export const rcnnModel = defineModel({
   resolveConfig: resolveRcnnConfig,
   estimateMemoryBytes: estimateRcnnMemoryBytes,
   trainStepFlops: rcnnTrainStepFlops,
+  // Dispatches a step took before the dispatch work (counted with step-work.ts).
+  stepWorkTarget: halvedDispatches({ 'rcnn/tiny': 142, 'rcnn/small': 209 }),
   load: async () => ({ create: (await import('./model')).createRcnnModel }),
+  // The same K (what a step costs), far fewer k-means updates.
+  quickPrepare: (config) => ({
+    kmeansInit: 'sample',
+    kmeansPatches: Math.min(config.kmeansPatches, Math.max(4096, 2 * config.dictionarySize)),
+    kmeansBatchSize: Math.min(config.kmeansBatchSize, 4096),
+    kmeansIterations: Math.min(config.kmeansIterations, 10),
+    sweepSizes: 0,
+  }),
   benchmark: {
     title: 'rCNN patch dictionary: mini-batch k-means updates',
     columns: ['K', 'batch', 'dims', 'iterations/s', 'ms/iteration'],

@@ -40,5 +40,7 @@ export const vganModel = defineModel({
   resolveConfig: resolveVganConfig,
   estimateMemoryBytes: estimateVganMemoryBytes,
   trainStepFlops: vganTrainStepFlops,
+  // Every cell: at most 400 dispatches and 10 uploads a step.
+  stepWorkTarget: () => ({ maxDispatches: 400, maxUploads: 10 }),
   load: async () => ({ create: (await import('./model')).createVganModel }),
 });
