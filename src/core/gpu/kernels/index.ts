@@ -10,3 +10,4 @@ import './adam';
 import './batch-norm';
 import './bias-activation';
 import './losses';
+import './lstm-sequence';

@@ -24,7 +24,9 @@ const BACKEND = 'webgpu';
 const TOTAL = 'VmpElementwiseTotal';
 const SIGMOID_CE_GRAD = 'VmpSigmoidCrossEntropyGrad';
 const FILL = 'VmpFillScaled';
-const KERNELS = [TOTAL, SIGMOID_CE_GRAD, FILL];
+const ELEMENT_LOSS = 'VmpElementLoss';
+const ELEMENT_LOSS_GRAD = 'VmpElementLossGrad';
+const KERNELS = [TOTAL, SIGMOID_CE_GRAD, FILL, ELEMENT_LOSS, ELEMENT_LOSS_GRAD];
 
 const THREADS = 256;
 
@@ -110,6 +112,80 @@ class ScaledProgram implements WebGPUProgram {
   }
 }
 
+/** Per-element losses of outputs l against targets t. */
+export type ElementLoss = 'sigmoid-bce' | 'half-squared';
+
+const ELEMENT_LOSS_WGSL: Record<ElementLoss, { value: string; grad: string }> = {
+  // softplus(l) − t·l as tfjs's Softplus computes it; its gradient σ(l) − t.
+  'sigmoid-bce': {
+    value: `vmpSoftplus(l) - t * l`,
+    grad: '1.0 / (1.0 + exp(-1.0 * l)) - t',
+  },
+  // ½(l − t)², gradient l − t.
+  'half-squared': { value: '(l - t) * (l - t) * 0.5', grad: 'l - t' },
+};
+
+const SOFTPLUS_WGSL = `
+  fn vmpSoftplus(a : f32) -> f32 {
+    let epsilon = 1.1920928955078125e-7;
+    let threshold = log(epsilon) + 2.0;
+    let exp_a = exp(a);
+    if (a > -threshold) { return a; } else if (a < threshold) { return exp_a; }
+    return log(exp_a + 1.0);
+  }`;
+
+/** Elementwise: scale·loss(l, t), or (backward) scale·loss'(l, t)·dy. */
+class ElementLossProgram implements WebGPUProgram {
+  variableNames: string[];
+  uniforms = 'size : i32, scale : f32,';
+  outputShape: number[];
+  shaderKey: string;
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(
+    shape: number[],
+    private readonly loss: ElementLoss,
+    private readonly backward: boolean,
+  ) {
+    this.variableNames = backward ? ['x', 'goal', 'dy'] : ['x', 'goal'];
+    this.outputShape = shape;
+    this.shaderKey = `vmpElementLoss_${loss}_${backward}`;
+    const size = shape.reduce((a, b) => a * b, 1);
+    this.dispatchLayout = webgpu_util.flatDispatchLayout([size]);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [size], this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    const { value, grad } = ELEMENT_LOSS_WGSL[this.loss];
+    return `
+  ${SOFTPLUS_WGSL}
+  fn main(index : i32) {
+    if (index >= uniforms.size) { return; }
+    let l = x[index];
+    let t = goal[index];
+    result[index] = ${this.backward ? `(${grad}) * dy[0] * uniforms.scale` : `(${value}) * uniforms.scale`};
+  }`;
+  }
+}
+
+function elementLossKernel(backward: boolean): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, target, dy } = inputs as Record<string, TensorInfo>;
+    const a = attrs as unknown as { loss: ElementLoss; scale: number };
+    return (backend as WebGPUBackend).runWebGPUProgram(
+      new ElementLossProgram(x.shape, a.loss, backward),
+      backward ? [x, target, dy] : [x, target],
+      'float32',
+      [
+        { type: 'int32', data: [sizeOf(x.shape)] },
+        { type: 'float32', data: [a.scale] },
+      ],
+    );
+  };
+}
+
 interface Attrs {
   term?: Term;
   label?: number;
@@ -154,6 +230,8 @@ const KERNEL_FUNCS: Record<string, KernelFunc> = {
   [TOTAL]: totalKernel,
   [SIGMOID_CE_GRAD]: scaledKernel(false),
   [FILL]: scaledKernel(true),
+  [ELEMENT_LOSS]: elementLossKernel(false),
+  [ELEMENT_LOSS_GRAD]: elementLossKernel(true),
 };
 
 /** Whether the functions here can run (the optimisation is installed on the active backend). */
@@ -194,6 +272,34 @@ export function sigmoidCrossEntropyMean(logits: tf.Tensor1D, label: 0 | 1, weigh
 /** Fraction of `logits` [B] that say `label` (l > 0 for 1, l ≤ 0 for 0). No gradient. */
 export function fractionAbove(logits: tf.Tensor1D, label: 0 | 1): tf.Scalar {
   return total(logits, label === 1 ? 'above-zero' : 'at-most-zero');
+}
+
+/**
+ * scale·Σ loss(outputs, targets) over all elements: Bernoulli cross-entropy of logits in its
+ * stable form softplus(l) − t·l, or half the squared error. Differentiable in `outputs` (the
+ * targets are data). Two dispatches forward (the scaled terms, their sum), one backward.
+ */
+export function elementLossSum(
+  outputs: tf.Tensor,
+  targets: tf.Tensor,
+  loss: ElementLoss,
+  scale = 1,
+): tf.Scalar {
+  const attrs = { loss, scale };
+  // customGrad passes the tensors, then the save function.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [l, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([l]);
+    const terms = tf.engine().runKernel(ELEMENT_LOSS, { x: l, target: targets }, attrs);
+    return {
+      value: tf.sum(terms as tf.Tensor) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf
+          .engine()
+          .runKernel(ELEMENT_LOSS_GRAD, { x: saved[0], target: targets, dy }, attrs) as tf.Tensor,
+    };
+  });
+  return op(outputs) as tf.Scalar;
 }
 
 /** factor·x for a scalar x (a dispatch, no upload of the factor). No gradient. */

@@ -48,6 +48,9 @@ import {
 import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
 import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
 import { lstmCell, lstmCellKernelReady } from '../../gpu/kernels/lstm-cell';
+import { lstmSequenceKernelReady } from '../../gpu/kernels/lstm-sequence';
+import { fusedLossesReady } from '../../gpu/kernels/losses';
+import { sequenceLossTerms } from './sequence-path';
 import { LSTM_SCHEMA, lstmSequenceLength } from './config';
 import type { LstmConfig } from './config';
 
@@ -583,7 +586,26 @@ export class LstmEncoderDecoder implements VideoModel {
   /** Training losses (teacher-forced) of a batch [B, T, H, W, 1]; the caller disposes them. */
   lossTerms(videos: tf.Tensor5D): LstmLossTerms {
     return tf.tidy(() => {
-      const steps = this.toColumns(this.flatten(videos, 'lossTerms')); // T × [P, B]
+      const frames = this.flatten(videos, 'lossTerms'); // [B, T, P]
+      if (lstmSequenceKernelReady() && fusedLossesReady()) {
+        // Optimisations webgpu-lstm-sequence and webgpu-fused-losses: whole-sequence layers.
+        const decoder = (d: Decoder | null) =>
+          d && {
+            layers: d.stack.layers,
+            conditional: d.conditional,
+            readoutW: d.readoutW,
+            readoutB: d.readoutB,
+          };
+        const { encoder, reconstruction, future, config } = this;
+        return sequenceLossTerms(
+          frames,
+          config,
+          encoder.layers,
+          decoder(reconstruction),
+          decoder(future),
+        );
+      }
+      const steps = this.toColumns(frames); // T × [P, B]
       const b = steps[0].shape[1];
       const logits = this.forward(steps, true);
       const targets = this.targets(steps);
