@@ -9,6 +9,7 @@
  * (`?view=present&controls=hidden`), so a teacher can change them without touching the experiment.
  */
 import { ConfigError } from '../core/models/config-schema';
+import { describeValue, quote } from '../core/quote';
 import type { RunSpec } from './messages';
 import { parseRunSpec } from './run-spec';
 
@@ -135,7 +136,7 @@ export function parseExperiment(document: unknown): Experiment {
   if (!isRecord(document)) throw new ConfigError('link', 'The experiment must be a JSON object');
   for (const key of Object.keys(document)) {
     if (!EXPERIMENT_KEYS.includes(key)) {
-      throw new ConfigError(key, `Unknown experiment key "${key}"`);
+      throw new ConfigError(key, `Unknown experiment key ${quote(key)} (allowed: v, runs, start)`);
     }
   }
   if (document.v !== EXPERIMENT_VERSION) {
@@ -144,12 +145,15 @@ export function parseExperiment(document: unknown): Experiment {
       'v',
       newer
         ? `The link was made by a newer version of the playground (experiment format v${document.v}); this one reads v${EXPERIMENT_VERSION}`
-        : `v must be ${EXPERIMENT_VERSION}, the experiment format version (got ${JSON.stringify(document.v)})`,
+        : `v must be ${EXPERIMENT_VERSION}, the experiment format version (got ${describeValue(document.v)})`,
     );
   }
   const runs = document.runs;
   if (!Array.isArray(runs) || runs.length === 0) {
-    throw new ConfigError('runs', 'runs must be a non-empty list of run specs');
+    throw new ConfigError(
+      'runs',
+      `runs must be a non-empty list of run specs (got ${describeValue(runs)})`,
+    );
   }
   if (runs.length > MAX_EXPERIMENT_RUNS) {
     throw new ConfigError(
@@ -158,7 +162,10 @@ export function parseExperiment(document: unknown): Experiment {
     );
   }
   if (document.start !== undefined && typeof document.start !== 'boolean') {
-    throw new ConfigError('start', 'start must be true or false');
+    throw new ConfigError(
+      'start',
+      `start must be true or false (got ${describeValue(document.start)})`,
+    );
   }
   const specs = runs.map((run, i) => {
     try {
@@ -186,11 +193,14 @@ export function parseViewParams(search: string): ViewParams {
   const requested = params.get('view');
   if (requested !== null) {
     if ((VIEWS as readonly string[]).includes(requested)) view = requested as ViewName;
-    else problems.push(`Unknown view "${requested}" in the link (expected ${VIEWS.join(', ')})`);
+    else
+      problems.push(`Unknown view ${quote(requested)} in the link (expected ${VIEWS.join(', ')})`);
   }
   const controls = params.get('controls');
   if (controls !== null && controls !== 'hidden' && controls !== 'shown') {
-    problems.push(`Unknown controls setting "${controls}" in the link (expected hidden or shown)`);
+    problems.push(
+      `Unknown controls setting ${quote(controls)} in the link (expected hidden or shown)`,
+    );
   }
   return { view, controlsHidden: controls === 'hidden', problems };
 }

@@ -6,8 +6,11 @@ import { ConfigError } from '../core/models/config-schema';
 import type { ResolvedModel } from '../core/models/kit/definition';
 import { MODEL_KINDS, findModel } from '../core/models/registry';
 import type { ModelKind } from '../core/models/registry';
-import { resolveMovingMnistOptions } from '../core/data/moving-mnist';
-import type { DataSpec, MovingMnistOptions } from '../core/data/types';
+import { movingMnistOptionsFor, resolveMovingMnistOptions } from '../core/data/moving-mnist';
+import type { DataSpec, MovingMnistDataSpec, MovingMnistOptions } from '../core/data/types';
+import type { DataRequirements } from '../core/models/types';
+import { describeValue, quote } from '../core/quote';
+import { checkSeed } from '../core/seed';
 import type { BackendName, RunSpec } from './messages';
 
 const SPEC_KEYS = ['model', 'variant', 'preset', 'config', 'data', 'backend', 'seed'];
@@ -31,45 +34,59 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkSeed(field: string, value: unknown): void {
-  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0)) {
-    throw new ConfigError(field, `${field} must be a non-negative integer`);
-  }
-}
-
-/** Returns the spec with its model resolved, or throws ConfigError naming the bad field. */
+/**
+ * Returns the spec with its model resolved, or throws ConfigError naming the bad field. Checks
+ * everything a worker would check before it allocates: the config, the seeds, the data options,
+ * and that Moving MNIST options fit the model (frames, canvas size, digit size and speed).
+ */
 export function parseRunSpec(input: unknown): RunSpec & { resolved: ResolvedModel<ModelKind> } {
-  if (!isRecord(input)) throw new ConfigError('spec', 'The run spec must be an object');
+  if (!isRecord(input)) {
+    throw new ConfigError('spec', `The run spec must be an object (got ${describeValue(input)})`);
+  }
   for (const key of Object.keys(input)) {
-    if (!SPEC_KEYS.includes(key)) throw new ConfigError(key, `Unknown run spec key "${key}"`);
+    if (!SPEC_KEYS.includes(key)) {
+      throw new ConfigError(
+        key,
+        `Unknown run spec key ${quote(key)} (allowed: ${SPEC_KEYS.join(', ')})`,
+      );
+    }
   }
   const entry = typeof input.model === 'string' ? findModel(input.model) : undefined;
   if (!entry) {
     const available = MODEL_KINDS.join(', ');
     throw new ConfigError(
       'model',
-      `model must be one of: ${available} (got ${String(input.model)})`,
+      `model must be one of: ${available} (got ${describeValue(input.model)})`,
     );
   }
   const variant = input.variant ?? entry.defaultVariant;
   if (typeof variant !== 'string' || !entry.variants.some((v) => v.id === variant)) {
     const ids = entry.variants.map((v) => v.id).join(', ');
-    throw new ConfigError('variant', `variant must be one of: ${ids} (got ${String(variant)})`);
+    throw new ConfigError(
+      'variant',
+      `variant must be one of: ${ids} (got ${describeValue(variant)})`,
+    );
   }
   const preset = input.preset ?? entry.defaultPreset;
   if (typeof preset !== 'string' || !entry.presets.some((p) => p.id === preset)) {
     const ids = entry.presets.map((p) => p.id).join(', ');
-    throw new ConfigError('preset', `preset must be one of: ${ids} (got ${String(preset)})`);
+    throw new ConfigError('preset', `preset must be one of: ${ids} (got ${describeValue(preset)})`);
   }
   if (input.config !== undefined && !isRecord(input.config)) {
-    throw new ConfigError('config', 'config must be an object of overrides');
+    throw new ConfigError(
+      'config',
+      `config must be an object of overrides (got ${describeValue(input.config)})`,
+    );
   }
   const resolved = entry.resolve(variant, preset, input.config);
   if (input.backend !== undefined && !BACKENDS.includes(input.backend as BackendName)) {
-    throw new ConfigError('backend', `backend must be one of: ${BACKENDS.join(', ')}`);
+    throw new ConfigError(
+      'backend',
+      `backend must be one of: ${BACKENDS.join(', ')} (got ${describeValue(input.backend)})`,
+    );
   }
-  checkSeed('seed', input.seed);
-  const data = parseDataSpec(input.data);
+  if (input.seed !== undefined) checkSeed('seed', input.seed);
+  const data = parseDataSpec(input.data, resolved.dataRequirements());
   return {
     model: entry.kind,
     variant,
@@ -82,26 +99,29 @@ export function parseRunSpec(input: unknown): RunSpec & { resolved: ResolvedMode
   };
 }
 
-function parseDataSpec(data: unknown): DataSpec | undefined {
+function parseDataSpec(data: unknown, needs: DataRequirements): DataSpec | undefined {
   if (data === undefined) return undefined;
-  if (!isRecord(data)) throw new ConfigError('data', 'data must be an object');
+  if (!isRecord(data)) {
+    throw new ConfigError('data', `data must be an object (got ${describeValue(data)})`);
+  }
   if (data.source === 'video') return parseVideoDataSpec(data);
   if (data.source !== 'moving-mnist') {
     throw new ConfigError(
       'data.source',
-      `data.source must be "moving-mnist" or "video" (got ${JSON.stringify(data.source)})`,
+      `data.source must be "moving-mnist" or "video" (got ${describeValue(data.source)})`,
     );
   }
   for (const key of Object.keys(data)) {
     if (!MOVING_MNIST_KEYS.includes(key)) {
-      throw new ConfigError(`data.${key}`, `Unknown data option "${key}"`);
+      throw new ConfigError(`data.${key}`, `Unknown data option ${quote(key)}`);
     }
   }
-  checkSeed('data.seed', data.seed);
-  // Values too (digits, speed, …), so a bad one is refused before a worker starts; frames and
-  // canvas size are checked against the model's needs in the worker.
+  if (data.seed !== undefined) checkSeed('data.seed', data.seed);
+  // Values too (digits, speed, …), then against the model (frames, canvas size, and the digit
+  // size and speed on its canvas), as the worker will build the stream.
   const { source: _source, seed: _seed, ...options } = data;
   resolveMovingMnistOptions(options as Partial<MovingMnistOptions>);
+  movingMnistOptionsFor(data as unknown as MovingMnistDataSpec, needs);
   return data as unknown as DataSpec;
 }
 
@@ -111,22 +131,22 @@ function parseVideoDataSpec(data: Record<string, unknown>): DataSpec {
     if (!VIDEO_KEYS.includes(key)) {
       throw new ConfigError(
         `data.${key}`,
-        `Unknown data option "${key}" for data.source "video" (allowed: ${VIDEO_KEYS.join(', ')})`,
+        `Unknown data option ${quote(key)} for data.source "video" (allowed: ${VIDEO_KEYS.join(', ')})`,
       );
     }
   }
   if (typeof data.datasetId !== 'string' || data.datasetId.length === 0) {
     throw new ConfigError(
       'data.datasetId',
-      'data.datasetId must name an imported dataset (see playground.listDatasets())',
+      `data.datasetId must name an imported dataset (see playground.listDatasets()); got ${describeValue(data.datasetId)}`,
     );
   }
-  checkSeed('data.seed', data.seed);
+  if (data.seed !== undefined) checkSeed('data.seed', data.seed);
   const stride = data.clipStride;
   if (stride !== undefined && !(Number.isInteger(stride) && (stride as number) >= 1)) {
     throw new ConfigError(
       'data.clipStride',
-      `data.clipStride must be a positive integer number of frames (got ${JSON.stringify(stride)})`,
+      `data.clipStride must be a positive integer number of frames (got ${describeValue(stride)})`,
     );
   }
   const fraction = data.heldOutFraction;
@@ -136,7 +156,7 @@ function parseVideoDataSpec(data: Record<string, unknown>): DataSpec {
   ) {
     throw new ConfigError(
       'data.heldOutFraction',
-      `data.heldOutFraction must be a number in (0, 0.5] (got ${JSON.stringify(fraction)})`,
+      `data.heldOutFraction must be a number in (0, 0.5] (got ${describeValue(fraction)})`,
     );
   }
   return data as unknown as DataSpec;

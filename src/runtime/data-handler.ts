@@ -9,12 +9,13 @@
 import { splitClips, DEFAULT_HELD_OUT_FRACTION } from '../core/data/clips';
 import { DataError } from '../core/data/data-error';
 import { rgbaToChannels } from '../core/data/frames';
-import { MAX_DATASET_BYTES, checkDatasetBytes } from '../core/data/limits';
+import { MAX_DATASET_BYTES, checkDatasetBytes, formatMegabytes } from '../core/data/limits';
 import type { MnistDigits } from '../core/data/mnist';
 import { MovingMnistGenerator, resolveMovingMnistOptions } from '../core/data/moving-mnist';
 import {
   NPY_LAYOUTS,
   NPY_PREFIX_BYTES,
+  checkNpyFileSize,
   frameSetToNpy,
   npyHeaderLength,
   npyVideoShape,
@@ -22,8 +23,10 @@ import {
   readNpyFrames,
   resolveNpySlice,
 } from '../core/data/npy';
+import type { NpyVideoShape } from '../core/data/npy';
 import type { FrameSegment, FrameSet } from '../core/data/types';
 import { ConfigError } from '../core/models/config-schema';
+import { describeValue, quote } from '../core/quote';
 import type {
   DataCommand,
   DataCommandMessage,
@@ -140,7 +143,7 @@ export class DataHandler {
   private async decodeVideo(requestId: number, command: DecodeCommand): Promise<DataResult> {
     const { file, options, existingBytes } = command;
     checkVideoOptions(options);
-    const what = `"${options.name}"`;
+    const what = quote(options.name);
     if (file.size === 0)
       throw new DataError(`${what} is empty (0 bytes): there is nothing to decode.`);
     const source = await this.env.openVideo(file, options.name);
@@ -158,7 +161,7 @@ export class DataHandler {
     { options, existingSegments }: DecodeCommand,
     existingBytes: number,
   ): Promise<DataResult> {
-    const what = `"${options.name}"`;
+    const what = quote(options.name);
     const { width, height, crop, clipLength } = options;
     const channels = options.color === 'gray' ? 1 : 3;
     const fps = options.fps ?? roundRate(source.frameRate);
@@ -243,14 +246,14 @@ export class DataHandler {
     file: Blob,
     options: NpyImportOptions & { name: string },
   ): Promise<DataResult> {
-    const what = `"${options.name}"`;
+    const what = quote(options.name);
     if (file.size === 0)
       throw new DataError(`${what} is empty (0 bytes): there is nothing to read.`);
     const layout = options.layout ?? 'TNHW';
     if (!NPY_LAYOUTS.includes(layout)) {
       throw new ConfigError(
         'layout',
-        `layout must be one of ${NPY_LAYOUTS.join(', ')} (got ${JSON.stringify(layout)})`,
+        `layout must be one of ${NPY_LAYOUTS.join(', ')} (got ${describeValue(layout)})`,
       );
     }
     const read = async (start: number, end: number) =>
@@ -258,6 +261,7 @@ export class DataHandler {
     const headerBytes = npyHeaderLength(await read(0, NPY_PREFIX_BYTES), what);
     const header = parseNpyHeader(await read(0, headerBytes), what);
     const shape = npyVideoShape(header, layout, what);
+    checkNpyFileSize(header, shape, file.size, what);
     const slice = resolveNpySlice(shape, { offset: options.offset, count: options.count }, what);
     const frames = slice.count * shape.frames;
     checkDatasetBytes(
@@ -266,7 +270,7 @@ export class DataHandler {
       shape.width,
       shape.height,
       shape.channels,
-      `Import a slice: set count to at most ${Math.floor(MAX_DATASET_BYTES / (shape.frames * shape.width * shape.height * shape.channels)).toLocaleString('en-US')} sequences.`,
+      npySizeAdvice(shape),
     );
     const clipLength = options.clipLength ?? shape.frames;
     const segments = Array.from({ length: slice.count }, (_, i) => ({
@@ -360,6 +364,16 @@ function roundRate(rate: number): number {
   return Math.round(rate * 1000) / 1000;
 }
 
+/** What to change when an array is too large to import: a slice, or shorter or smaller frames. */
+function npySizeAdvice(shape: NpyVideoShape): string {
+  const sequenceBytes = shape.frames * shape.width * shape.height * shape.channels;
+  const fitting = Math.floor(MAX_DATASET_BYTES / sequenceBytes);
+  if (fitting >= 1) {
+    return `Import a slice: set count to at most ${fitting.toLocaleString('en-US')} sequences.`;
+  }
+  return `Even one sequence (${shape.frames.toLocaleString('en-US')} frames of ${shape.width}×${shape.height}) is ${formatMegabytes(sequenceBytes)}: split the array into shorter sequences or smaller frames first (e.g. with NumPy).`;
+}
+
 function npyShapeOf(bytes: Uint8Array): number[] {
   return parseNpyHeader(bytes, 'the export').shape;
 }
@@ -367,7 +381,10 @@ function npyShapeOf(bytes: Uint8Array): number[] {
 function checkVideoOptions(options: DecodeCommand['options']): void {
   const integer = (key: string, value: number, min: number, max: number) => {
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(key, `${key} must be an integer from ${min} to ${max} (got ${value})`);
+      throw new ConfigError(
+        key,
+        `${key} must be an integer from ${min} to ${max} (got ${describeValue(value)})`,
+      );
     }
   };
   integer('width', options.width, 4, 1024);
@@ -376,25 +393,31 @@ function checkVideoOptions(options: DecodeCommand['options']): void {
   if (options.crop !== 'center' && options.crop !== 'fit') {
     throw new ConfigError(
       'crop',
-      `crop must be "center" or "fit" (got ${JSON.stringify(options.crop)})`,
+      `crop must be "center" or "fit" (got ${describeValue(options.crop)})`,
     );
   }
   if (options.color !== 'gray' && options.color !== 'rgb') {
     throw new ConfigError(
       'color',
-      `color must be "gray" or "rgb" (got ${JSON.stringify(options.color)})`,
+      `color must be "gray" or "rgb" (got ${describeValue(options.color)})`,
     );
   }
-  if (options.fps !== undefined && !(options.fps > 0 && options.fps <= 240)) {
+  if (
+    options.fps !== undefined &&
+    !(typeof options.fps === 'number' && options.fps > 0 && options.fps <= 240)
+  ) {
     throw new ConfigError(
       'fps',
-      `fps must be a number of frames per second in (0, 240] (got ${options.fps})`,
+      `fps must be a number of frames per second in (0, 240] (got ${describeValue(options.fps)})`,
     );
   }
-  if (options.maxSeconds !== undefined && !(options.maxSeconds > 0)) {
+  if (
+    options.maxSeconds !== undefined &&
+    !(typeof options.maxSeconds === 'number' && options.maxSeconds > 0)
+  ) {
     throw new ConfigError(
       'maxSeconds',
-      `maxSeconds must be a positive number (got ${options.maxSeconds})`,
+      `maxSeconds must be a positive number (got ${describeValue(options.maxSeconds)})`,
     );
   }
 }

@@ -23,6 +23,7 @@ import {
 import type { BatchSource } from '../core/data/video-stream';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { modelDefinition } from '../core/models/registry';
+import { describeValue, quote, shortJson } from '../core/quote';
 import type { VideoModel } from '../core/models/types';
 import { prepareModel } from '../core/train/prepare';
 import { fastestBackend, measureBackends } from '../core/train/backend-trial';
@@ -172,7 +173,10 @@ export class RunHandler {
       case 'step': {
         this.requireSession();
         if (!Number.isInteger(message.n) || message.n < 1) {
-          throw new ConfigError('n', `step count must be a positive integer (got ${message.n})`);
+          throw new ConfigError(
+            'n',
+            `step count must be a positive integer (got ${describeValue(message.n)})`,
+          );
         }
         this.stepsRequested = message.n;
         this.setStatus('running');
@@ -190,7 +194,14 @@ export class RunHandler {
         return this.evaluate();
       case 'set-hyperparameters': {
         const { model } = this.requireSession();
-        model.setHyperparameters(message.values);
+        const { values } = message;
+        if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+          throw new ConfigError(
+            'hyperparameters',
+            `hyperparameters must be an object of names and numbers, e.g. { learningRate: 0.001 } (got ${describeValue(values)})`,
+          );
+        }
+        model.setHyperparameters(values);
         this.emit({ type: 'hyperparameters', values: model.getHyperparameters() });
         return;
       }
@@ -206,7 +217,7 @@ export class RunHandler {
         if (!valid) {
           throw new ConfigError(
             'indices',
-            `examples must be 1 to ${RATES.sampleExamples} held-out indices in 0…${count - 1} (got ${JSON.stringify(indices)})`,
+            `examples must be 1 to ${RATES.sampleExamples} held-out indices in 0…${count - 1} (got ${shortJson(indices)})`,
           );
         }
         session.exampleIndices = [...indices];
@@ -709,9 +720,11 @@ function checkSameData(
     dataset !== undefined &&
     JSON.stringify(dataset) === JSON.stringify(here);
   if (!matches) {
-    const saved = dataset ? `"${dataset.name}" (${dataset.frames} frames)` : `"${data.datasetId}"`;
+    const saved = dataset
+      ? `${quote(dataset.name)} (${dataset.frames} frames)`
+      : quote(data.datasetId);
     throw other(
-      `This checkpoint trained on dataset ${saved}, but this run trains on "${here.name}" (${here.frames} frames)`,
+      `This checkpoint trained on dataset ${saved}, but this run trains on ${quote(here.name)} (${here.frames} frames)`,
     );
   }
 }

@@ -5,6 +5,8 @@
  * share one dataset and removing it never disturbs a run that is training on it.
  */
 import { DEFAULT_HELD_OUT_FRACTION, trySplitClips } from '../../core/data/clips';
+import { ConfigError } from '../../core/models/config-schema';
+import { describeValue, excerpt, quote } from '../../core/quote';
 import type { NpyLayout } from '../../core/data/npy';
 import type { DatasetPayload, FrameSet } from '../../core/data/types';
 import type {
@@ -89,7 +91,7 @@ export class DatasetRegistry {
   }
 
   remove(id: string): void {
-    if (!this.datasets.delete(id)) throw new Error(`Unknown dataset "${id}"`);
+    if (!this.datasets.delete(id)) throw new Error(`Unknown dataset ${quote(String(id))}`);
     useDatasets.getState().removeDataset(id);
   }
 
@@ -100,10 +102,13 @@ export class DatasetRegistry {
   }
 
   async importVideo(file: Blob, options: VideoImportOptions = {}): Promise<ImportSummary> {
-    const name = options.name ?? fileName(file, 'video');
+    const name = importName(file, options.name, 'video');
     const target = options.appendTo ? this.datasets.get(options.appendTo) : undefined;
     if (options.appendTo && !target) {
-      return this.fail(name, `Cannot add "${name}": there is no dataset "${options.appendTo}".`);
+      return this.fail(
+        name,
+        `Cannot add ${quote(name)}: there is no dataset ${quote(String(options.appendTo))}.`,
+      );
     }
     const stored = target?.frames;
     const resolved = {
@@ -145,7 +150,7 @@ export class DatasetRegistry {
   }
 
   async importNpy(file: Blob, options: NpyImportOptions = {}): Promise<ImportSummary> {
-    const name = options.name ?? fileName(file, 'array.npy');
+    const name = importName(file, options.name, 'array.npy');
     const result = await this.run(name, { type: 'read-npy', file, options: { ...options, name } });
     if (result.kind !== 'npy-frames')
       throw new Error('The data worker answered with the wrong result');
@@ -167,7 +172,7 @@ export class DatasetRegistry {
     let result: DataResult;
     if ('datasetId' in request) {
       const stored = this.datasets.get(request.datasetId);
-      if (!stored) throw new Error(`Unknown dataset "${request.datasetId}"`);
+      if (!stored) throw new Error(`Unknown dataset ${quote(String(request.datasetId))}`);
       result = await this.client.request({
         type: 'encode-npy',
         frames: stored.frames,
@@ -201,12 +206,12 @@ export class DatasetRegistry {
       return await result;
     } catch (error) {
       if (error instanceof DataRequestError && error.cancelled) {
-        throw new Error(`The import of "${name}" was cancelled.`, { cause: error });
+        throw new Error(`The import of ${quote(name)} was cancelled.`, { cause: error });
       }
       const message = error instanceof Error ? error.message : String(error);
       return this.fail(
         name,
-        message.includes(`"${name}"`) ? message : `Cannot import "${name}": ${message}`,
+        message.includes(quote(name)) ? message : `Cannot import ${quote(name)}: ${message}`,
       );
     } finally {
       this.jobs.delete(jobId);
@@ -234,9 +239,23 @@ function progressFields(progress: DataProgress) {
   return { done, total, secondsLeft, message };
 }
 
-function fileName(file: Blob, fallback: string): string {
-  const name = (file as Partial<File>).name;
-  return typeof name === 'string' && name.length > 0 ? name : fallback;
+/** Longest dataset or file name kept (a longer one is cut, with its length noted). */
+const MAX_NAME_CHARS = 120;
+
+/**
+ * The name an import goes by in messages and the dataset list: `given`, else the File's own, else
+ * `fallback`. Refuses what is not a Blob and a name that is not text, naming what was given.
+ */
+function importName(file: unknown, given: unknown, fallback: string): string {
+  if (!(file instanceof Blob)) {
+    throw new ConfigError('file', `An import needs a File or Blob (got ${describeValue(file)})`);
+  }
+  if (given !== undefined && typeof given !== 'string') {
+    throw new ConfigError('name', `name must be a string (got ${describeValue(given)})`);
+  }
+  const own = (file as Partial<File>).name;
+  const name = given ?? (typeof own === 'string' && own.length > 0 ? own : fallback);
+  return excerpt(name, MAX_NAME_CHARS);
 }
 
 /** The older frames followed by the new file's, with its segment moved behind them. */

@@ -32,6 +32,8 @@ import { ConfigError } from '../models/config-schema';
 import { MODEL_KINDS, findModel } from '../models/registry';
 import type { ModelKind } from '../models/registry';
 import type { ModelState, StateTensor } from '../models/types';
+import { describeValue, excerpt, quote, shortJson } from '../quote';
+import { SEED_RULE, isSeed } from '../seed';
 import { CheckpointError } from './errors';
 import { decodeSafetensors, encodeSafetensors, parseSafetensorsHeader } from './safetensors';
 import type { SafetensorsTensor } from './safetensors';
@@ -157,7 +159,7 @@ function jsonObject(metadata: Record<string, string>, key: string): Record<strin
     value = JSON.parse(required(metadata, key));
   } catch (error) {
     if (error instanceof CheckpointError) throw error;
-    throw badMetadata(key, `not valid JSON (${(error as Error).message})`);
+    throw badMetadata(key, `not valid JSON (${excerpt((error as Error).message)})`);
   }
   if (!isRecord(value)) throw badMetadata(key, 'must be a JSON object');
   return value;
@@ -167,7 +169,17 @@ function nonNegativeInteger(metadata: Record<string, string>, key: string): numb
   const text = required(metadata, key);
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
-    throw badMetadata(key, `must be a non-negative integer (got ${JSON.stringify(text)})`);
+    throw badMetadata(key, `must be a non-negative integer (got ${quote(text)})`);
+  }
+  return value;
+}
+
+/** The model seed: digits only, and a seed by the one rule (core/seed.ts). */
+function seedField(metadata: Record<string, string>, key: string): number {
+  const text = required(metadata, key);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !isSeed(value)) {
+    throw badMetadata(key, `must be ${SEED_RULE} (got ${quote(text)})`);
   }
   return value;
 }
@@ -194,11 +206,8 @@ function checkFormat(metadata: Record<string, string>): number {
 function parseDataSpec(metadata: Record<string, string>): DataSpec {
   const spec = jsonObject(metadata, 'data_spec');
   const { source, seed, ...options } = spec;
-  if (!(Number.isSafeInteger(seed) && (seed as number) >= 0)) {
-    throw badMetadata(
-      'data_spec',
-      `seed must be a non-negative integer (got ${JSON.stringify(seed)})`,
-    );
+  if (!isSeed(seed)) {
+    throw badMetadata('data_spec', `seed must be ${SEED_RULE} (got ${describeValue(seed)})`);
   }
   if (source === 'video') {
     const { datasetId, clipStride, heldOutFraction, ...rest } = options;
@@ -216,13 +225,13 @@ function parseDataSpec(metadata: Record<string, string>): DataSpec {
     if (fraction !== undefined && !(typeof fraction === 'number' && fraction > 0 && fraction < 1)) {
       throw badMetadata('data_spec', 'heldOutFraction must be between 0 and 1');
     }
-    if (unknown.length > 0) throw badMetadata('data_spec', `unknown key "${unknown[0]}"`);
+    if (unknown.length > 0) throw badMetadata('data_spec', `unknown key ${quote(unknown[0])}`);
     return spec as unknown as DataSpec;
   }
   if (source !== 'moving-mnist') {
     throw badMetadata(
       'data_spec',
-      `source must be "moving-mnist" or "video" (got ${JSON.stringify(source)})`,
+      `source must be "moving-mnist" or "video" (got ${describeValue(source)})`,
     );
   }
   try {
@@ -243,16 +252,16 @@ function parseRun(metadata: Record<string, string>): CheckpointRun {
   if (!entry) {
     throw new CheckpointError(
       'unknown-model',
-      `This checkpoint is for model "${model}", which this app does not have (available: ${MODEL_KINDS.join(', ')})`,
+      `This checkpoint is for model ${quote(model)}, which this app does not have (available: ${MODEL_KINDS.join(', ')})`,
     );
   }
   const variant = required(metadata, 'variant');
   if (!entry.variants.some((v) => v.id === variant)) {
-    throw badMetadata('variant', `"${variant}" is not a ${model} variant`);
+    throw badMetadata('variant', `${quote(variant)} is not a ${model} variant`);
   }
   const preset = required(metadata, 'preset');
   if (!entry.presets.some((p) => p.id === preset)) {
-    throw badMetadata('preset', `"${preset}" is not a ${model} preset`);
+    throw badMetadata('preset', `${quote(preset)} is not a ${model} preset`);
   }
   const run: CheckpointRun = {
     model: entry.kind,
@@ -260,7 +269,7 @@ function parseRun(metadata: Record<string, string>): CheckpointRun {
     preset,
     config: jsonObject(metadata, 'config'),
     data: parseDataSpec(metadata),
-    seed: nonNegativeInteger(metadata, 'seed'),
+    seed: seedField(metadata, 'seed'),
   };
   try {
     checkpointRunSpec(run); // validates every config value through the model's schema
@@ -323,7 +332,7 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint
       if (tensor.dtype !== 'I32' || tensor.shape.length !== 1) {
         throw new CheckpointError(
           'dtype-mismatch',
-          `Tensor "${name}" must be a 1-D I32 tensor (got ${tensor.dtype} [${tensor.shape.join(', ')}])`,
+          `Tensor ${quote(name)} must be a 1-D I32 tensor (got ${tensor.dtype} [${tensor.shape.join(', ')}])`,
         );
       }
       arrays[name.slice(DATA_PREFIX.length)] = tensor.data as Int32Array;
@@ -332,7 +341,7 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint
     if (tensor.dtype !== 'F32' && tensor.dtype !== 'I32') {
       throw new CheckpointError(
         'dtype-mismatch',
-        `Tensor "${name}" is ${tensor.dtype}; model state tensors are F32 or I32`,
+        `Tensor ${quote(name)} is ${tensor.dtype}; model state tensors are F32 or I32`,
       );
     }
     tensors[name] = {
@@ -364,7 +373,7 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint
  */
 export function checkpointRunSpec(run: CheckpointRun): CheckpointRunSpec {
   const entry = findModel(run.model);
-  if (!entry) throw new ConfigError('model', `Unknown model "${run.model}"`);
+  if (!entry) throw new ConfigError('model', `Unknown model ${quote(run.model)}`);
   const overrides = entry.restore(run.variant, run.preset, run.config).overrides();
   return {
     model: run.model,
@@ -390,7 +399,7 @@ export function configDifferences(
   for (const [key, value] of Object.entries(saved)) {
     if (ignored.includes(key) || Object.is(current[key], value)) continue;
     differences.push(
-      `${key} is ${JSON.stringify(current[key])} here, ${JSON.stringify(value)} in the checkpoint`,
+      `${excerpt(key)} is ${shortJson(current[key])} here, ${shortJson(value)} in the checkpoint`,
     );
   }
   return differences;

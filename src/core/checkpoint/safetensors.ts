@@ -13,6 +13,7 @@
  * Reading checks every rule and throws a CheckpointError whose message names the problem.
  */
 import { CheckpointError } from './errors';
+import { describeValue, excerpt, quote } from '../quote';
 
 /** The dtypes this app writes and reads (the format defines more; those are refused by name). */
 export type SafetensorsDtype = 'F32' | 'I32' | 'U32' | 'U8';
@@ -202,7 +203,7 @@ export function parseSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safeten
       new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)),
     );
   } catch (error) {
-    throw badHeader(`the header is not valid UTF-8 JSON (${(error as Error).message})`);
+    throw badHeader(`the header is not valid UTF-8 JSON (${excerpt((error as Error).message)})`);
   }
   if (!isRecord(parsed)) throw badHeader('the header must be a JSON object');
 
@@ -213,7 +214,9 @@ export function parseSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safeten
       if (!isRecord(value)) throw badHeader('__metadata__ must be an object of strings');
       for (const [key, text] of Object.entries(value)) {
         if (typeof text !== 'string') {
-          throw badHeader(`__metadata__ value "${key}" must be a string (got ${typeof text})`);
+          throw badHeader(
+            `__metadata__ value ${quote(key)} must be a string (got ${describeValue(text)})`,
+          );
         }
       }
       metadata = value as Record<string, string>;
@@ -230,7 +233,7 @@ export function parseSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safeten
     const [begin, end] = entry.dataOffsets;
     if (begin !== expected) {
       throw badHeader(
-        `tensor "${name}" starts at byte ${begin}, expected ${expected} (data offsets must be contiguous, without holes or overlaps)`,
+        `tensor ${quote(name)} starts at byte ${begin}, expected ${expected} (data offsets must be contiguous, without holes or overlaps)`,
       );
     }
     expected = end;
@@ -248,18 +251,20 @@ export function parseSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safeten
 }
 
 function parseEntry(name: string, value: unknown): HeaderEntry {
-  if (!isRecord(value)) throw badHeader(`tensor "${name}" must be an object`);
+  if (!isRecord(value)) throw badHeader(`tensor ${quote(name)} must be an object`);
   for (const key of Object.keys(value)) {
     if (!['dtype', 'shape', 'data_offsets'].includes(key)) {
-      throw badHeader(`tensor "${name}" has an unknown field "${key}"`);
+      throw badHeader(`tensor ${quote(name)} has an unknown field ${quote(key)}`);
     }
   }
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string' || !(dtype in FORMAT_DTYPE_BYTES)) {
-    throw badHeader(`tensor "${name}" has an unknown dtype ${JSON.stringify(dtype)}`);
+    throw badHeader(`tensor ${quote(name)} has an unknown dtype ${describeValue(dtype)}`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw badHeader(`tensor "${name}" has a shape that is not a list of non-negative integers`);
+    throw badHeader(
+      `tensor ${quote(name)} has a shape that is not a list of non-negative integers`,
+    );
   }
   if (
     !Array.isArray(offsets) ||
@@ -267,12 +272,12 @@ function parseEntry(name: string, value: unknown): HeaderEntry {
     !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
     offsets[0] > offsets[1]
   ) {
-    throw badHeader(`tensor "${name}" needs data_offsets [begin, end] with 0 ≤ begin ≤ end`);
+    throw badHeader(`tensor ${quote(name)} needs data_offsets [begin, end] with 0 ≤ begin ≤ end`);
   }
   const byteLength = elementCount(shape) * FORMAT_DTYPE_BYTES[dtype];
   if (offsets[1] - offsets[0] !== byteLength) {
     throw badHeader(
-      `tensor "${name}" (${dtype} [${shape.join(', ')}]) needs ${byteLength} bytes but its data_offsets span ${offsets[1] - offsets[0]}`,
+      `tensor ${quote(name)} (${dtype} [${shape.join(', ')}]) needs ${byteLength} bytes but its data_offsets span ${offsets[1] - offsets[0]}`,
     );
   }
   return { dtype, shape: [...shape], dataOffsets: [offsets[0], offsets[1]] };
@@ -287,7 +292,7 @@ export function decodeSafetensors(input: ArrayBuffer | Uint8Array): SafetensorsF
     if (!(entry.dtype in SUPPORTED)) {
       throw new CheckpointError(
         'unsupported-dtype',
-        `Tensor "${name}" has dtype ${entry.dtype}; this app reads ${Object.keys(SUPPORTED).join(', ')}`,
+        `Tensor ${quote(name)} has dtype ${entry.dtype}; this app reads ${Object.keys(SUPPORTED).join(', ')}`,
       );
     }
     const dtype = entry.dtype as SafetensorsDtype;

@@ -7,6 +7,13 @@ import { DataError } from './data-error';
 
 export const MAX_DATASET_BYTES = 512 * 2 ** 20;
 
+/** A byte count in full (`1,234 bytes`), or in powers of ten past anything a file holds. */
+export function formatByteCount(bytes: number): string {
+  return bytes < 1e15
+    ? `${bytes.toLocaleString('en-US')} bytes`
+    : `${bytes.toExponential(2).replace('e+', ' × 10^')} bytes`;
+}
+
 export function formatMegabytes(bytes: number): string {
   return bytes >= 2 ** 30
     ? `${(bytes / 2 ** 30).toFixed(1)} GB`

@@ -21,11 +21,20 @@
  * is cut into batches: nextBatch(4) + nextBatch(4) gives the same bytes as nextBatch(8).
  */
 import { ConfigError } from '../models/config-schema';
-import type { ValueRange } from '../models/types';
+import type { DataRequirements, ValueRange } from '../models/types';
+import { describeValue, quote } from '../quote';
 import type { MnistImages } from './mnist';
+import { checkSeed } from '../seed';
 import { SeededRandom, isRandomState } from './random';
 import type { RandomState } from './random';
-import type { Background, BounceRule, Compositing, MovingMnistOptions, VideoBytes } from './types';
+import type {
+  Background,
+  BounceRule,
+  Compositing,
+  MovingMnistDataSpec,
+  MovingMnistOptions,
+  VideoBytes,
+} from './types';
 
 /** Srivastava et al.'s configuration. */
 export const DEFAULT_MOVING_MNIST: Readonly<MovingMnistOptions> = Object.freeze({
@@ -60,7 +69,7 @@ function checkInteger(key: string, value: unknown, min: number, max: number): vo
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(
       `data.${key}`,
-      `data.${key} must be an integer between ${min} and ${max} (got ${JSON.stringify(value)})`,
+      `data.${key} must be an integer between ${min} and ${max} (got ${describeValue(value)})`,
     );
   }
 }
@@ -69,7 +78,7 @@ function checkChoice(key: string, value: unknown, choices: readonly string[]): v
   if (typeof value !== 'string' || !choices.includes(value)) {
     throw new ConfigError(
       `data.${key}`,
-      `data.${key} must be one of ${choices.join(', ')} (got ${JSON.stringify(value)})`,
+      `data.${key} must be one of ${choices.join(', ')} (got ${describeValue(value)})`,
     );
   }
 }
@@ -95,7 +104,7 @@ export function validateMovingMnistOptions(options: MovingMnistOptions): void {
   ) {
     throw new ConfigError(
       'data.speed',
-      `data.speed must be between 0 and canvasSize − digitSize = ${range} px/frame (got ${JSON.stringify(options.speed)})`,
+      `data.speed must be between 0 and canvasSize − digitSize = ${range} px/frame (got ${describeValue(options.speed)})`,
     );
   }
   checkChoice('compositing', options.compositing, COMPOSITING_RULES);
@@ -108,12 +117,49 @@ export function resolveMovingMnistOptions(spec: Partial<MovingMnistOptions>): Mo
   const options: MovingMnistOptions = { ...DEFAULT_MOVING_MNIST };
   for (const [key, value] of Object.entries(spec)) {
     if (!OPTION_KEYS.includes(key as keyof MovingMnistOptions)) {
-      throw new ConfigError(`data.${key}`, `Unknown Moving MNIST option "${key}"`);
+      throw new ConfigError(`data.${key}`, `Unknown Moving MNIST option ${quote(key)}`);
     }
     if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
   }
   validateMovingMnistOptions(options);
   return options;
+}
+
+/**
+ * Digit side when the spec sets none: Srivastava's 28 px on his 64-px canvas, scaled with the
+ * canvas (14 px on 32 px), so that digits on small canvases still have room to move.
+ */
+export function defaultDigitSize(canvasSize: number): number {
+  return Math.max(4, Math.round((28 * canvasSize) / 64));
+}
+
+/**
+ * Moving MNIST options for a model: the model fixes frames and canvas size, the spec the rest
+ * (the digit size defaults to `defaultDigitSize` of the canvas).
+ */
+export function movingMnistOptionsFor(
+  spec: MovingMnistDataSpec,
+  needs: DataRequirements,
+): MovingMnistOptions {
+  if (spec.frames !== undefined && spec.frames !== needs.frames) {
+    throw new ConfigError(
+      'data.frames',
+      `data.frames is ${describeValue(spec.frames)}, but the model's config needs ${needs.frames} frames (leave data.frames out: the model sets it)`,
+    );
+  }
+  if (spec.canvasSize !== undefined && spec.canvasSize !== needs.height) {
+    throw new ConfigError(
+      'data.canvasSize',
+      `data.canvasSize is ${describeValue(spec.canvasSize)}, but the model's config needs ${needs.height} px (leave data.canvasSize out: the model sets it)`,
+    );
+  }
+  const { source: _source, seed: _seed, ...options } = spec;
+  return resolveMovingMnistOptions({
+    digitSize: defaultDigitSize(needs.height),
+    ...options,
+    frames: needs.frames,
+    canvasSize: needs.height,
+  });
 }
 
 /** Free range of a digit's top-left corner in px; positions live in [0, 1] of it. */
@@ -341,8 +387,7 @@ export class MovingMnistGenerator {
         `Moving MNIST needs a non-empty digit set (got ${digits.count} images of ${digits.rows}×${digits.cols})`,
       );
     }
-    if (!Number.isSafeInteger(seed))
-      throw new ConfigError('data.seed', 'data.seed must be an integer');
+    checkSeed('data.seed', seed);
     this.options = { ...options };
     this.range = movementRange(options);
     this.step = options.speed / this.range;

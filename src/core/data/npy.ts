@@ -10,7 +10,9 @@
  *
  * Reading takes a byte-range reader, so a slice of an 819 MB file reads only the bytes it needs.
  */
+import { describeValue, excerpt, quote } from '../quote';
 import { DataError } from './data-error';
+import { formatByteCount } from './limits';
 import type { FrameSet } from './types';
 
 export type NpyLayout = 'TNHW' | 'NTHW';
@@ -19,6 +21,11 @@ export const NPY_LAYOUTS: readonly NpyLayout[] = ['TNHW', 'NTHW'];
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** Bytes that always hold the magic, version and header length. */
 export const NPY_PREFIX_BYTES = 12;
+/**
+ * Longest header read. A uint8 array's header is one line of under 200 bytes; NumPy itself
+ * refuses headers over 10,000 bytes (`max_header_size`), so anything longer is damage or junk.
+ */
+export const NPY_MAX_HEADER_BYTES = 10_000;
 
 export interface NpyHeader {
   descr: string;
@@ -44,15 +51,23 @@ export function npyHeaderLength(prefix: Uint8Array, what: string): number {
   }
   const major = prefix[6];
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-  if (major === 1) return 10 + view.getUint16(8, true);
-  if (major === 2 || major === 3) {
+  let dictBytes: number;
+  if (major === 1) dictBytes = view.getUint16(8, true);
+  else if (major === 2 || major === 3) {
     if (prefix.length < 12)
       throw new DataError(`${what} is truncated: its .npy header is cut off.`);
-    return 12 + view.getUint32(8, true);
+    dictBytes = view.getUint32(8, true);
+  } else {
+    throw new DataError(
+      `${what} uses .npy format version ${major}, which is not supported (1–3 are).`,
+    );
   }
-  throw new DataError(
-    `${what} uses .npy format version ${major}, which is not supported (1–3 are).`,
-  );
+  if (dictBytes > NPY_MAX_HEADER_BYTES) {
+    throw new DataError(
+      `${what} has a damaged .npy header: it claims ${dictBytes.toLocaleString('en-US')} bytes, but an array's header is one short line (NumPy refuses headers over ${NPY_MAX_HEADER_BYTES.toLocaleString('en-US')} bytes).`,
+    );
+  }
+  return (major === 1 ? 10 : 12) + dictBytes;
 }
 
 /** Parses the header of a .npy file from its first `npyHeaderLength` bytes. */
@@ -67,7 +82,9 @@ export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new DataError(`${what} has a damaged .npy header: ${JSON.stringify(text.trim())}`);
+    throw new DataError(
+      `${what} has a damaged .npy header (no 'descr', 'fortran_order' and 'shape'): ${quote(text.trim())}`,
+    );
   }
   const shape = shapeText
     .split(',')
@@ -75,7 +92,7 @@ export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
     .filter((part) => part.length > 0)
     .map(Number);
   if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) {
-    throw new DataError(`${what} has a damaged .npy header: shape (${shapeText}).`);
+    throw new DataError(`${what} has a damaged .npy header: shape (${excerpt(shapeText)}).`);
   }
   return { descr, fortranOrder: fortran === 'True', shape, dataOffset };
 }
@@ -84,7 +101,7 @@ export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
 export function npyVideoShape(header: NpyHeader, layout: NpyLayout, what: string): NpyVideoShape {
   if (!['|u1', '<u1', '>u1', 'u1'].includes(header.descr)) {
     throw new DataError(
-      `${what} holds ${header.descr} values; the playground reads uint8 arrays (0–255). Convert it with array.astype(numpy.uint8) (scale [0, 1] floats by 255 first).`,
+      `${what} holds ${excerpt(header.descr)} values; the playground reads uint8 arrays (0–255). Convert it with array.astype(numpy.uint8) (scale [0, 1] floats by 255 first).`,
     );
   }
   if (header.fortranOrder) {
@@ -93,7 +110,7 @@ export function npyVideoShape(header: NpyHeader, layout: NpyLayout, what: string
     );
   }
   const shape = header.shape;
-  const described = `(${shape.join(', ')})`;
+  const described = `(${excerpt(shape.join(', '))})`;
   if (shape.includes(0)) throw new DataError(`${what} is empty: its array has shape ${described}.`);
   if (shape.length === 3) {
     const [frames, height, width] = shape;
@@ -129,16 +146,35 @@ export function resolveNpySlice(
   const offset = request.offset ?? 0;
   if (!Number.isInteger(offset) || offset < 0 || offset >= Math.max(1, shape.sequences)) {
     throw new DataError(
-      `offset must be an integer from 0 to ${shape.sequences - 1}: ${what} has ${shape.sequences} sequences (got ${offset}).`,
+      `offset must be an integer from 0 to ${shape.sequences - 1}: ${what} has ${shape.sequences} sequences (got ${describeValue(offset)}).`,
     );
   }
   const count = request.count ?? shape.sequences - offset;
   if (!Number.isInteger(count) || count < 1 || offset + count > shape.sequences) {
     throw new DataError(
-      `count must be an integer from 1 to ${shape.sequences - offset}: ${what} has ${shape.sequences} sequences from offset ${offset} (got ${count}).`,
+      `count must be an integer from 1 to ${shape.sequences - offset}: ${what} has ${shape.sequences} sequences from offset ${offset} (got ${describeValue(count)}).`,
     );
   }
   return { offset, count };
+}
+
+/**
+ * Throws unless the file holds every byte its header promises. Comes before any size limit, so a
+ * header whose shape no file could hold is called damaged, not merely too large to import.
+ */
+export function checkNpyFileSize(
+  header: NpyHeader,
+  shape: NpyVideoShape,
+  fileBytes: number,
+  what: string,
+): void {
+  const { sequences, frames, height, width, channels } = shape;
+  const expected = header.dataOffset + sequences * frames * height * width * channels;
+  if (fileBytes < expected) {
+    throw new DataError(
+      `${what} is truncated or its header is damaged: its shape (${excerpt(header.shape.join(', '))}) needs ${formatByteCount(expected)}, but the file has ${formatByteCount(fileBytes)}.`,
+    );
+  }
 }
 
 /** Reads bytes [start, end) of the file. */
@@ -158,14 +194,9 @@ export async function readNpyFrames(
   what: string,
   onProgress: (fraction: number) => void = () => {},
 ): Promise<FrameSet> {
+  checkNpyFileSize(header, shape, fileBytes, what);
   const { frames: T, height, width, channels } = shape;
   const frameBytes = height * width * channels;
-  const expected = header.dataOffset + shape.sequences * T * frameBytes;
-  if (fileBytes < expected) {
-    throw new DataError(
-      `${what} is truncated: its header promises ${expected.toLocaleString('en-US')} bytes but the file has ${fileBytes.toLocaleString('en-US')}.`,
-    );
-  }
   const { offset, count } = slice;
   const data = new Uint8Array(count * T * frameBytes);
   const at = (byte: number) => header.dataOffset + byte;

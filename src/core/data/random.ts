@@ -6,6 +6,7 @@
  * are bit-identical in every JavaScript engine. `normal()` goes through `Math.log`/`Math.cos`,
  * which engines are allowed to round differently in the last bit (V8 in Chrome and Node agree).
  */
+import { describeValue } from '../quote';
 
 const TWO_POW_32 = 4294967296;
 
@@ -62,7 +63,7 @@ export class SeededRandom {
   setState(state: unknown): void {
     if (!isRandomState(state)) {
       throw new RangeError(
-        `a random-generator state must be four integers in [0, 2^32) (got ${JSON.stringify(state)})`,
+        `a random-generator state must be four integers in [0, 2^32) (got ${describeValue(state)})`,
       );
     }
     [this.a, this.b, this.c, this.d] = state.map((word) => word | 0);

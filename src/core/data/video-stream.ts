@@ -4,17 +4,14 @@
  * deterministically from that seed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../models/config-schema';
 import type { DataRequirements, ValueRange } from '../models/types';
 import type { MnistDigits } from './mnist';
-import {
-  MovingMnistGenerator,
-  makeEvaluationSet,
-  resolveMovingMnistOptions,
-  toFloatFrames,
-} from './moving-mnist';
+import { MovingMnistGenerator, makeEvaluationSet, toFloatFrames } from './moving-mnist';
 import type { RandomState } from './random';
-import type { MovingMnistDataSpec, MovingMnistOptions, VideoBytes } from './types';
+import type { MovingMnistOptions, VideoBytes } from './types';
+
+// Pure (no tfjs): also used where run specs are checked, in the app.
+export { defaultDigitSize, movingMnistOptionsFor } from './moving-mnist';
 
 export const DEFAULT_DATA_SEED = 42; // Srivastava's reference code seeds its data with 42
 /** The held-out set never depends on the training seed, so every run is scored on the same one. */
@@ -39,43 +36,6 @@ export interface BatchSource {
    * the problem, so a state that does not fit changes nothing.
    */
   setState(state: StreamState): void;
-}
-
-/**
- * Digit side when the spec sets none: Srivastava's 28 px on his 64-px canvas, scaled with the
- * canvas (14 px on 32 px), so that digits on small canvases still have room to move.
- */
-export function defaultDigitSize(canvasSize: number): number {
-  return Math.max(4, Math.round((28 * canvasSize) / 64));
-}
-
-/**
- * Moving MNIST options for a model: the model fixes frames and canvas size, the spec the rest
- * (the digit size defaults to `defaultDigitSize` of the canvas).
- */
-export function movingMnistOptionsFor(
-  spec: MovingMnistDataSpec,
-  needs: DataRequirements,
-): MovingMnistOptions {
-  if (spec.frames !== undefined && spec.frames !== needs.frames) {
-    throw new ConfigError(
-      'data.frames',
-      `data.frames is ${spec.frames} but the model's config needs ${needs.frames}`,
-    );
-  }
-  if (spec.canvasSize !== undefined && spec.canvasSize !== needs.height) {
-    throw new ConfigError(
-      'data.canvasSize',
-      `data.canvasSize is ${spec.canvasSize} but the model's config needs ${needs.height}`,
-    );
-  }
-  const { source: _source, seed: _seed, ...options } = spec;
-  return resolveMovingMnistOptions({
-    digitSize: defaultDigitSize(needs.height),
-    ...options,
-    frames: needs.frames,
-    canvasSize: needs.height,
-  });
 }
 
 /** uint8 [N, T, H, W] → float [N, T, H, W, C] in the model's range (gray replicated for RGB). */

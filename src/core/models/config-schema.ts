@@ -3,6 +3,7 @@
  * validates configs in the worker, drives the config editor in the UI, and names the bad field in
  * every error. Pure TypeScript (no tfjs), so the UI may import it.
  */
+import { describeValue, excerpt, quote } from '../quote';
 
 export type ConfigValue = number | boolean | string;
 
@@ -18,11 +19,12 @@ export type ConfigField =
   | (FieldBase & { kind: 'choice'; options: readonly string[] });
 
 export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
+  /** The field at fault (`data.seed`, `runs[1].config.learningRate`), cut to an excerpt. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
     super(message);
+    this.field = excerpt(field);
     this.name = 'ConfigError';
   }
 }
@@ -35,8 +37,11 @@ function fieldValue(
   switch (field.kind) {
     case 'int':
     case 'float': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        return { problem: `${field.key} must be a number (got ${JSON.stringify(value)})` };
+      if (typeof value !== 'number') {
+        return { problem: `${field.key} must be a number (got ${describeValue(value)})` };
+      }
+      if (!Number.isFinite(value)) {
+        return { problem: `${field.key} must be a finite number (got ${describeValue(value)})` };
       }
       if (field.kind === 'int' && !Number.isInteger(value)) {
         return { problem: `${field.key} must be an integer (got ${value})` };
@@ -51,12 +56,12 @@ function fieldValue(
     case 'boolean':
       return typeof value === 'boolean'
         ? { value, problem: null }
-        : { problem: `${field.key} must be true or false (got ${JSON.stringify(value)})` };
+        : { problem: `${field.key} must be true or false (got ${describeValue(value)})` };
     case 'choice':
       return typeof value === 'string' && field.options.includes(value)
         ? { value, problem: null }
         : {
-            problem: `${field.key} must be one of ${field.options.join(', ')} (got ${JSON.stringify(value)})`,
+            problem: `${field.key} must be one of ${field.options.join(', ')} (got ${describeValue(value)})`,
           };
     default: {
       const unreachable: never = field;
@@ -124,7 +129,7 @@ export function applyOverrides<C extends Readonly<Record<string, ConfigValue>>>(
   const checked: Record<string, ConfigValue> = {};
   for (const [key, value] of Object.entries(overrides)) {
     const field = fields.get(key);
-    if (!field) throw new ConfigError(key, `Unknown config key "${key}"`);
+    if (!field) throw new ConfigError(key, `Unknown config key ${quote(key)}`);
     checked[key] = validFieldValue(field, value);
   }
   return { ...base, ...checked };

@@ -8,6 +8,7 @@ import { CheckpointError } from '../checkpoint/errors';
 import { isRandomState } from '../data/random';
 import type { RandomState } from '../data/random';
 import { ConfigError } from './config-schema';
+import { describeValue, quote } from '../quote';
 import type { Hyperparameters, ModelState, StateTensor } from './types';
 
 /** What a state tensor must look like: a tfjs tensor or variable, or a plain description. */
@@ -63,13 +64,13 @@ export function checkStateTensors(
     if (!tensor) {
       throw new CheckpointError(
         'missing-tensor',
-        `The checkpoint has no tensor "${name}", which this ${model} model needs`,
+        `The checkpoint has no tensor ${quote(name)}, which this ${model} model needs`,
       );
     }
     if (tensor.dtype !== slot.dtype) {
       throw new CheckpointError(
         'dtype-mismatch',
-        `Tensor "${name}" is ${tensor.dtype} in the checkpoint but ${slot.dtype} in this ${model} model`,
+        `Tensor ${quote(name)} is ${describeValue(tensor.dtype)} in the checkpoint but ${slot.dtype} in this ${model} model`,
       );
     }
     const same =
@@ -78,14 +79,14 @@ export function checkStateTensors(
     if (!same) {
       throw new CheckpointError(
         'shape-mismatch',
-        `Tensor "${name}" has shape ${shapeText(tensor.shape)} in the checkpoint but ${shapeText(slot.shape)} in this ${model} model`,
+        `Tensor ${quote(name)} has shape ${shapeText(tensor.shape)} in the checkpoint but ${shapeText(slot.shape)} in this ${model} model`,
       );
     }
     const count = slot.shape.reduce((a, b) => a * b, 1);
     if (tensor.data.length !== count) {
       throw new CheckpointError(
         'shape-mismatch',
-        `Tensor "${name}" holds ${tensor.data.length} values but its shape ${shapeText(slot.shape)} needs ${count}`,
+        `Tensor ${quote(name)} holds ${tensor.data.length} values but its shape ${shapeText(slot.shape)} needs ${count}`,
       );
     }
   }
@@ -93,7 +94,7 @@ export function checkStateTensors(
     if (!names.has(name)) {
       throw new CheckpointError(
         'unexpected-tensor',
-        `The checkpoint has a tensor "${name}" that this ${model} model does not have`,
+        `The checkpoint has a tensor ${quote(name)} that this ${model} model does not have`,
       );
     }
   }
@@ -137,7 +138,7 @@ export function metaNumber(
   const value = record?.[key];
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw badState(
-      `Model state field "${key}" must be a number in [${min}, ${max}] (got ${JSON.stringify(value)})`,
+      `Model state field "${key}" must be a number in [${min}, ${max}] (got ${describeValue(value)})`,
     );
   }
   return value;

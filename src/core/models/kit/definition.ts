@@ -11,8 +11,9 @@
  * model itself) from the typed config it closes over — no casts anywhere.
  */
 import { ConfigError, applyOverrides } from '../config-schema';
+import { describeValue, quote, shortJson } from '../../quote';
 import type { ClassroomGuide, ConfigField, ConfigValue, Preset, Variant } from '../config-schema';
-import type { VideoModel } from '../types';
+import type { DataRequirements, VideoModel } from '../types';
 
 /** A resolved config as plain data: every field a number, a boolean or a string. */
 export type ModelConfig = Readonly<Record<string, ConfigValue>>;
@@ -79,6 +80,11 @@ export interface ModelSpec<K extends string, C extends KitConfig> {
   /** Bytes of GPU memory a training step needs (parameters, optimiser state, activations). */
   estimateMemoryBytes(config: C): number;
   /**
+   * What the model needs from its data (frames, frame size, channels, range, batch size): the
+   * model's `data`, known without tfjs, so that a run spec's data is checked before any worker.
+   */
+  dataRequirements(config: C): DataRequirements;
+  /**
    * Floating-point operations of one training step, counted from the config: 2 per multiply-add
    * of every matrix product and convolution the step runs, forward and backward, at the layer's
    * nominal size. Backward: the weight gradient of every trained layer and the input gradient
@@ -111,6 +117,8 @@ export interface ResolvedModel<K extends string = string> {
   overrides(): Record<string, ConfigValue>;
   /** Bytes of GPU memory a training step needs. */
   memoryBytes(): number;
+  /** What the model needs from its data (the built model's `data`). */
+  dataRequirements(): DataRequirements;
   trainStepFlops(): number;
   /** Loads the model's code (once) and returns a builder: seed → a model with fresh weights. */
   builder(): Promise<(seed: number) => VideoModel>;
@@ -187,6 +195,7 @@ export function defineModel<K extends string, C extends KitConfig>(
       return changed;
     },
     memoryBytes: () => spec.estimateMemoryBytes(config),
+    dataRequirements: () => spec.dataRequirements(config),
     trainStepFlops: () => spec.trainStepFlops(config),
     builder: async () => {
       code ??= spec.load();
@@ -214,12 +223,12 @@ export function defineModel<K extends string, C extends KitConfig>(
       const schemaKeys = new Set(spec.schema.map((field) => field.key));
       const overrides: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(saved)) {
-        if (!(key in base)) throw new ConfigError(key, `Unknown config key "${key}"`);
+        if (!(key in base)) throw new ConfigError(key, `Unknown config key ${quote(key)}`);
         if (Object.is(value, base[key])) continue;
         if (!schemaKeys.has(key)) {
           throw new ConfigError(
             key,
-            `${key} is ${JSON.stringify(value)}, but variant "${variant}" sets ${JSON.stringify(base[key])}`,
+            `${key} is ${shortJson(value)}, but variant "${variant}" sets ${shortJson(base[key])}`,
           );
         }
         overrides[key] = value;
@@ -280,12 +289,12 @@ export function configResolver<C extends KitConfig, V extends string>(
     const chosen = rules.variants.find((v) => v.id === variant);
     if (!chosen) {
       const ids = rules.variants.map((v) => v.id).join(', ');
-      throw new ConfigError('variant', `variant must be one of: ${ids} (got ${variant})`);
+      throw new ConfigError('variant', `variant must be one of: ${ids} (got ${describeValue(variant)})`);
     }
     const base = rules.presets.find((p) => p.id === preset);
     if (!base) {
       const ids = rules.presets.map((p) => p.id).join(', ');
-      throw new ConfigError('preset', `preset must be one of: ${ids} (got ${preset})`);
+      throw new ConfigError('preset', `preset must be one of: ${ids} (got ${describeValue(preset)})`);
     }
     const config = applyOverrides(rules.schema, rules.applyVariant(chosen.id, base), overrides);
     rules.check(config);

@@ -11,6 +11,7 @@
 import { ConfigError, cadenceFields } from '../config-schema';
 import type { ConfigField, Preset, Variant } from '../config-schema';
 import { configResolver } from '../kit/definition';
+import type { DataRequirements } from '../types';
 
 export type LstmOutput = 'sigmoid-bce' | 'linear-mse';
 export type LstmOptimizer = 'sgd-momentum' | 'adam';
@@ -411,4 +412,16 @@ export function estimateLstmMemoryBytes(config: LstmConfig): number {
   const perStep = config.layers * 8 * config.hiddenUnits + 3 * pixels;
   const activationBytes = 2 * config.batchSize * steps * perStep * 4;
   return parameterBytes + activationBytes;
+}
+
+/** The clips the model trains on: gray frames in [0, 1], input plus future frames long. */
+export function lstmDataRequirements(config: LstmConfig): DataRequirements {
+  return {
+    frames: lstmSequenceLength(config),
+    height: config.frameSize,
+    width: config.frameSize,
+    channels: 1,
+    range: 'unit',
+    batchSize: config.batchSize,
+  };
 }

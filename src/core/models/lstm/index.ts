@@ -9,6 +9,7 @@ import {
   LSTM_SCHEMA,
   LSTM_VARIANTS,
   estimateLstmMemoryBytes,
+  lstmDataRequirements,
   resolveLstmConfig,
 } from './config';
 import { lstmTrainStepFlops } from './flops';
@@ -39,6 +40,7 @@ export const lstmModel = defineModel({
   schema: LSTM_SCHEMA,
   resolveConfig: resolveLstmConfig,
   estimateMemoryBytes: estimateLstmMemoryBytes,
+  dataRequirements: lstmDataRequirements,
   trainStepFlops: lstmTrainStepFlops,
   // Dispatches a step took before the dispatch work (counted with step-work.ts, the same on every
   // adapter; the paper preset from a profile on an NVIDIA H200).

@@ -25,7 +25,8 @@
  * Shapes: B batch, T frames, P = frameSize² pixels, U hidden units, I layer inputs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../config-schema';
+import { ConfigError, checkField } from '../config-schema';
+import { describeValue, quote } from '../../quote';
 import type { ConfigField } from '../config-schema';
 import type {
   DataRequirements,
@@ -51,7 +52,7 @@ import { lstmCell, lstmCellKernelReady } from '../../gpu/kernels/lstm-cell';
 import { lstmSequenceKernelReady } from '../../gpu/kernels/lstm-sequence';
 import { fusedLossesReady } from '../../gpu/kernels/losses';
 import { sequenceLossTerms } from './sequence-path';
-import { LSTM_SCHEMA, lstmSequenceLength } from './config';
+import { LSTM_SCHEMA, lstmDataRequirements } from './config';
 import type { LstmConfig } from './config';
 
 // --- parameters ----------------------------------------------------------------------------------
@@ -466,14 +467,7 @@ export class LstmEncoderDecoder implements VideoModel {
       throw new ConfigError('variant', 'A model needs a reconstruction or a future decoder');
     }
     this.pixels = config.frameSize * config.frameSize;
-    this.data = {
-      frames: lstmSequenceLength(config),
-      height: config.frameSize,
-      width: config.frameSize,
-      channels: 1,
-      range: 'unit',
-      batchSize: config.batchSize,
-    };
+    this.data = lstmDataRequirements(config);
     const factory = new ParamFactory(seed);
     this.encoder = new LstmStack(factory, 'encoder', this.pixels, config);
     this.reconstruction = config.reconstruct
@@ -857,22 +851,13 @@ export class LstmEncoderDecoder implements VideoModel {
       if (!(LIVE_HYPERPARAMETERS as readonly string[]).includes(key)) {
         throw new ConfigError(
           key,
-          `Unknown hyperparameter "${key}" (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
+          `Unknown hyperparameter ${quote(key)} (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
         );
       }
       const field = fields.get(key);
       if (field?.kind !== 'float') throw new ConfigError(key, `No schema field for ${key}`);
-      if (
-        typeof value !== 'number' ||
-        !Number.isFinite(value) ||
-        value < field.min ||
-        value > field.max
-      ) {
-        throw new ConfigError(
-          key,
-          `${key} must be between ${field.min} and ${field.max} (got ${value})`,
-        );
-      }
+      const problem = checkField(field, value);
+      if (problem) throw new ConfigError(key, problem);
     }
     for (const [key, value] of Object.entries(values))
       this.settings[key as LiveHyperparameter] = value;
@@ -915,7 +900,7 @@ export class LstmEncoderDecoder implements VideoModel {
     if (state.meta?.optimizer !== this.config.optimizer) {
       throw new CheckpointError(
         'bad-state',
-        `The checkpoint's optimiser is ${JSON.stringify(state.meta?.optimizer)}, this model's ${this.config.optimizer}`,
+        `The checkpoint's optimiser is ${describeValue(state.meta?.optimizer)}, this model's ${this.config.optimizer}`,
       );
     }
     const counters = this.optimiser.checkCounters(metaRecord(state.meta, 'counters'));

@@ -15,6 +15,7 @@
 import { ConfigError, cadenceFields } from '../config-schema';
 import type { ConfigField, Preset, Variant } from '../config-schema';
 import { configResolver } from '../kit/definition';
+import type { DataRequirements } from '../types';
 
 export type RcnnVariant = 'rcnn' | 'rnn';
 /** Which pixels a frame's standard deviation is taken over before dividing by it. */
@@ -465,4 +466,16 @@ export function estimateRcnnMemoryBytes(config: RcnnConfig): number {
   const activationBytes = predicted * (4 * k + 8 * config.hiddenChannels) * 4;
   const quantizationBytes = Math.min(DISTANCE_CHUNK_FLOATS, predicted * k) * 4;
   return parameterBytes + dictionaryBytes + activationBytes + quantizationBytes;
+}
+
+/** The clips the model trains on: gray frames in [0, 1] (divided by their std when coded). */
+export function rcnnDataRequirements(config: RcnnConfig): DataRequirements {
+  return {
+    frames: config.frames,
+    height: config.frameSize,
+    width: config.frameSize,
+    channels: 1,
+    range: 'unit',
+    batchSize: config.batchSize,
+  };
 }

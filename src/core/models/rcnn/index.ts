@@ -9,6 +9,7 @@ import {
   RCNN_SCHEMA,
   RCNN_VARIANTS,
   estimateRcnnMemoryBytes,
+  rcnnDataRequirements,
   resolveRcnnConfig,
 } from './config';
 import { rcnnTrainStepFlops } from './flops';
@@ -42,6 +43,7 @@ export const rcnnModel = defineModel({
   schema: RCNN_SCHEMA,
   resolveConfig: resolveRcnnConfig,
   estimateMemoryBytes: estimateRcnnMemoryBytes,
+  dataRequirements: rcnnDataRequirements,
   trainStepFlops: rcnnTrainStepFlops,
   // Dispatches a step took before the dispatch work (counted with step-work.ts).
   stepWorkTarget: halvedDispatches({ 'rcnn/tiny': 142, 'rcnn/small': 209 }),

@@ -27,6 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../checkpoint/errors';
 import { ConfigError, checkField } from '../config-schema';
+import { quote } from '../../quote';
 import {
   assignStateTensors,
   checkStateTensors,
@@ -57,7 +58,7 @@ import {
   sumSquaredErrorPerImage,
 } from '../../train/video-metrics';
 import type { ChunkMetrics } from '../../train/video-metrics';
-import { RCNN_SCHEMA, patchGridSize, sweepDictionarySizes } from './config';
+import { RCNN_SCHEMA, patchGridSize, rcnnDataRequirements, sweepDictionarySizes } from './config';
 import type { RcnnConfig } from './config';
 import { PatchDictionary, buildDictionaries } from './dictionary';
 import type { SweepPoint } from './dictionary';
@@ -237,14 +238,7 @@ export class VideoLanguageModel implements VideoModel {
       patchGeometry(config.frameSize, config.patchSize, config.patchStride),
     );
     this.grid = patchGridSize(config);
-    this.data = {
-      frames: config.frames,
-      height: config.frameSize,
-      width: config.frameSize,
-      channels: 1,
-      range: 'unit',
-      batchSize: config.batchSize,
-    };
+    this.data = rcnnDataRequirements(config);
     this.net = new RecurrentConvNet(config, seed);
     this.optimiser = new ClippedAdam(this.net.variables);
     this.settings = {
@@ -705,7 +699,7 @@ export class VideoLanguageModel implements VideoModel {
       if (!field || !LIVE_HYPERPARAMETERS.includes(key as LiveHyperparameter)) {
         throw new ConfigError(
           key,
-          `Unknown hyperparameter "${key}" (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
+          `Unknown hyperparameter ${quote(key)} (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
         );
       }
       const problem = checkField(field, value);

@@ -17,6 +17,7 @@
 import { ConfigError, cadenceFields } from '../config-schema';
 import type { ConfigField, Preset, Variant } from '../config-schema';
 import { configResolver } from '../kit/definition';
+import type { DataRequirements } from '../types';
 
 export type VganVariant = 'two-stream' | 'one-stream' | 'image-to-video';
 
@@ -440,4 +441,16 @@ export function estimateVganMemoryBytes(config: VganConfig): number {
   const perVideo = Math.max(2 * discriminator, generator + discriminator);
   const activationBytes = 2 * config.batchSize * perVideo * 4;
   return parameterBytes + activationBytes;
+}
+
+/** The videos the model trains on: gray or RGB frames in [−1, 1] (the generator's tanh range). */
+export function vganDataRequirements(config: VganConfig): DataRequirements {
+  return {
+    frames: config.frames,
+    height: config.frameSize,
+    width: config.frameSize,
+    channels: config.channels === 3 ? 3 : 1,
+    range: 'symmetric',
+    batchSize: config.batchSize,
+  };
 }

@@ -9,6 +9,7 @@ import {
   VGAN_SCHEMA,
   VGAN_VARIANTS,
   estimateVganMemoryBytes,
+  vganDataRequirements,
   resolveVganConfig,
 } from './config';
 import { vganTrainStepFlops } from './flops';
@@ -39,6 +40,7 @@ export const vganModel = defineModel({
   schema: VGAN_SCHEMA,
   resolveConfig: resolveVganConfig,
   estimateMemoryBytes: estimateVganMemoryBytes,
+  dataRequirements: vganDataRequirements,
   trainStepFlops: vganTrainStepFlops,
   // Every cell: at most 400 dispatches and 10 uploads a step.
   stepWorkTarget: () => ({ maxDispatches: 400, maxUploads: 10 }),

@@ -30,6 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, checkField } from '../config-schema';
+import { quote } from '../../quote';
 import type {
   DataRequirements,
   EvalResult,
@@ -53,7 +54,7 @@ import {
 } from '../state';
 import { FrameMetricAccumulator, accumulateChunk } from '../../train/video-metrics';
 import type { ChunkMetrics } from '../../train/video-metrics';
-import { VGAN_SCHEMA, vganGeometry } from './config';
+import { VGAN_SCHEMA, vganDataRequirements, vganGeometry } from './config';
 import type { VganConfig, VganGeometry } from './config';
 import { Discriminator, Generator, ParamFactory, StridedConvs } from './networks';
 import type { GeneratorOutput, Network, Param } from './networks';
@@ -183,14 +184,7 @@ export class VideoGan implements VideoModel {
     this.hasMask = config.variant !== 'one-stream';
     this.conditional = config.variant === 'image-to-video';
     this.samplesUseHeldOut = this.conditional;
-    this.data = {
-      frames: config.frames,
-      height: config.frameSize,
-      width: config.frameSize,
-      channels: config.channels === 3 ? 3 : 1,
-      range: 'symmetric',
-      batchSize: config.batchSize,
-    };
+    this.data = vganDataRequirements(config);
     const factory = new ParamFactory(seed, config.initStd);
     const convs = new StridedConvs(options.convs ?? 'auto');
     this.generator = new Generator(factory, config, this.geometry, convs);
@@ -701,7 +695,10 @@ export class VideoGan implements VideoModel {
     for (const [key, value] of Object.entries(values)) {
       const field = VGAN_SCHEMA.find((f) => f.key === key);
       if (!field || !live.includes(key)) {
-        throw new ConfigError(key, `Unknown hyperparameter "${key}" (live: ${live.join(', ')})`);
+        throw new ConfigError(
+          key,
+          `Unknown hyperparameter ${quote(key)} (live: ${live.join(', ')})`,
+        );
       }
       const problem = checkField(field, value);
       if (problem) throw new ConfigError(key, problem);
