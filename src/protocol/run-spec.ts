@@ -59,7 +59,7 @@ export function parseRunSpec(input: unknown): RunSpec & { resolved: ResolvedMode
       `model must be one of: ${available} (got ${describeValue(input.model)})`,
     );
   }
-  const variant = input.variant ?? entry.defaultVariant;
+  const variant = input.variant === undefined ? entry.defaultVariant : input.variant;
   if (typeof variant !== 'string' || !entry.variants.some((v) => v.id === variant)) {
     const ids = entry.variants.map((v) => v.id).join(', ');
     throw new ConfigError(
@@ -67,7 +67,7 @@ export function parseRunSpec(input: unknown): RunSpec & { resolved: ResolvedMode
       `variant must be one of: ${ids} (got ${describeValue(variant)})`,
     );
   }
-  const preset = input.preset ?? entry.defaultPreset;
+  const preset = input.preset === undefined ? entry.defaultPreset : input.preset;
   if (typeof preset !== 'string' || !entry.presets.some((p) => p.id === preset)) {
     const ids = entry.presets.map((p) => p.id).join(', ');
     throw new ConfigError('preset', `preset must be one of: ${ids} (got ${describeValue(preset)})`);
