@@ -54,6 +54,7 @@ function fakeWorld(backends: Partial<Record<BackendName, FakeBackend | string>>)
       importState: (s) => {
         imported.push(s.meta.marker);
       },
+      stateVariables: () => [],
       dispose: () => {
         live.models -= 1;
       },

@@ -22,6 +22,7 @@ vi.mock('../src/core/models/lstm/model', () => ({
       importState: (state) => {
         step = state.meta.step as number;
       },
+      stateVariables: () => [],
       dispose: () => {},
     };
   },

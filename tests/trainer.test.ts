@@ -22,6 +22,7 @@ function scriptedModel(losses: number[]): VideoModel {
     importState: (state) => {
       call = state.meta.call as number;
     },
+    stateVariables: () => [],
     dispose: () => {},
   };
 }

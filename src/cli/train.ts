@@ -168,6 +168,12 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
           );
           return 1;
         }
+        if (result.nonFiniteState.length > 0) {
+          log(
+            `step ${result.step}: ${result.nonFiniteState.slice(0, 3).join(', ')} became NaN or infinite (the loss is still finite); stopping without writing a checkpoint (lower the learning rate)`,
+          );
+          return 1;
+        }
         if (result.step % logEvery === 0 || result.step === target) {
           const ms = (performance.now() - windowStart) / windowSteps;
           const losses = Object.entries(result.losses)

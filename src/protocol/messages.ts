@@ -37,6 +37,8 @@ export type RunErrorCode =
   | 'backend-unavailable'
   | 'gpu-error'
   | 'non-finite-loss'
+  /** A weight or optimiser slot became NaN or ±Inf (checked every few steps). */
+  | 'non-finite-parameters'
   | 'out-of-memory'
   | 'data-error'
   | 'invalid-checkpoint'
@@ -68,8 +70,12 @@ export interface RunStats {
 }
 
 export type Command =
-  /** `dataset`: the frames of the imported dataset that `spec.data` names (source 'video'). */
-  | { type: 'init'; spec: RunSpec; dataset?: DatasetPayload }
+  /**
+   * `dataset`: the frames of the imported dataset that `spec.data` names (source 'video').
+   * `checkpoint`: a safetensors checkpoint (transferred) the run is restored from before it
+   * reports ready; the run then starts paused at the checkpoint's step.
+   */
+  | { type: 'init'; spec: RunSpec; dataset?: DatasetPayload; checkpoint?: ArrayBuffer }
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'step'; n: number }
@@ -156,5 +162,6 @@ export function transferablesOf(event: WorkerEvent): Transferable[] {
 
 /** Buffers in a command that are transferred to the worker rather than copied. */
 export function commandTransferables(command: Command): Transferable[] {
-  return command.type === 'import-checkpoint' ? [command.bytes] : [];
+  if (command.type === 'import-checkpoint') return [command.bytes];
+  return command.type === 'init' && command.checkpoint ? [command.checkpoint] : [];
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/gpu/backend';
 import { GpuError, createGpuGuard } from '../core/gpu/gpu-guard';
 import type { GpuGuard } from '../core/gpu/gpu-guard';
-import { CheckpointError } from '../core/checkpoint/errors';
+import { CheckpointError, NonFiniteStateError } from '../core/checkpoint/errors';
 import { checkpointFileName, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
 import type { CheckpointRun, DatasetFingerprint } from '../core/checkpoint/run-checkpoint';
 import { DataError } from '../core/data/data-error';
@@ -130,6 +130,8 @@ export class RunHandler {
   private recentStepMs: number[] = [];
   private stepInFlight: Promise<void> | null = null; // checkpoints wait for it
   private abortController: AbortController | null = null; // of the running long operation
+  /** Step by which a weight or optimiser slot became non-finite; null while all are finite. */
+  private stateBrokenAt: number | null = null;
 
   constructor(
     private readonly post: (event: WorkerEvent, transfer?: Transferable[]) => void,
@@ -155,9 +157,9 @@ export class RunHandler {
   private async dispatch(message: CommandMessage): Promise<ReplyValue | void> {
     switch (message.type) {
       case 'init':
-        return this.init(message.spec, message.dataset);
+        return this.init(message.spec, message.dataset, message.checkpoint);
       case 'start':
-        this.requireSession();
+        this.requireTrainable();
         this.stepsRequested = Infinity;
         this.setStatus('running');
         return this.ensureLoop();
@@ -171,7 +173,7 @@ export class RunHandler {
         if (this.status === 'running') this.setStatus('paused');
         return;
       case 'step': {
-        this.requireSession();
+        this.requireTrainable();
         if (!Number.isInteger(message.n) || message.n < 1) {
           throw new ConfigError(
             'n',
@@ -244,7 +246,15 @@ export class RunHandler {
     }
   }
 
-  private async init(spec: RunSpec, dataset?: DatasetPayload): Promise<void> {
+  /**
+   * Builds the run. With `checkpoint`, the run is restored from it before it reports ready (and
+   * then it is paused at the checkpoint's step): no command sees the freshly initialised state.
+   */
+  private async init(
+    spec: RunSpec,
+    dataset?: DatasetPayload,
+    checkpoint?: ArrayBuffer,
+  ): Promise<void> {
     if (this.session) throw new Error('This run is already initialised');
     const entry = modelDefinition(spec.model);
     const variant = spec.variant ?? entry.defaultVariant;
@@ -328,6 +338,7 @@ export class RunHandler {
       } finally {
         warmBatch.dispose();
       }
+      if (checkpoint) await this.restore(this.session, checkpoint);
       this.emit({ type: 'progress', phase: 'warm-up', fraction: 1, message: 'Ready' });
       this.emit({
         type: 'ready',
@@ -336,7 +347,7 @@ export class RunHandler {
         config: { ...resolved.config, variant, preset },
         hyperparameters: model.getHyperparameters(),
       });
-      this.setStatus('ready');
+      this.setStatus(checkpoint ? 'paused' : 'ready');
       await this.sendHeldOut();
       await this.sendSamples();
     } catch (error) {
@@ -438,6 +449,17 @@ export class RunHandler {
     return this.session;
   }
 
+  /** The session, when its state can be trained on (not NaN or ±Inf since a state check). */
+  private requireTrainable(): Session {
+    const session = this.requireSession();
+    if (this.stateBrokenAt !== null) {
+      throw new NonFiniteStateError(
+        `The run's weights or optimiser state are NaN or infinite since step ${this.stateBrokenAt}; restore an earlier checkpoint or create a new run`,
+      );
+    }
+    return session;
+  }
+
   /** Starts the training loop unless one is already going (a stale loop exits on its own). */
   private async ensureLoop(): Promise<void> {
     if (this.loopActive) return;
@@ -478,16 +500,25 @@ export class RunHandler {
     session.history.add(point);
 
     if (result.nonFinite.length > 0) {
-      this.stepsRequested = 0;
-      this.flushMetrics();
-      this.setStatus('paused');
-      this.emit({
-        type: 'error',
-        error: {
-          code: 'non-finite-loss',
-          message: `Loss ${result.nonFinite.join(', ')} became ${result.losses[result.nonFinite[0]]} at step ${result.step}; the run is paused. Lower the learning rate or restart.`,
-          step: result.step,
-        },
+      this.pauseWith({
+        code: 'non-finite-loss',
+        message: `Loss ${result.nonFinite.join(', ')} became ${result.losses[result.nonFinite[0]]} at step ${result.step}; the run is paused. Lower the learning rate or restart.`,
+        step: result.step,
+      });
+      return;
+    }
+    if (result.nonFiniteState.length > 0) {
+      const names = result.nonFiniteState;
+      const listed = names
+        .slice(0, 3)
+        .map((name) => `"${name}"`)
+        .join(', ');
+      const more = names.length > 3 ? ` and ${names.length - 3} more` : '';
+      this.stateBrokenAt = result.step;
+      this.pauseWith({
+        code: 'non-finite-parameters',
+        message: `Weights or optimiser state became NaN or infinite by step ${result.step} (${listed}${more}), although the loss is still finite; the run is paused. Its state cannot be trained or saved any further: restore an earlier checkpoint, or create a new run with a lower learning rate.`,
+        step: result.step,
       });
       return;
     }
@@ -605,13 +636,24 @@ export class RunHandler {
     };
   }
 
+  /** Restores the run from a checkpoint (see `restore`) and shows what it restored. */
+  private async importCheckpoint(bytes: ArrayBuffer): Promise<void> {
+    await this.restore(this.requireSession(), bytes);
+    if (this.status === 'ready') this.setStatus('paused');
+    else this.setStatus(this.status); // reports the restored step
+    // While running, the loop sends samples on its own schedule (GPU work must not overlap).
+    if (this.status !== 'running') {
+      await this.sendHeldOut(); // the checkpoint's data options may draw other held-out clips
+      await this.sendSamples();
+    }
+  }
+
   /**
    * Restores the run from a checkpoint between two training steps. Every check (file, metadata,
    * model kind, config, data, data-stream state, tensors) comes before the first change, so a file
    * that does not fit leaves the run exactly as it was, training or not.
    */
-  private async importCheckpoint(bytes: ArrayBuffer): Promise<void> {
-    const session = this.requireSession();
+  private async restore(session: Session, bytes: ArrayBuffer): Promise<void> {
     const checkpoint = decodeCheckpoint(bytes);
     checkSameData(session, checkpoint.run.data, checkpoint.dataset);
     const evalCount = numberOr(checkpoint.run.config.evalSequences, session.model.data.batchSize);
@@ -645,6 +687,7 @@ export class RunHandler {
     session.stream = plan.stream;
     session.run = plan.run;
     session.history = new TrainingHistory(plan.history);
+    this.stateBrokenAt = null; // the checkpoint's state is finite (decodeCheckpoint checks)
     // The wall-clock axis goes on from where the checkpoint's curves end.
     this.trainingStartedAt = this.env.now() - session.history.lastWallMs();
     this.flushMetrics();
@@ -656,13 +699,14 @@ export class RunHandler {
       seed: plan.run.seed,
       hyperparameters: session.model.getHyperparameters(),
     });
-    if (this.status === 'ready') this.setStatus('paused');
-    else this.setStatus(this.status); // reports the restored step
-    // While running, the loop sends samples on its own schedule (GPU work must not overlap).
-    if (this.status !== 'running') {
-      await this.sendHeldOut(); // the checkpoint's data options may draw other held-out clips
-      await this.sendSamples();
-    }
+  }
+
+  /** Stops training and reports `error`; the run stays paused (nothing is lost). */
+  private pauseWith(error: RunError): void {
+    this.stepsRequested = 0;
+    this.flushMetrics();
+    this.setStatus('paused');
+    this.emit({ type: 'error', error });
   }
 
   private fail(error: RunError): void {
@@ -746,6 +790,9 @@ export function toRunError(error: unknown, step?: number): RunError {
   if (error instanceof ConfigError) return { code: 'invalid-config', message, ...withStep };
   if (error instanceof CheckpointError) return { code: 'invalid-checkpoint', message, ...withStep };
   if (error instanceof CancelledError) return { code: 'cancelled', message, ...withStep };
+  if (error instanceof NonFiniteStateError) {
+    return { code: 'non-finite-parameters', message, ...withStep };
+  }
   if (error instanceof GpuError) return { code: 'gpu-error', message, ...withStep };
   if (error instanceof DataError) return { code: 'data-error', message, ...withStep };
   if (/out of memory|allocation|OOM/i.test(message)) {

@@ -58,7 +58,8 @@ export function RunErrorBanner({ run }: { run: RunState }) {
   const updateRun = usePlayground((state) => state.updateRun);
   const error = run.error;
   if (!error) return null;
-  const diverged = error.code === 'non-finite-loss';
+  const diverged = error.code === 'non-finite-loss' || error.code === 'non-finite-parameters';
+  const stateLost = error.code === 'non-finite-parameters';
   const cancelled = error.code === 'cancelled';
   const fatal = run.status === 'error';
   return (
@@ -74,7 +75,12 @@ export function RunErrorBanner({ run }: { run: RunState }) {
         {error.step !== undefined ? ` at step ${error.step.toLocaleString()}` : ''}
       </p>
       <p>{error.message}</p>
-      {diverged ? (
+      {stateLost ? (
+        <p>
+          Resuming would train on broken weights. Restore a checkpoint saved before this step, or
+          remove the run and start again with a smaller learning rate.
+        </p>
+      ) : diverged ? (
         <p>
           The run is paused. Lower the learning rate below, then press Resume — or remove the run
           and start again with a smaller learning rate.

@@ -16,7 +16,13 @@ export type CheckpointProblem =
   | 'unexpected-tensor'
   | 'shape-mismatch'
   | 'dtype-mismatch'
-  | 'bad-state'; // a model or data-stream state value is malformed
+  | 'bad-state' // a model or data-stream state value is malformed
+  | 'non-finite-tensor'; // a weight or optimiser value is NaN or ±Inf
+
+/** A run's state holds NaN or ±Inf, so it is not written as a checkpoint (nothing could load it). */
+export class NonFiniteStateError extends Error {
+  override readonly name = 'NonFiniteStateError';
+}
 
 export class CheckpointError extends Error {
   constructor(

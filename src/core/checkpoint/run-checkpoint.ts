@@ -34,7 +34,7 @@ import type { ModelKind } from '../models/registry';
 import type { ModelState, StateTensor } from '../models/types';
 import { describeValue, excerpt, quote, shortJson } from '../quote';
 import { SEED_RULE, isSeed } from '../seed';
-import { CheckpointError } from './errors';
+import { CheckpointError, NonFiniteStateError } from './errors';
 import { decodeSafetensors, encodeSafetensors, parseSafetensorsHeader } from './safetensors';
 import type { SafetensorsTensor } from './safetensors';
 
@@ -109,8 +109,33 @@ function toFileTensor(name: string, tensor: StateTensor): SafetensorsTensor {
   };
 }
 
+/** The first NaN or ±Inf among float tensors, by tensor name, or null when all are finite. */
+export function firstNonFinite(
+  tensors: Iterable<readonly [string, { data: ArrayLike<number>; dtype: string }]>,
+): { name: string; index: number; value: number } | null {
+  for (const [name, tensor] of tensors) {
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'F32') continue;
+    const { data } = tensor;
+    for (let i = 0; i < data.length; i++) {
+      // x − x is 0 for every finite x, NaN for NaN and ±Inf: one test per value.
+      if (data[i] - data[i] !== 0) return { name, index: i, value: data[i] };
+    }
+  }
+  return null;
+}
+
+/**
+ * The checkpoint as a safetensors file. Refuses (NonFiniteStateError) a state holding NaN or
+ * ±Inf: no reader accepts such a file (`decodeCheckpoint`), so it is never written.
+ */
 export function encodeCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
   const { run, model, data } = checkpoint;
+  const bad = firstNonFinite(Object.entries(model.tensors));
+  if (bad) {
+    throw new NonFiniteStateError(
+      `The run's state cannot be saved: tensor "${bad.name}" holds ${bad.value} (at index ${bad.index}); restore an earlier checkpoint, or create a new run with a lower learning rate`,
+    );
+  }
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, tensor] of Object.entries(model.tensors)) {
     tensors[name] = toFileTensor(name, tensor);
@@ -349,6 +374,13 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): RunCheckpoint
       shape: tensor.shape,
       data: tensor.data as Float32Array | Int32Array,
     };
+  }
+  const bad = firstNonFinite(Object.entries(tensors));
+  if (bad) {
+    throw new CheckpointError(
+      'non-finite-tensor',
+      `Tensor ${quote(bad.name)} holds ${bad.value} at index ${bad.index}; a checkpoint's weights and optimiser state must be finite numbers (the run that wrote it had diverged)`,
+    );
   }
   const dataset = parseDataset(metadata);
   return {

@@ -148,5 +148,10 @@ export interface VideoModel {
    */
   exportState(): Promise<ModelState>;
   importState(state: ModelState): void;
+  /**
+   * The tensors training changes, under their checkpoint names: every weight and optimiser slot
+   * (the trainer checks them for NaN and ±Inf every few steps).
+   */
+  stateVariables(): ReadonlyArray<readonly [string, tf.Variable]>;
   dispose(): void;
 }

@@ -873,7 +873,7 @@ export class LstmEncoderDecoder implements VideoModel {
    * step counters (Adam: β1^t, β2^t) and the live hyperparameters. The LSTM draws no random numbers
    * after construction.
    */
-  private stateVariables(): [string, tf.Variable][] {
+  stateVariables(): [string, tf.Variable][] {
     const entries: [string, tf.Variable][] = this.params.map((p) => [p.name, p.variable]);
     for (const [slot, variables] of Object.entries(this.optimiser.slots)) {
       variables.forEach((variable, i) => {

@@ -717,7 +717,7 @@ export class VideoLanguageModel implements VideoModel {
   // --- checkpoints ---
 
   /** Weights by name, then Adam's moments as `optimizer.m.<name>` and `optimizer.v.<name>`. */
-  private stateVariables(): [string, tf.Variable][] {
+  stateVariables(): [string, tf.Variable][] {
     const { m, v } = this.optimiser.slots();
     return [
       ...this.net.params.map((p) => [p.name, p.variable] as [string, tf.Variable]),

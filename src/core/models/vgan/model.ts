@@ -719,7 +719,7 @@ export class VideoGan implements VideoModel {
    * both optimisers, the training-noise stream's state, the evaluation noise seed and the live
    * hyperparameters.
    */
-  private stateVariables(): [string, tf.Variable][] {
+  stateVariables(): [string, tf.Variable][] {
     const entries: [string, tf.Variable][] = this.params.map((p) => [p.name, p.variable]);
     const names = new Map(this.params.map((p) => [p.variable, p.name]));
     for (const optimiser of [this.gOptimiser, this.dOptimiser]) {
