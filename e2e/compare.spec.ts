@@ -4,6 +4,7 @@
  * them; one play / scrub control moves both runs' frames; a run that fails to start leaves the
  * others training. Screenshots of the compare and presentation views go to test-results/.
  */
+import { encodeNpy } from '../src/core/data/npy';
 import { decodeExperiment } from '../src/protocol/experiment';
 import { expect, test } from './fixtures';
 
@@ -40,15 +41,21 @@ test('LSTM tiny and VGAN tiny train side by side, overlaid and in synchronised p
     playground.waitForStep(vgan, VGAN_STEPS, 150_000),
   ]);
 
-  // A run that cannot start (its data does not fit the model) fails alone.
+  // A run that cannot start fails alone: an imported array of 6 frames is too short for the
+  // LSTM's 20-frame clips, which only its worker finds out.
+  const shortArray = [...encodeNpy(new Uint8Array(6 * 16 * 16), [6, 1, 16, 16])];
   await expect(
-    playground.createRun({
-      model: 'lstm',
-      preset: 'tiny',
-      backend: 'webgpu',
-      data: { source: 'moving-mnist', frames: 7 },
-    }),
-  ).rejects.toThrow(/data\.frames/);
+    page.evaluate(async (bytes) => {
+      const file = new Blob([new Uint8Array(bytes)]);
+      const { datasetId } = await window.playground.importNpy(file, { clipLength: 3 });
+      return window.playground.createRun({
+        model: 'lstm',
+        preset: 'tiny',
+        backend: 'webgpu',
+        data: { source: 'video', datasetId },
+      });
+    }, shortArray),
+  ).rejects.toThrow(/too short/);
   const broken = (await page.evaluate(() => window.playground.listRuns()))[2];
   await expect.poll(async () => (await playground.getRun(broken)).status).toBe('error');
   const before = [(await playground.getRun(lstm)).step, (await playground.getRun(vgan)).step];
@@ -61,7 +68,7 @@ test('LSTM tiny and VGAN tiny train side by side, overlaid and in synchronised p
     .getByRole('region', { name: 'Compared runs' })
     .getByRole('listitem')
     .filter({ hasText: '#3 lstm' });
-  await expect(brokenChip).toContainText(/Error · step 0.*data\.frames is 7/);
+  await expect(brokenChip).toContainText(/Error · step 0.*too short/);
   await expect(
     page.getByRole('checkbox', { name: 'Compare #3 lstm · composite · tiny' }),
   ).not.toBeChecked();

@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compareRow } from '../src/app/compare/compare-data';
 import { RunManager } from '../src/app/runs/run-manager';
 import { usePlayground } from '../src/app/state/store';
+import type { DatasetPayload } from '../src/core/data/types';
 import type { RunSpec } from '../src/protocol/messages';
 import { InProcessWorker } from './helpers/in-process-worker';
 
@@ -41,12 +42,34 @@ afterEach(async () => {
   usePlayground.getState().reset();
 });
 
+/** 5 gray frames: too short for one training and one held-out clip of the model's 6 frames. */
+const SHORT_DATASET: DatasetPayload = {
+  id: 'ds-short',
+  name: 'short.npy',
+  frames: {
+    data: new Uint8Array(5 * 16 * 16),
+    frames: 5,
+    width: 16,
+    height: 16,
+    channels: 1,
+    segments: [{ name: 'sequence 0', start: 0, length: 5 }],
+  },
+  crop: 'center',
+  fps: null,
+};
+
 function newManager(): RunManager {
-  manager = new RunManager(() => {
-    const worker = new InProcessWorker();
-    workers.push(worker);
-    return worker as unknown as Worker;
-  });
+  manager = new RunManager(
+    () => {
+      const worker = new InProcessWorker();
+      workers.push(worker);
+      return worker as unknown as Worker;
+    },
+    {
+      payload: (id) => (id === SHORT_DATASET.id ? SHORT_DATASET : undefined),
+      list: () => [{ id: SHORT_DATASET.id }],
+    },
+  );
   return manager;
 }
 
@@ -87,14 +110,15 @@ describe('runs side by side', () => {
     const a = await runs.createRun(SPEC);
     await runs.start(a);
     await runs.waitForStep(a, 2, 30_000);
-    // Valid on its own, but the model needs 6 frames: the worker refuses it during init.
+    // A valid spec, but the dataset is too short for the model's clips: the worker refuses it
+    // during init.
     await expect(
-      runs.createRun({ ...SPEC, data: { ...SPEC.data, source: 'moving-mnist', frames: 7 } }),
-    ).rejects.toThrow(/data\.frames/);
+      runs.createRun({ ...SPEC, data: { source: 'video', datasetId: SHORT_DATASET.id } }),
+    ).rejects.toThrow(/short\.npy/);
     const failed = runs.listRuns()[1];
     // The reply comes first; the worker's error and status events follow it.
     await vi.waitFor(() => expect(run(failed).status).toBe('error'));
-    expect(run(failed).error?.code).toBe('invalid-config');
+    expect(run(failed).error?.code).toBe('data-error');
     await runs.waitForStep(a, run(a).step + 3, 30_000);
     expect(run(a).status).toBe('running');
   });

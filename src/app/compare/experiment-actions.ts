@@ -19,8 +19,10 @@ import type { Experiment, ViewName } from '../../protocol/experiment';
 import type { RunSpec } from '../../protocol/messages';
 import { parseRunSpec } from '../../protocol/run-spec';
 import { prefersReducedMotion } from '../components/hooks';
+import { RunCommandError } from '../runs/run-manager';
 import type { RunManager } from '../runs/run-manager';
 import { usePlayground } from '../state/store';
+import type { RunState } from '../state/store';
 import { comparedIds, useWorkspace } from '../state/workspace';
 
 export interface ShareOptions {
@@ -41,10 +43,24 @@ export const CLASSROOM_DATA: MovingMnistDataSpec = {
   speed: 3,
 };
 
-/** The current runs (in order) as an experiment. */
+/**
+ * The current runs (in order) as an experiment: those that were created, each spec checked again
+ * as a link would be (a run whose creation failed is left out, so a link never carries it).
+ */
 export function currentExperiment(start = false): Experiment {
   const { runs, runOrder } = usePlayground.getState();
-  return { runs: runOrder.map((id) => runs[id].spec), start };
+  const created = runOrder.map((id) => runs[id]).filter((run) => !creationFailed(run));
+  return { runs: created.map((run) => checkedSpec(run.spec)), start };
+}
+
+/** A run that failed before it was ever ready (its worker refused or could not build it). */
+function creationFailed(run: RunState): boolean {
+  return run.status === 'error' && run.config === null;
+}
+
+function checkedSpec(spec: RunSpec): RunSpec {
+  const { resolved: _resolved, ...checked } = parseRunSpec(spec);
+  return checked;
 }
 
 /** A link that recreates the current runs; throws when there are none. */
@@ -70,18 +86,63 @@ export function needsMemoryConfirmation(experiment: Experiment): boolean {
 }
 
 /**
- * Creates the experiment's runs (validated already) and starts them when it says so. The runs are
- * in the store when this returns; the promise resolves with their ids once all are ready.
+ * Creates the experiment's runs and starts them when it says so: all of them or none. Every spec
+ * is checked first (its config, data and seeds against its model, and its dataset), so one bad run
+ * refuses the whole experiment before anything is created; and should a worker still refuse a
+ * run, the runs created for the experiment are removed again. The runs are in the store when this
+ * returns; the promise resolves with their ids once all are ready, or rejects with a ConfigError
+ * naming the run (`runs[1].data.frames`).
  */
 export function createExperimentRuns(
   manager: RunManager,
   experiment: Experiment,
 ): Promise<string[]> {
-  const creations = experiment.runs.map((spec) => manager.createRun(spec));
-  return Promise.all(creations).then(async (ids) => {
-    if (experiment.start) await Promise.all(ids.map((id) => manager.start(id)));
-    return ids;
-  });
+  try {
+    experiment.runs.forEach((spec, i) => inRun(i, () => manager.checkRunSpec(spec)));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const before = usePlayground.getState().runOrder.length;
+  const creations = experiment.runs.map((spec, i) =>
+    manager.createRun(spec).catch((error: unknown) => {
+      throw namedForRun(i, error);
+    }),
+  );
+  const created = usePlayground.getState().runOrder.slice(before);
+  return Promise.all(creations).then(
+    async (ids) => {
+      if (experiment.start) await Promise.all(ids.map((id) => manager.start(id)));
+      return ids;
+    },
+    async (error: unknown) => {
+      await Promise.allSettled(creations); // every worker has answered before the clean-up
+      const remaining = new Set(manager.listRuns());
+      await Promise.all(created.filter((id) => remaining.has(id)).map((id) => manager.dispose(id)));
+      throw error;
+    },
+  );
+}
+
+/** Runs `work` for run `index` of an experiment; a ConfigError it throws names that run. */
+function inRun<T>(index: number, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw namedForRun(index, error);
+  }
+}
+
+function namedForRun(index: number, error: unknown): unknown {
+  if (error instanceof ConfigError) {
+    return new ConfigError(`runs[${index}].${error.field}`, `Run ${index + 1}: ${error.message}`);
+  }
+  if (error instanceof RunCommandError) {
+    return new RunCommandError({
+      ...error.runError,
+      message: `Run ${index + 1}: ${error.runError.message}`,
+    });
+  }
+  return error;
 }
 
 /**
@@ -100,7 +161,15 @@ export function loadExperiment(manager: RunManager, urlOrHash: string): Promise<
   workspace.setLink({ error: null, pending: null });
   const view = parseViewParams(queryOf(urlOrHash)).view;
   if (view) workspace.setView(view);
-  return createExperimentRuns(manager, experiment);
+  return createLinkRuns(manager, experiment);
+}
+
+/** Creates a link's runs (see createExperimentRuns); a refusal also shows as the link's error. */
+export function createLinkRuns(manager: RunManager, experiment: Experiment): Promise<string[]> {
+  return createExperimentRuns(manager, experiment).catch((error: unknown) => {
+    useWorkspace.getState().setLink({ error: linkErrorText(error) });
+    throw error;
+  });
 }
 
 export function linkErrorText(error: unknown): string {
@@ -141,9 +210,7 @@ export function openFromLocation(manager: RunManager): Promise<void> {
     workspace.setLink({ pending: experiment });
     return Promise.resolve();
   }
-  createExperimentRuns(manager, experiment).catch((error: unknown) =>
-    console.error('A run from the link could not be created', error),
-  );
+  createLinkRuns(manager, experiment).catch(() => undefined); // shown as the link's error
   return Promise.resolve();
 }
 

@@ -3,6 +3,7 @@
  * and the source's own options (digits, speed, compositing and bounce; or the dataset and stride).
  */
 import type { BounceRule, Compositing, DataSpec } from '../../core/data/types';
+import { MAX_SEED } from '../../core/seed';
 import { useDatasets } from '../state/datasets';
 import { Field, NumberField } from './Field';
 import { SegmentedControl } from './SegmentedControl';
@@ -53,7 +54,7 @@ export function checkData(drafts: DataDrafts): {
   errors: DataErrors;
 } {
   const errors: DataErrors = {};
-  const seed = parseInteger(drafts.seed, 'data.seed', 0, 2 ** 31 - 1);
+  const seed = parseInteger(drafts.seed, 'data.seed', 0, MAX_SEED);
   if (seed.error) errors.seed = seed.error;
   if (drafts.source === 'video') {
     if (!drafts.datasetId)

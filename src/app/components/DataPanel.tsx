@@ -6,6 +6,7 @@
 import { useId, useRef, useState } from 'react';
 import type { DragEvent } from 'react';
 import type { NpyLayout } from '../../core/data/npy';
+import { MAX_SEED } from '../../core/seed';
 import type { CropMode } from '../../core/data/types';
 import type { ColorMode, VideoImportOptions } from '../../protocol/data-messages';
 import { DEFAULT_CLIP_LENGTH } from '../data/dataset-registry';
@@ -367,7 +368,7 @@ function MovingMnistExport() {
   const [layout, setLayout] = useState<NpyLayout>('TNHW');
   const [state, setState] = useState<'idle' | 'working' | string>('idle');
   const countCheck = parseInteger(count, 'Sequences', 1, 100_000);
-  const seedCheck = parseInteger(seed, 'Seed', 0, 2 ** 31 - 1);
+  const seedCheck = parseInteger(seed, 'Seed', 0, MAX_SEED);
   const generate = async () => {
     setState('working');
     try {

@@ -8,6 +8,7 @@ import { LARGE_MEMORY_BYTES } from '../../core/models/config-schema';
 import type { ModelDefinition, ResolvedModel } from '../../core/models/kit/definition';
 import { MODELS, findModel } from '../../core/models/registry';
 import type { ModelKind } from '../../core/models/registry';
+import { MAX_SEED } from '../../core/seed';
 import type { BackendName, RunSpec } from '../../protocol/messages';
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
@@ -57,7 +58,7 @@ function NewRunForm({ initial }: { initial: ModelDefinition<ModelKind> }) {
 
   const check = checkConfig(entry, variant, preset, drafts);
   const data = checkData(dataDrafts);
-  const seed = parseInteger(modelSeed, 'seed', 0, 2 ** 31 - 1);
+  const seed = parseInteger(modelSeed, 'seed', 0, MAX_SEED);
   const memoryBytes = check.resolved ? safeEstimate(check.resolved) : null;
   const large = memoryBytes !== null && memoryBytes > LARGE_MEMORY_BYTES;
   const valid = check.resolved !== null && data.spec !== null && seed.error === null;

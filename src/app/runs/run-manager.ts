@@ -4,6 +4,7 @@
  */
 import type { DatasetPayload } from '../../core/data/types';
 import { ConfigError } from '../../core/models/config-schema';
+import { describeValue, excerpt, quote } from '../../core/quote';
 import type { Hyperparameters } from '../../core/models/types';
 import { CheckpointError } from '../../core/checkpoint/errors';
 import { checkpointRunSpec, readCheckpointInfo } from '../../core/checkpoint/run-checkpoint';
@@ -98,7 +99,25 @@ export class RunManager {
 
   /** Validates the spec, starts a worker and resolves once the run is ready to train. */
   async createRun(input: unknown): Promise<string> {
+    return this.launch(this.checkRunSpec(input));
+  }
+
+  /**
+   * Everything about a spec that can be checked before a worker starts (parseRunSpec, and that
+   * its dataset is imported); returns the spec as the worker takes it, or throws a ConfigError
+   * naming the field.
+   */
+  checkRunSpec(input: unknown): RunSpec {
     const { resolved: _resolved, ...spec } = parseRunSpec(input);
+    if (spec.data?.source === 'video') this.dataset(spec.data.datasetId);
+    return spec;
+  }
+
+  /**
+   * Starts a worker for a checked spec; resolves once the run is ready (restored from
+   * `checkpoint` first, when given: a run opened from a file is never ready before that).
+   */
+  private async launch(spec: RunSpec, checkpoint?: ArrayBuffer): Promise<string> {
     const dataset = spec.data?.source === 'video' ? this.dataset(spec.data.datasetId) : undefined;
     const id = `run-${this.nextRunNumber++}`;
     const worker = this.createWorker();
@@ -120,7 +139,12 @@ export class RunManager {
       this.onEvent(id, { type: 'status', status: 'error', step: this.state(id)?.step ?? 0 });
     };
     // The dataset's frames are copied into the worker (not transferred): other runs share them.
-    await this.send(id, { type: 'init', spec, ...(dataset ? { dataset } : {}) });
+    await this.send(id, {
+      type: 'init',
+      spec,
+      ...(dataset ? { dataset } : {}),
+      ...(checkpoint ? { checkpoint } : {}),
+    });
     return id;
   }
 
@@ -130,7 +154,7 @@ export class RunManager {
     const known = this.datasets?.list().map((d) => d.id) ?? [];
     throw new ConfigError(
       'data.datasetId',
-      `No imported dataset "${id}" (${known.length ? `imported: ${known.join(', ')}` : 'none imported yet'})`,
+      `No imported dataset ${quote(id)} (${known.length ? `imported: ${known.join(', ')}` : 'none imported yet'})`,
     );
   }
 
@@ -172,15 +196,18 @@ export class RunManager {
     return this.send(id, { type: 'cancel' });
   }
 
-  /** Terminates the worker, which frees all of its GPU memory, and forgets the run. */
+  /**
+   * Terminates the worker, which frees all of its GPU memory, and forgets the run. Its pending
+   * commands and `waitForStep` calls reject at once ("… was disposed").
+   */
   async dispose(id: string): Promise<void> {
     const handle = this.handle(id);
     handle.worker.terminate();
-    for (const pending of handle.pending.values())
-      pending.reject(new Error(`Run ${id} was disposed`));
-    for (const wake of handle.stepWaiters) wake();
     this.runs.delete(id);
     usePlayground.getState().removeRun(id);
+    for (const pending of handle.pending.values())
+      pending.reject(new Error(`Run ${id} was disposed`));
+    for (const wake of [...handle.stepWaiters]) wake();
   }
 
   /** The run's full training state as a safetensors file; a running run keeps training. */
@@ -202,8 +229,9 @@ export class RunManager {
 
   /**
    * Creates a run from a checkpoint: the model, variant, preset, config, data spec and seeds it
-   * records, restored to its step (paused, with fresh samples). When the file does not fit,
-   * the new run is removed again and the error names the problem. `bytes` is transferred.
+   * records, restored to its step before it reports ready (then paused, with fresh samples).
+   * Commands sent meanwhile wait for the restore. When the file does not fit, the new run is
+   * removed again and the error names the problem. `bytes` is transferred.
    */
   async createRunFromCheckpoint(
     bytes: ArrayBuffer,
@@ -220,12 +248,15 @@ export class RunManager {
     }
     if (options.backend) spec = { ...spec, backend: options.backend };
     const before = new Set(this.runs.keys());
-    const creation = this.createRun(spec);
+    const creation = this.launch(this.checkRunSpec(spec), bytes);
     const id = [...this.runs.keys()].find((key) => !before.has(key));
     try {
       await creation;
       if (!id) throw new Error('The new run has no id');
-      await this.restoreCheckpoint(id, bytes, options.source);
+      const source = options.source ?? 'a checkpoint';
+      usePlayground
+        .getState()
+        .updateRun(id, (run) => ({ restoredFrom: { source, step: run.step } }));
       return id;
     } catch (error) {
       if (id && this.runs.has(id)) await this.dispose(id);
@@ -244,7 +275,7 @@ export class RunManager {
   getRun(id: string): RunSnapshot {
     const handle = this.handle(id);
     const run = this.state(id);
-    if (!run) throw new Error(`Unknown run "${id}"`);
+    if (!run) throw new Error(`Unknown run ${describeRunId(id)}`);
     return {
       id,
       model: run.spec.model,
@@ -269,6 +300,18 @@ export class RunManager {
   /** Resolves when the run reaches `step`; rejects on timeout or when the run stops progressing. */
   waitForStep(id: string, step: number, timeoutMs = 60_000): Promise<RunSnapshot> {
     const handle = this.handle(id);
+    if (!Number.isSafeInteger(step) || step < 0) {
+      throw new ConfigError(
+        'step',
+        `step must be a non-negative integer (got ${describeValue(step)})`,
+      );
+    }
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) {
+      throw new ConfigError(
+        'timeoutMs',
+        `timeoutMs must be a positive number of milliseconds (got ${describeValue(timeoutMs)})`,
+      );
+    }
     return new Promise((resolve, reject) => {
       const check = () => {
         const run = this.state(id);
@@ -300,14 +343,23 @@ export class RunManager {
     const requestId = this.nextRequestId++;
     const message: CommandMessage = { ...command, requestId };
     return new Promise((resolve, reject) => {
+      try {
+        handle.worker.postMessage(message, commandTransferables(command));
+      } catch (error) {
+        // Functions, DOM nodes and the like cannot be cloned into a worker.
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ConfigError(
+          command.type,
+          `The arguments of ${command.type} cannot be sent to the run: only plain data can (${excerpt(reason)})`,
+        );
+      }
       handle.pending.set(requestId, { resolve, reject });
-      handle.worker.postMessage(message, commandTransferables(command));
     });
   }
 
   private handle(id: string): RunHandle {
     const handle = this.runs.get(id);
-    if (!handle) throw new Error(`Unknown run "${id}"`);
+    if (!handle) throw new Error(`Unknown run ${describeRunId(id)}`);
     return handle;
   }
 
@@ -387,7 +439,7 @@ export class RunManager {
           spec: { ...run.spec, data: event.data, seed: event.seed },
           hyperparameters: event.hyperparameters,
           evaluation: null,
-          error: run.error?.code === 'non-finite-loss' ? null : run.error,
+          error: isDivergence(run.error) ? null : run.error,
           metricsVersion: run.metricsVersion + 1,
         }));
         break;
@@ -405,6 +457,16 @@ export class RunManager {
     }
     for (const wake of [...handle.stepWaiters]) wake();
   }
+}
+
+/** The run diverged (a non-finite loss or state); restoring a checkpoint clears it. */
+function isDivergence(error: RunError | null): boolean {
+  return error?.code === 'non-finite-loss' || error?.code === 'non-finite-parameters';
+}
+
+/** A run id as messages quote it: `"run-1"`, or what was given instead of one. */
+function describeRunId(id: unknown): string {
+  return typeof id === 'string' ? quote(id) : describeValue(id);
 }
 
 function newRunState(id: string, spec: RunSpec): RunState {

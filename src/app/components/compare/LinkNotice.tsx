@@ -1,7 +1,7 @@
 /** What happened to the experiment in the page's link: refused (and why), or waiting to confirm. */
 import { formatBytes } from '../format';
 import { LARGE_MEMORY_BYTES } from '../../../core/models/config-schema';
-import { createExperimentRuns } from '../../compare/experiment-actions';
+import { createLinkRuns } from '../../compare/experiment-actions';
 import { runManager } from '../../runs/instance';
 import { useWorkspace } from '../../state/workspace';
 
@@ -46,8 +46,8 @@ export function LinkNotice() {
               onClick={() => {
                 const experiment = link.pending;
                 setLink({ pending: null });
-                if (experiment)
-                  void createExperimentRuns(runManager, experiment).catch(() => undefined);
+                // A refusal shows as the link's error above.
+                if (experiment) void createLinkRuns(runManager, experiment).catch(() => undefined);
               }}
             >
               Create the runs
