@@ -1,30 +1,17 @@
 import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import {
+  CONTENT_SECURITY_POLICY,
+  SECURITY_HEADERS,
+  dataContentType,
+  headersFile,
+} from './deploy/security-headers.ts';
 
 /**
- * The app talks to nothing but its own origin: scripts, workers, MNIST files and every request
- * come from 'self'; blob: only for workers and downloads the app makes itself. No 'unsafe-eval'
- * (tfjs, its WebGPU backend and mediabunny need none); 'wasm-unsafe-eval' only because long.js
- * inside tfjs compiles a tiny WebAssembly module for 64-bit multiplication (it falls back to
- * JavaScript, but logs a violation in every run worker). The dev server goes without it (Vite's
- * hot reload injects inline scripts); built pages carry it in a meta tag, and `vite preview`
- * (what the browser tests and the benchmark serve) also sends it as a header.
+ * Built pages carry the Content-Security-Policy (deploy/security-headers.ts) in a meta tag, so it
+ * holds on any host. The dev server goes without it (Vite's hot reload injects inline scripts).
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
-  "style-src 'self' 'unsafe-inline'", // React's style attributes
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-].join('; ');
-
 function contentSecurityPolicy(): Plugin {
   return {
     name: 'content-security-policy',
@@ -39,8 +26,32 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * The headers a static host should send (docs/deployment.md): `vite preview` (what the browser
+ * tests and the benchmark serve) sends them with every response, with the data files' content
+ * type; and the build writes them to `dist/_headers`, the file Netlify and Cloudflare Pages read.
+ */
+function securityHeaders(): Plugin {
+  return {
+    name: 'security-headers',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile() });
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use((request, response, next) => {
+        for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+          response.setHeader(name, value);
+        }
+        const type = dataContentType(request.url ?? '');
+        if (type) response.setHeader('Content-Type', type);
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), contentSecurityPolicy()],
+  plugins: [react(), contentSecurityPolicy(), securityHeaders()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',
@@ -51,11 +62,5 @@ export default defineConfig({
   // The main page never imports tfjs or mediabunny, only the workers do: scan them at start-up,
   // or the dev server discovers those dependencies on the first run and reloads the page.
   optimizeDeps: { entries: ['index.html', 'bench.html', 'workers/*.ts'] },
-  preview: {
-    host: '127.0.0.1',
-    port: 4173,
-    headers: {
-      'Content-Security-Policy': `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`,
-    },
-  },
+  preview: { host: '127.0.0.1', port: 4173 },
 });
