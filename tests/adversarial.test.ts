@@ -164,11 +164,7 @@ describe('.npy files', () => {
  * What the app runs on a checkpoint, up to the first change to a run: header and metadata, the
  * run it describes, the whole file, the data stream at its position, and the model's checks.
  */
-function checkpointPipeline(
-  model: VideoModel,
-  digits: MnistDigits,
-  bytes: Uint8Array,
-): void {
+function checkpointPipeline(model: VideoModel, digits: MnistDigits, bytes: Uint8Array): void {
   const info = readCheckpointInfo(bytes);
   parseRunSpec(checkpointRunSpec(info.run));
   const checkpoint = decodeCheckpoint(bytes);

@@ -289,12 +289,18 @@ export function configResolver<C extends KitConfig, V extends string>(
     const chosen = rules.variants.find((v) => v.id === variant);
     if (!chosen) {
       const ids = rules.variants.map((v) => v.id).join(', ');
-      throw new ConfigError('variant', `variant must be one of: ${ids} (got ${describeValue(variant)})`);
+      throw new ConfigError(
+        'variant',
+        `variant must be one of: ${ids} (got ${describeValue(variant)})`,
+      );
     }
     const base = rules.presets.find((p) => p.id === preset);
     if (!base) {
       const ids = rules.presets.map((p) => p.id).join(', ');
-      throw new ConfigError('preset', `preset must be one of: ${ids} (got ${describeValue(preset)})`);
+      throw new ConfigError(
+        'preset',
+        `preset must be one of: ${ids} (got ${describeValue(preset)})`,
+      );
     }
     const config = applyOverrides(rules.schema, rules.applyVariant(chosen.id, base), overrides);
     rules.check(config);
