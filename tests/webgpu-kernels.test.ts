@@ -12,6 +12,7 @@ import { createGpuGuard } from '../src/core/gpu/gpu-guard';
 import { adamKernelReady, adamUpdate } from '../src/core/gpu/kernels/adam';
 import type { AdamSettings } from '../src/core/gpu/kernels/adam';
 import { lstmCell } from '../src/core/gpu/kernels/lstm-cell';
+import { splitReduction } from '../src/core/gpu/kernels/reduce';
 import {
   applyOptimizations,
   isOptimizationEnabled,
@@ -417,6 +418,42 @@ describe.skipIf(!hasWebGpu)('serial WebGPU reductions equal the CPU backend', ()
     expect(await programsOf(() => tf.ones([2, 128, 8]).sum([0, 2]))).not.toContain(
       'SerialReduceProgram',
     );
+  });
+
+  it.each([
+    { name: 'long columns of [N, C] (batch-norm moments)', shape: [20000, 64], axis: [0] },
+    { name: 'long rows, few outputs', shape: [5, 70001], axis: [1] },
+    { name: 'just past the serial limit, odd', shape: [4097, 3], axis: [0] },
+    { name: 'a long middle run, rank 4', shape: [3, 70, 101, 5], axis: [1, 2] },
+    { name: 'huge rows, two outputs', shape: [2, 1 << 19], axis: [1] },
+  ])('split (two-pass) sum, mean, max and min over $name', async ({ shape, axis }) => {
+    const { cpu, gpu } = await onBoth(() => {
+      const x = input(shape, 11).add(0.25);
+      return [x.sum(axis), x.mean(axis, true), x.max(axis), x.min(axis)];
+    });
+    expectClose(gpu, cpu, 1e-4);
+    const outputs = size(shape) / axis.reduce((n, a) => n * shape[a], 1);
+    const reduced = size(shape) / outputs;
+    expect(splitReduction(outputs, reduced).chunks).toBeGreaterThan(1);
+    const programs = await programsOf(() => input(shape, 11).mean(axis));
+    expect(programs).toContain('SplitReduceProgram');
+    expect(programs).toContain('SerialReduceProgram');
+  });
+
+  it('splits by shape only: long runs with few outputs, never short runs or many outputs', async () => {
+    expect(splitReduction(64, 1024 * 32 * 32)).toEqual({ chunks: 256, chunkLength: 4096 });
+    expect(splitReduction(7, 1280).chunks).toBe(1);
+    expect(splitReduction(1 << 14, 1 << 20).chunks).toBe(1);
+    const { chunks, chunkLength } = splitReduction(3, 5000);
+    expect(chunks * chunkLength).toBeGreaterThanOrEqual(5000);
+    expect((chunks - 1) * chunkLength).toBeLessThan(5000);
+    expect(await programsOf(() => tf.ones([1280, 7]).sum(0))).not.toContain('SplitReduceProgram');
+    const nan = await run('webgpu', () => {
+      const x = tf.ones([9000, 2]).concat(tf.tensor2d([NaN, 1], [1, 2]));
+      return [x.max(0), x.min(0)];
+    });
+    expect([...nan[0]]).toEqual([NaN, 1]);
+    expect([...nan[1]]).toEqual([NaN, 1]);
   });
 
   it('switching webgpu-reduce-serial off runs tfjs’s reduction again', async () => {
