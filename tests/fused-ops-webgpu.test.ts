@@ -126,18 +126,29 @@ describe.skipIf(!hasWebGpu)('fused WebGPU ops equal the composed ops on the CPU'
     );
   });
 
-  it('batch norm + LeakyReLU on columns longer than one workgroup walks (tf.moments path)', async () => {
-    const rows = COLUMN_ROWS + 3;
-    const makeInputs = () => [input([rows, 1], 4), input([1], 5).add(1), input([1], 6)];
-    const options = { epsilon: 1e-5, activation: 'leaky-relu' as const, leak: 0.2 };
-    await compare(
-      makeInputs,
-      (x, s, b) =>
-        batchNormActivation(x as tf.Tensor2D, s as tf.Tensor1D, b as tf.Tensor1D, options),
-      composedBatchNorm(1e-5, 'leaky-relu', 0.2),
-      1e-4, // sums over 65,539 rows in another order
-    );
-  });
+  it.each([
+    { columns: 1, offset: 0, activation: 'leaky-relu' as const },
+    { columns: 3, offset: 4, activation: 'relu' as const },
+    { columns: 5, offset: -2, activation: 'tanh' as const },
+  ])(
+    'batch norm + $activation on $columns columns longer than one workgroup walks (chunk moments, mean $offset)',
+    async ({ columns, offset, activation }) => {
+      const rows = COLUMN_ROWS + 3;
+      const makeInputs = () => [
+        input([rows, columns], 4).add(offset),
+        input([columns], 5).add(1),
+        input([columns], 6),
+      ];
+      const options = { epsilon: 1e-5, activation, leak: 0.2 };
+      await compare(
+        makeInputs,
+        (x, s, b) =>
+          batchNormActivation(x as tf.Tensor2D, s as tf.Tensor1D, b as tf.Tensor1D, options),
+        composedBatchNorm(1e-5, activation, 0.2),
+        1e-4, // sums over 65,539 rows in another order
+      );
+    },
+  );
 
   it.each(ACTIVATIONS)('bias + %s', async (activation) => {
     const makeInputs = () => [input([23, 7], 7, 2), input([7], 8)];

@@ -20,9 +20,14 @@
  *   pass (mean, variance, output) in one dispatch, and the backward pass's sums (μ, σ², Σg,
  *   Σg·x̂) in another; dx is one elementwise dispatch. Forward 1, backward 4 (with the two slices
  *   that hand dγ and dβ out).
- * - beyond: tf.moments for the statistics (the registry's reductions, which split long columns
- *   over many workgroups) and one elementwise dispatch for the output; backward, one elementwise
- *   dispatch for g and g·x̂, one column sum, dx, and the slices.
+ * - beyond: the columns are split into chunks of rows (`splitReduction`, the rule of the split
+ *   reductions: about 16k invocations), one barrier-free invocation per (chunk, channel). Forward:
+ *   the moments in one fused pass — each invocation writes its chunk's mean and sum of squared
+ *   deviations, and a second, per-channel dispatch merges them (Chan's parallel update, no
+ *   cancellation of Σx² − (Σx)²/N) into μ and σ² — then one elementwise dispatch for the output.
+ *   Backward: the chunk sums of g and g·x̂ in one pass, their sum over chunks, dx, and the slices.
+ *   (tf.moments here, the VGAN paper preset's [1024·32·32, 64] columns, read the input three
+ *   times over some eight dispatches.)
  * The workgroup uses 1 KiB of workgroup memory and 256 invocations (WebGPU's minimum limits);
  * every program binds at most six storage buffers.
  */
@@ -33,15 +38,18 @@ import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webg
 import { registerOptimization } from '../optimizations';
 import { ACTIVATION_UNIFORM, ACTIVATION_WGSL, wgslName } from './activation';
 import type { Activation } from './activation';
+import { splitReduction } from './reduce';
 
 export const BATCH_NORM_OPTIMIZATION = 'webgpu-batch-norm-activation';
 const BACKEND = 'webgpu';
 const COLUMN_FORWARD = 'VmpBatchNormColumns';
 const APPLY = 'VmpBatchNormApply';
 const COLUMN_SUMS = 'VmpBatchNormSums';
-const TERMS = 'VmpBatchNormTerms';
+const CHUNK_MOMENTS = 'VmpBatchNormChunkMoments';
+const MERGE_MOMENTS = 'VmpBatchNormMergeMoments';
+const CHUNK_SUMS = 'VmpBatchNormChunkSums';
 const DX = 'VmpBatchNormDx';
-const KERNELS = [COLUMN_FORWARD, APPLY, COLUMN_SUMS, TERMS, DX];
+const KERNELS = [COLUMN_FORWARD, APPLY, COLUMN_SUMS, CHUNK_MOMENTS, MERGE_MOMENTS, CHUNK_SUMS, DX];
 
 /** Invocations of a per-channel workgroup (WebGPU's guaranteed minimum). */
 const THREADS = 256;
@@ -233,25 +241,110 @@ class ApplyProgram implements WebGPUProgram {
   }
 }
 
-/** Elementwise: [2, N, C] = g and g·x̂, for the column sums of long columns. */
-class TermsProgram implements WebGPUProgram {
-  variableNames = ['x', 'scale', 'shift', 'dy', 'stats'];
-  uniforms = UNIFORMS;
+const CHUNK_UNIFORMS = `${UNIFORMS} chunks : i32, chunkLength : i32,`;
+
+/** WGSL prologue of a per-(chunk, channel) invocation: rows first…end of column `col`. */
+const CHUNK_PROLOGUE = `
+    if (index >= uniforms.chunks * uniforms.columns) { return; }
+    let c = uniforms.columns;
+    let col = index % c;
+    let chunk = index / c;
+    let first = chunk * uniforms.chunkLength;
+    let end = min(first + uniforms.chunkLength, uniforms.rows);`;
+
+/** One invocation per (chunk, channel) of `outputShape`'s [chunks, C] grid, flat. */
+abstract class ChunkProgram implements WebGPUProgram {
+  abstract variableNames: string[];
+  uniforms = CHUNK_UNIFORMS;
   outputShape: number[];
-  shaderKey: string;
+  abstract shaderKey: string;
   workgroupSize: [number, number, number] = [64, 1, 1];
   dispatchLayout: WebGPUProgram['dispatchLayout'];
   dispatch: [number, number, number];
 
-  constructor(
-    shape: number[],
-    private readonly activation: Activation,
-  ) {
-    this.outputShape = [2, shape[0], shape[1]];
-    this.shaderKey = `vmpBnTerms_${activation}`;
-    const size = shape[0] * shape[1];
+  constructor(chunks: number, columns: number) {
+    this.outputShape = [2, chunks, columns];
+    const size = chunks * columns;
     this.dispatchLayout = webgpu_util.flatDispatchLayout([size]);
     this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [size], this.workgroupSize);
+  }
+
+  abstract getUserCode(): string;
+}
+
+/** [2, chunks, C]: each chunk's mean and sum of squared deviations from it. */
+class ChunkMomentsProgram extends ChunkProgram {
+  variableNames = ['x'];
+  shaderKey = 'vmpBnChunkMoments';
+
+  getUserCode(): string {
+    return `
+  fn main(index : i32) {
+    ${CHUNK_PROLOGUE}
+    var s = 0.0;
+    for (var r = first; r < end; r++) { s += x[r * c + col]; }
+    let mean = s / f32(end - first);
+    var q = 0.0;
+    for (var r = first; r < end; r++) {
+      let d = x[r * c + col] - mean;
+      q += d * d;
+    }
+    result[index] = mean;
+    result[uniforms.chunks * c + index] = q;
+  }`;
+  }
+}
+
+/** [2, C] = μ, σ² of each channel from its chunks' moments [2, chunks, C] (Chan's merge). */
+class MergeMomentsProgram implements WebGPUProgram {
+  variableNames = ['parts'];
+  uniforms = CHUNK_UNIFORMS;
+  outputShape: number[];
+  shaderKey = 'vmpBnMergeMoments';
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(columns: number) {
+    this.outputShape = [2, columns];
+    this.dispatchLayout = webgpu_util.flatDispatchLayout([columns]);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [columns], this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    return `
+  fn main(index : i32) {
+    let c = uniforms.columns;
+    if (index >= c) { return; }
+    var n = 0.0;
+    var mean = 0.0;
+    var m2 = 0.0;
+    for (var k = 0; k < uniforms.chunks; k++) {
+      let nk = f32(min(uniforms.chunkLength, uniforms.rows - k * uniforms.chunkLength));
+      let total = n + nk;
+      let delta = parts[k * c + index] - mean;
+      mean += delta * (nk / total);
+      m2 += parts[(uniforms.chunks + k) * c + index] + delta * delta * (n * nk / total);
+      n = total;
+    }
+    result[index] = mean;
+    result[c + index] = m2 / f32(uniforms.rows);
+  }`;
+  }
+}
+
+/** [2, chunks, C]: each chunk's Σg and Σg·x̂, for the backward pass of long columns. */
+class ChunkSumsProgram extends ChunkProgram {
+  variableNames = ['x', 'scale', 'shift', 'dy', 'stats'];
+  shaderKey: string;
+
+  constructor(
+    chunks: number,
+    columns: number,
+    private readonly activation: Activation,
+  ) {
+    super(chunks, columns);
+    this.shaderKey = `vmpBnChunkSums_${activation}`;
   }
 
   getUserCode(): string {
@@ -259,15 +352,23 @@ class TermsProgram implements WebGPUProgram {
     return `
   ${ACTIVATION_WGSL}
   fn main(index : i32) {
-    let size = uniforms.rows * uniforms.columns;
-    if (index >= size) { return; }
-    let col = index % uniforms.columns;
-    let inv = inverseSqrt(stats[uniforms.columns + col] + uniforms.epsilon);
-    let centred = x[index] - stats[col];
-    let pre = centred * inv * scale[col] + shift[col];
-    let g = vmpActivationGrad_${name}(pre, vmpActivate_${name}(pre), dy[index]);
-    result[index] = g;
-    result[size + index] = g * centred * inv;
+    ${CHUNK_PROLOGUE}
+    let mean = stats[col];
+    let inv = inverseSqrt(stats[c + col] + uniforms.epsilon);
+    let gain = inv * scale[col];
+    let offset = shift[col];
+    var sg = 0.0;
+    var sgx = 0.0;
+    for (var r = first; r < end; r++) {
+      let at = r * c + col;
+      let centred = x[at] - mean;
+      let pre = centred * gain + offset;
+      let g = vmpActivationGrad_${name}(pre, vmpActivate_${name}(pre), dy[at]);
+      sg += g;
+      sgx += g * centred * inv;
+    }
+    result[index] = sg;
+    result[uniforms.chunks * c + index] = sgx;
   }`;
   }
 }
@@ -345,11 +446,56 @@ function kernel(
   };
 }
 
+/**
+ * A kernel over the chunks of x's columns: `program(chunks, columns, activation)` on the named
+ * inputs, with the chunk count and length of `splitReduction(columns, rows)`.
+ */
+function chunkKernel(
+  names: string[],
+  program: (chunks: number, columns: number, activation: Activation) => WebGPUProgram,
+): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const a = attrs as unknown as KernelAttrs;
+    const tensors = names.map((name) => inputs[name] as TensorInfo);
+    const [rows, columns] = (inputs.x as TensorInfo).shape;
+    const { chunks, chunkLength } = splitReduction(columns, rows);
+    return (backend as WebGPUBackend).runWebGPUProgram(
+      program(chunks, columns, a.activation),
+      tensors,
+      'float32',
+      [
+        ...uniformsOf(rows, columns, a),
+        { type: 'int32', data: [chunks] },
+        { type: 'int32', data: [chunkLength] },
+      ],
+    );
+  };
+}
+
+/** μ, σ² [2, C] of x [N, C]: the chunk moments and their merge (two dispatches). */
+const mergedMoments: KernelFunc = (args) => {
+  const backend = args.backend as WebGPUBackend;
+  const parts = chunkKernel(['x'], (k, c) => new ChunkMomentsProgram(k, c))(args) as TensorInfo;
+  const merged = chunkKernel(
+    ['parts'],
+    (_, c) => new MergeMomentsProgram(c),
+  )({
+    ...args,
+    inputs: { x: args.inputs.x, parts },
+  });
+  backend.disposeData(parts.dataId);
+  return merged;
+};
+
 const KERNEL_FUNCS: Record<string, KernelFunc> = {
   [COLUMN_FORWARD]: kernel(['x', 'scale', 'shift'], (s, a) => new ColumnForwardProgram(s, a)),
   [APPLY]: kernel(['x', 'scale', 'shift', 'stats'], (s, a) => new ApplyProgram(s, a)),
   [COLUMN_SUMS]: kernel(['x', 'scale', 'shift', 'dy'], (s, a) => new ColumnSumsProgram(s[1], a)),
-  [TERMS]: kernel(['x', 'scale', 'shift', 'dy', 'stats'], (s, a) => new TermsProgram(s, a)),
+  [CHUNK_MOMENTS]: mergedMoments,
+  [CHUNK_SUMS]: chunkKernel(
+    ['x', 'scale', 'shift', 'dy', 'stats'],
+    (k, c, a) => new ChunkSumsProgram(k, c, a),
+  ),
   [DX]: kernel(['x', 'scale', 'shift', 'dy', 'stats'], (s, a) => new DxProgram(s, a)),
 };
 
@@ -390,11 +536,9 @@ export function batchNormActivation(
       save([xs, gamma, beta]);
       value = run(COLUMN_FORWARD, { x: xs, scale: gamma, shift: beta });
     } else {
-      const { mean, variance } = tf.moments(xs, 0); // each [C]
-      const stats = tf.stack([mean, variance]); // [2, C]
+      const stats = run(CHUNK_MOMENTS, { x: xs }); // [2, C]: μ, σ²
       save([xs, gamma, beta, stats]);
       value = run(APPLY, { x: xs, scale: gamma, shift: beta, stats });
-      tf.dispose([mean, variance]);
     }
     return {
       value: value as tf.Tensor2D,
@@ -405,8 +549,8 @@ export function batchNormActivation(
         if (short) {
           stats = run(COLUMN_SUMS, common);
         } else {
-          const terms = run(TERMS, { ...common, stats: moments }); // [2, N, C]
-          stats = tf.concat([moments, tf.sum(terms, 1)]);
+          const parts = run(CHUNK_SUMS, { ...common, stats: moments }); // [2, chunks, C]
+          stats = tf.concat([moments, tf.sum(parts, 1)]);
         }
         return [
           run(DX, { ...common, stats }), // [N, C]
