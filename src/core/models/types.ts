@@ -153,5 +153,11 @@ export interface VideoModel {
    * (the trainer checks them for NaN and ±Inf every few steps).
    */
   stateVariables(): ReadonlyArray<readonly [string, tf.Variable]>;
+  /**
+   * What a probe reads (src/core/probe): features [N, S, F] of videos [N, T, H, W, C], S feature
+   * vectors per clip (e.g. one per time step; a probe averages its predictions over them). No
+   * weight changes; the caller disposes the result. Absent for models that cannot be probed yet.
+   */
+  features?(videos: tf.Tensor5D): tf.Tensor3D;
   dispose(): void;
 }

@@ -577,6 +577,24 @@ export class LstmEncoderDecoder implements VideoModel {
     });
   }
 
+  /**
+   * The encoder's state after each input frame, for probes: every layer's h, concatenated,
+   * [N, Tin, layers·U] (Srivastava et al. classify from the encoder, averaging over time).
+   */
+  features(videos: tf.Tensor5D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const steps = this.toColumns(this.flatten(videos, 'features')); // T × [P, N]
+      const encode = this.encoder.step();
+      let state = this.encoder.zeroState(steps[0].shape[1]);
+      const perStep: tf.Tensor2D[] = [];
+      for (let t = 0; t < this.config.inputFrames; t++) {
+        state = encode(steps[t], state);
+        perStep.push(tf.concat(state.h, 0) as tf.Tensor2D); // [layers·U, N]
+      }
+      return tf.transpose(tf.stack(perStep, 0), [2, 0, 1]) as tf.Tensor3D; // [N, Tin, layers·U]
+    });
+  }
+
   /** Training losses (teacher-forced) of a batch [B, T, H, W, 1]; the caller disposes them. */
   lossTerms(videos: tf.Tensor5D): LstmLossTerms {
     return tf.tidy(() => {

@@ -1,0 +1,128 @@
+/**
+ * Probes: Moving MNIST clip labels, the seeded balanced draw of labelled clips, the frozen linear
+ * probe (softmax averaged over time) and the LSTM encoder's features.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { movingMnistLabels } from '../src/core/data/labels';
+import type { MnistDigits, MnistLabels } from '../src/core/data/mnist';
+import { loadMnistFromDisk, loadMnistLabelsFromDisk } from '../src/core/data/mnist-node';
+import { MovingMnistGenerator, resolveMovingMnistOptions } from '../src/core/data/moving-mnist';
+import { modelDefinition } from '../src/core/models/registry';
+import { balancedSubset, linearProbeAccuracy } from '../src/core/probe/linear-probe';
+import { values } from './helpers/arrays';
+
+let mnist: MnistDigits;
+let labels: { train: MnistLabels; test: MnistLabels };
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  [mnist, labels] = await Promise.all([loadMnistFromDisk(), loadMnistLabelsFromDisk()]);
+});
+
+describe('Moving MNIST clip labels', () => {
+  it('name the classes of the digits each clip shows, without changing the clips', () => {
+    const options = resolveMovingMnistOptions({ digits: 2, frames: 4 });
+    const plain = new MovingMnistGenerator(mnist.train, options, 5).nextBatch(50);
+    const { videos, layout } = new MovingMnistGenerator(
+      mnist.train,
+      options,
+      5,
+    ).nextBatchWithLayout(50);
+    expect(videos.data).toEqual(plain.data);
+
+    const first = movingMnistLabels(layout, 2, labels.train, 'first-digit');
+    const present = movingMnistLabels(layout, 2, labels.train, 'digits-present');
+    expect(first.n).toBe(50);
+    for (let i = 0; i < 50; i++) {
+      const a = labels.train.labels[layout.digitIndices[2 * i]];
+      const b = labels.train.labels[layout.digitIndices[2 * i + 1]];
+      expect(first.classes![i]).toBe(a);
+      expect([...first.targets.subarray(i * 10, i * 10 + 10)]).toEqual(
+        Array.from({ length: 10 }, (_, c) => (c === a ? 1 : 0)),
+      );
+      expect([...present.targets.subarray(i * 10, i * 10 + 10)]).toEqual(
+        Array.from({ length: 10 }, (_, c) => (c === a || c === b ? 1 : 0)),
+      );
+    }
+    expect(present.classes).toBeNull();
+  });
+
+  it('refuse digit images without a label', () => {
+    const options = resolveMovingMnistOptions({ digits: 1, frames: 2 });
+    const { layout } = new MovingMnistGenerator(mnist.train, options, 1).nextBatchWithLayout(4);
+    const few: MnistLabels = { count: 1, labels: new Uint8Array([3]) };
+    expect(() => movingMnistLabels(layout, 1, few, 'first-digit')).toThrow(/has no label/);
+  });
+});
+
+describe('balanced draw of labelled clips', () => {
+  const classes = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 10);
+
+  it('takes exactly the asked number per class, the same for the same seed', () => {
+    const a = balancedSubset(classes, 10, 5, 3);
+    expect(a.length).toBe(50);
+    const counts = new Array(10).fill(0);
+    for (const i of a) counts[classes[i]]++;
+    expect(counts).toEqual(new Array(10).fill(5));
+    expect(balancedSubset(classes, 10, 5, 3)).toEqual(a);
+    expect(balancedSubset(classes, 10, 5, 4)).not.toEqual(a);
+  });
+
+  it('says which class is short', () => {
+    expect(() => balancedSubset(classes, 11, 1, 0)).toThrow(/class 10 has 0 labelled clips/);
+    expect(() => balancedSubset(classes, 10, 0, 0)).toThrow(/positive integer/);
+  });
+});
+
+describe('linear probe', () => {
+  /** Clips [N, S, F] of class c: noise plus a class-dependent direction in each step's features. */
+  function clusters(n: number, signal: number, seed: number) {
+    const s = 3;
+    const f = 8;
+    const noise = values(n * s * f, seed);
+    const classes = Int32Array.from({ length: n }, (_, i) => i % 4);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < s; t++) noise[(i * s + t) * f + classes[i]] += signal;
+    }
+    return { features: tf.tensor3d(noise, [n, s, f]), classes };
+  }
+
+  it('separates classes that the features separate, and stays near chance on noise', async () => {
+    const train = clusters(80, 3, 11);
+    const test = clusters(40, 3, 12);
+    expect(await linearProbeAccuracy(train, test, 4, 5)).toBe(1);
+    const noiseTrain = clusters(80, 0, 13);
+    const noiseTest = clusters(400, 0, 14);
+    const chance = await linearProbeAccuracy(noiseTrain, noiseTest, 4, 10);
+    expect(chance).toBeLessThan(0.4);
+    tf.dispose([train.features, test.features, noiseTrain.features, noiseTest.features]);
+  });
+});
+
+describe('LSTM encoder features', () => {
+  it('are the encoder state per input frame and ignore the future frames', async () => {
+    const resolved = modelDefinition('lstm').restore('composite', 'tiny', {});
+    const model = (await resolved.builder())(0);
+    try {
+      const { frames, height, width } = model.data;
+      const videos = tf.tensor5d(values(2 * frames * height * width, 3), [
+        2,
+        frames,
+        height,
+        width,
+        1,
+      ]);
+      const changed = tf.concat(
+        [videos.slice([0, 0], [2, 10]), tf.zeros([2, frames - 10, height, width, 1])],
+        1,
+      ) as tf.Tensor5D;
+      const a = model.features!(videos);
+      const b = model.features!(changed);
+      expect(a.shape).toEqual([2, 10, 64]);
+      expect(await b.array()).toEqual(await a.array());
+      tf.dispose([videos, changed, a, b]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
