@@ -2,7 +2,7 @@
  * Memory over a long run: the run worker's own handler (RunHandler: trainer, samples, held-out
  * evaluations, metric flushes) trains `steps` steps in the benchmark worker, and the backend's
  * memory is read after every step it reports. Flat means no growth of the GPU buffer pool
- * (numBytesAllocatedInGPU, which only ever grows, notes/tfjs-webgpu.md §8) nor of the live tensor
+ * (numBytesAllocatedInGPU, which only ever grows, docs/webgpu-pitfalls.md §8) nor of the live tensor
  * count once the warm-up part is over (the first evaluation and samples have allocated their
  * shapes by then).
  */

@@ -3,7 +3,7 @@
  * tried before the winner failed, and describing the adapter so the UI can flag software GPUs
  * (SwiftShader, llvmpipe, WARP), whose timings mean little.
  *
- * tfjs quirk (see notes/tfjs-webgpu.md §12): `tf.setBackend` returns false when a registered
+ * tfjs quirk (see docs/webgpu-pitfalls.md §12): `tf.setBackend` returns false when a registered
  * backend fails to initialise, but throws when the backend was never registered — which is what
  * happens to 'webgpu' when `navigator.gpu` did not exist when tfjs-backend-webgpu was imported.
  *

@@ -1,6 +1,6 @@
 /**
  * Turns WebGPU errors into thrown errors. tfjs never checks for them: when a shader fails to
- * compile (e.g. the rank ≥5 "cannot index type 'vec5'" bug, notes/tfjs-webgpu.md §1) the whole
+ * compile (e.g. the rank ≥5 "cannot index type 'vec5'" bug, docs/webgpu-pitfalls.md §1) the whole
  * batched command buffer is dropped and every read returns stale data — a run would go on training
  * on wrong numbers. `run` wraps one unit of GPU work (a training step, an evaluation) in
  * validation / out-of-memory / internal error scopes and throws `GpuError` if any error was

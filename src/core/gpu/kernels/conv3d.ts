@@ -1,6 +1,6 @@
 /**
  * WebGPU kernels for the three 3D convolutions the video GAN trains with, replacing
- * tfjs-backend-webgpu 4.22's naive ones (notes/tfjs-webgpu.md item 11):
+ * tfjs-backend-webgpu 4.22's naive ones (docs/webgpu-pitfalls.md §11):
  *
  * - `Conv3D` (forward, and the input gradient of conv3dTranspose): tfjs computes one output
  *   element per invocation, reading every input value once per output channel. Here an invocation

@@ -451,7 +451,7 @@ export const DISTANCE_CHUNK_FLOATS = 2 ** 24;
 /**
  * A rough training-step footprint in bytes (float32): weights with their gradient and two Adam
  * moments; the dictionary and the k-means patch pool with one mini-batch's distances (WebGPU's
- * buffer pool keeps them after preparing, notes/tfjs-webgpu.md item 8, so they add up); per
+ * buffer pool keeps them after preparing, docs/webgpu-pitfalls.md §8, so they add up); per
  * predicted code the logits, their softmax and gradient and the log-sum-exp intermediates (4·K
  * floats) plus about 8 vectors of hiddenChannels (input drive, state, their gradients); one
  * quantization chunk.

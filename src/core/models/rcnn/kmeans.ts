@@ -14,7 +14,7 @@
  * Everything random comes from one SeededRandom on the CPU (mini-batch indices, init draws), and
  * the device ops are deterministic, so a seed gives the same dictionary on a given backend.
  * Only kernels WebGPU has are used: matMul, argMin, min, unsortedSegmentSum, gather, cumsum,
- * searchSorted (tf.unique has none; see notes/tfjs-webgpu.md item 4).
+ * searchSorted (tf.unique has none; see docs/webgpu-pitfalls.md §4).
  *
  * Shapes: M points, D dimensions, K centroids, b mini-batch size.
  */

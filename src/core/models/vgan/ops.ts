@@ -1,6 +1,6 @@
 /**
  * Building blocks of the video GAN that tfjs 4.22 lacks, gets wrong on rank-5 tensors or runs
- * slowly (see notes/tfjs-webgpu.md, items 1–3, 11):
+ * slowly (see docs/webgpu-pitfalls.md §1–3, §11):
  *
  * - `conv3dTranspose` with a gradient: tfjs registers none for `Conv3DBackpropInputV2`. The
  *   transposed conv y = Aᵀx is the adjoint of conv3d A, so dL/dx = conv3d(dy, w) and dL/dw is the
