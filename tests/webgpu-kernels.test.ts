@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { createGpuGuard } from '../src/core/gpu/gpu-guard';
 import { adamKernelReady, adamUpdate } from '../src/core/gpu/kernels/adam';
 import type { AdamSettings } from '../src/core/gpu/kernels/adam';
+import { setKernelPathsOverride } from '../src/core/gpu/adapter-class';
+import { splitK, TARGET_WORKGROUPS, tileFor } from '../src/core/gpu/kernels/conv3d-gemm';
 import { lstmCell } from '../src/core/gpu/kernels/lstm-cell';
 import { splitReduction } from '../src/core/gpu/kernels/reduce';
 import {
@@ -28,6 +30,8 @@ import { maxAbs, size, values } from './helpers/arrays';
 import { setupNodeWebGpu } from './helpers/node-webgpu';
 
 const hasWebGpu = await setupNodeWebGpu();
+/** The kernel paths this run takes (`VMP_KERNEL_PATHS`), restored after tests that force one. */
+const envPaths = process.env.VMP_KERNEL_PATHS === 'hardware' ? 'hardware' : null;
 
 type Arrays = Float32Array[];
 type Shape5 = [number, number, number, number, number];
@@ -126,6 +130,20 @@ const CONV_CASES: ConvCase[] = [
     pad: 'same',
   },
   {
+    name: 'VGAN-like: stride 2, kernel 4, wide channels (64 × 64 tiles)',
+    x: [2, 4, 8, 8, 20],
+    filter: [4, 4, 4, 20, 24],
+    strides: [2, 2, 2],
+    pad: 'same',
+  },
+  {
+    name: 'VGAN-like output layer: stride 2 in space only, 3 channels, valid',
+    x: [1, 4, 9, 9, 17],
+    filter: [1, 4, 4, 17, 3],
+    strides: [1, 2, 2],
+    pad: 'valid',
+  },
+  {
     name: 'blocked layer shape (8 taps, 8·C)',
     x: [3, 3, 5, 5, 8],
     filter: [2, 2, 2, 8, 7],
@@ -170,6 +188,53 @@ describe.skipIf(!hasWebGpu)('custom WebGPU conv3d kernels equal the CPU backend'
     expectClose(gpu, cpu);
   });
 
+  it.each(CONV_CASES)(
+    'the tiled implicit-GEMM kernels (hardware paths) of conv3d, its gradients and its transpose ($name)',
+    async (c) => {
+      setKernelPathsOverride('hardware');
+      try {
+        const { cpu, gpu } = await onBoth(() => {
+          const x = input(c.x, 1) as tf.Tensor5D;
+          const w = input(c.filter, 2) as tf.Tensor5D;
+          const y = tf.conv3d(x, w, c.strides, c.pad);
+          const dy = input(y.shape, 3);
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf
+              .conv3d(a as tf.Tensor5D, b as tf.Tensor5D, c.strides, c.pad)
+              .mul(dy)
+              .sum(),
+          )([x, w]);
+          const up = tf.conv3dTranspose(dy as tf.Tensor5D, w, c.x, c.strides, c.pad);
+          return [y, dx, dw, up];
+        });
+        expectClose(gpu, cpu);
+        const programs = await programsOf(() =>
+          tf.conv3d(
+            input(c.x, 1) as tf.Tensor5D,
+            input(c.filter, 2) as tf.Tensor5D,
+            c.strides,
+            c.pad,
+          ),
+        );
+        expect(programs).toContain('TiledConvProgram');
+      } finally {
+        setKernelPathsOverride(envPaths);
+      }
+    },
+  );
+
+  it('splits long filter-gradient sums (split-K) and picks the tile by the column count', () => {
+    expect(tileFor(3).tn).toBe(16);
+    expect(tileFor(64).tn).toBe(64);
+    // vgan paper's first layer: 4³ taps × 3 channels by 64, over 1024·16·32·32 positions.
+    const { groups, kPerGroup } = splitK(Math.ceil(192 / 64), 1024 * 16 * 32 * 32, 16);
+    expect(groups).toBe(Math.ceil(TARGET_WORKGROUPS / 3));
+    expect(kPerGroup % 16).toBe(0);
+    expect(groups * kPerGroup).toBeGreaterThanOrEqual(1024 * 16 * 32 * 32);
+    expect(splitK(2048, 1 << 20, 16).groups).toBe(1);
+    expect(splitK(1, 100, 16).groups).toBe(1);
+  });
+
   it.each([
     {
       id: 'webgpu-conv3d',
@@ -211,7 +276,8 @@ describe.skipIf(!hasWebGpu)('custom WebGPU conv3d kernels equal the CPU backend'
     },
   ])(
     'switching $id off runs tfjs’s own kernel again, on the custom one',
-    async ({ id, custom, tfjs, f }) => {
+    async ({ id, custom: barrierFree, tfjs, f }) => {
+      const custom = envPaths === 'hardware' ? 'TiledConvProgram' : barrierFree;
       const on = await programsOf(f);
       expect(on).toContain(custom);
       expect(on).not.toContain(tfjs);
@@ -282,13 +348,14 @@ describe.skipIf(!hasWebGpu)(
             { x: input([2, 6, 6, 3], 1), dy: input([2, 6, 6, 4], 2) },
             { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] },
           ) as tf.Tensor;
-      expect(await programsOf(f)).toContain('Conv3DFilterGradProgram');
+      const custom = envPaths === 'hardware' ? 'TiledConvProgram' : 'Conv3DFilterGradProgram';
+      expect(await programsOf(f)).toContain(custom);
       const expected = await run('webgpu', () => [f()]);
       setOptimizationEnabled('webgpu-conv2d-filter-grad', false, 'webgpu');
       try {
         const off = await programsOf(f);
         expect(off).toContain('Conv2DDerFilterProgram');
-        expect(off).not.toContain('Conv3DFilterGradProgram');
+        expect(off).not.toContain(custom);
         expectClose(await run('webgpu', () => [f()]), expected);
       } finally {
         setOptimizationEnabled('webgpu-conv2d-filter-grad', true, 'webgpu');
@@ -530,7 +597,9 @@ describe.skipIf(!hasWebGpu)('thin WebGPU matrix products equal the CPU backend',
     const info = (
       tf.backend() as unknown as { adapterInfo: { vendor: string; architecture: string } }
     ).adapterInfo;
-    const software = /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture}`);
+    const software =
+      envPaths !== 'hardware' &&
+      /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture}`);
     const wide = await programsOf(() => tf.matMul(input([64, 64], 1), input([64, 64], 2)));
     if (software) expect(wide).toContain('ThinMatMulProgram');
     else expect(wide).not.toContain('ThinMatMulProgram');

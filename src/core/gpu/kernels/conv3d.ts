@@ -18,6 +18,13 @@
  * The 2D filter gradient (`Conv2DBackpropFilter`, tfjs's kernel has the same serial loop) runs
  * as the 3D one at depth 1.
  *
+ * On a hardware adapter all three run as the tiled implicit matrix products of conv3d-gemm.ts
+ * instead (workgroup-memory tiles, 4 × 4 register blocks, split-K for the filter gradient): the
+ * kernels above keep a GPU's compute units mostly idle, while on a CPU-emulated adapter, where
+ * every workgroup barrier switches between all of a workgroup's invocations, the barrier-free
+ * ones are faster. Both compute the same values; `VMP_KERNEL_PATHS=hardware` tests the tiled
+ * ones on SwiftShader.
+ *
  * Same sums, in a different order: results match tfjs to float32 rounding (parity tests against
  * the CPU backend). Layout NDHWC, filters [kD, kH, kW, Cin, Cout], dilation 1 (other calls go to
  * tfjs's kernels).
@@ -32,6 +39,9 @@ import type {
 } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { kernelPathsFor } from '../adapter-class';
+import type { AdapterInfoLike } from '../adapter-class';
+import { tiledConv3d, tiledConv3dFilterGrad, tiledConv3dInputGrad } from './conv3d-gemm';
 import { registerKernelOverride } from './kernel-override';
 
 type ConvInfo = tf.backend_util.Conv3DInfo;
@@ -354,6 +364,9 @@ class Conv3DFilterGradProgram implements WebGPUProgram {
 }
 
 const webgpu = (backend: unknown) => backend as WebGPUBackend;
+/** Whether the tiled implicit-GEMM kernels run (the hardware paths; see the header). */
+const tiled = (backend: WebGPUBackend) =>
+  kernelPathsFor(backend.adapterInfo as unknown as AdapterInfoLike) === 'hardware';
 const chunksOf = (channels: number) => Math.ceil(channels / 4);
 const isOne = (d: number | [number, number, number] | undefined) =>
   d === undefined || (typeof d === 'number' ? d === 1 : d.every((v) => v === 1));
@@ -381,6 +394,7 @@ const conv3d =
       1,
       pad,
     );
+    if (tiled(webgpu(args.backend))) return tiledConv3d(webgpu(args.backend), x, filter, info);
     const chunks = chunksOf(info.outChannels);
     const [b, d, h, w] = info.outShape;
     const count = b * d * h * w * chunks;
@@ -406,6 +420,9 @@ const conv3dInputGrad =
       1,
       pad,
     );
+    if (tiled(webgpu(args.backend))) {
+      return tiledConv3dInputGrad(webgpu(args.backend), dy, filter, info);
+    }
     const chunks = chunksOf(info.inChannels);
     const [b, d, h, w] = info.inShape;
     const count = b * d * h * w * chunks;
@@ -426,6 +443,7 @@ function filterGradient(
   info: ConvInfo,
   outShape: number[],
 ): TensorInfo {
+  if (tiled(backend)) return tiledConv3dFilterGrad(backend, x, dy, info, outShape);
   const inChunks = chunksOf(info.inChannels);
   const outChunks = chunksOf(info.outChannels);
   const tiles = info.filterDepth * info.filterHeight * info.filterWidth * inChunks * outChunks;
