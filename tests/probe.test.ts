@@ -1,16 +1,20 @@
 /**
  * Probes: Moving MNIST clip labels, the seeded balanced draw of labelled clips, the frozen linear
- * probe (softmax averaged over time) and the LSTM encoder's features.
+ * probe (softmax averaged over time) and each model's features.
  */
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/core/checkpoint/run-checkpoint';
 import { movingMnistLabels } from '../src/core/data/labels';
 import type { MnistDigits, MnistLabels } from '../src/core/data/mnist';
 import { loadMnistFromDisk, loadMnistLabelsFromDisk } from '../src/core/data/mnist-node';
 import { MovingMnistGenerator, resolveMovingMnistOptions } from '../src/core/data/moving-mnist';
+import { bytesToTensor, movingMnistOptionsFor } from '../src/core/data/video-stream';
 import { modelDefinition } from '../src/core/models/registry';
+import type { VideoModel } from '../src/core/models/types';
 import { balancedSubset, linearProbeAccuracy } from '../src/core/probe/linear-probe';
-import { values } from './helpers/arrays';
+import { maxAbsDiff, values } from './helpers/arrays';
 
 let mnist: MnistDigits;
 let labels: { train: MnistLabels; test: MnistLabels };
@@ -121,6 +125,57 @@ describe('LSTM encoder features', () => {
       expect(a.shape).toEqual([2, 10, 64]);
       expect(await b.array()).toEqual(await a.array());
       tf.dispose([videos, changed, a, b]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('VGAN and rCNN features of the shipped examples', () => {
+  async function shipped(file: string): Promise<VideoModel> {
+    const checkpoint = decodeCheckpoint(
+      new Uint8Array(await readFile(`public/checkpoints/${file}.safetensors`)),
+    );
+    const { model: kind, variant, preset, config, seed } = checkpoint.run;
+    const model = (await modelDefinition(kind).restore(variant, preset, config).builder())(seed);
+    model.importState(checkpoint.model);
+    return model;
+  }
+
+  function clips(model: VideoModel, n: number): tf.Tensor5D {
+    const options = movingMnistOptionsFor({ source: 'moving-mnist', digitSize: 14 }, model.data);
+    const videos = new MovingMnistGenerator(mnist.test, options, 3).nextBatch(n);
+    return bytesToTensor(videos, model.data);
+  }
+
+  it("are the VGAN discriminator's penultimate layer, one vector per clip", async () => {
+    const model = await shipped('vgan-two-stream-tiny');
+    try {
+      const videos = clips(model, 3);
+      const features = model.features!(videos);
+      // 8 frames, 32 px: three stride-2 levels leave T0 = 1 frame of 4×4 at width 8·2² = 32.
+      expect(features.shape).toEqual([3, 1, 1 * 4 * 4 * 32]);
+      const values = (await features.data()) as Float32Array;
+      expect(values.every(Number.isFinite)).toBe(true);
+      expect(values.some((v) => v !== 0)).toBe(true);
+      tf.dispose([videos, features]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("are the rCNN's recurrent state after each frame but the last", async () => {
+    const model = await shipped('rcnn-tiny');
+    try {
+      const videos = clips(model, 2);
+      const features = model.features!(videos);
+      // 6 frames of 64 px, 8-px patches: 5 states of an 8×8 grid of 32 channels.
+      expect(features.shape).toEqual([2, 5, 8 * 8 * 32]);
+      const first = videos.slice([0], [1]) as tf.Tensor5D;
+      const alone = model.features!(first);
+      const together = features.slice([0], [1]);
+      expect(maxAbsDiff(await alone.data(), await together.data())).toBeLessThan(1e-5);
+      tf.dispose([videos, features, first, alone, together]);
     } finally {
       model.dispose();
     }

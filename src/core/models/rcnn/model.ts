@@ -442,6 +442,19 @@ export class VideoLanguageModel implements VideoModel {
     return tf.unstack(chosen.round().toInt().reshape([b, FILL_FRAMES, g, g]), 1) as tf.Tensor3D[];
   }
 
+  /**
+   * The rCNN's recurrent state after frames 1 … T−1 (teacher-forced on the clip's codes), for
+   * probes: clips [B, T, H, W, 1] → [B, T−1, G·G·C].
+   */
+  features(videos: tf.Tensor5D): tf.Tensor3D {
+    const [b, t] = videos.shape;
+    return tf.tidy(() => {
+      const { codes } = this.encode(videos); // [T, B, G, G]
+      const { states } = this.net.unroll(codes); // [(T−1)·B·G·G, C], time-major
+      return states.reshape([t - 1, b, -1]).transpose([1, 0, 2]) as tf.Tensor3D; // [B, T−1, G·G·C]
+    });
+  }
+
   /** Every prediction for clips [B, T, H, W, 1]; call inside tf.tidy. */
   predict(videos: tf.Tensor5D, rng: SeededRandom): ChunkPredictions {
     const [b, t, h, w] = videos.shape;

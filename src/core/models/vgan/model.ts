@@ -394,6 +394,15 @@ export class VideoGan implements VideoModel {
   // --- evaluation ---
 
   /**
+   * The discriminator's penultimate features, for probes (Vondrick et al. replace its last layer
+   * with a K-way classifier): videos [N, T, S, S, C] → [N, 1, T0·4·4·d_{L−1}], batch norm over
+   * the N videos.
+   */
+  features(videos: tf.Tensor5D): tf.Tensor3D {
+    return tf.tidy(() => this.discriminator.penultimate(videos).expandDims(1) as tf.Tensor3D);
+  }
+
+  /**
    * Held-out videos [N, T, S, S, C] in chunks of batchSize (the last chunk wraps around to keep
    * shapes fixed; wrapped rows are not counted), each against a batch of generated videos — from
    * the same fixed noise at every evaluation, or (image-to-video) from the chunk's first frames.

@@ -453,6 +453,16 @@ export class Discriminator {
   /** Real/fake logits [B] of videos [B, T, S, S, C]. */
   logits(videos: tf.Tensor5D): tf.Tensor1D {
     const b = videos.shape[0];
+    const flat = this.penultimate(videos); // [B, T0·4·4·d_{L−1}]
+    return flat.matMul(asMatrix(this.outW)).add(this.outB).reshape([b]) as tf.Tensor1D;
+  }
+
+  /**
+   * The last layer's input, flattened: [B, T0·4·4·d_{L−1}] of videos [B, T, S, S, C] (batch
+   * norm over this batch, as in training). Probes replace the real/fake output with a classifier.
+   */
+  penultimate(videos: tf.Tensor5D): tf.Tensor2D {
+    const b = videos.shape[0];
     let x = videos;
     for (const layer of this.layers) {
       x = this.convs.down(x, layer.f); // [B, T/2, S/2, S/2, d_i]
@@ -462,7 +472,6 @@ export class Discriminator {
           : biasThen(frames4, layer.b as tf.Variable, 'leaky-relu'),
       );
     }
-    const flat = x.reshape([b, -1]) as tf.Tensor2D; // [B, T0·4·4·d_{L−1}]
-    return flat.matMul(asMatrix(this.outW)).add(this.outB).reshape([b]) as tf.Tensor1D;
+    return x.reshape([b, -1]) as tf.Tensor2D; // [B, T0·4·4·d_{L−1}]
   }
 }
