@@ -47,6 +47,31 @@ export default tseslint.config(
     },
   },
   {
+    // The messages between the app and its workers: plain data types over src/core, below every
+    // side of the conversation (the UI, the workers' handlers, the exporters, the CLI).
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/app/**',
+                '**/runtime/**',
+                '**/export/**',
+                '**/node/**',
+                '**/bench/**',
+                '**/cli/**',
+              ],
+              message: 'src/protocol depends on src/core only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // React components render; they never touch tfjs directly.
     files: ['src/app/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },

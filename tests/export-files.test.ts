@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { FramePanel, SampleView } from '../src/core/models/types';
 import { encodeGif } from '../src/export/gif';
 import { metricsCsv, metricsJson } from '../src/export/metrics-files';
-import type { MetricsExport } from '../src/export/metrics-files';
+import type { MetricsExport } from '../src/protocol/export-messages';
 import {
   BACKGROUND_GRAY,
   IDLE_BRIGHTNESS,

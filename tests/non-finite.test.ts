@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../src/core/checkpoint/errors';
 import { decodeCheckpoint } from '../src/core/checkpoint/run-checkpoint';
-import type { BatchSource } from '../src/core/data/video-stream';
+import type { BatchSource } from '../src/core/data/batch-source';
 import { resolveLstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
 import type { VideoModel } from '../src/core/models/types';

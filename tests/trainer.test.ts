@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BatchSource } from '../src/core/data/video-stream';
+import type { BatchSource } from '../src/core/data/batch-source';
 import type { VideoModel } from '../src/core/models/types';
 import { Trainer, readScalars } from '../src/core/train/trainer';
 

@@ -3,34 +3,7 @@
  * where the run was evaluated, as `eval:<name>` columns) and as JSON (the run's spec and config,
  * every series and every evaluation). Pure TypeScript.
  */
-
-export interface SeriesData {
-  steps: number[];
-  wallMs: number[];
-  values: number[];
-}
-
-export interface EvaluationRecord {
-  step: number;
-  scalars: Record<string, number>;
-}
-
-export interface MetricsExport {
-  run: {
-    id: string;
-    label: string;
-    model: string;
-    variant: string;
-    preset: string;
-    spec: unknown;
-    config: Record<string, unknown> | null;
-    parameterCount: number | null;
-    backend: string | null;
-    step: number;
-  };
-  series: Record<string, SeriesData>;
-  evaluations: EvaluationRecord[];
-}
+import type { MetricsExport } from '../protocol/export-messages';
 
 function csvField(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

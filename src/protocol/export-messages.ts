@@ -3,7 +3,6 @@
  * the main thread. One request, one reply, matched by `requestId`.
  */
 import type { SampleView } from '../core/models/types';
-import type { MetricsExport } from '../export/metrics-files';
 
 export const SAMPLE_FORMATS = ['gif', 'webm', 'png'] as const;
 export const METRICS_FORMATS = ['csv', 'json'] as const;
@@ -18,6 +17,37 @@ export const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv',
   json: 'application/json',
 };
+
+/** One training series of a run: the value logged at each step, with its wall-clock time. */
+export interface SeriesData {
+  steps: number[];
+  wallMs: number[];
+  values: number[];
+}
+
+/** A held-out evaluation of a run: its scores at one step. */
+export interface EvaluationRecord {
+  step: number;
+  scalars: Record<string, number>;
+}
+
+/** What the export worker writes as a run's metrics CSV or JSON. */
+export interface MetricsExport {
+  run: {
+    id: string;
+    label: string;
+    model: string;
+    variant: string;
+    preset: string;
+    spec: unknown;
+    config: Record<string, unknown> | null;
+    parameterCount: number | null;
+    backend: string | null;
+    step: number;
+  };
+  series: Record<string, SeriesData>;
+  evaluations: EvaluationRecord[];
+}
 
 export type ExportJob =
   | { type: 'samples'; format: SampleFormat; views: SampleView[]; title: string; fps: number }

@@ -20,7 +20,7 @@ import {
   firstFramesForDisplay,
   gatherSequences,
 } from '../core/data/video-stream';
-import type { BatchSource } from '../core/data/video-stream';
+import type { BatchSource } from '../core/data/batch-source';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { modelDefinition } from '../core/models/registry';
 import { describeValue, quote, shortJson } from '../core/quote';

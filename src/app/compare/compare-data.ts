@@ -5,7 +5,7 @@
 import type { MetricHistory, Series } from '../runs/metric-history';
 import type { RunSpec } from '../../protocol/messages';
 import type { RunState } from '../state/store';
-import type { EvaluationRecord } from '../../export/metrics-files';
+import type { EvaluationRecord } from '../../protocol/export-messages';
 
 export const RUN_COLORS = ['#2563eb', '#ea580c', '#059669', '#9333ea', '#db2777', '#0891b2'];
 

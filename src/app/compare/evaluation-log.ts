@@ -3,7 +3,7 @@
  * held-out curves and the metrics export. Fed by a store subscription, so the run manager and the
  * worker protocol stay as they are.
  */
-import type { EvaluationRecord } from '../../export/metrics-files';
+import type { EvaluationRecord } from '../../protocol/export-messages';
 import type { PlaygroundState } from '../state/store';
 
 type Subscribe = (

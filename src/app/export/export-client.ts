@@ -7,11 +7,12 @@ import type {
   ExportJob,
   ExportReply,
   ExportRequest,
+  MetricsExport,
   MetricsFormat,
   SampleFormat,
+  SeriesData,
 } from '../../protocol/export-messages';
 import { METRICS_FORMATS, SAMPLE_FORMATS } from '../../protocol/export-messages';
-import type { MetricsExport, SeriesData } from '../../export/metrics-files';
 import type { EvaluationLog } from '../compare/evaluation-log';
 import type { RunManager } from '../runs/run-manager';
 import { usePlayground } from '../state/store';

@@ -25,7 +25,7 @@
  */
 import type { DataSpec } from '../data/types';
 import { resolveMovingMnistOptions } from '../data/moving-mnist';
-import type { StreamState } from '../data/video-stream';
+import type { StreamState } from '../data/batch-source';
 import { historyFromJson, historyToJson } from '../train/history';
 import type { HistoryPoint } from '../train/history';
 import { ConfigError } from '../models/config-schema';

@@ -15,7 +15,7 @@ import {
   evaluationVideos,
   movingMnistOptionsFor,
 } from './video-stream';
-import type { BatchSource } from './video-stream';
+import type { BatchSource } from './batch-source';
 import type { DataRequirements } from '../models/types';
 
 export interface RunData {

@@ -14,7 +14,7 @@ import { resizeFrameSet } from './frames';
 import { toFloatFrames } from './moving-mnist';
 import { SeededRandom, isRandomState } from './random';
 import type { CropMode, FrameSet, VideoDataSpec } from './types';
-import type { BatchSource, StreamState } from './video-stream';
+import type { BatchSource, StreamState } from './batch-source';
 
 /** uint8 clips [N, T, H, W, C] starting at `starts`, gathered from `set`. */
 export function gatherClips(set: FrameSet, starts: readonly number[], length: number): Uint8Array {

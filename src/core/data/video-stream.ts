@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataRequirements, ValueRange } from '../models/types';
+import type { BatchSource, StreamState } from './batch-source';
 import type { MnistDigits } from './mnist';
 import { MovingMnistGenerator, makeEvaluationSet, toFloatFrames } from './moving-mnist';
 import type { RandomState } from './random';
@@ -16,27 +17,6 @@ export { defaultDigitSize, movingMnistOptionsFor } from './moving-mnist';
 export const DEFAULT_DATA_SEED = 42; // Srivastava's reference code seeds its data with 42
 /** The held-out set never depends on the training seed, so every run is scored on the same one. */
 export const EVALUATION_SEED = 20150101;
-
-/**
- * A data stream's position and random streams, as a checkpoint stores them: integer arrays (each
- * becomes an I32 tensor `data.<name>`) and JSON-safe values.
- */
-export interface StreamState {
-  arrays: Record<string, Int32Array>;
-  meta: Record<string, unknown>;
-}
-
-export interface BatchSource {
-  /** The next training batch [B, T, H, W, C] in the model's range; the caller disposes it. */
-  nextBatch(): tf.Tensor5D;
-  /** Everything that decides the batches to come (a snapshot: later batches do not change it). */
-  getState(): StreamState;
-  /**
-   * Continues from `getState()`'s output. Checks all of it first and throws a RangeError naming
-   * the problem, so a state that does not fit changes nothing.
-   */
-  setState(state: StreamState): void;
-}
 
 /** uint8 [N, T, H, W] → float [N, T, H, W, C] in the model's range (gray replicated for RGB). */
 export function bytesToTensor(bytes: VideoBytes, needs: DataRequirements): tf.Tensor5D {

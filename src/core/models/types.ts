@@ -3,7 +3,7 @@
  * never special-case a model. Models own their loss, their optimiser(s) and their evaluation.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { BatchSource } from '../data/video-stream';
+import type { BatchSource } from '../data/batch-source';
 
 /** Pixel range a model trains on. Data sources convert uint8 frames into it. */
 export type ValueRange = 'unit' | 'symmetric'; // unit = [0, 1], symmetric = [-1, 1]

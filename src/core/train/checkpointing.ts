@@ -11,7 +11,7 @@ import type {
   RunCheckpoint,
 } from '../checkpoint/run-checkpoint';
 import type { DataSpec } from '../data/types';
-import type { BatchSource } from '../data/video-stream';
+import type { BatchSource } from '../data/batch-source';
 import { ConfigError } from '../models/config-schema';
 import type { VideoModel } from '../models/types';
 import type { HistoryPoint } from './history';

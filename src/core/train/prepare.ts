@@ -3,7 +3,7 @@
  * stream, shared by the run worker and the CLI. The stream rewinds afterwards, so training starts
  * at the stream's first batch, as it does for every other model on the same data spec and seed.
  */
-import type { BatchSource } from '../data/video-stream';
+import type { BatchSource } from '../data/batch-source';
 import type { PrepareProgress, VideoModel } from '../models/types';
 
 export async function prepareModel(

@@ -3,7 +3,7 @@
  * its step, read the scalars back once, check them. The model owns its loss and optimisers.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BatchSource } from '../data/video-stream';
+import type { BatchSource } from '../data/batch-source';
 import type { VideoModel } from '../models/types';
 
 /**

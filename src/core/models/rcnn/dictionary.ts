@@ -11,7 +11,7 @@
  * Shapes: M frames, H = W frame side, G grid side, D = P² values per patch, K centroids.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BatchSource } from '../../data/video-stream';
+import type { BatchSource } from '../../data/batch-source';
 import type { PrepareProgress } from '../types';
 import { psnrPerImage } from '../../train/video-metrics';
 import type { RcnnConfig, StdScope } from './config';

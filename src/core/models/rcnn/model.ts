@@ -47,7 +47,7 @@ import type {
   SampleView,
   VideoModel,
 } from '../types';
-import type { BatchSource } from '../../data/video-stream';
+import type { BatchSource } from '../../data/batch-source';
 import { SeededRandom } from '../../data/random';
 import {
   FrameMetricAccumulator,
