@@ -2,6 +2,8 @@
  * Checkpoint actions shared by the UI and `window.playground`: download, store in the browser,
  * restore a run, open a file, a stored checkpoint or a shipped example as a new run.
  */
+import { ConfigError } from '../../core/models/config-schema';
+import { describeValue } from '../../core/quote';
 import type { BackendName } from '../../protocol/messages';
 import type { RunManager } from '../runs/run-manager';
 import { usePlayground } from '../state/store';
@@ -45,11 +47,18 @@ export interface CheckpointApi {
   openExample(exampleId: string, options?: Omit<CheckpointLoadOptions, 'into'>): Promise<string>;
 }
 
-/** A private copy: the bytes are transferred to a worker, and the caller keeps its own. */
+/**
+ * A private copy: the bytes are transferred to a worker, and the caller keeps its own. Anything
+ * else (a script's text or number) is refused by its type.
+ */
 async function toBuffer(file: Blob | ArrayBuffer | Uint8Array): Promise<ArrayBuffer> {
   if (file instanceof Blob) return file.arrayBuffer();
   if (file instanceof ArrayBuffer) return file.slice(0);
-  return file.slice().buffer as ArrayBuffer;
+  if (file instanceof Uint8Array) return file.slice().buffer as ArrayBuffer;
+  throw new ConfigError(
+    'file',
+    `A checkpoint must be a File, Blob, ArrayBuffer or Uint8Array (got ${describeValue(file)})`,
+  );
 }
 
 /** Refreshes the store's list of checkpoints kept in this browser. */
