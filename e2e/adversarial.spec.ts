@@ -10,7 +10,8 @@
  * - no run created or changed: the run list is the same, and the run that trains meanwhile keeps
  *   its spec, hyperparameters and loss curve (its old points stay as they were);
  * - no state lost: that run is still running at the end, steps further on;
- * - the page still responsive: an animation frame comes within a second.
+ * - the page still responsive: an animation frame comes within 3 s (the machine's two cores may
+ *   be busy), and its text stays short (no hostile input echoed into the DOM).
  *
  * Prints how many inputs each entry point tried and handled. ADVERSARIAL_SEED picks another
  * sample (the default, 20, is the one CI runs).
@@ -148,7 +149,7 @@ async function watched(playground: PlaygroundPage, id: string): Promise<Watched>
 /**
  * Checks the invariant after an input: the runs are `runs`, the victim (when there is one) is
  * still running with the same spec and hyperparameters and an unchanged past, and the page
- * answers within a second. Returns the problems found.
+ * answers. Returns the problems found.
  */
 async function invariantProblems(
   playground: PlaygroundPage,
@@ -174,7 +175,9 @@ async function invariantProblems(
     if (past !== JSON.stringify(victim.before.loss)) problems.push('its loss curve was replaced');
   }
   const delay = await frameDelay(page);
-  if (delay > 1000) problems.push(`the page took ${Math.round(delay)} ms to draw a frame`);
+  if (delay > 3000) problems.push(`the page took ${Math.round(delay)} ms to draw a frame`);
+  const text = await page.evaluate(() => document.body.textContent?.length ?? 0);
+  if (text > 200_000) problems.push(`the page holds ${text} characters of text`);
   return problems;
 }
 
