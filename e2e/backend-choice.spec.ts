@@ -54,3 +54,33 @@ test('a run with no backend forced on a software WebGPU adapter trains on the fa
   const losses = (run: typeof trained) => run.metrics.loss.slice(0, 3).map(([, value]) => value);
   losses(forcedRun).forEach((value, i) => expect(value).toBeCloseTo(losses(trained)[i], 4));
 });
+
+test('the same spec on the same adapter starts on the remembered backend without timing again', async ({
+  playground,
+}) => {
+  test.setTimeout(420_000);
+  await playground.open();
+  const coldStart = Date.now();
+  const first = await playground.createRun({ model: 'lstm', preset: 'tiny' });
+  await playground.step(first, 1);
+  const timed = await playground.waitForStep(first, 1, 120_000);
+  console.log(
+    `lstm tiny, Auto, backends timed: first step after ${((Date.now() - coldStart) / 1000).toFixed(1)} s`,
+  );
+  test.skip(timed.backendChoice === null && !timed.softwareAdapter, 'WebGPU is a hardware adapter');
+  expect(timed.backendChoice!.reason).not.toContain('remembered');
+
+  // After a reload (a new page, the same browser profile) the choice comes from storage.
+  await playground.open();
+  const started = Date.now();
+  const second = await playground.createRun({ model: 'lstm', preset: 'tiny' });
+  await playground.step(second, 1);
+  const trained = await playground.waitForStep(second, 1, 60_000);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`lstm tiny, Auto, remembered choice: first step after ${seconds.toFixed(1)} s`);
+  expect(trained.error).toBeNull();
+  expect(trained.backend).toBe(timed.backend);
+  expect(trained.backendChoice!.picked).toBe(timed.backendChoice!.picked);
+  expect(trained.backendChoice!.trials).toEqual(timed.backendChoice!.trials);
+  expect(trained.backendChoice!.reason).toContain('remembered');
+});

@@ -2,6 +2,7 @@
 import { MNIST_FILES, parseIdxImages } from '../core/data/mnist';
 import type { MnistDigits } from '../core/data/mnist';
 import type { RunEnvironment } from './run-handler';
+import { inMemoryBackendMemory, indexedDbBackendMemory } from './backend-memory';
 
 async function fetchBytes(url: string, onBytes: (received: number) => void): Promise<ArrayBuffer> {
   try {
@@ -45,6 +46,10 @@ async function download(
 export function browserEnvironment(baseUrl: string): RunEnvironment {
   return {
     now: () => performance.now(),
+    backendMemory:
+      typeof indexedDB === 'undefined'
+        ? inMemoryBackendMemory()
+        : indexedDbBackendMemory(indexedDB),
     async loadMnist(onProgress) {
       const trainUrl = new URL(`data/mnist/${MNIST_FILES.trainImages}`, baseUrl).href;
       const testUrl = new URL(`data/mnist/${MNIST_FILES.testImages}`, baseUrl).href;

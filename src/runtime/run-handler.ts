@@ -24,7 +24,7 @@ import type { BatchSource } from '../core/data/batch-source';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { modelDefinition } from '../core/models/registry';
 import { describeValue, quote, shortJson } from '../core/quote';
-import type { VideoModel } from '../core/models/types';
+import type { ModelState, VideoModel } from '../core/models/types';
 import { prepareModel } from '../core/train/prepare';
 import { fastestBackend, measureBackends } from '../core/train/backend-trial';
 import type { TrialBatch } from '../core/train/backend-trial';
@@ -49,6 +49,8 @@ import { transferablesOf } from '../protocol/messages';
 import { heldOutViews } from './held-out';
 import { buildRunData, needsMnist } from '../core/data/run-data';
 import { yieldToEventLoop } from './yield';
+import { backendMemoryKey } from './backend-memory';
+import type { BackendMemory } from './backend-memory';
 
 /** What a `cancel` command aborts a long operation with; ends an init as error code 'cancelled'. */
 export class CancelledError extends Error {
@@ -58,6 +60,8 @@ export class CancelledError extends Error {
 export interface RunEnvironment {
   loadMnist(onProgress: (fraction: number) => void): Promise<MnistDigits>;
   now(): number;
+  /** Backend trials remembered per adapter and model configuration; without one, every run is timed. */
+  backendMemory?: BackendMemory;
 }
 
 /** The backend trial (software WebGPU, no backend forced): every backend, in fallback order. */
@@ -270,6 +274,30 @@ export class RunHandler {
 
     this.setStatus('creating');
     let backend = await selectBackend(spec.backend);
+    // No backend forced on a software adapter: the backend trial's result for this adapter and
+    // configuration, when an earlier run timed them, is used at once (before the model is built).
+    let memoryKey: string | null = null;
+    if (spec.backend === undefined && backend.adapter?.isSoftware) {
+      memoryKey = backendMemoryKey(backend.adapter, {
+        model: spec.model,
+        variant,
+        preset,
+        config: resolved.config,
+      });
+      const remembered = (await this.env.backendMemory?.recall(memoryKey)) ?? null;
+      if (remembered) {
+        const chosen = await selectBackend(remembered.picked);
+        backend = {
+          ...chosen,
+          choice: {
+            ...remembered,
+            reason: `${remembered.reason} (by an earlier run of this model on this adapter, remembered in the browser)`,
+            picked: chosen.backend,
+          },
+        };
+        memoryKey = null;
+      }
+    }
     this.emit({ type: 'backend', backend });
     let digits: MnistDigits | null = null;
     if (needsMnist(spec.data)) {
@@ -291,13 +319,14 @@ export class RunHandler {
       const guard = createGpuGuard();
       try {
         await this.prepare(model, stream, guard);
-        if (
-          spec.backend === undefined &&
-          backend.adapter?.isSoftware &&
-          estimate <= TRIAL_MAX_BYTES
-        ) {
+        // A checkpoint (or trained example) opens on the default backend when no choice was
+        // remembered: opening one never times the backends.
+        if (memoryKey !== null && !checkpoint && estimate <= TRIAL_MAX_BYTES) {
           const moved = await this.chooseBackend(backend, model, makeModel, stream, evalSet, guard);
           ({ backend, model, evalSet } = moved);
+          if (moved.backend.choice) {
+            await this.env.backendMemory?.remember(memoryKey, moved.backend.choice);
+          }
           this.emit({ type: 'backend', backend });
         }
       } catch (error) {
@@ -371,6 +400,41 @@ export class RunHandler {
     guard: GpuGuard,
   ): Promise<{ backend: BackendReport; model: VideoModel; evalSet: tf.Tensor5D }> {
     const state = await model.exportState();
+    const heldOut = (await evalSet.data()) as Float32Array;
+    const choice = await this.timeBackends(report, state, makeModel, stream, guard);
+    const chosen = await selectBackend(choice.picked);
+    if (chosen.backend === report.backend) {
+      return {
+        backend: { ...report, choice: { ...choice, picked: chosen.backend } },
+        model,
+        evalSet,
+      };
+    }
+    const moved = makeModel();
+    try {
+      moved.importState(state);
+    } catch (error) {
+      moved.dispose();
+      throw error;
+    }
+    model.dispose();
+    const shape = evalSet.shape;
+    evalSet.dispose();
+    return {
+      backend: { ...chosen, choice: { ...choice, picked: chosen.backend } },
+      model: moved,
+      evalSet: tf.tensor5d(heldOut, shape),
+    };
+  }
+
+  /** Times the run's model on every backend (backend-trial.ts); leaves the last one active. */
+  private async timeBackends(
+    report: BackendReport,
+    state: ModelState,
+    makeModel: () => VideoModel,
+    stream: BatchSource,
+    guard: GpuGuard,
+  ): Promise<BackendChoice> {
     const start = stream.getState();
     const first = stream.nextBatch();
     stream.setState(start);
@@ -379,7 +443,6 @@ export class RunHandler {
       shape: first.shape as TrialBatch['shape'],
     };
     first.dispose();
-    const heldOut = (await evalSet.data()) as Float32Array;
     const trials = await measureBackends({
       candidates: BACKEND_ORDER,
       activate: async (name) => {
@@ -396,30 +459,10 @@ export class RunHandler {
       onProgress: (fraction, message) =>
         this.emit({ type: 'progress', phase: 'backend', fraction, message }),
     });
-    const picked = fastestBackend(trials, report.backend);
-    const chosen = await selectBackend(picked);
-    const choice: BackendChoice = {
+    return {
       reason: `WebGPU here is a software adapter (${report.adapter?.description ?? 'CPU emulation'}), so each backend was timed on ${TRIAL_STEPS} training steps of this model`,
       trials,
-      picked: chosen.backend,
-    };
-    if (chosen.backend === report.backend) {
-      return { backend: { ...report, choice }, model, evalSet };
-    }
-    const moved = makeModel();
-    try {
-      moved.importState(state);
-    } catch (error) {
-      moved.dispose();
-      throw error;
-    }
-    model.dispose();
-    const shape = evalSet.shape;
-    evalSet.dispose();
-    return {
-      backend: { ...chosen, choice },
-      model: moved,
-      evalSet: tf.tensor5d(heldOut, shape),
+      picked: fastestBackend(trials, report.backend),
     };
   }
 
