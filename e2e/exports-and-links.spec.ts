@@ -150,7 +150,7 @@ test('exports: GIF, WebM, PNG strip, CSV and JSON are valid files named after ru
   for (const name of [
     'Export samples as animated GIF',
     'Export samples as WebM video',
-    'Export frame strip as PNG',
+    'Export samples as PNG strip',
     'Export metrics as CSV',
     'Export metrics as JSON',
   ]) {

@@ -12,7 +12,7 @@ test('a run driven from the UI: validation, memory warning, keyboard, live learn
 }) => {
   await playground.open();
   await expect(
-    page.getByRole('heading', { name: /Pick a model and preset, then press Create/ }),
+    page.getByRole('heading', { name: 'Train a video model in your browser' }),
   ).toBeVisible();
   await page.screenshot({ path: 'test-results/ui-empty.png', fullPage: true });
 
@@ -45,12 +45,15 @@ test('a run driven from the UI: validation, memory warning, keyboard, live learn
   expect((await playground.getRun(id)).backend).toBe('cpu');
   await expect(page.getByTestId('backend-badge')).toContainText('CPU', { ignoreCase: true });
 
-  // Step with the button, then with the keyboard shortcut (focus outside fields and buttons).
-  await page.getByRole('button', { name: 'Step: train one step' }).click();
+  // Step with the button, then with the keyboard shortcut: N works while a button has focus
+  // (only fields keep letters to themselves); Space on a focused button presses that button.
+  const stepButton = page.getByRole('button', { name: 'Step: train one step' });
+  await stepButton.click();
   await playground.waitForStep(id, 1, 30_000);
-  await page.locator('body').click({ position: { x: 5, y: 500 } });
+  await stepButton.focus();
   await page.keyboard.press('n');
   await playground.waitForStep(id, 2, 30_000);
+  await page.locator('body').click({ position: { x: 5, y: 500 } });
 
   // Space starts (once the step has finished), the Pause button stops, and the step count holds.
   await expect(page.getByRole('button', { name: /^(Start|Resume)$/ })).toBeEnabled();
@@ -81,7 +84,7 @@ test('a run driven from the UI: validation, memory warning, keyboard, live learn
 
   await page.getByRole('button', { name: 'Remove run' }).click();
   await expect(
-    page.getByRole('heading', { name: /Pick a model and preset, then press Create/ }),
+    page.getByRole('heading', { name: 'Train a video model in your browser' }),
   ).toBeVisible();
   expect(await page.evaluate(() => window.playground.listRuns())).toEqual([]);
 });

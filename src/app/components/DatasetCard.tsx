@@ -219,9 +219,11 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
             label="Size"
             value={size}
             options={[
-              { value: 'stored', label: `${info.width}×${info.height}` },
-              { value: 32, label: '32×32' },
-              { value: 64, label: '64×64' },
+              { value: 'stored' as const, label: `${info.width}×${info.height}` },
+              // A square size equal to the stored one would only repeat the first option.
+              ...([32, 64] as const)
+                .filter((side) => info.width !== side || info.height !== side)
+                .map((side) => ({ value: side, label: `${side}×${side}` })),
             ]}
             onChange={setSize}
           />

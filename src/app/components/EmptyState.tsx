@@ -1,41 +1,84 @@
 /**
- * What the main area shows before any run exists: how to start, the three paper models, and the
- * trained examples that show results before anything is trained.
+ * What the main area shows before any run exists: how to start, the three paper models (each with
+ * a button that trains its tiny preset), the classroom demos, and the trained examples that show
+ * results before anything is trained.
  */
 import { useState } from 'react';
 import { MODELS } from '../../core/models/registry';
+import type { ModelDefinition } from '../../core/models/kit/definition';
+import type { ModelKind } from '../../core/models/registry';
+import type { RunSpec } from '../../protocol/messages';
 import { checkpointActions } from '../checkpoints/actions';
 import { useExampleCheckpoints } from '../checkpoints/use-examples';
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
+import { ClassroomStart } from './compare/ClassroomStart';
+import { DEFAULT_DATA_DRAFTS, checkData } from './DataOptions';
 import { ErrorAlert } from './ErrorAlert';
 import { describeCommandError } from './errors';
 
 export function EmptyState() {
   return (
     <section className="empty-main" aria-labelledby="empty-heading">
-      <h2 id="empty-heading">Pick a model and preset, then press Create &amp; start</h2>
+      <h2 id="empty-heading">Train a video model in your browser</h2>
       <p className="lead">
-        Each run trains in its own Web Worker on your GPU (WebGPU, falling back to WebGL or the CPU)
-        on Moving MNIST: videos of handwritten digits bouncing around a 64×64 frame. Watch the loss
-        fall, see the frames the model reconstructs and predicts, and score it on a fixed held-out
-        set. Start with the <strong>tiny</strong> preset for a quick demo, or the{' '}
-        <strong>paper</strong> preset to reproduce the published setup. To train on your own videos
-        or a <code>.npy</code> array, open <strong>Data</strong> in the header.
+        Each run trains in its own Web Worker on Moving MNIST (handwritten digits bouncing around a
+        64×64 frame), on your GPU through WebGPU, or WebGL or the CPU. Start a model’s tiny preset
+        below, or pick a model and preset in the sidebar and press{' '}
+        <strong>Create &amp; start</strong>. Your own videos and arrays go in <strong>Data</strong>.
       </p>
+      <ClassroomStart />
       <ul className="model-cards">
         {MODELS.map((entry) =>
           entry ? (
             <li key={entry.kind} className="model-card">
               <h3>{entry.title}</h3>
-              <p className="muted small">{entry.paper}</p>
+              <QuickStart entry={entry} />
               <p>{entry.summary}</p>
+              <p className="muted small">{entry.paper}</p>
             </li>
           ) : null,
         )}
       </ul>
       <TrainedExamples />
     </section>
+  );
+}
+
+/** Creates and starts a run of the model's default variant with its tiny preset on the default data. */
+function QuickStart({ entry }: { entry: ModelDefinition<ModelKind> }) {
+  const backend = usePlayground((state) => state.backendOverride);
+  const [error, setError] = useState<string | null>(null);
+  const preset = entry.presets.find((p) => p.id === 'tiny') ?? entry.presets[0];
+  const data = checkData(DEFAULT_DATA_DRAFTS).spec;
+  if (!preset || !data) return null;
+  const start = () => {
+    setError(null);
+    const spec: RunSpec = {
+      model: entry.kind,
+      variant: entry.defaultVariant,
+      preset: preset.id,
+      data,
+      ...(backend !== 'auto' ? { backend } : {}),
+      seed: 0,
+    };
+    runManager
+      .createRun(spec)
+      .then((id) => runManager.start(id))
+      .catch((failure: unknown) => setError(describeCommandError(failure)));
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="button-primary model-card-start"
+        aria-label={`Train the ${preset.label} preset of ${entry.title}`}
+        onClick={start}
+      >
+        Train the {preset.label} preset
+      </button>
+      <ErrorAlert message={error} />
+    </>
   );
 }
 

@@ -8,7 +8,7 @@ import { usePlayground } from '../state/store';
 import type { RunState } from '../state/store';
 import { HyperparameterEditor } from './HyperparameterEditor';
 import { describeCommandError } from './errors';
-import { isTypingTarget } from './format';
+import { ownsKey } from './format';
 
 type Action = 'toggle' | 'step' | 'step10' | 'stop' | 'evaluate' | 'remove';
 
@@ -124,8 +124,8 @@ export function RunControls({ run }: { run: RunState }) {
       ) : null}
       <HyperparameterEditor run={run} />
       <p className="shortcut-hint muted small">
-        Shortcuts (when focus is not in a field or on a button): <kbd>Space</kbd> start / pause /
-        resume · <kbd>N</kbd> one step
+        Shortcuts (when focus is not in a field): <kbd>Space</kbd> start / pause / resume (on a
+        focused button, Space presses it) · <kbd>N</kbd> one step
       </p>
     </section>
   );
@@ -144,12 +144,12 @@ interface Shortcuts {
   step: (() => void) | null;
 }
 
-/** Space = start / pause / resume, N = one step; ignored while typing or on a focused button. */
+/** Space = start / pause / resume, N = one step; left to a focused field, and Space to a focused button. */
 function useKeyboardShortcuts({ toggle, step }: Shortcuts) {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.repeat || event.altKey || event.ctrlKey || event.metaKey) return;
-      if (isTypingTarget(event.target)) return;
+      if (ownsKey(event.target, event.key)) return;
       if (event.key === ' ' && toggle) {
         event.preventDefault();
         toggle();

@@ -1,4 +1,4 @@
-/** Everything about the selected run: header, backend, controls, stats, charts, frames, scores. */
+/** Everything about the selected run: header, backend, controls, frames, charts, scores, stats. */
 import { useId } from 'react';
 import { findModel } from '../../core/models/registry';
 import type { RunState } from '../state/store';
@@ -56,9 +56,11 @@ export function RunView({ run }: { run: RunState }) {
       />
       <RunWarnings warnings={run.warnings} />
       <RunControls run={run} />
-      <CheckpointControls run={run} />
-      <RunStatsGrid run={run} />
-      {/* Mounted in turn, each in a task of its own, so that showing the view stays responsive. */}
+      {/* What matters first: the frames, then the curves; statistics and checkpoints below them.
+          Mounted in turn, each in a task of its own, so that showing the view stays responsive. */}
+      <MountInNextTask>
+        <FrameView run={run} />
+      </MountInNextTask>
       <MountInNextTask>
         <div className="card-grid">
           <LossChart run={run} title="Training loss" include={isLoss} />
@@ -71,9 +73,8 @@ export function RunView({ run }: { run: RunState }) {
           <EvalPanel run={run} />
         </div>
       </MountInNextTask>
-      <MountInNextTask>
-        <FrameView run={run} />
-      </MountInNextTask>
+      <RunStatsGrid run={run} />
+      <CheckpointControls run={run} />
       <MountInNextTask>
         <ExportBar run={run} />
         <ModelGuide model={run.spec.model} />

@@ -74,11 +74,15 @@ export function formatMs(ms: number | null | undefined): string {
   return ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
 }
 
-/** Focus is in a control that uses the keyboard itself (so global shortcuts must stay out). */
-export function isTypingTarget(target: EventTarget | null): boolean {
+/**
+ * Whether the focused element handles `key` itself, so a global shortcut must leave it alone:
+ * fields (and sliders) use every key; buttons, links and summaries use Space and Enter to activate,
+ * so N and the arrows still reach the shortcuts while one of them has focus.
+ */
+export function ownsKey(target: EventTarget | null, key: string): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable) return true;
-  return Boolean(
-    target.closest('input, textarea, select, button, a[href], summary, [role="slider"]'),
-  );
+  if (target.closest('input, textarea, select, [role="slider"]')) return true;
+  const activates = key === ' ' || key === 'Enter';
+  return activates && Boolean(target.closest('button, a[href], summary, [role="button"]'));
 }

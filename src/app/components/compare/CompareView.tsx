@@ -20,7 +20,7 @@ import { MountInNextTask } from '../MountInNextTask';
 import './compare.css';
 
 /** Canonical text of a run's data spec (key order does not matter). */
-function dataKey(run: RunState): string {
+export function dataKey(run: RunState): string {
   const data = (run.spec.data ?? { source: 'moving-mnist' }) as unknown as Record<string, unknown>;
   return JSON.stringify(
     Object.keys(data)

@@ -13,7 +13,7 @@ import { formatBytes } from '../format';
 const BUTTONS: { format: ExportFormat; text: string; name: string }[] = [
   { format: 'gif', text: 'GIF', name: 'Export samples as animated GIF' },
   { format: 'webm', text: 'WebM', name: 'Export samples as WebM video' },
-  { format: 'png', text: 'PNG strip', name: 'Export frame strip as PNG' },
+  { format: 'png', text: 'PNG strip', name: 'Export samples as PNG strip' },
   { format: 'csv', text: 'CSV', name: 'Export metrics as CSV' },
   { format: 'json', text: 'JSON', name: 'Export metrics as JSON' },
 ];

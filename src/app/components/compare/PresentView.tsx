@@ -13,7 +13,7 @@ import { useWorkspace } from '../../state/workspace';
 import { STATUS_LABELS } from '../format';
 import { useElementWidth } from '../hooks';
 import { ClassroomStart } from './ClassroomStart';
-import { useComparedRuns } from './CompareView';
+import { dataKey, useComparedRuns } from './CompareView';
 import { sortMetricNames, useMetricsVersion } from './CompareCharts';
 import { ModelGuide } from './ModelGuide';
 import { OverlayChart } from './OverlayChart';
@@ -56,9 +56,11 @@ export function PresentView() {
           </h2>
           <p className="present-subtitle">
             {dataLabel(compared[0].spec.data)}
-            {compared.length > 1
-              ? ' · the same training batches and held-out clips for every run'
-              : ''}
+            {compared.length < 2
+              ? ''
+              : new Set(compared.map(dataKey)).size === 1
+                ? ' · the same training batches and held-out clips for every run'
+                : ' · the runs use different data specs or seeds, so they train on different batches'}
           </p>
         </div>
         {controlsHidden ? <PresentCounter runs={compared} /> : <PlaybackControls runs={compared} />}

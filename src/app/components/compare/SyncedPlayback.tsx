@@ -14,7 +14,7 @@ import {
 import { runColor } from '../../compare/compare-data';
 import type { RunState } from '../../state/store';
 import { useWorkspace } from '../../state/workspace';
-import { STATUS_LABELS, isTypingTarget } from '../format';
+import { STATUS_LABELS, ownsKey } from '../format';
 import { SegmentedControl } from '../SegmentedControl';
 import { FrameTile } from './FrameTile';
 import { useFrameClock } from '../hooks';
@@ -34,12 +34,12 @@ export function PlaybackClock({ runs }: { runs: readonly RunState[] }) {
   return null;
 }
 
-/** Space plays / pauses, ← and → step one frame (when focus is not in a field or on a button). */
+/** Space plays / pauses, ← and → step one frame (left to a focused field, and Space to a focused button). */
 export function usePlaybackKeys(length: number) {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.repeat || event.altKey || event.ctrlKey || event.metaKey || length <= 0) return;
-      if (isTypingTarget(event.target)) return;
+      if (ownsKey(event.target, event.key)) return;
       const { playback, setPlayback } = useWorkspace.getState();
       if (event.key === ' ') setPlayback({ playing: !playback.playing });
       else if (event.key === 'ArrowRight')
