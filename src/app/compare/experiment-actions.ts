@@ -22,7 +22,7 @@ import { prefersReducedMotion } from '../components/hooks';
 import { RunCommandError } from '../runs/run-manager';
 import type { RunManager } from '../runs/run-manager';
 import { usePlayground } from '../state/store';
-import type { RunState } from '../state/store';
+import type { PlaygroundState, RunState } from '../state/store';
 import { comparedIds, useWorkspace } from '../state/workspace';
 
 export interface ShareOptions {
@@ -48,9 +48,16 @@ export const CLASSROOM_DATA: MovingMnistDataSpec = {
  * as a link would be (a run whose creation failed is left out, so a link never carries it).
  */
 export function currentExperiment(start = false): Experiment {
-  const { runs, runOrder } = usePlayground.getState();
-  const created = runOrder.map((id) => runs[id]).filter((run) => !creationFailed(run));
-  return { runs: created.map((run) => checkedSpec(run.spec)), start };
+  return { runs: createdRuns(usePlayground.getState()).map((run) => checkedSpec(run.spec)), start };
+}
+
+/** How many runs a link would carry now (those whose creation did not fail). */
+export function shareableRunCount(state: Pick<PlaygroundState, 'runs' | 'runOrder'>): number {
+  return createdRuns(state).length;
+}
+
+function createdRuns({ runs, runOrder }: Pick<PlaygroundState, 'runs' | 'runOrder'>): RunState[] {
+  return runOrder.map((id) => runs[id]).filter((run) => !creationFailed(run));
 }
 
 /** A run that failed before it was ever ready (its worker refused or could not build it). */

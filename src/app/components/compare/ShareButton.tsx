@@ -3,12 +3,13 @@
  * seeds, backend), and shows it with options: start training on open, open as a presentation.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import { shareUrl } from '../../compare/experiment-actions';
+import { shareUrl, shareableRunCount } from '../../compare/experiment-actions';
 import { usePlayground } from '../../state/store';
 
 export function ShareButton() {
-  const hasRuns = usePlayground((state) => state.runOrder.length > 0);
-  const runCount = usePlayground((state) => state.runOrder.length);
+  // Runs whose creation failed are never shared, so they do not count here either.
+  const runCount = usePlayground(shareableRunCount);
+  const hasRuns = runCount > 0;
   const [open, setOpen] = useState(false);
   const [start, setStart] = useState(true);
   const [present, setPresent] = useState(false);
