@@ -1,7 +1,8 @@
 /**
  * Headless Chromium that gives a working (software, SwiftShader) WebGPU adapter in pages and
  * dedicated workers on machines without a GPU. Shared by the browser tests and the benchmark so
- * both measure the same browser. See ../shared/notes/tfjs-webgpu.md.
+ * both measure the same browser. Why each WebGPU flag is needed:
+ * docs/webgpu-pitfalls.md, "Testing WebGPU without a GPU".
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
