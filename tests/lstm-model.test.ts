@@ -12,6 +12,7 @@ import { resolveLstmConfig } from '../src/core/models/lstm/config';
 import type { LstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder, createLstmModel } from '../src/core/models/lstm/model';
 import { FRAME_METRICS } from '../src/core/train/video-metrics';
+import { extrapolateFlow } from '../src/core/train/flow-baseline';
 import { Trainer } from '../src/core/train/trainer';
 
 beforeAll(async () => {
@@ -671,6 +672,7 @@ function expectedGroups(config: LstmConfig): Record<string, number> {
     groups.future = config.futureFrames;
     if (config.conditionalFuture) groups.future_tf = config.futureFrames;
     groups['baseline/future'] = config.futureFrames;
+    if (config.inputFrames >= 2) groups['baseline/flow/future'] = config.futureFrames;
   }
   return groups;
 }
@@ -733,9 +735,20 @@ describe('(h) evaluate', () => {
     close(result.perFrame['future/mse'], mseCurve(future, 4));
     const lastFrame = all.map((sequence) => [0, 1, 2].map(() => sequence[3]));
     close(result.perFrame['baseline/future/mse'], mseCurve(lastFrame, 4));
+    const flowed = all.map((sequence) => {
+      const next = extrapolateFlow(
+        Float32Array.from(sequence[2]),
+        Float32Array.from(sequence[3]),
+        8,
+        8,
+        3,
+      );
+      return [0, 1, 2].map((k) => [...next.subarray(k * 64, (k + 1) * 64)]);
+    });
+    close(result.perFrame['baseline/flow/future/mse'], mseCurve(flowed, 4));
   });
 
-  it('the copy-last-frame baseline is perfect on a still video', async () => {
+  it('the copy-last-frame and optical-flow baselines are perfect on a still video', async () => {
     const config = smallConfig('future-predictor', { frameSize: 8 });
     const model = build(config);
     const still = tf.tidy(
@@ -750,6 +763,7 @@ describe('(h) evaluate', () => {
     expect(result.scalars['baseline/future/mae']).toBe(0);
     expect(result.scalars['baseline/future/psnr']).toBeCloseTo(100, 3);
     expect(result.scalars['baseline/future/ssim']).toBeCloseTo(1, 5);
+    expect(result.scalars['baseline/flow/future/mse']).toBe(0);
     expect(result.scalars['future/mse']).toBeGreaterThan(0);
   });
 });

@@ -33,6 +33,7 @@ import {
   neighbourhoodRows,
 } from '../src/core/models/rcnn/network';
 import { Trainer } from '../src/core/train/trainer';
+import { extrapolateFlow } from '../src/core/train/flow-baseline';
 import type { PrepareProgress } from '../src/core/models/types';
 import { maxAbs, maxAbsDiff, values } from './helpers/arrays';
 
@@ -456,6 +457,7 @@ describe('(f) evaluation', () => {
     for (const group of [
       'extrapolation',
       'baseline/extrapolation',
+      'baseline/flow/extrapolation',
       'filling',
       'baseline/filling',
     ]) {
@@ -469,6 +471,7 @@ describe('(f) evaluation', () => {
     expect(firstFrame).toMatchObject({
       'extrapolation/mse': 3,
       'baseline/extrapolation/mse': 3,
+      'baseline/flow/extrapolation/mse': 3,
       'filling/mse': 2,
       'test/loss': 2,
     });
@@ -481,11 +484,20 @@ describe('(f) evaluation', () => {
     const p = 32 * 32;
     const t = 5;
     const copyLast = [0, 0, 0];
+    const flow = [0, 0, 0];
     const interpolation = [0, 0, 0];
     for (let s = 0; s < n; s++) {
       const frame = (k: number) => (s * t + k) * p;
+      const flowed = extrapolateFlow(
+        Float32Array.from(video.subarray(frame(0), frame(0) + p)),
+        Float32Array.from(video.subarray(frame(1), frame(1) + p)),
+        32,
+        32,
+        3,
+      );
       for (let k = 0; k < 3; k++) {
         copyLast[k] += sumSquared(video, video, frame(1), frame(k + 2), p) / n;
+        flow[k] += sumSquared(flowed, video, k * p, frame(k + 2), p) / n;
         let sum = 0;
         const alpha = (k + 1) / 4;
         for (let i = 0; i < p; i++) {
@@ -496,6 +508,9 @@ describe('(f) evaluation', () => {
       }
     }
     perFrame['baseline/extrapolation/mse'].forEach((v, k) => expect(v).toBeCloseTo(copyLast[k], 2));
+    perFrame['baseline/flow/extrapolation/mse'].forEach((v, k) =>
+      expect(v).toBeCloseTo(flow[k], 2),
+    );
     perFrame['baseline/filling/mse'].forEach((v, k) => expect(v).toBeCloseTo(interpolation[k], 2));
 
     // Quantization: the clips through the dictionary and back.

@@ -40,9 +40,11 @@ const GROUP_COLORS: Record<string, string> = {
   future: '#2563eb',
   future_tf: '#059669',
   'baseline/future': '#6b7280',
+  'baseline/flow/future': '#b45309',
   test: '#9333ea',
   extrapolation: '#2563eb',
   'baseline/extrapolation': '#6b7280',
+  'baseline/flow/extrapolation': '#b45309',
   filling: '#059669',
   'baseline/filling': '#374151',
 };
@@ -240,6 +242,13 @@ function MetricDefinitions() {
         <dt>Copy-last-frame baseline</dt>
         <dd>
           Predicts every future frame as the last input frame: a model worth its training beats it.
+        </dd>
+        <dt>Optical-flow baseline</dt>
+        <dd>
+          Finds how each pixel moved between the last two given frames (block matching: the 5×5
+          block of the last frame is looked for in the frame before, up to 4 pixels away) and keeps
+          it moving at that speed; the pixels it uncovers take the background behind them. The
+          baseline Ranzato et al. discuss beside their video language model.
         </dd>
         <dt>Cross-entropy / perplexity per patch</dt>
         <dd>

@@ -1,6 +1,7 @@
 /**
  * Arranges evaluation results by name: `future/mse` → group `future`, metric `mse`;
- * `baseline/future/mse` → group `baseline/future`. Known groups and metrics get readable labels
+ * `baseline/future/mse` → group `baseline/future`, `baseline/flow/future/mse` → group
+ * `baseline/flow/future`. Known groups and metrics get readable labels
  * and a stable order; unknown ones still show up, after them, under their raw names.
  */
 
@@ -10,9 +11,11 @@ const GROUP_ORDER = [
   'future',
   'future_tf',
   'baseline/future',
+  'baseline/flow/future',
   'test',
   'extrapolation',
   'baseline/extrapolation',
+  'baseline/flow/extrapolation',
   'filling',
   'baseline/filling',
   'quantization',
@@ -24,9 +27,11 @@ const GROUP_LABELS: Record<string, string> = {
   future: 'Future',
   future_tf: 'Future (teacher-forced)',
   'baseline/future': 'Copy-last-frame baseline',
+  'baseline/flow/future': 'Optical-flow baseline',
   test: 'Next code (teacher-forced)',
   extrapolation: 'Extrapolation',
   'baseline/extrapolation': 'Copy-last-frame baseline',
+  'baseline/flow/extrapolation': 'Optical-flow baseline',
   filling: 'Filling',
   'baseline/filling': 'Linear-interpolation baseline',
   quantization: 'Quantized truth',
@@ -110,9 +115,12 @@ export function buildMetricTable(scalars: Record<string, number>): MetricTable {
   };
 }
 
-/** The task a group scores: `baseline/future` and `future_tf` both belong to `future`. */
+/**
+ * The task a group scores: `baseline/future`, `baseline/flow/future` and `future_tf` all belong
+ * to `future`.
+ */
 function taskOf(group: string): string {
-  return group.replace(/^baseline\//, '').replace(/_tf$/, '');
+  return group.replace(/^baseline\/(flow\/)?/, '').replace(/_tf$/, '');
 }
 
 /**

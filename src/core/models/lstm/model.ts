@@ -47,6 +47,7 @@ import {
   snapshotTensors,
 } from '../state';
 import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
+import { extrapolateFlowBatch } from '../../train/flow-baseline';
 import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
 import { lstmCell, lstmCellKernelReady } from '../../gpu/kernels/lstm-cell';
 import { lstmSequenceKernelReady } from '../../gpu/kernels/lstm-sequence';
@@ -714,6 +715,9 @@ export class LstmEncoderDecoder implements VideoModel {
    *   recon_tf/, future_tf/     conditional decoders only: teacher-forced (ground-truth inputs,
    *                             how they train and how the reference code validated them)
    *   baseline/future/<metric>  copy-last-frame baseline: the last input frame repeated
+   *   baseline/flow/future/…    optical-flow baseline (two or more input frames): the motion
+   *                             block matching finds between the last two input frames carried
+   *                             on at constant velocity (core/train/flow-baseline.ts)
    * <metric>: cross_entropy (Bernoulli, summed over pixels, predictions clamped to [1e-7, 1−1e-7]),
    * mse and mae (sums over pixels), psnr (dB), ssim. Predictions are clipped to [0, 1] first.
    */
@@ -727,10 +731,11 @@ export class LstmEncoderDecoder implements VideoModel {
       for (let start = 0; start < n; start += batch) {
         const rows = Math.min(batch, n - start);
         const names: string[] = [];
+        const index = Array.from({ length: batch }, (_, i) => (start + i) % n);
+        const flow = await this.flowBaseline(frames, index);
         const flat = tf.tidy(() => {
-          const index = Array.from({ length: batch }, (_, i) => (start + i) % n);
           const chunk = tf.gather(frames, tf.tensor1d(index, 'int32')) as tf.Tensor3D; // [B, T, P]
-          const metrics = this.chunkMetrics(chunk); // each [B, T_d]
+          const metrics = this.chunkMetrics(chunk, flow); // each [B, T_d]
           names.push(...Object.keys(metrics));
           return tf.concat(names.map((name) => metrics[name].reshape([-1]))); // one read-back
         });
@@ -750,12 +755,32 @@ export class LstmEncoderDecoder implements VideoModel {
     return accumulator.result();
   }
 
+  /**
+   * The optical-flow baseline's future frames for clips `index` of frames [N, T, P], on the CPU
+   * from their last two input frames: [B, Tf, P] values, or null without a future decoder.
+   */
+  private async flowBaseline(frames: tf.Tensor3D, index: number[]): Promise<Float32Array | null> {
+    const { inputFrames, futureFrames, frameSize: size } = this.config;
+    if (!this.future || inputFrames < 2) return null;
+    const pairs = tf.tidy(() =>
+      tf
+        .gather(frames, tf.tensor1d(index, 'int32'))
+        .slice([0, inputFrames - 2, 0], [index.length, 2, this.pixels]),
+    ); // [B, 2, P]
+    const values = (await pairs.data()) as Float32Array;
+    pairs.dispose();
+    return extrapolateFlowBatch(values, index.length, size, size, futureFrames);
+  }
+
   private metricFrames(name: string): number {
     return name.startsWith('recon') ? this.config.inputFrames : this.config.futureFrames;
   }
 
   /** [B, T_d] per-frame metrics of one chunk [B, T, P], keyed `group/metric`. */
-  private chunkMetrics(frames: tf.Tensor3D): Record<string, tf.Tensor2D> {
+  private chunkMetrics(
+    frames: tf.Tensor3D,
+    flow: Float32Array | null,
+  ): Record<string, tf.Tensor2D> {
     const [b] = frames.shape;
     const { inputFrames, futureFrames, frameSize: size } = this.config;
     const out: Record<string, tf.Tensor2D> = {};
@@ -790,6 +815,8 @@ export class LstmEncoderDecoder implements VideoModel {
       }
       const last = frames.slice([0, inputFrames - 1, 0], [b, 1, this.pixels]); // [B, 1, P]
       addGroup('baseline/future', tf.tile(last, [1, futureFrames, 1]) as tf.Tensor3D, truth);
+      if (flow)
+        addGroup('baseline/flow/future', tf.tensor3d(flow, [b, futureFrames, this.pixels]), truth);
     }
     return out;
   }

@@ -9,7 +9,9 @@
  * the paper's two tasks with their baselines:
  *
  * - extrapolation: given frames 1–2, generate the next `extrapolationFrames` frames code by code,
- *   each generated frame fed back as the next input; baseline: copy the last given frame;
+ *   each generated frame fed back as the next input; baselines: copy the last given frame, and
+ *   optical-flow extrapolation (the baseline the paper discusses; here block matching between
+ *   frames 1 and 2, carried on at constant velocity);
  * - filling: given frames 1 and 5, predict frames 2–4; baseline: linear interpolation in pixel
  *   space. The text here does not say how the model uses frame 5: it generates `fillCandidates`
  *   fillings forward from frame 1 (the first at argmax, the others sampled at τ) and keeps the one
@@ -58,6 +60,7 @@ import {
   sumSquaredErrorPerImage,
 } from '../../train/video-metrics';
 import type { ChunkMetrics } from '../../train/video-metrics';
+import { extrapolateFlowBatch } from '../../train/flow-baseline';
 import { RCNN_SCHEMA, patchGridSize, rcnnDataRequirements, sweepDictionarySizes } from './config';
 import type { RcnnConfig } from './config';
 import { PatchDictionary, buildDictionaries } from './dictionary';
@@ -445,7 +448,9 @@ export class VideoLanguageModel implements VideoModel {
    *   test/accuracy      fraction of next codes ranked first by the model
    *   extrapolation/…    mse, mae (sums over a frame's pixels), psnr (and ssim with evalSsim)
    *                      of frames 3 … N + 2
-   *                      generated from frames 1–2; baseline/extrapolation/…: copy frame 2
+   *                      generated from frames 1–2; baseline/extrapolation/…: copy frame 2;
+   *                      baseline/flow/extrapolation/…: the motion block matching finds
+   *                      between frames 1 and 2 carried on (core/train/flow-baseline.ts)
    *   filling/…          the same for frames 2–4 from frames 1 and 5; baseline/filling/…: linear
    *                      interpolation in pixel space
    *   quantization/…     mse and psnr of every frame through the dictionary and back: the best
@@ -464,10 +469,12 @@ export class VideoLanguageModel implements VideoModel {
     try {
       for (let start = 0; start < n; start += batch) {
         const rows = Math.min(batch, n - start);
+        const flow = await this.flowBaseline(flat, start, [t, h, w]);
         await accumulateChunk(
           () => {
             const clips = this.batchFrom(flat, start).reshape([batch, t, h, w, 1]) as tf.Tensor5D;
-            return this.chunkMetrics(this.predict(clips, rng));
+            const flowed = tf.tensor3d(flow, [batch, this.config.extrapolationFrames, h * w]);
+            return this.chunkMetrics(this.predict(clips, rng), flowed);
           },
           rows,
           curves,
@@ -484,10 +491,31 @@ export class VideoLanguageModel implements VideoModel {
     for (const metric of PIXEL_METRICS) {
       firstFrame[`extrapolation/${metric}`] = 3;
       firstFrame[`baseline/extrapolation/${metric}`] = 3;
+      firstFrame[`baseline/flow/extrapolation/${metric}`] = 3;
       firstFrame[`filling/${metric}`] = 2;
       firstFrame[`baseline/filling/${metric}`] = 2;
     }
     return { scalars: scalarValues, perFrame: perFrame.perFrame, firstFrame };
+  }
+
+  /**
+   * The optical-flow baseline's extrapolation of the batchSize clips from row `start` of
+   * flattened clips [N, T·H·W], on the CPU from frames 1–2: [B, N_x, H·W] values.
+   */
+  private async flowBaseline(
+    flat: tf.Tensor2D,
+    start: number,
+    [t, h, w]: [number, number, number],
+  ): Promise<Float32Array> {
+    const batch = this.config.batchSize;
+    const pairs = tf.tidy(() =>
+      this.batchFrom(flat, start)
+        .reshape([batch, t, h * w])
+        .slice([0, 0, 0], [batch, 2, h * w]),
+    ); // [B, 2, H·W]
+    const values = (await pairs.data()) as Float32Array;
+    pairs.dispose();
+    return extrapolateFlowBatch(values, batch, h, w, this.config.extrapolationFrames);
   }
 
   /**
@@ -523,7 +551,7 @@ export class VideoLanguageModel implements VideoModel {
   }
 
   /** Per-sequence metrics of one chunk, each [B, frames] (frames = 1 for scalars). */
-  private chunkMetrics(p: ChunkPredictions): ChunkMetrics {
+  private chunkMetrics(p: ChunkPredictions, flow: tf.Tensor3D): ChunkMetrics {
     const [b, , pixels] = p.truth.shape;
     const truthFrames = (from: number, count: number) =>
       p.truth.slice([0, from, 0], [b, count, pixels]) as tf.Tensor3D;
@@ -539,6 +567,7 @@ export class VideoLanguageModel implements VideoModel {
     };
     add('extrapolation', p.extrapolated, 2);
     add('baseline/extrapolation', p.copyLast, 2);
+    add('baseline/flow/extrapolation', flow, 2);
     add('filling', p.filled, 1);
     add('baseline/filling', p.interpolated, 1);
     const quantization = this.pixelMetrics(p.quantized, p.truth);
