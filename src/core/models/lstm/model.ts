@@ -25,9 +25,8 @@
  * Shapes: B batch, T frames, P = frameSize² pixels, U hidden units, I layer inputs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkField } from '../config-schema';
-import { describeValue, quote } from '../../quote';
-import type { ConfigField } from '../config-schema';
+import { ConfigError } from '../config-schema';
+import { describeValue } from '../../quote';
 import type {
   DataRequirements,
   EvalResult,
@@ -41,52 +40,21 @@ import { CheckpointError } from '../../checkpoint/errors';
 import {
   assignStateTensors,
   checkStateTensors,
-  metaNumber,
   metaRecord,
   restoreHyperparameters,
   snapshotTensors,
 } from '../state';
 import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
 import { extrapolateFlowBatch } from '../../train/flow-baseline';
-import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
 import { lstmCell, lstmCellKernelReady } from '../../gpu/kernels/lstm-cell';
 import { lstmSequenceKernelReady } from '../../gpu/kernels/lstm-sequence';
 import { fusedLossesReady } from '../../gpu/kernels/losses';
 import { sequenceLossTerms } from './sequence-path';
 import { LSTM_SCHEMA, lstmDataRequirements } from './config';
 import type { LstmConfig } from './config';
-
-// --- parameters ----------------------------------------------------------------------------------
-
-/** A trainable weight with the facts the optimiser needs. */
-interface Param {
-  name: string; // e.g. `encoder.0.w`, `future.readout.b`
-  variable: tf.Variable;
-  decay: boolean; // L2 weight decay applies (every weight but the biases, as in the reference)
-}
-
-/** Creates the model's weights in a fixed order, each from its own seed (seed, seed + 1, …). */
-class ParamFactory {
-  readonly params: Param[] = [];
-
-  constructor(private readonly seed: number) {}
-
-  uniform(name: string, shape: number[], scale: number): tf.Variable {
-    const seed = this.seed + this.params.length;
-    return this.add(name, tf.randomUniform(shape, -scale, scale, 'float32', seed), true);
-  }
-
-  zeros(name: string, shape: number[]): tf.Variable {
-    return this.add(name, tf.zeros(shape), false);
-  }
-
-  private add(name: string, init: tf.Tensor, decay: boolean): tf.Variable {
-    const variable = tf.variable(init, true); // unnamed: tfjs makes the name unique per model
-    init.dispose();
-    this.params.push({ name, variable, decay });
-    return variable;
-  }
-}
+import { LiveSettings } from '../kit/live-settings';
+import { Optimiser } from '../kit/optimiser';
+import { ParameterStore, checkpointEntries } from '../kit/params';
 
 // --- the LSTM cell, a stack of cells, a decoder ---------------------------------------------------
 
@@ -106,15 +74,15 @@ class LstmLayer {
   readonly bias: tf.Variable; // [4U] gates i, f, a, o; all 0 (the forget bias too, as the reference)
 
   constructor(
-    factory: ParamFactory,
+    store: ParameterStore,
     name: string,
     readonly inputs: number,
     readonly units: number,
     config: LstmConfig,
   ) {
-    this.w = factory.uniform(`${name}.w`, [4 * units, inputs + units], config.initScale);
-    this.peephole = factory.uniform(`${name}.peephole`, [3 * units], config.peepholeInitScale);
-    this.bias = factory.zeros(`${name}.bias`, [4 * units]);
+    this.w = store.uniform(`${name}.w`, [4 * units, inputs + units], config.initScale);
+    this.peephole = store.uniform(`${name}.peephole`, [3 * units], config.peepholeInitScale);
+    this.bias = store.zeros(`${name}.bias`, [4 * units]);
   }
 
   /** The cell, with bias and peepholes shaped once per sequence rather than once per step. */
@@ -150,11 +118,11 @@ class LstmLayer {
 class LstmStack {
   readonly layers: LstmLayer[] = [];
 
-  constructor(factory: ParamFactory, name: string, inputs: number, config: LstmConfig) {
+  constructor(store: ParameterStore, name: string, inputs: number, config: LstmConfig) {
     for (let l = 0; l < config.layers; l++) {
       const layerInputs = l === 0 ? inputs : config.hiddenUnits;
       this.layers.push(
-        new LstmLayer(factory, `${name}.${l}`, layerInputs, config.hiddenUnits, config),
+        new LstmLayer(store, `${name}.${l}`, layerInputs, config.hiddenUnits, config),
       );
     }
   }
@@ -195,19 +163,19 @@ class Decoder {
   readonly readoutB: tf.Variable; // [P]
 
   constructor(
-    factory: ParamFactory,
+    store: ParameterStore,
     name: string,
     readonly conditional: boolean,
     pixels: number,
     config: LstmConfig,
   ) {
-    this.stack = new LstmStack(factory, name, conditional ? pixels : 0, config);
-    this.readoutW = factory.uniform(
+    this.stack = new LstmStack(store, name, conditional ? pixels : 0, config);
+    this.readoutW = store.uniform(
       `${name}.readout.w`,
       [pixels, config.hiddenUnits],
       config.initScale,
     );
-    this.readoutB = factory.zeros(`${name}.readout.b`, [pixels]);
+    this.readoutB = store.zeros(`${name}.readout.b`, [pixels]);
   }
 
   /** Unrolls `steps` steps from `init`; returns the output logits [steps, P, B]. */
@@ -250,188 +218,10 @@ function activate(output: LstmConfig['output'], logits: tf.Tensor2D): tf.Tensor2
   return output === 'sigmoid-bce' ? tf.sigmoid(logits) : logits;
 }
 
-// --- optimisers ------------------------------------------------------------------------------------
-
-interface UpdateSettings {
-  learningRate: number;
-  momentum: number; // SGD momentum; Adam beta1
-  updateClip: number; // 0 = off
-  weightDecay: number;
-}
-
-/** Per-parameter optimiser state and update; `commit: false` computes without assigning. */
-interface Optimiser {
-  /** Called once per step before the per-parameter updates. */
-  beginStep(settings: UpdateSettings, commit: boolean): void;
-  update(
-    index: number,
-    param: Param,
-    grad: tf.Tensor,
-    settings: UpdateSettings,
-    commit: boolean,
-  ): void;
-  /** Slot variables by slot name, one per parameter in parameter order (for checkpoints). */
-  readonly slots: Record<string, tf.Variable[]>;
-  /** Step counters (for checkpoints); `setCounters` takes values checked by `checkCounters`. */
-  counters(): Record<string, number>;
-  checkCounters(saved: Record<string, unknown>): Record<string, number>;
-  setCounters(values: Record<string, number>): void;
-  dispose(): void;
-}
-
-function zeroSlots(params: Param[]): tf.Variable[] {
-  return params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
-}
-
-function clipUpdate(update: tf.Tensor, clip: number): tf.Tensor {
-  return clip > 0 ? tf.clipByValue(update, -clip, clip) : update;
-}
-
-/**
- * The reference update (`util.py` Param.Update): v ← μ·v − lr·(g + λ·w); v ← clip(v, ±c); w ← w + v.
- * The clipped update is what the momentum buffer keeps.
- */
-class SgdMomentum implements Optimiser {
-  private readonly velocity: tf.Variable[];
-
-  constructor(params: Param[]) {
-    this.velocity = zeroSlots(params);
-  }
-
-  get slots(): Record<string, tf.Variable[]> {
-    return { velocity: this.velocity };
-  }
-
-  counters(): Record<string, number> {
-    return {};
-  }
-
-  checkCounters(): Record<string, number> {
-    return {};
-  }
-
-  setCounters(): void {}
-
-  beginStep(): void {}
-
-  update(index: number, param: Param, grad: tf.Tensor, s: UpdateSettings, commit: boolean): void {
-    const v = this.velocity[index];
-    const step = clipUpdate(v.mul(s.momentum).sub(grad.mul(s.learningRate)), s.updateClip);
-    if (commit) {
-      v.assign(step);
-      param.variable.assign(param.variable.add(step));
-    }
-  }
-
-  dispose(): void {
-    tf.dispose(this.velocity);
-  }
-}
-
-/** Adam (Kingma & Ba) with beta1 = momentum (changeable live), beta2 = 0.999, eps = 1e-8. */
-class Adam implements Optimiser {
-  private readonly first: tf.Variable[];
-  private readonly second: tf.Variable[];
-  private beta1Power = 1; // Π beta1 over the steps taken (beta1 may change between steps)
-  private beta2Power = 1;
-  private correction1 = 1;
-  private correction2 = 1;
-  static readonly beta2 = 0.999;
-  static readonly epsilon = 1e-8;
-
-  constructor(params: Param[]) {
-    this.first = zeroSlots(params);
-    this.second = zeroSlots(params);
-  }
-
-  get slots(): Record<string, tf.Variable[]> {
-    return { m: this.first, v: this.second };
-  }
-
-  counters(): Record<string, number> {
-    return { beta1Power: this.beta1Power, beta2Power: this.beta2Power };
-  }
-
-  checkCounters(saved: Record<string, unknown>): Record<string, number> {
-    return {
-      beta1Power: metaNumber(saved, 'beta1Power', 0, 1),
-      beta2Power: metaNumber(saved, 'beta2Power', 0, 1),
-    };
-  }
-
-  setCounters(values: Record<string, number>): void {
-    this.beta1Power = values.beta1Power;
-    this.beta2Power = values.beta2Power;
-  }
-
-  beginStep(s: UpdateSettings, commit: boolean): void {
-    const beta1Power = this.beta1Power * s.momentum;
-    const beta2Power = this.beta2Power * Adam.beta2;
-    this.correction1 = 1 - beta1Power;
-    this.correction2 = 1 - beta2Power;
-    if (commit) {
-      this.beta1Power = beta1Power;
-      this.beta2Power = beta2Power;
-    }
-  }
-
-  update(index: number, param: Param, grad: tf.Tensor, s: UpdateSettings, commit: boolean): void {
-    const m = this.first[index];
-    const v = this.second[index];
-    const mNext = m.mul(s.momentum).add(grad.mul(1 - s.momentum));
-    const vNext = v.mul(Adam.beta2).add(grad.square().mul(1 - Adam.beta2));
-    const mHat = mNext.div(Math.max(this.correction1, 1e-12));
-    const vHat = vNext.div(this.correction2);
-    const step = clipUpdate(
-      mHat.div(vHat.sqrt().add(Adam.epsilon)).mul(s.learningRate),
-      s.updateClip,
-    );
-    if (commit) {
-      m.assign(mNext);
-      v.assign(vNext);
-      param.variable.assign(param.variable.sub(step));
-    }
-  }
-
-  /**
-   * `update` from the raw gradient in fused kernels: non-finite elements zeroed and the weight
-   * decay added as `applyGradients` does, the bias corrections folded into the step size.
-   */
-  updateFused(
-    index: number,
-    param: Param,
-    raw: tf.Tensor,
-    s: UpdateSettings,
-    commit: boolean,
-  ): void {
-    const next = adamUpdate(param.variable, raw, this.first[index], this.second[index], {
-      beta1: s.momentum,
-      beta2: Adam.beta2,
-      epsilon: Adam.epsilon,
-      stepSize: s.learningRate / Math.max(this.correction1, 1e-12),
-      vScale: 1 / this.correction2,
-      decay: param.decay ? s.weightDecay : 0,
-      clip: s.updateClip,
-      maskNonFinite: true,
-    });
-    if (commit) {
-      this.first[index].assign(next.m);
-      this.second[index].assign(next.v);
-      param.variable.assign(next.w);
-    }
-  }
-
-  dispose(): void {
-    tf.dispose(this.first);
-    tf.dispose(this.second);
-  }
-}
-
 // --- the model -------------------------------------------------------------------------------------
 
 /** The hyperparameters `setHyperparameters` accepts, validated against the config schema. */
-const LIVE_HYPERPARAMETERS = ['learningRate', 'momentum', 'updateClip', 'weightDecay'] as const;
-type LiveHyperparameter = (typeof LIVE_HYPERPARAMETERS)[number];
+type LiveHyperparameter = 'learningRate' | 'momentum' | 'updateClip' | 'weightDecay';
 
 /** Decoder outputs in decoder order: reconstruction frames come out reversed (last input first). */
 export interface LstmPredictions {
@@ -455,9 +245,9 @@ export class LstmEncoderDecoder implements VideoModel {
   private readonly encoder: LstmStack;
   private readonly reconstruction: Decoder | null;
   private readonly future: Decoder | null;
-  private readonly params: Param[];
+  private readonly store: ParameterStore;
   private readonly optimiser: Optimiser;
-  private readonly settings: UpdateSettings;
+  private readonly settings: LiveSettings<LiveHyperparameter>;
   private disposed = false;
 
   constructor(
@@ -469,23 +259,26 @@ export class LstmEncoderDecoder implements VideoModel {
     }
     this.pixels = config.frameSize * config.frameSize;
     this.data = lstmDataRequirements(config);
-    const factory = new ParamFactory(seed);
-    this.encoder = new LstmStack(factory, 'encoder', this.pixels, config);
+    this.store = new ParameterStore(seed);
+    const store = this.store;
+    this.encoder = new LstmStack(store, 'encoder', this.pixels, config);
     this.reconstruction = config.reconstruct
-      ? new Decoder(factory, 'recon', config.conditionalReconstruction, this.pixels, config)
+      ? new Decoder(store, 'recon', config.conditionalReconstruction, this.pixels, config)
       : null;
     this.future = config.predictFuture
-      ? new Decoder(factory, 'future', config.conditionalFuture, this.pixels, config)
+      ? new Decoder(store, 'future', config.conditionalFuture, this.pixels, config)
       : null;
-    this.params = factory.params;
-    this.optimiser =
-      config.optimizer === 'adam' ? new Adam(this.params) : new SgdMomentum(this.params);
-    this.settings = {
+    this.optimiser = new Optimiser(store.params, {
+      method: config.optimizer === 'adam' ? 'adam' : 'sgd',
+      form: 'kingma',
+      maskNonFinite: true,
+    });
+    this.settings = new LiveSettings(LSTM_SCHEMA, {
       learningRate: config.learningRate,
       momentum: config.momentum,
       updateClip: config.updateClip,
       weightDecay: config.weightDecay,
-    };
+    });
   }
 
   // --- forward ---
@@ -646,46 +439,29 @@ export class LstmEncoderDecoder implements VideoModel {
   /** The reported losses (kept) and the gradient of the objective for every parameter. */
   private gradients(videos: tf.Tensor5D): {
     losses: Record<string, tf.Scalar>;
-    grads: tf.Tensor[];
+    grads: tf.NamedTensorMap;
   } {
     const losses: Record<string, tf.Scalar> = {};
-    const { value, grads } = tf.variableGrads(
-      () => {
-        const terms = this.lossTerms(videos);
-        for (const [name, t] of Object.entries(terms)) {
-          if (name !== 'objective' && t) losses[name] = tf.keep(t);
-        }
-        return terms.objective;
-      },
-      this.params.map((p) => p.variable),
-    );
+    const { value, grads } = tf.variableGrads(() => {
+      const terms = this.lossTerms(videos);
+      for (const [name, t] of Object.entries(terms)) {
+        if (name !== 'objective' && t) losses[name] = tf.keep(t);
+      }
+      return terms.objective;
+    }, this.store.variables());
     value.dispose();
-    return { losses, grads: this.params.map((p) => grads[p.variable.name]) };
+    return { losses, grads };
   }
 
   /**
-   * One update of every parameter from its gradient. Non-finite gradient elements are zeroed first,
-   * so a batch whose loss overflows leaves the weights finite (the runtime still sees the NaN loss
-   * and pauses). One tidy per parameter keeps the peak memory near one parameter's temporaries.
+   * One update of every parameter (kit/optimiser.ts): non-finite gradient elements are zeroed
+   * first, so a batch whose loss overflows leaves the weights finite (the runtime still sees the
+   * NaN loss and pauses); L2 decay applies to every weight but the biases, as in the reference.
    */
-  private applyGradients(grads: tf.Tensor[], commit: boolean): void {
-    const s = { ...this.settings };
-    this.optimiser.beginStep(s, commit);
-    const fused = this.optimiser instanceof Adam && adamKernelReady() ? this.optimiser : null;
-    this.params.forEach((param, index) => {
-      tf.tidy(() => {
-        const raw = grads[index];
-        if (fused) {
-          // Optimisation webgpu-fused-adam: the masking, decay and update in one kernel each.
-          fused.updateFused(index, param, raw, s, commit);
-          return;
-        }
-        let grad = tf.where(tf.isFinite(raw), raw, tf.zerosLike(raw));
-        if (param.decay && s.weightDecay > 0) grad = grad.add(param.variable.mul(s.weightDecay));
-        this.optimiser.update(index, param, grad, s, commit);
-      });
-      grads[index].dispose();
-    });
+  private applyGradients(grads: tf.NamedTensorMap, commit: boolean): void {
+    const { learningRate, momentum, updateClip, weightDecay } = this.settings.values;
+    const settings = { learningRate, beta1: momentum, updateClip, weightDecay };
+    this.optimiser.apply(grads, settings, commit);
   }
 
   trainStep(videos: tf.Tensor5D): Record<string, tf.Scalar> {
@@ -887,29 +663,15 @@ export class LstmEncoderDecoder implements VideoModel {
   // --- hyperparameters, bookkeeping ---
 
   getHyperparameters(): Hyperparameters {
-    return { ...this.settings };
+    return this.settings.get();
   }
 
   setHyperparameters(values: Hyperparameters): void {
-    const fields = new Map<string, ConfigField>(LSTM_SCHEMA.map((f) => [f.key, f]));
-    for (const [key, value] of Object.entries(values)) {
-      if (!(LIVE_HYPERPARAMETERS as readonly string[]).includes(key)) {
-        throw new ConfigError(
-          key,
-          `Unknown hyperparameter ${quote(key)} (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
-        );
-      }
-      const field = fields.get(key);
-      if (field?.kind !== 'float') throw new ConfigError(key, `No schema field for ${key}`);
-      const problem = checkField(field, value);
-      if (problem) throw new ConfigError(key, problem);
-    }
-    for (const [key, value] of Object.entries(values))
-      this.settings[key as LiveHyperparameter] = value;
+    this.settings.set(values);
   }
 
   parameterCount(): number {
-    return this.params.reduce((total, p) => total + p.variable.size, 0);
+    return this.store.size();
   }
 
   /**
@@ -919,13 +681,7 @@ export class LstmEncoderDecoder implements VideoModel {
    * after construction.
    */
   stateVariables(): [string, tf.Variable][] {
-    const entries: [string, tf.Variable][] = this.params.map((p) => [p.name, p.variable]);
-    for (const [slot, variables] of Object.entries(this.optimiser.slots)) {
-      variables.forEach((variable, i) => {
-        entries.push([`optimizer.${slot}.${this.params[i].name}`, variable]);
-      });
-    }
-    return entries;
+    return checkpointEntries(this.store, [this.optimiser]);
   }
 
   exportState(): Promise<ModelState> {
@@ -956,13 +712,13 @@ export class LstmEncoderDecoder implements VideoModel {
 
   /** Parameters by name (`encoder.0.w`, `recon.0.peephole`, `future.readout.b`, …), for tests. */
   namedParameters(): Map<string, tf.Variable> {
-    return new Map(this.params.map((p) => [p.name, p.variable]));
+    return this.store.named();
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose(this.params.map((p) => p.variable));
+    this.store.dispose();
     this.optimiser.dispose();
   }
 

@@ -29,8 +29,7 @@
  * - z comes from a seeded generator on the CPU, so every backend trains on the same noise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkField } from '../config-schema';
-import { quote } from '../../quote';
+import { ConfigError } from '../config-schema';
 import type {
   DataRequirements,
   EvalResult,
@@ -56,86 +55,18 @@ import { FrameMetricAccumulator, accumulateChunk } from '../../train/video-metri
 import type { ChunkMetrics } from '../../train/video-metrics';
 import { VGAN_SCHEMA, vganDataRequirements, vganGeometry } from './config';
 import type { VganConfig, VganGeometry } from './config';
-import { Discriminator, Generator, ParamFactory, StridedConvs } from './networks';
-import type { GeneratorOutput, Network, Param } from './networks';
-import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
+import { Discriminator, Generator, StridedConvs } from './networks';
+import type { GeneratorOutput, Network } from './networks';
+import { LiveSettings } from '../kit/live-settings';
+import { Optimiser } from '../kit/optimiser';
+import { ParameterStore, checkpointEntries } from '../kit/params';
 import { slerp } from './ops';
 import { accuracyOf, crossEntropy, discriminatorLoss, meanValue, weighted } from './losses';
 import type { ConvAlgorithm } from './ops';
 
-const ADAM_BETA2 = 0.999;
-const ADAM_EPSILON = 1e-8;
 /** Videos in the fixed-noise grid, and the α values of the interpolation. */
 const FIXED_VIEW_SIZE = 8;
 const INTERPOLATION_ALPHAS = [0, 0.25, 0.5, 0.75, 1];
-
-// --- optimiser -------------------------------------------------------------------------------------
-
-/**
- * Adam as Torch's optim.adam (the reference): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
- * w ← w − lr·√(1−β2^t)/(1−β1^t) · m / (√v + ε). Owns the moments of its own variables only;
- * `commit: false` computes the update without assigning anything (warm-up).
- */
-class Adam {
-  readonly first: tf.Variable[]; // m, one per variable
-  readonly second: tf.Variable[]; // v
-  private beta1Power = 1; // Π β1 over the steps taken (β1 may change between steps)
-  private beta2Power = 1;
-
-  constructor(readonly variables: readonly tf.Variable[]) {
-    const zeros = () => variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
-    this.first = zeros();
-    this.second = zeros();
-  }
-
-  apply(grads: tf.NamedTensorMap, learningRate: number, beta1: number, commit: boolean): void {
-    const beta1Power = this.beta1Power * beta1;
-    const beta2Power = this.beta2Power * ADAM_BETA2;
-    const stepSize = (learningRate * Math.sqrt(1 - beta2Power)) / Math.max(1 - beta1Power, 1e-12);
-    const fused = adamKernelReady(); // optimisation webgpu-fused-adam
-    this.variables.forEach((variable, i) => {
-      tf.tidy(() => {
-        const g = grads[variable.name];
-        if (fused) {
-          const settings = { beta1, beta2: ADAM_BETA2, epsilon: ADAM_EPSILON, stepSize };
-          const next = adamUpdate(variable, g, this.first[i], this.second[i], settings);
-          if (commit) {
-            this.first[i].assign(next.m);
-            this.second[i].assign(next.v);
-            variable.assign(next.w);
-          }
-          return;
-        }
-        const m = this.first[i].mul(beta1).add(g.mul(1 - beta1));
-        const v = this.second[i].mul(ADAM_BETA2).add(g.square().mul(1 - ADAM_BETA2));
-        const next = variable.sub(m.div(v.sqrt().add(ADAM_EPSILON)).mul(stepSize));
-        if (commit) {
-          this.first[i].assign(m);
-          this.second[i].assign(v);
-          variable.assign(next);
-        }
-      });
-    });
-    if (commit) {
-      this.beta1Power = beta1Power;
-      this.beta2Power = beta2Power;
-    }
-  }
-
-  /** β1^t and β2^t (for checkpoints). */
-  counters(): { beta1Power: number; beta2Power: number } {
-    return { beta1Power: this.beta1Power, beta2Power: this.beta2Power };
-  }
-
-  setCounters(values: { beta1Power: number; beta2Power: number }): void {
-    this.beta1Power = values.beta1Power;
-    this.beta2Power = values.beta2Power;
-  }
-
-  dispose(): void {
-    tf.dispose([...this.first, ...this.second]);
-  }
-}
 
 // --- the model -------------------------------------------------------------------------------------
 
@@ -155,12 +86,12 @@ export class VideoGan implements VideoModel {
   readonly data: DataRequirements;
   readonly samplesUseHeldOut: boolean; // image-to-video animates held-out stills
   private readonly geometry: VganGeometry;
-  private readonly params: Param[];
+  private readonly store: ParameterStore;
   private readonly generator: Generator;
   private readonly discriminator: Discriminator;
-  private readonly gOptimiser: Adam;
-  private readonly dOptimiser: Adam;
-  private readonly settings: Record<LiveHyperparameter, number>;
+  private readonly gOptimiser: Optimiser;
+  private readonly dOptimiser: Optimiser;
+  private readonly settings: LiveSettings<LiveHyperparameter>;
   private readonly trainNoise: SeededRandom; // z of the training steps
   private evalSeed: number; // z of every evaluation (the same each time)
   private readonly fixedCodes: Float32Array[]; // batchSize fixed z, drawn at construction
@@ -185,23 +116,24 @@ export class VideoGan implements VideoModel {
     this.conditional = config.variant === 'image-to-video';
     this.samplesUseHeldOut = this.conditional;
     this.data = vganDataRequirements(config);
-    const factory = new ParamFactory(seed, config.initStd);
+    this.store = new ParameterStore(seed);
     const convs = new StridedConvs(options.convs ?? 'auto');
-    this.generator = new Generator(factory, config, this.geometry, convs);
-    this.discriminator = new Discriminator(factory, config, this.geometry, convs);
-    this.params = factory.params;
-    const variablesOf = (network: Network) =>
-      this.params.filter((p) => p.network === network).map((p) => p.variable);
-    this.gOptimiser = new Adam(variablesOf('generator'));
-    this.dOptimiser = new Adam(variablesOf('discriminator'));
-    this.settings = {
-      dLearningRate: config.dLearningRate,
-      gLearningRate: config.gLearningRate,
-      dBeta1: config.dBeta1,
-      gBeta1: config.gBeta1,
-      maskL1Weight: config.maskL1Weight,
-      imageL1Weight: config.imageL1Weight,
-    };
+    this.generator = new Generator(this.store, config, this.geometry, convs);
+    this.discriminator = new Discriminator(this.store, config, this.geometry, convs);
+    // Adam as Torch's optim.adam (the reference); each network's optimiser owns its weights only.
+    const adam = (network: Network) =>
+      new Optimiser(this.store.select(network), { method: 'adam', form: 'torch' });
+    this.gOptimiser = adam('generator');
+    this.dOptimiser = adam('discriminator');
+    const live: LiveHyperparameter[] = ['dLearningRate', 'gLearningRate', 'dBeta1', 'gBeta1'];
+    if (this.hasMask) live.push('maskL1Weight');
+    if (this.conditional) live.push('imageL1Weight');
+    const { dLearningRate, gLearningRate, dBeta1, gBeta1, maskL1Weight, imageL1Weight } = config;
+    this.settings = new LiveSettings(
+      VGAN_SCHEMA,
+      { dLearningRate, gLearningRate, dBeta1, gBeta1, maskL1Weight, imageL1Weight },
+      live,
+    );
     // Separate noise streams, so sampling and evaluating never shift the training noise.
     const root = new SeededRandom(seed);
     this.trainNoise = root.split();
@@ -281,13 +213,13 @@ export class VideoGan implements VideoModel {
     if (out.mask) {
       const maskL1 = meanValue(out.mask); // m ∈ [0, 1]: mean |m| = mean m
       terms.mask_l1 = maskL1;
-      objective = objective.add(weighted(maskL1, this.settings.maskL1Weight));
+      objective = objective.add(weighted(maskL1, this.settings.values.maskL1Weight));
     }
     if (this.conditional) {
       const first = this.firstFrames(out.video); // [B, S, S, C]
       const imageL1 = meanValue(tf.abs(first.sub(input)));
       terms.image_l1 = imageL1;
-      objective = objective.add(weighted(imageL1, this.settings.imageL1Weight));
+      objective = objective.add(weighted(imageL1, this.settings.values.imageL1Weight));
     }
     return { objective, terms };
   }
@@ -316,8 +248,8 @@ export class VideoGan implements VideoModel {
         kept.d_fake_accuracy = tf.keep(terms.fakeAccuracy);
         return terms.loss;
       }, this.dOptimiser.variables as tf.Variable[]);
-      this.dOptimiser.apply(grads, this.settings.dLearningRate, this.settings.dBeta1, commit);
-      tf.dispose(Object.values(grads));
+      const { dLearningRate: learningRate, dBeta1: beta1 } = this.settings.values;
+      this.dOptimiser.apply(grads, { learningRate, beta1 }, commit);
       return { d_loss: value, ...kept };
     } finally {
       fake.dispose();
@@ -343,8 +275,8 @@ export class VideoGan implements VideoModel {
       }, this.gOptimiser.variables as tf.Variable[]);
       // One-stream's objective is its adversarial term itself: reported, so not disposed.
       if (!Object.values(kept).includes(value)) value.dispose();
-      this.gOptimiser.apply(grads, this.settings.gLearningRate, this.settings.gBeta1, commit);
-      tf.dispose(Object.values(grads));
+      const { gLearningRate: learningRate, gBeta1: beta1 } = this.settings.values;
+      this.gOptimiser.apply(grads, { learningRate, beta1 }, commit);
       return kept;
     } finally {
       if (!input) code.dispose();
@@ -692,33 +624,15 @@ export class VideoGan implements VideoModel {
   // --- hyperparameters, bookkeeping ---
 
   getHyperparameters(): Hyperparameters {
-    const values: Hyperparameters = { ...this.settings };
-    if (!this.hasMask) delete values.maskL1Weight;
-    if (!this.conditional) delete values.imageL1Weight;
-    return values;
+    return this.settings.get();
   }
 
-  /** Validates every value against the config schema first; throws a ConfigError naming the key. */
   setHyperparameters(values: Hyperparameters): void {
-    const live = Object.keys(this.getHyperparameters());
-    for (const [key, value] of Object.entries(values)) {
-      const field = VGAN_SCHEMA.find((f) => f.key === key);
-      if (!field || !live.includes(key)) {
-        throw new ConfigError(
-          key,
-          `Unknown hyperparameter ${quote(key)} (live: ${live.join(', ')})`,
-        );
-      }
-      const problem = checkField(field, value);
-      if (problem) throw new ConfigError(key, problem);
-    }
-    for (const [key, value] of Object.entries(values)) {
-      this.settings[key as LiveHyperparameter] = value;
-    }
+    this.settings.set(values);
   }
 
   parameterCount(): number {
-    return this.params.reduce((total, p) => total + p.variable.size, 0);
+    return this.store.size();
   }
 
   /**
@@ -729,16 +643,7 @@ export class VideoGan implements VideoModel {
    * hyperparameters.
    */
   stateVariables(): [string, tf.Variable][] {
-    const entries: [string, tf.Variable][] = this.params.map((p) => [p.name, p.variable]);
-    const names = new Map(this.params.map((p) => [p.variable, p.name]));
-    for (const optimiser of [this.gOptimiser, this.dOptimiser]) {
-      optimiser.variables.forEach((variable, i) => {
-        const name = names.get(variable) as string;
-        entries.push([`optimizer.m.${name}`, optimiser.first[i]]);
-        entries.push([`optimizer.v.${name}`, optimiser.second[i]]);
-      });
-    }
-    return entries;
+    return checkpointEntries(this.store, [this.gOptimiser, this.dOptimiser]);
   }
 
   private fixedCodeShape(): number[] {
@@ -773,15 +678,8 @@ export class VideoGan implements VideoModel {
     const fixedSlot = { shape: this.fixedCodeShape(), dtype: 'float32' };
     checkStateTensors(state, [...entries, ['state.fixed_z', fixedSlot]], 'VGAN');
     const optimizers = metaRecord(state.meta, 'optimizers');
-    const counters = (network: string) => {
-      const saved = metaRecord(optimizers, network);
-      return {
-        beta1Power: metaNumber(saved, 'beta1Power', 0, 1),
-        beta2Power: metaNumber(saved, 'beta2Power', 0, 1),
-      };
-    };
-    const generator = counters('generator');
-    const discriminator = counters('discriminator');
+    const generator = this.gOptimiser.checkCounters(metaRecord(optimizers, 'generator'));
+    const discriminator = this.dOptimiser.checkCounters(metaRecord(optimizers, 'discriminator'));
     const trainNoise = metaRandomState(state.meta, 'trainNoise');
     const evalSeed = metaNumber(state.meta, 'evalSeed', 0, 2 ** 32 - 1);
     if (!Number.isInteger(evalSeed)) {
@@ -800,7 +698,7 @@ export class VideoGan implements VideoModel {
 
   /** Parameters by name (`g.fg.up1.w`, `d.conv0.b`, …), for tests. */
   namedParameters(): Map<string, tf.Variable> {
-    return new Map(this.params.map((p) => [p.name, p.variable]));
+    return this.store.named();
   }
 
   /** The variables each optimiser updates (and nothing else). */
@@ -826,7 +724,7 @@ export class VideoGan implements VideoModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose(this.params.map((p) => p.variable));
+    this.store.dispose();
     this.gOptimiser.dispose();
     this.dOptimiser.dispose();
   }

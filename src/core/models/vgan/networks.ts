@@ -21,6 +21,7 @@
  * T0 = T / 2^L; generator widths g[i] = generatorWidth · 2^(L−1−i), discriminator widths d[i].
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ParameterStore } from '../kit/params';
 import type { VganConfig, VganGeometry } from './config';
 import {
   batchNorm,
@@ -44,72 +45,50 @@ const LEAK = 0.2;
 
 export type Network = 'generator' | 'discriminator';
 
-// --- parameters ----------------------------------------------------------------------------------
+// --- weights -------------------------------------------------------------------------------------
 
-export interface Param {
-  name: string; // e.g. `g.fg.up1.w`, `d.conv0.b`
+/** Where a network's weights come from: the model's store, under the network's optimiser group. */
+interface Weights {
+  store: ParameterStore;
   network: Network;
-  variable: tf.Variable;
+  initStd: number;
 }
 
-/** Creates the weights in a fixed order, each from its own seed (seed, seed + 1, …). */
-export class ParamFactory {
-  readonly params: Param[] = [];
+/** Conv or dense weights ~ N(0, initStd²). */
+function weight(from: Weights, name: string, shape: number[]): tf.Variable {
+  return from.store.normal(name, shape, 0, from.initStd, { group: from.network });
+}
 
-  constructor(
-    private readonly seed: number,
-    private readonly initStd: number,
-  ) {}
+function bias(from: Weights, name: string, shape: number[]): tf.Variable {
+  return from.store.zeros(name, shape, { group: from.network });
+}
 
-  /** Conv or dense weights ~ N(0, initStd²). */
-  weight(network: Network, name: string, shape: number[]): tf.Variable {
-    return this.add(network, name, () =>
-      tf.randomNormal(shape, 0, this.initStd, 'float32', this.nextSeed()),
-    );
-  }
+/**
+ * A kernel-4 stride-2 layer's filter in the standard layout: conv [4, 4, 4, in, out], transposed
+ * conv [4, 4, 4, out, in]; kernel depth 1 for 2D layers (`time` false).
+ */
+function stridedFilter(
+  from: Weights,
+  name: string,
+  inputs: number,
+  outputs: number,
+  time: boolean,
+  transposed: boolean,
+): StridedFilter {
+  const [a, b] = transposed ? [outputs, inputs] : [inputs, outputs];
+  const w = weight(from, name, [time ? 4 : 1, 4, 4, a, b]);
+  return { w, inputs, outputs, time };
+}
 
-  /**
-   * A kernel-4 stride-2 layer's filter in the standard layout: conv [4, 4, 4, in, out], transposed
-   * conv [4, 4, 4, out, in]; kernel depth 1 for 2D layers (`time` false).
-   */
-  strided(
-    network: Network,
-    name: string,
-    inputs: number,
-    outputs: number,
-    time: boolean,
-    transposed: boolean,
-  ): StridedFilter {
-    const [a, b] = transposed ? [outputs, inputs] : [inputs, outputs];
-    const w = this.weight(network, name, [time ? 4 : 1, 4, 4, a, b]);
-    return { w, inputs, outputs, time };
-  }
-
-  zeros(network: Network, name: string, shape: number[]): tf.Variable {
-    return this.add(network, name, () => tf.zeros(shape));
-  }
-
-  /** Batch-norm scale ~ N(1, 0.02²) and shift 0, as the reference's weights_init. */
-  batchNorm(network: Network, name: string, channels: number): BatchNormParams {
-    return {
-      scale: this.add(network, `${name}.scale`, () =>
-        tf.randomNormal([channels], 1, BN_SCALE_STD, 'float32', this.nextSeed()),
-      ) as tf.Variable<tf.Rank.R1>,
-      shift: this.zeros(network, `${name}.shift`, [channels]) as tf.Variable<tf.Rank.R1>,
-    };
-  }
-
-  private nextSeed(): number {
-    return this.seed + this.params.length;
-  }
-
-  private add(network: Network, name: string, init: () => tf.Tensor): tf.Variable {
-    const value = init();
-    const variable = tf.variable(value, true); // unnamed: tfjs keeps names unique per model
-    value.dispose();
-    this.params.push({ name, network, variable });
-    return variable;
-  }
+/** Batch-norm scale ~ N(1, 0.02²) and shift 0, as the reference's weights_init. */
+function batchNormParams(from: Weights, name: string, channels: number): BatchNormParams {
+  const { store, network: group } = from;
+  return {
+    scale: store.normal(`${name}.scale`, [channels], 1, BN_SCALE_STD, {
+      group,
+    }) as tf.Variable<tf.Rank.R1>,
+    shift: store.zeros(`${name}.shift`, [channels], { group }) as tf.Variable<tf.Rank.R1>,
+  };
 }
 
 /** A kernel-4 stride-2 pad-1 layer: its filter and channel counts. */
@@ -264,14 +243,14 @@ export class Generator {
   private readonly encoder: EncoderLayer[] = [];
 
   constructor(
-    factory: ParamFactory,
+    store: ParameterStore,
     private readonly config: VganConfig,
     private readonly geometry: VganGeometry,
     private readonly convs: StridedConvs,
   ) {
     const { levels: l, firstFrames: t0, generatorWidths: g } = geometry;
     const c = config.channels;
-    const n: Network = 'generator';
+    const n: Weights = { store, network: 'generator', initStd: config.initStd };
     this.conditional = config.variant === 'image-to-video';
     const twoStream = config.variant !== 'one-stream';
 
@@ -280,46 +259,44 @@ export class Generator {
       for (let i = 0; i < l; i++) {
         const width = g[l - 1 - i]; // g reversed: the encoder ends at g0 channels on 4×4
         this.encoder.push({
-          f: factory.strided(n, `g.enc${i}.w`, inputs, width, false, false),
-          b: i === 0 ? factory.zeros(n, `g.enc${i}.b`, [width]) : null,
-          bn: i === 0 ? null : factory.batchNorm(n, `g.enc${i}.bn`, width),
+          f: stridedFilter(n, `g.enc${i}.w`, inputs, width, false, false),
+          b: i === 0 ? bias(n, `g.enc${i}.b`, [width]) : null,
+          bn: i === 0 ? null : batchNormParams(n, `g.enc${i}.bn`, width),
         });
         inputs = width;
       }
     }
     this.project = this.conditional
-      ? factory.weight(n, 'g.fg.expand.w', [g[0], t0 * g[0]]) // a T0×1×1 transposed conv
-      : factory.weight(n, 'g.fg.project.w', [config.zDim, t0 * 16 * g[0]]);
-    this.projectBn = factory.batchNorm(n, 'g.fg.project.bn', g[0]);
+      ? weight(n, 'g.fg.expand.w', [g[0], t0 * g[0]]) // a T0×1×1 transposed conv
+      : weight(n, 'g.fg.project.w', [config.zDim, t0 * 16 * g[0]]);
+    this.projectBn = batchNormParams(n, 'g.fg.project.bn', g[0]);
     for (let i = 1; i < l; i++) {
       this.up3d.push({
-        f: factory.strided(n, `g.fg.up${i}.w`, g[i - 1], g[i], true, true),
-        bn: factory.batchNorm(n, `g.fg.up${i}.bn`, g[i]),
+        f: stridedFilter(n, `g.fg.up${i}.w`, g[i - 1], g[i], true, true),
+        bn: batchNormParams(n, `g.fg.up${i}.bn`, g[i]),
       });
     }
     const headChannels = twoStream ? c + 1 : c; // video channels, then the mask
     this.heads = {
-      f: factory.strided(n, 'g.fg.heads.w', g[l - 1], headChannels, true, true),
-      b: factory.zeros(n, 'g.fg.heads.b', [headChannels]),
+      f: stridedFilter(n, 'g.fg.heads.w', g[l - 1], headChannels, true, true),
+      b: bias(n, 'g.fg.heads.b', [headChannels]),
     };
 
     this.bgProject =
-      twoStream && !this.conditional
-        ? factory.weight(n, 'g.bg.project.w', [config.zDim, 16 * g[0]])
-        : null;
-    this.bgProjectBn = this.bgProject ? factory.batchNorm(n, 'g.bg.project.bn', g[0]) : null;
+      twoStream && !this.conditional ? weight(n, 'g.bg.project.w', [config.zDim, 16 * g[0]]) : null;
+    this.bgProjectBn = this.bgProject ? batchNormParams(n, 'g.bg.project.bn', g[0]) : null;
     if (twoStream) {
       for (let i = 1; i < l; i++) {
         this.up2d.push({
-          f: factory.strided(n, `g.bg.up${i}.w`, g[i - 1], g[i], false, true),
-          bn: factory.batchNorm(n, `g.bg.up${i}.bn`, g[i]),
+          f: stridedFilter(n, `g.bg.up${i}.w`, g[i - 1], g[i], false, true),
+          bn: batchNormParams(n, `g.bg.up${i}.bn`, g[i]),
         });
       }
     }
     this.bgHead = twoStream
       ? {
-          f: factory.strided(n, 'g.bg.out.w', g[l - 1], c, false, true),
-          b: factory.zeros(n, 'g.bg.out.b', [c]),
+          f: stridedFilter(n, 'g.bg.out.w', g[l - 1], c, false, true),
+          b: bias(n, 'g.bg.out.b', [c]),
         }
       : null;
   }
@@ -430,24 +407,24 @@ export class Discriminator {
   private readonly outB: tf.Variable; // [1]
 
   constructor(
-    factory: ParamFactory,
+    store: ParameterStore,
     config: VganConfig,
     geometry: VganGeometry,
     private readonly convs: StridedConvs,
   ) {
     const { levels: l, firstFrames: t0, discriminatorWidths: d } = geometry;
-    const n: Network = 'discriminator';
+    const n: Weights = { store, network: 'discriminator', initStd: config.initStd };
     let inputs = config.channels;
     for (let i = 0; i < l; i++) {
       this.layers.push({
-        f: factory.strided(n, `d.conv${i}.w`, inputs, d[i], true, false),
-        b: i === 0 ? factory.zeros(n, `d.conv${i}.b`, [d[i]]) : null,
-        bn: i === 0 ? null : factory.batchNorm(n, `d.conv${i}.bn`, d[i]),
+        f: stridedFilter(n, `d.conv${i}.w`, inputs, d[i], true, false),
+        b: i === 0 ? bias(n, `d.conv${i}.b`, [d[i]]) : null,
+        bn: i === 0 ? null : batchNormParams(n, `d.conv${i}.bn`, d[i]),
       });
       inputs = d[i];
     }
-    this.outW = factory.weight(n, 'd.out.w', [t0 * 16 * d[l - 1], 1]);
-    this.outB = factory.zeros(n, 'd.out.b', [1]);
+    this.outW = weight(n, 'd.out.w', [t0 * 16 * d[l - 1], 1]);
+    this.outB = bias(n, 'd.out.b', [1]);
   }
 
   /** Real/fake logits [B] of videos [B, T, S, S, C]. */
