@@ -200,7 +200,11 @@ describe('live settings', () => {
   ];
 
   it('validates against the schema and assigns all or nothing', () => {
-    const live = new LiveSettings(schema, { learningRate: 0.1, weight: 1 }, ['learningRate']);
+    const live = new LiveSettings<'learningRate' | 'weight'>(
+      schema,
+      { learningRate: 0.1, weight: 1 },
+      ['learningRate'],
+    );
     expect(live.get()).toEqual({ learningRate: 0.1 });
     expect(() => live.set({ learningRate: 0.2, weight: 2 })).toThrow(ConfigError);
     expect(() => live.set({ learningRate: 2 })).toThrow(/between 0 and 1/);
