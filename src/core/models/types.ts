@@ -92,6 +92,18 @@ export interface PrepareProgress {
   message: string;
 }
 
+/** A model's prediction of the frames after the ones it is given. */
+export interface FuturePredictor {
+  givenFrames: number; // frames the model reads
+  trainedFrames: number; // frames it was trained to predict after them
+  /**
+   * The `frames` frames after the first `givenFrames` of videos [N, ≥givenFrames, H, W, C] (the
+   * model's range), as [N, frames, H, W, 1] in [0, 1]; `frames` may exceed `trainedFrames`. No
+   * weight changes; the caller disposes the result.
+   */
+  predict(videos: tf.Tensor5D, frames: number): tf.Tensor5D;
+}
+
 export interface VideoModel {
   /** The model's kind in the registry (registry.ts). */
   readonly kind: string;
@@ -159,5 +171,10 @@ export interface VideoModel {
    * weight changes; the caller disposes the result. Absent for models that cannot be probed yet.
    */
   features?(videos: tf.Tensor5D): tf.Tensor3D;
+  /**
+   * Free-running prediction past given frames, for stress tests (src/core/train/stress-test.ts):
+   * absent for models that do not predict frames from given ones.
+   */
+  readonly futurePredictor?: FuturePredictor;
   dispose(): void;
 }

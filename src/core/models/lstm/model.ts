@@ -33,6 +33,7 @@ import type {
   FramePanel,
   Hyperparameters,
   ModelState,
+  FuturePredictor,
   SampleView,
   VideoModel,
 } from '../types';
@@ -241,6 +242,8 @@ export class LstmEncoderDecoder implements VideoModel {
   readonly kind = 'lstm' as const;
   readonly data: DataRequirements;
   readonly samplesUseHeldOut = true; // the encoder reads the held-out input frames
+  /** Future predictors only: free-running prediction for stress tests. */
+  readonly futurePredictor?: FuturePredictor;
   private readonly pixels: number;
   private readonly encoder: LstmStack;
   private readonly reconstruction: Decoder | null;
@@ -268,6 +271,13 @@ export class LstmEncoderDecoder implements VideoModel {
     this.future = config.predictFuture
       ? new Decoder(store, 'future', config.conditionalFuture, this.pixels, config)
       : null;
+    if (this.future) {
+      this.futurePredictor = {
+        givenFrames: config.inputFrames,
+        trainedFrames: config.futureFrames,
+        predict: (videos, frames) => this.rolloutFrames(videos, frames),
+      };
+    }
     this.optimiser = new Optimiser(store.params, {
       method: config.optimizer === 'adam' ? 'adam' : 'sgd',
       form: 'kingma',
@@ -315,14 +325,17 @@ export class LstmEncoderDecoder implements VideoModel {
   /**
    * Runs the encoder and the decoders on the frames T × [P, B]; returns logits in decoder order.
    * `teacherForced`: conditional decoders see the previous ground-truth frame (training) rather
-   * than their own previous output (free-running evaluation).
+   * than their own previous output (free-running evaluation). `rollout`: only the future decoder,
+   * free-running for that many frames (any number: stress tests go past the trained horizon).
    */
   private forward(
     steps: tf.Tensor2D[],
     teacherForced: boolean,
+    rollout?: number,
   ): { reconstruction?: tf.Tensor3D; future?: tf.Tensor3D } {
     const b = steps[0].shape[1];
-    const { inputFrames, futureFrames, output } = this.config;
+    const { inputFrames, output } = this.config;
+    const futureFrames = rollout ?? this.config.futureFrames;
 
     const encode = this.encoder.step();
     let state = this.encoder.zeroState(b);
@@ -338,7 +351,7 @@ export class LstmEncoderDecoder implements VideoModel {
     };
 
     const result: { reconstruction?: tf.Tensor3D; future?: tf.Tensor3D } = {};
-    if (this.reconstruction) {
+    if (this.reconstruction && rollout === undefined) {
       const truth = (k: number) => steps[inputFrames - 1 - k]; // decoder step k targets frame Tin−1−k
       const decoderInputs = inputs(this.reconstruction, truth);
       result.reconstruction = this.reconstruction.run(state, inputFrames, decoderInputs); // [Tin, P, B]
@@ -368,6 +381,27 @@ export class LstmEncoderDecoder implements VideoModel {
       if (logits.reconstruction) result.reconstruction = this.images(logits.reconstruction, false);
       if (logits.future) result.future = this.images(logits.future, false);
       return result as Record<string, tf.Tensor3D>;
+    });
+  }
+
+  /**
+   * Free-running future frames of videos [N, ≥Tin, H, W, 1] from their first Tin frames, as
+   * images clipped to [0, 1]: [N, frames, H, W, 1]. For stress tests (core/train/stress-test.ts).
+   */
+  private rolloutFrames(videos: tf.Tensor5D, frames: number): tf.Tensor5D {
+    const [n, t, height, width, channels] = videos.shape;
+    const { inputFrames, frameSize: size } = this.config;
+    if (height !== size || width !== size || channels !== 1 || t < inputFrames) {
+      throw new Error(
+        `rollout: videos must be [N, ≥${inputFrames}, ${size}, ${size}, 1] (got [${videos.shape.join(', ')}])`,
+      );
+    }
+    return tf.tidy(() => {
+      const given = videos
+        .reshape([n, t, this.pixels])
+        .slice([0, 0, 0], [n, inputFrames, this.pixels]) as tf.Tensor3D; // [N, Tin, P]
+      const logits = this.forward(this.toColumns(given), false, frames).future as tf.Tensor3D;
+      return this.images(logits, true).reshape([n, frames, size, size, 1]) as tf.Tensor5D;
     });
   }
 
