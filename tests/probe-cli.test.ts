@@ -8,6 +8,29 @@ describe('probe CLI arguments', () => {
     const args = parseProbeArgs(['--checkpoint', 'a', '--labels', '5,10', '--digits', '1']);
     expect(args.labels).toEqual([5, 10]);
     expect(args.digits).toBe(1);
+    expect(args.mode).toBe('linear');
+    expect(args.task).toBe('first-digit');
+  });
+
+  it('read the mode, the task and "all" labels per class', () => {
+    const args = parseProbeArgs([
+      '--checkpoint',
+      'a',
+      '--mode',
+      'fine-tune',
+      '--task',
+      'digits-present',
+      '--labels',
+      '1,all',
+      '--epochs',
+      '3',
+    ]);
+    expect(args).toMatchObject({
+      mode: 'fine-tune',
+      task: 'digits-present',
+      labels: [1, 'all'],
+      epochs: 3,
+    });
   });
 
   it('reject a missing checkpoint, bad numbers and unknown options', () => {
@@ -15,5 +38,6 @@ describe('probe CLI arguments', () => {
     expect(() => parseProbeArgs(['--checkpoint', 'a', '--labels', '5,x'])).toThrow(ProbeArgsError);
     expect(() => parseProbeArgs(['--checkpoint', 'a', '--seeds', '0'])).toThrow(/positive integer/);
     expect(() => parseProbeArgs(['--checkpoint', 'a', '--mode', 'x'])).toThrow(/unknown/);
+    expect(() => parseProbeArgs(['--checkpoint', 'a', '--task', 'x'])).toThrow(/unknown/);
   });
 });

@@ -13,7 +13,9 @@ import { MovingMnistGenerator, resolveMovingMnistOptions } from '../src/core/dat
 import { bytesToTensor, movingMnistOptionsFor } from '../src/core/data/video-stream';
 import { modelDefinition } from '../src/core/models/registry';
 import type { VideoModel } from '../src/core/models/types';
-import { balancedSubset, linearProbeAccuracy } from '../src/core/probe/linear-probe';
+import { linearProbeScore } from '../src/core/probe/linear-probe';
+import { chanceScore, labelledSubset, probeScore, singleLabels } from '../src/core/probe/targets';
+import type { ClipLabels } from '../src/core/data/labels';
 import { maxAbsDiff, values } from './helpers/arrays';
 
 let mnist: MnistDigits;
@@ -60,21 +62,65 @@ describe('Moving MNIST clip labels', () => {
 });
 
 describe('balanced draw of labelled clips', () => {
-  const classes = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 10);
+  const classes = singleLabels(
+    Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 10),
+    10,
+  );
 
   it('takes exactly the asked number per class, the same for the same seed', () => {
-    const a = balancedSubset(classes, 10, 5, 3);
+    const a = labelledSubset(classes, 5, 3);
     expect(a.length).toBe(50);
     const counts = new Array(10).fill(0);
-    for (const i of a) counts[classes[i]]++;
+    for (const i of a) counts[classes.classes![i]]++;
     expect(counts).toEqual(new Array(10).fill(5));
-    expect(balancedSubset(classes, 10, 5, 3)).toEqual(a);
-    expect(balancedSubset(classes, 10, 5, 4)).not.toEqual(a);
+    expect(labelledSubset(classes, 5, 3)).toEqual(a);
+    expect(labelledSubset(classes, 5, 4)).not.toEqual(a);
+    expect(labelledSubset(classes, 'all', 3)).toEqual(
+      Int32Array.from({ length: 200 }, (_, i) => i),
+    );
+  });
+
+  it('covers every class at least the asked number of times when clips show several', () => {
+    // Clip i shows classes i % 10 and (i + 3) % 10.
+    const targets = new Uint8Array(300 * 10);
+    for (let i = 0; i < 300; i++) {
+      targets[i * 10 + (i % 10)] = 1;
+      targets[i * 10 + ((i + 3) % 10)] = 1;
+    }
+    const labels: ClipLabels = { task: 'digits-present', n: 300, k: 10, classes: null, targets };
+    const chosen = labelledSubset(labels, 5, 1);
+    const counts = new Array(10).fill(0);
+    for (const i of chosen) for (let c = 0; c < 10; c++) counts[c] += targets[i * 10 + c];
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(5);
+    // Each clip covers two classes: never more clips than one per class would need alone.
+    expect(chosen.length).toBeLessThanOrEqual(50);
   });
 
   it('says which class is short', () => {
-    expect(() => balancedSubset(classes, 11, 1, 0)).toThrow(/class 10 has 0 labelled clips/);
-    expect(() => balancedSubset(classes, 10, 0, 0)).toThrow(/positive integer/);
+    const eleven = { ...classes, k: 11, targets: new Uint8Array(200 * 11) };
+    for (let i = 0; i < 200; i++) eleven.targets[i * 11 + classes.classes![i]] = 1;
+    expect(() => labelledSubset(eleven, 1, 0)).toThrow(/class 10 has 0 labelled clips/);
+    expect(() => labelledSubset(classes, 0, 0)).toThrow(/positive integer/);
+  });
+});
+
+describe('probe scores', () => {
+  it('are accuracy for one class per clip and the share of digits found for several', () => {
+    const single = singleLabels([2, 0], 3);
+    expect(probeScore([0.1, 0.2, 0.7, 0.5, 0.3, 0.2], single)).toBe(1);
+    expect(probeScore([0.1, 0.2, 0.7, 0.2, 0.5, 0.3], single)).toBe(0.5);
+    expect(chanceScore(single)).toBeCloseTo(1 / 3);
+    // Clip 0 shows classes 0 and 2, clip 1 only class 1.
+    const multi: ClipLabels = {
+      task: 'digits-present',
+      n: 2,
+      k: 3,
+      classes: null,
+      targets: new Uint8Array([1, 0, 1, 0, 1, 0]),
+    };
+    // Clip 0's two most probable are 0 and 1 (one of its two found); clip 1's is 1.
+    expect(probeScore([0.9, 0.8, 0.1, 0.2, 0.9, 0.3], multi)).toBe(0.75);
+    expect(chanceScore(multi)).toBeCloseTo((2 / 3 + 1 / 3) / 2);
   });
 });
 
@@ -88,18 +134,40 @@ describe('linear probe', () => {
     for (let i = 0; i < n; i++) {
       for (let t = 0; t < s; t++) noise[(i * s + t) * f + classes[i]] += signal;
     }
-    return { features: tf.tensor3d(noise, [n, s, f]), classes };
+    return { features: tf.tensor3d(noise, [n, s, f]), labels: singleLabels(classes, 4) };
   }
 
   it('separates classes that the features separate, and stays near chance on noise', async () => {
     const train = clusters(80, 3, 11);
     const test = clusters(40, 3, 12);
-    expect(await linearProbeAccuracy(train, test, 4, 5)).toBe(1);
+    expect(await linearProbeScore(train, test, 5)).toBe(1);
     const noiseTrain = clusters(80, 0, 13);
     const noiseTest = clusters(400, 0, 14);
-    const chance = await linearProbeAccuracy(noiseTrain, noiseTest, 4, 10);
+    const chance = await linearProbeScore(noiseTrain, noiseTest, 10);
     expect(chance).toBeLessThan(0.4);
     tf.dispose([train.features, test.features, noiseTrain.features, noiseTest.features]);
+  });
+
+  it('finds every class a clip shows with sigmoids when the features show them', async () => {
+    // Clip i shows classes i % 4 and (i + 1) % 4; its features carry both directions.
+    function pairs(n: number, seed: number) {
+      const f = 8;
+      const x = values(n * f, seed);
+      const targets = new Uint8Array(n * 4);
+      for (let i = 0; i < n; i++) {
+        for (const c of [i % 4, (i + 1) % 4]) {
+          targets[i * 4 + c] = 1;
+          x[i * f + c] += 3;
+        }
+      }
+      const labels: ClipLabels = { task: 'digits-present', n, k: 4, classes: null, targets };
+      return { features: tf.tensor3d(x, [n, 1, f]), labels };
+    }
+    const train = pairs(80, 21);
+    const test = pairs(40, 22);
+    expect(await linearProbeScore(train, test, 5)).toBeGreaterThan(0.95);
+    expect(chanceScore(test.labels)).toBe(0.5);
+    tf.dispose([train.features, test.features]);
   });
 });
 

@@ -1,110 +1,232 @@
 /**
- * The papers' comparison for one trained model: a frozen linear probe on its features against the
- * same network from random initialisation, at several numbers of labelled clips per class, on
- * Moving MNIST first-digit classification (pure TypeScript + tfjs).
+ * The papers' comparison for one trained model (pure TypeScript + tfjs): its features against the
+ * same network from random initialisation (same config, same initialisation seed), each probed
+ * with a frozen linear probe or fully fine-tuned, at several numbers of labelled clips per class,
+ * on Moving MNIST clips labelled by their first digit or by the digits they show.
  */
-import * as tf from '@tensorflow/tfjs';
-import { DIGIT_CLASSES, movingMnistLabels } from '../data/labels';
-import type { MnistImages, MnistLabels } from '../data/mnist';
-import { MovingMnistGenerator } from '../data/moving-mnist';
+import type { LabelTask } from '../data/labels';
 import type { MovingMnistOptions } from '../data/types';
-import { bytesToTensor } from '../data/video-stream';
-import type { VideoModel } from '../models/types';
-import { DEFAULT_LINEAR_PROBE, linearProbeAccuracy } from './linear-probe';
+import type { ModelState, VideoModel } from '../models/types';
+import { drawLabelledClips } from './clips';
+import type { LabelledClips, LabelledDigits } from './clips';
+import { DEFAULT_FINE_TUNE, featuresOf, fineTuneScore, namedWeights } from './fine-tune';
+import type { Between, FineTuneOptions } from './fine-tune';
+import { DEFAULT_LINEAR_PROBE, linearProbeScore } from './linear-probe';
+import type { LabelledFeatures } from './linear-probe';
+import { chanceScore, describeLabelCount } from './targets';
+import type { LabelCount } from './targets';
 
-export interface LabelledDigits {
-  images: MnistImages;
-  labels: MnistLabels;
-}
+export type { LabelledDigits } from './clips';
 
-export interface ProbeComparisonOptions {
-  labelsPerClass: number[]; // e.g. [1, 5, 10, 50]
-  trainClips: number; // clips to draw the labelled ones from (train digits)
+/** linear: a probe on frozen features; fine-tune: the features network trains with the head. */
+export type ProbeMode = 'linear' | 'fine-tune';
+
+export interface ProbeSettings {
+  mode: ProbeMode;
+  task: LabelTask;
+  labelsPerClass: LabelCount[]; // e.g. [1, 5, 10, 50, 'all']
+  trainClips: number; // clips the labelled ones are drawn from (train digits)
   testClips: number; // clips scored (test digits)
-  dataSeed: number;
-  probeSeeds: number[]; // one balanced draw and probe initialisation per seed; accuracies averaged
-  batch: number; // clips per features() call
+  dataSeed: number; // train clips; the test clips use dataSeed + 1
+  seeds: number[]; // one draw of labelled clips and head initialisation per seed; scores averaged
+  batch: number; // clips per features() call (and per fine-tuning step)
+  epochs: number; // fine-tuning passes over the labelled clips
 }
 
-export interface ProbeComparison {
-  labelsPerClass: number[];
-  pretrained: number[]; // mean test accuracy per labelsPerClass entry
+export const DEFAULT_PROBE_SETTINGS: Readonly<ProbeSettings> = Object.freeze({
+  mode: 'linear',
+  task: 'first-digit',
+  labelsPerClass: [1, 5, 10, 50],
+  trainClips: 1000,
+  testClips: 500,
+  dataSeed: 7,
+  seeds: [1, 2, 3],
+  batch: 50,
+  epochs: DEFAULT_FINE_TUNE.epochs,
+});
+
+/** Mean scores (targets.ts) per entry of `labelsPerClass`, with the chance level of the score. */
+export interface ProbeResult {
+  mode: ProbeMode;
+  task: LabelTask;
+  labelsPerClass: LabelCount[];
+  pretrained: number[];
   random: number[];
   chance: number;
+  trainClips: number;
+  testClips: number;
+  seeds: number[];
 }
 
-function labelledFeatures(
-  model: VideoModel,
-  digits: LabelledDigits,
-  options: MovingMnistOptions,
-  n: number,
+/** A fresh model: with the trained weights (`pretrained`) or as initialised. */
+export type ModelFactory = (pretrained: boolean) => VideoModel;
+
+/**
+ * Models to probe from a trained state: `build(seed)` with that state, or with the weights
+ * `build(seed)` initialises and the rest of the trained state — what training does not learn by
+ * gradient (the rCNN's k-means patch dictionary) stays, so that only the learning is compared.
+ */
+export async function modelFactory(
+  build: (seed: number) => VideoModel,
   seed: number,
-  batch: number,
-): { features: tf.Tensor3D; classes: Int32Array } {
-  if (!model.features) throw new Error(`the ${model.kind} model has no features to probe`);
-  const generator = new MovingMnistGenerator(digits.images, options, seed);
-  const parts: tf.Tensor3D[] = [];
-  const classes: number[] = [];
-  for (let done = 0; done < n; done += batch) {
-    const { videos, layout } = generator.nextBatchWithLayout(Math.min(batch, n - done));
-    const labels = movingMnistLabels(layout, options.digits, digits.labels, 'first-digit');
-    classes.push(...(labels.classes as Int32Array));
-    const input = bytesToTensor(videos, model.data); // [B, T, H, W, C]
-    parts.push(model.features(input)); // [B, S, F]
-    input.dispose();
+  trained: ModelState,
+): Promise<ModelFactory> {
+  const fresh = build(seed);
+  const tensors = { ...trained.tensors };
+  try {
+    for (const [name, variable] of namedWeights(fresh)) {
+      const saved = trained.tensors[name];
+      if (!saved) throw new Error(`the trained state has no weight "${name}"`);
+      const data = await variable.data();
+      tensors[name] = {
+        dtype: saved.dtype,
+        shape: [...variable.shape],
+        data: data as Float32Array,
+      };
+    }
+  } finally {
+    fresh.dispose();
   }
-  const features = tf.concat(parts, 0) as tf.Tensor3D; // [N, S, F]
-  tf.dispose(parts);
-  return { features, classes: Int32Array.from(classes) };
+  const initial: ModelState = { tensors, meta: trained.meta };
+  return (pretrained) => {
+    const model = build(seed);
+    try {
+      model.importState(pretrained ? trained : initial);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  };
 }
 
-/** Mean probe accuracies of `pretrained` and `random` (same config) on the same clips. */
+export interface ProbeHooks {
+  /** Awaited between batches and steps (a run worker lets training go on there). */
+  between?: Between;
+  /** Share of the work done and what is being done. */
+  onProgress?: (fraction: number, message: string) => void;
+}
+
+async function linearScores(
+  model: VideoModel,
+  train: LabelledClips,
+  test: LabelledClips,
+  settings: ProbeSettings,
+  between: Between,
+  progress: (message: string) => void,
+): Promise<number[]> {
+  const all = (clips: LabelledClips) => Int32Array.from({ length: clips.labels.n }, (_, i) => i);
+  const trainSet: LabelledFeatures = {
+    features: await featuresOf(model, train, all(train), settings.batch, between),
+    labels: train.labels,
+  };
+  try {
+    const testSet: LabelledFeatures = {
+      features: await featuresOf(model, test, all(test), settings.batch, between),
+      labels: test.labels,
+    };
+    try {
+      const scores: number[] = [];
+      for (const perClass of settings.labelsPerClass) {
+        let sum = 0;
+        for (const seed of settings.seeds) {
+          progress(`linear probe, ${describeLabelCount(perClass)} per class, seed ${seed}`);
+          const options = { ...DEFAULT_LINEAR_PROBE, seed };
+          sum += await linearProbeScore(trainSet, testSet, perClass, options);
+          await between();
+        }
+        scores.push(sum / settings.seeds.length);
+      }
+      return scores;
+    } finally {
+      testSet.features.dispose();
+    }
+  } finally {
+    trainSet.features.dispose();
+  }
+}
+
+/**
+ * Probes the model `make(true)` builds against `make(false)` on the same clips. Every model it
+ * builds it disposes.
+ */
 export async function compareWithRandomInit(
-  pretrained: VideoModel,
-  random: VideoModel,
+  make: ModelFactory,
   train: LabelledDigits,
   test: LabelledDigits,
   data: MovingMnistOptions,
-  options: ProbeComparisonOptions,
-): Promise<ProbeComparison> {
-  const result: ProbeComparison = {
-    labelsPerClass: options.labelsPerClass,
+  settings: ProbeSettings,
+  hooks: ProbeHooks = {},
+): Promise<ProbeResult> {
+  const between = hooks.between ?? (() => Promise.resolve());
+  const trainClips = drawLabelledClips(
+    train,
+    data,
+    settings.trainClips,
+    settings.dataSeed,
+    settings.task,
+  );
+  const testClips = drawLabelledClips(
+    test,
+    data,
+    settings.testClips,
+    settings.dataSeed + 1,
+    settings.task,
+  );
+  const result: ProbeResult = {
+    mode: settings.mode,
+    task: settings.task,
+    labelsPerClass: [...settings.labelsPerClass],
     pretrained: [],
     random: [],
-    chance: 1 / DIGIT_CLASSES,
+    chance: chanceScore(testClips.labels),
+    trainClips: settings.trainClips,
+    testClips: settings.testClips,
+    seeds: [...settings.seeds],
   };
-  for (const [model, out] of [
-    [pretrained, result.pretrained],
-    [random, result.random],
-  ] as const) {
-    const trainSet = labelledFeatures(
-      model,
-      train,
-      data,
-      options.trainClips,
-      options.dataSeed,
-      options.batch,
-    );
-    const testSet = labelledFeatures(
-      model,
-      test,
-      data,
-      options.testClips,
-      options.dataSeed + 1,
-      options.batch,
-    );
-    try {
-      for (const perClass of options.labelsPerClass) {
-        let sum = 0;
-        for (const seed of options.probeSeeds) {
-          const probe = { ...DEFAULT_LINEAR_PROBE, seed };
-          sum += await linearProbeAccuracy(trainSet, testSet, DIGIT_CLASSES, perClass, probe);
-        }
-        out.push(sum / options.probeSeeds.length);
+  const units =
+    2 * (settings.mode === 'linear' ? 1 : settings.labelsPerClass.length * settings.seeds.length);
+  let done = 0;
+  const progress = (message: string) => hooks.onProgress?.(done / units, message);
+
+  for (const pretrained of [true, false]) {
+    const which = pretrained ? 'pretrained' : 'random init';
+    const out = pretrained ? result.pretrained : result.random;
+    if (settings.mode === 'linear') {
+      const model = make(pretrained);
+      try {
+        out.push(
+          ...(await linearScores(model, trainClips, testClips, settings, between, (message) =>
+            progress(`${which}: ${message}`),
+          )),
+        );
+      } finally {
+        model.dispose();
       }
-    } finally {
-      tf.dispose([trainSet.features, testSet.features]);
+      done++;
+      continue;
+    }
+    for (const perClass of settings.labelsPerClass) {
+      let sum = 0;
+      for (const seed of settings.seeds) {
+        progress(`${which}: fine-tuning, ${describeLabelCount(perClass)} per class, seed ${seed}`);
+        const options: FineTuneOptions = {
+          ...DEFAULT_FINE_TUNE,
+          epochs: settings.epochs,
+          batch: settings.batch,
+          linear: { ...DEFAULT_LINEAR_PROBE, seed },
+        };
+        const model = make(pretrained);
+        try {
+          sum += await fineTuneScore(model, trainClips, testClips, perClass, options, between);
+        } finally {
+          model.dispose();
+        }
+        done++;
+      }
+      out.push(sum / settings.seeds.length);
     }
   }
+  hooks.onProgress?.(1, 'probed');
   return result;
 }

@@ -1,18 +1,22 @@
 /**
- * A frozen linear probe on a model's features (pure TypeScript + tfjs): a softmax classifier fit
- * to features [N, S, F] (S feature vectors per clip, e.g. one per time step), whose class
+ * A frozen linear probe on a model's features (pure TypeScript + tfjs): a classifier fit to
+ * features [N, S, F] (S feature vectors per clip, e.g. one per time step), whose class
  * probabilities are averaged over the S vectors to classify a clip — Srivastava et al.'s softmax
  * on the LSTM encoder with predictions averaged over time; S = 1 for a single feature vector.
- * Training uses few labelled clips per class, chosen by a seeded balanced draw.
+ * A single-label task (one class per clip) fits a K-way softmax, a multi-label one K sigmoids.
+ * Training uses few labelled clips per class, chosen by a seeded balanced draw (targets.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ClipLabels } from '../data/labels';
 import { SeededRandom } from '../data/random';
+import { labelledSubset, probeScore, selectLabels } from './targets';
+import type { LabelCount } from './targets';
 
 export interface LinearProbeOptions {
   steps: number; // full-batch Adam steps
   learningRate: number;
   weightDecay: number; // L2 penalty on the weights (not the bias)
-  seed: number; // initial weights
+  seed: number; // initial weights and the draw of labelled clips
 }
 
 export const DEFAULT_LINEAR_PROBE: Readonly<LinearProbeOptions> = Object.freeze({
@@ -24,83 +28,94 @@ export const DEFAULT_LINEAR_PROBE: Readonly<LinearProbeOptions> = Object.freeze(
 
 /** A fitted probe: features are standardised with the training set's mean and spread. */
 export interface LinearProbe {
+  multiLabel: boolean; // sigmoids (true) or a softmax (false)
   mean: tf.Tensor1D; // [F]
   scale: tf.Tensor1D; // [F] 1 / standard deviation
   weights: tf.Tensor2D; // [F, K]
   bias: tf.Tensor1D; // [K]
 }
 
-/**
- * Indices of `perClass` clips of each of the `k` classes, drawn in a seeded random order, sorted.
- * Throws when a class has fewer clips than asked for.
- */
-export function balancedSubset(
-  classes: ArrayLike<number>,
-  k: number,
-  perClass: number,
-  seed: number,
-): Int32Array {
-  if (!Number.isInteger(perClass) || perClass < 1) {
-    throw new Error(`labelsPerClass must be a positive integer (got ${perClass})`);
+/** Per-step targets [N·S, K] float: every step gets its clip's targets. */
+export function stepTargets(labels: ClipLabels, s: number): tf.Tensor2D {
+  const { n, k } = labels;
+  const perStep = new Float32Array(n * s * k);
+  for (let i = 0; i < n; i++) {
+    const row = labels.targets.subarray(i * k, (i + 1) * k);
+    for (let t = 0; t < s; t++) perStep.set(row, (i * s + t) * k);
   }
-  const order = new Uint32Array(classes.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  new SeededRandom(seed).shuffle(order);
-  const taken = new Array<number>(k).fill(0);
-  const chosen: number[] = [];
-  for (const i of order) {
-    const c = classes[i];
-    if (taken[c] < perClass) {
-      taken[c]++;
-      chosen.push(i);
-    }
-  }
-  const short = taken.findIndex((count) => count < perClass);
-  if (short >= 0) {
-    throw new Error(
-      `class ${short} has ${taken[short]} labelled clips, fewer than the ${perClass} per class asked for`,
-    );
-  }
-  return Int32Array.from(chosen.sort((a, b) => a - b));
+  return tf.tensor2d(perStep, [n * s, k]);
 }
 
-/** Fits a probe on features [N, S, F] with classes [N] in 0…k−1 (every step gets its clip's class). */
+/** The head's loss on logits [M, K] against targets [M, K]: softmax or sigmoid cross-entropy. */
+export function headLoss(
+  multiLabel: boolean,
+  targets: tf.Tensor2D,
+  logits: tf.Tensor2D,
+): tf.Scalar {
+  return (
+    multiLabel
+      ? tf.losses.sigmoidCrossEntropy(targets, logits)
+      : tf.losses.softmaxCrossEntropy(targets, logits)
+  ) as tf.Scalar;
+}
+
+/** Class probabilities of logits [N·S, K], averaged over each clip's S vectors → [N, K]. */
+export function clipProbabilities(
+  multiLabel: boolean,
+  logits: tf.Tensor2D,
+  n: number,
+  s: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const p = multiLabel ? tf.sigmoid(logits) : tf.softmax(logits); // [N·S, K]
+    return p.reshape([n, s, -1]).mean(1) as tf.Tensor2D; // [N, K]
+  });
+}
+
+/** Small seeded initial weights [F, K]. */
+function initialHead(f: number, k: number, seed: number): Float32Array {
+  const rng = new SeededRandom(seed);
+  const init = new Float32Array(f * k);
+  for (let i = 0; i < init.length; i++) init[i] = (rng.next() - 0.5) * 0.02;
+  return init;
+}
+
+/** Fits a probe on features [N, S, F] with the clips' `labels` (every step gets its clip's). */
 export function fitLinearProbe(
   features: tf.Tensor3D,
-  classes: ArrayLike<number>,
-  k: number,
+  labels: ClipLabels,
   options: LinearProbeOptions = DEFAULT_LINEAR_PROBE,
 ): LinearProbe {
   const [n, s, f] = features.shape;
-  if (classes.length !== n) {
-    throw new Error(`fitLinearProbe: ${classes.length} labels for ${n} clips`);
+  const { k } = labels;
+  if (labels.n !== n) {
+    throw new Error(`fitLinearProbe: ${labels.n} labels for ${n} clips`);
   }
+  const multiLabel = labels.classes === null;
   const { mean, scale, x, y } = tf.tidy(() => {
     const flat = features.reshape([n * s, f]) as tf.Tensor2D; // [N·S, F]
     const moments = tf.moments(flat, 0);
     const mean = moments.mean as tf.Tensor1D; // [F]
     const scale = tf.div(1, tf.sqrt(moments.variance).add(1e-6)) as tf.Tensor1D; // [F]
     const x = flat.sub(mean).mul(scale) as tf.Tensor2D; // [N·S, F]
-    const perStep = new Int32Array(n * s);
-    for (let i = 0; i < n; i++) perStep.fill(classes[i], i * s, (i + 1) * s);
-    const y = tf.oneHot(tf.tensor1d(perStep, 'int32'), k).toFloat() as tf.Tensor2D; // [N·S, K]
-    return { mean, scale, x, y };
+    return { mean, scale, x, y: stepTargets(labels, s) }; // y: [N·S, K]
   });
-  const rng = new SeededRandom(options.seed);
-  const init = new Float32Array(f * k);
-  for (let i = 0; i < init.length; i++) init[i] = (rng.next() - 0.5) * 0.02;
-  const weights = tf.variable(tf.tensor2d(init, [f, k])); // [F, K]
-  const bias = tf.variable(tf.zeros([k]) as tf.Tensor1D); // [K]
+  const start = tf.tensor2d(initialHead(f, k, options.seed), [f, k]); // [F, K]
+  const zeros = tf.zeros([k]) as tf.Tensor1D; // [K]
+  const weights = tf.variable(start); // [F, K]
+  const bias = tf.variable(zeros); // [K]
+  tf.dispose([start, zeros]);
   const optimiser = tf.train.adam(options.learningRate);
   try {
     for (let step = 0; step < options.steps; step++) {
       optimiser.minimize(() => {
-        const logits = x.matMul(weights).add(bias); // [N·S, K]
-        const loss = tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+        const logits = x.matMul(weights).add(bias) as tf.Tensor2D; // [N·S, K]
+        const loss = headLoss(multiLabel, y, logits);
         return loss.add(tf.sum(tf.square(weights)).mul(options.weightDecay)) as tf.Scalar;
       });
     }
     return {
+      multiLabel,
       mean,
       scale,
       weights: weights.clone() as tf.Tensor2D,
@@ -112,65 +127,51 @@ export function fitLinearProbe(
   }
 }
 
-/** Class probabilities of clips [N, K]: softmax per feature vector, averaged over the S vectors. */
+/** Class probabilities of clips [N, K], averaged over each clip's S feature vectors. */
 export function probeProbabilities(probe: LinearProbe, features: tf.Tensor3D): tf.Tensor2D {
   const [n, s, f] = features.shape;
   return tf.tidy(() => {
     const x = (features.reshape([n * s, f]) as tf.Tensor2D).sub(probe.mean).mul(probe.scale); // [N·S, F]
-    const p = tf.softmax(x.matMul(probe.weights).add(probe.bias)); // [N·S, K]
-    return p.reshape([n, s, -1]).mean(1) as tf.Tensor2D; // [N, K]
+    const logits = x.matMul(probe.weights).add(probe.bias) as tf.Tensor2D; // [N·S, K]
+    return clipProbabilities(probe.multiLabel, logits, n, s);
   });
-}
-
-/** Share of clips whose most probable class is their label. */
-export async function probeAccuracy(
-  probe: LinearProbe,
-  features: tf.Tensor3D,
-  classes: ArrayLike<number>,
-): Promise<number> {
-  const predicted = tf.tidy(() => probeProbabilities(probe, features).argMax(1)); // [N]
-  const values = await predicted.data();
-  predicted.dispose();
-  let right = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] === classes[i]) right++;
-  return right / values.length;
 }
 
 export function disposeProbe(probe: LinearProbe): void {
   tf.dispose([probe.mean, probe.scale, probe.weights, probe.bias]);
 }
 
-/** Gathers clips `indices` of features [N, S, F] and their classes. */
-export function selectClips(
-  features: tf.Tensor3D,
-  classes: ArrayLike<number>,
-  indices: Int32Array,
-): { features: tf.Tensor3D; classes: Int32Array } {
-  return {
-    features: tf.gather(features, tf.tensor1d(indices, 'int32')) as tf.Tensor3D,
-    classes: Int32Array.from(indices, (i) => classes[i]),
-  };
+/** Features [N, S, F] of clips with their labels. */
+export interface LabelledFeatures {
+  features: tf.Tensor3D;
+  labels: ClipLabels;
+}
+
+/** Gathers clips `indices` of labelled features. */
+export function selectClips(set: LabelledFeatures, indices: Int32Array): LabelledFeatures {
+  const index = tf.tensor1d(indices, 'int32');
+  const features = tf.gather(set.features, index) as tf.Tensor3D;
+  index.dispose();
+  return { features, labels: selectLabels(set.labels, indices) };
 }
 
 /**
- * Accuracy on the test clips of a probe fit to `perClass` labelled training clips per class
- * (a seeded balanced draw from the training clips).
+ * The score (targets.ts: accuracy, or digits found for a multi-label task) on the test clips of a
+ * probe fit to `perClass` labelled training clips per class (a seeded balanced draw).
  */
-export async function linearProbeAccuracy(
-  train: { features: tf.Tensor3D; classes: ArrayLike<number> },
-  test: { features: tf.Tensor3D; classes: ArrayLike<number> },
-  k: number,
-  perClass: number,
+export async function linearProbeScore(
+  train: LabelledFeatures,
+  test: LabelledFeatures,
+  perClass: LabelCount,
   options: LinearProbeOptions = DEFAULT_LINEAR_PROBE,
 ): Promise<number> {
-  const subset = selectClips(
-    train.features,
-    train.classes,
-    balancedSubset(train.classes, k, perClass, options.seed),
-  );
-  const probe = fitLinearProbe(subset.features, subset.classes, k, options);
+  const subset = selectClips(train, labelledSubset(train.labels, perClass, options.seed));
+  const probe = fitLinearProbe(subset.features, subset.labels, options);
   try {
-    return await probeAccuracy(probe, test.features, test.classes);
+    const probabilities = probeProbabilities(probe, test.features); // [N, K]
+    const values = await probabilities.data();
+    probabilities.dispose();
+    return probeScore(values, test.labels);
   } finally {
     subset.features.dispose();
     disposeProbe(probe);
