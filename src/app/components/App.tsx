@@ -46,6 +46,7 @@ export function App() {
     return (
       <div className="app app-bare">
         <main id="main" className="main" tabIndex={-1}>
+          <h1 className="visually-hidden">Video Model Playground</h1>
           <LinkNotice />
           {content}
         </main>

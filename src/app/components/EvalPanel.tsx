@@ -95,7 +95,8 @@ function MetricTableView({ result }: { result: EvalResult }) {
   const table = buildMetricTable(result.scalars);
   if (table.metrics.length === 0) return <p className="muted">No scalar metrics reported.</p>;
   return (
-    <div className="table-scroll">
+    // Focusable, so that keyboard users can scroll a table wider than the window.
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Evaluation metrics table">
       <table className="metric-table">
         <thead>
           <tr>
@@ -164,6 +165,9 @@ function PerFrameChart({ result }: { result: EvalResult }) {
       <div className="chart-box chart-box-small" aria-hidden="true">
         <LineChart
           responsive
+          // The chart box is hidden from assistive technology (its values are given as text), so
+          // the chart must not take keyboard focus either.
+          accessibilityLayer={false}
           style={{ width: '100%', height: '100%' }}
           data={rows}
           margin={{ top: 8, right: 16, bottom: 8, left: 8 }}

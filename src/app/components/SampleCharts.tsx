@@ -56,6 +56,9 @@ function SampleChartView({ chart }: { chart: SampleChart }) {
       <div className="chart-box chart-box-small" aria-hidden="true">
         <LineChart
           responsive
+          // The chart box is hidden from assistive technology (its values are given as text), so
+          // the chart must not take keyboard focus either.
+          accessibilityLayer={false}
           style={{ width: '100%', height: '100%' }}
           data={rows}
           margin={{ top: 8, right: 16, bottom: 8, left: 8 }}

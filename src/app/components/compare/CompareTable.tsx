@@ -103,7 +103,8 @@ export function CompareTable({ runs }: { runs: readonly RunState[] }) {
     },
   ];
   return (
-    <div className="table-scroll">
+    // Focusable, so that keyboard users can scroll a table wider than the window.
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Final numbers table">
       <table className="metric-table compare-table" data-testid="compare-table">
         <caption className="visually-hidden">Final numbers of every compared run</caption>
         <thead>

@@ -17,6 +17,8 @@ export interface OverlaySeries {
 
 interface OverlayChartProps {
   title: string;
+  /** The chart's accessible name, unique on the page (the title and "all compared runs" if not given). */
+  label?: string;
   series: OverlaySeries[];
   xMode: XMode;
   logScale: boolean;
@@ -35,6 +37,7 @@ function sameChart(a: OverlayChartProps, b: OverlayChartProps): boolean {
   return (
     a.version === b.version &&
     a.title === b.title &&
+    a.label === b.label &&
     a.xMode === b.xMode &&
     a.logScale === b.logScale &&
     a.height === b.height &&
@@ -52,6 +55,7 @@ function sameSeries(a: Pick<OverlayChartProps, 'series'>, b: Pick<OverlayChartPr
 
 export const OverlayChart = memo(function OverlayChart({
   title,
+  label: accessibleName = `${title}, all compared runs`,
   series,
   xMode,
   logScale,
@@ -74,7 +78,7 @@ export const OverlayChart = memo(function OverlayChart({
     <section
       className="card overlay-chart"
       data-testid={`overlay-${title}`}
-      aria-label={`${title}, all compared runs`}
+      aria-label={accessibleName}
     >
       <div className="card-header">
         <h3>{title}</h3>

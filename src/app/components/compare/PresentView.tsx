@@ -4,6 +4,7 @@
  * watch for. `?view=present&controls=hidden` hides every control (the clock keeps playing).
  */
 import { useId, useRef } from 'react';
+import type { CSSProperties } from 'react';
 import { findModel } from '../../../core/models/registry';
 import { playbackLength, playbackPanels } from '../../compare/playback';
 import { RUN_COLORS, dataLabel, runColor } from '../../compare/compare-data';
@@ -67,7 +68,7 @@ export function PresentView() {
       </header>
       <div
         className="present-columns"
-        style={{ gridTemplateColumns: `repeat(${compared.length}, minmax(0, 1fr))` }}
+        style={{ '--present-columns': compared.length } as CSSProperties}
       >
         {compared.map((run) => (
           <PresentColumn key={run.id} run={run} />
@@ -121,6 +122,7 @@ function PresentColumn({ run }: { run: RunState }) {
       </div>
       <OverlayChart
         title={lossNames.length > 1 ? 'Training losses' : 'Training loss'}
+        label={`Training ${lossNames.length > 1 ? 'losses' : 'loss'} of ${run.label}`}
         series={lossNames.map((name, i) => ({
           id: name,
           label: name,
