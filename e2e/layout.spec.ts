@@ -132,8 +132,20 @@ test('every view: no sideways scrolling on a phone, no serious axe violations', 
     await page.setViewportSize({ width: 1280, height: 720 });
   }
 
-  // Compare with one run left out (its card must keep its contrast) while another trains.
+  // Curves are smoothed (TensorBoard's EMA, raw curve faint behind) by one shared setting: set to
+  // 0 on the run view, the compare view's charts lose their raw curves as well.
+  const runLoss = page.getByRole('region', { name: 'Training loss' });
+  await expect(runLoss.locator('.chart-series-raw')).not.toHaveCount(0);
+  await runLoss.getByLabel('Smoothing').fill('0');
+  await expect(runLoss.locator('.chart-series-raw')).toHaveCount(0);
   await page.evaluate(() => window.playground.compare());
+  const compareLoss = page.getByTestId('overlay-loss');
+  await expect(compareLoss.locator('.chart-series')).toHaveCount(2); // the LSTM's and the rCNN's
+  await expect(compareLoss.locator('.chart-series-raw')).toHaveCount(0);
+  await page.getByTestId('compare-view').getByLabel('Smoothing').fill('0.9');
+  await expect(compareLoss.locator('.chart-series-raw')).toHaveCount(2);
+
+  // Compare with one run left out (its card must keep its contrast) while another trains.
   await page.getByRole('checkbox', { name: /^Compare #2 vgan/ }).uncheck();
   await playground.call('start', ids[0]);
   await expect(page.getByTestId('compare-table')).toBeVisible();

@@ -59,14 +59,14 @@ describe('overlaid charts', () => {
       { x: 2, values: { 'run-1': 1, 'run-2': 3 } },
     ]);
     expect(chartRows(series, 'time', false).map((row) => row.x)).toEqual([0.1, 0.2, 0.5]);
-    expect(chartRows(series, 'step', false, 600)).toHaveLength(2);
+    expect(chartRows(series, 'step', false, { maxPoints: 600 })).toHaveLength(2);
   });
 
   it('downsamples long series to a bounded number of points', () => {
     const long = history(Array.from({ length: 5000 }, (_, i) => [i + 1, i, Math.sin(i / 50)]));
-    expect(chartRows([{ id: 'run-1', series: long.get('loss') }], 'step', false, 300)).toHaveLength(
-      300,
-    );
+    expect(
+      chartRows([{ id: 'run-1', series: long.get('loss') }], 'step', false, { maxPoints: 300 }),
+    ).toHaveLength(300);
   });
 
   it('gives every run a progress curve (steps over time) and held-out curves by step', () => {

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   MetricHistory,
   chartAxes,
+  chartRows,
   curvePath,
+  emaSmooth,
   logAxisScale,
   lttbIndices,
   nearestRow,
   niceScale,
   pixelScale,
+  rawSeriesKey,
   rowExtents,
 } from '../src/app/runs/metric-history';
 import type { ChartRow } from '../src/app/runs/metric-history';
@@ -195,5 +198,50 @@ describe('chart geometry', () => {
     expect(log.invert(100)).toBeCloseTo(100);
     // A zero-width domain still maps (to its start) rather than dividing by zero.
     expect(pixelScale({ domain: [5, 5], ticks: [] }, 0, 100)(5)).toBe(0);
+  });
+});
+
+describe('smoothing (TensorBoard EMA)', () => {
+  it('is the debiased exponential moving average: no pull towards 0 at the start', () => {
+    const smoothed = emaSmooth([10, 0, 10, 0], 0.5);
+    // average_n = 0.5·average_{n−1} + 0.5·value_n, divided by 1 − 0.5^n
+    expect(smoothed[0]).toBeCloseTo(10);
+    expect(smoothed[1]).toBeCloseTo(2.5 / 0.75);
+    expect(smoothed[2]).toBeCloseTo(6.25 / 0.875);
+    expect(smoothed[3]).toBeCloseTo(3.125 / 0.9375);
+  });
+
+  it('leaves the values alone at weight 0 and keeps a constant series exact', () => {
+    expect(emaSmooth([3, 1, 2], 0)).toEqual([3, 1, 2]);
+    expect(emaSmooth([0.1, 0.1, 0.1], 0.9)).toEqual([0.1, 0.1, 0.1]);
+  });
+
+  it('turns alternating noise around a falling trend into a curve close to the trend', () => {
+    const trend = Array.from({ length: 400 }, (_, i) => 2 - i / 400);
+    const noisy = trend.map((value, i) => value + (i % 2 === 0 ? 0.5 : -0.5));
+    const smoothed = emaSmooth(noisy, 0.9);
+    const worst = (values: number[]) =>
+      Math.max(...values.slice(50).map((value, i) => Math.abs(value - trend[i + 50])));
+    expect(worst(noisy)).toBeCloseTo(0.5);
+    expect(worst(smoothed)).toBeLessThan(0.1);
+  });
+
+  it('puts smoothed values under the series id and raw ones beside them, at the same steps', () => {
+    const history = new MetricHistory();
+    history.append(
+      [4, 2, 4, 2].map((loss, i) => ({ step: i + 1, wallMs: 10 * i, values: { loss } })),
+    );
+    const series = [{ id: 'loss', series: history.get('loss') }];
+    const rows = chartRows(series, 'step', false, { smoothing: 0.5 });
+    expect(rows.map((row) => row.values[rawSeriesKey('loss')])).toEqual([4, 2, 4, 2]);
+    expect(rows.map((row) => row.values.loss)).toEqual(emaSmooth([4, 2, 4, 2], 0.5));
+    expect(rows[1].values.loss).not.toBe(2);
+    // Without smoothing there are no raw keys.
+    expect(chartRows(series, 'step', false).map((row) => Object.keys(row.values))).toEqual([
+      ['loss'],
+      ['loss'],
+      ['loss'],
+      ['loss'],
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import { chartRows } from '../runs/metric-history';
 import type { ChartRow, MetricHistory } from '../runs/metric-history';
 import { runManager } from '../runs/instance';
 import type { RunState } from '../state/store';
+import { useWorkspace } from '../state/workspace';
 import { formatValue } from './format';
 import { useThrottledValue } from './hooks';
 import { AxisOptions } from './chart-parts';
@@ -35,6 +36,7 @@ export function buildChartData(
   xMode: XMode,
   logScale: boolean,
   include: (name: string) => boolean,
+  smoothing = 0,
 ): ChartData {
   if (!history) return { names: [], rows: [], latest: null };
   const names = history.names().filter(include);
@@ -51,7 +53,7 @@ export function buildChartData(
     names.map((name) => ({ id: name, series: history.get(name) })),
     xMode,
     logScale,
-    MAX_POINTS,
+    { maxPoints: MAX_POINTS, smoothing },
   );
   const latest = Number.isFinite(latestStep) ? { step: latestStep, values: latestValues } : null;
   return { names, rows, latest };
@@ -76,6 +78,7 @@ interface LossChartProps {
 export function LossChart({ run, title, include }: LossChartProps) {
   const [xMode, setXMode] = useState<XMode>('step');
   const [logScale, setLogScale] = useState(false);
+  const smoothing = useWorkspace((state) => state.smoothing);
   const version = useScheduledValue(useThrottledValue(run.metricsVersion, REDRAW_MS));
   const headingId = useId();
   return (
@@ -94,6 +97,7 @@ export function LossChart({ run, title, include }: LossChartProps) {
         version={version}
         xMode={xMode}
         logScale={logScale}
+        smoothing={smoothing}
         include={include}
       />
     </section>
@@ -106,13 +110,20 @@ interface PlotProps {
   version: number;
   xMode: XMode;
   logScale: boolean;
+  smoothing: number;
   include(name: string): boolean;
 }
 
 /** Memoised on its props, so only throttled version changes (or toggles) redraw the chart. */
-const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, include }: PlotProps) {
+const LossChartPlot = memo(function LossChartPlot({
+  runId,
+  xMode,
+  logScale,
+  smoothing,
+  include,
+}: PlotProps) {
   const history = runManager.history(runId);
-  const { names, rows, latest } = buildChartData(history, xMode, logScale, include);
+  const { names, rows, latest } = buildChartData(history, xMode, logScale, include, smoothing);
   if (rows.length === 0) {
     return <p className="empty-state">Loss curves appear after the first training step.</p>;
   }
@@ -138,6 +149,7 @@ const LossChartPlot = memo(function LossChartPlot({ runId, xMode, logScale, incl
           }))}
           xMode={xMode}
           logScale={logScale}
+          smoothed={smoothing > 0}
         />
       </div>
     </>

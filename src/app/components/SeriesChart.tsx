@@ -9,7 +9,7 @@
  */
 import { memo, useId, useRef, useState } from 'react';
 import type { PointerEvent } from 'react';
-import { chartAxes, curvePath, nearestRow, pixelScale } from '../runs/metric-history';
+import { chartAxes, curvePath, nearestRow, pixelScale, rawSeriesKey } from '../runs/metric-history';
 import type { AxisScale, ChartRow, PixelScale, Scale } from '../runs/metric-history';
 import type { XMode } from '../state/workspace';
 import { formatSeconds, formatValue } from './format';
@@ -30,9 +30,18 @@ interface SeriesChartProps {
   logScale: boolean;
   /** Values are fractions (accuracies): a fixed 0–1 axis. */
   fraction?: boolean;
+  /** The rows hold smoothed values, and the raw ones under rawSeriesKey: drawn faint behind. */
+  smoothed?: boolean;
 }
 
-export function SeriesChart({ rows, series, xMode, logScale, fraction = false }: SeriesChartProps) {
+export function SeriesChart({
+  rows,
+  series,
+  xMode,
+  logScale,
+  fraction = false,
+  smoothed = false,
+}: SeriesChartProps) {
   const axes = useStableAxes(rows, xMode, logScale, fraction);
   const box = useRef<HTMLDivElement>(null);
   const { width, height } = useElementSize(box);
@@ -46,6 +55,7 @@ export function SeriesChart({ rows, series, xMode, logScale, fraction = false }:
             <Curves
               rows={rows}
               series={series}
+              smoothed={smoothed}
               xMode={xMode}
               plot={plot}
               xScale={pixelScale(axes.x, plot.x, plot.x + plot.width)}
@@ -205,6 +215,7 @@ function placed(ticks: readonly number[], at: Scale) {
 interface CurvesProps {
   rows: ChartRow[];
   series: ChartSeries[];
+  smoothed: boolean;
   xMode: XMode;
   plot: PlotArea;
   xScale: PixelScale;
@@ -212,7 +223,7 @@ interface CurvesProps {
 }
 
 /** The curves, clipped to the plot area, and the readout of the row nearest the pointer. */
-function Curves({ rows, series, xMode, plot, xScale, yScale }: CurvesProps) {
+function Curves({ rows, series, smoothed, xMode, plot, xScale, yScale }: CurvesProps) {
   const clipId = useId();
   const [hoverX, setHoverX] = useState<number | null>(null);
   const hovered = hoverX === null ? null : nearestRow(rows, xScale.invert(hoverX));
@@ -229,6 +240,21 @@ function Curves({ rows, series, xMode, plot, xScale, yScale }: CurvesProps) {
         </clipPath>
       </defs>
       <g clipPath={`url(#${clipId})`}>
+        {/* As TensorBoard draws it: the raw curve faint behind its smoothed one. */}
+        {smoothed
+          ? series.map(({ id, color }) => (
+              <path
+                key={rawSeriesKey(id)}
+                className="chart-series-raw"
+                d={curvePath(rows, rawSeriesKey(id), xScale, yScale)}
+                fill="none"
+                stroke={color}
+                strokeOpacity={0.25}
+                strokeWidth={1}
+                strokeLinejoin="round"
+              />
+            ))
+          : null}
         {series.map(({ id, color, strokeWidth = 2 }) => (
           <path
             key={id}
@@ -245,6 +271,7 @@ function Curves({ rows, series, xMode, plot, xScale, yScale }: CurvesProps) {
         <HoverReadout
           row={hovered}
           series={series}
+          smoothed={smoothed}
           xMode={xMode}
           plot={plot}
           xScale={xScale}
@@ -267,6 +294,7 @@ function Curves({ rows, series, xMode, plot, xScale, yScale }: CurvesProps) {
 interface HoverReadoutProps {
   row: ChartRow;
   series: ChartSeries[];
+  smoothed: boolean;
   xMode: XMode;
   plot: PlotArea;
   xScale: Scale;
@@ -278,7 +306,11 @@ const CHAR_WIDTH = 6.6; // 11px monospace
 const TEXT = '#334155';
 
 /** A guide line at the row's x, a dot on each curve, and a box listing the values. */
-function HoverReadout({ row, series, xMode, plot, xScale, yScale }: HoverReadoutProps) {
+function HoverReadout({ row, series, smoothed, xMode, plot, xScale, yScale }: HoverReadoutProps) {
+  const raw = (id: string) => {
+    const value = smoothed ? row.values[rawSeriesKey(id)] : undefined;
+    return value === undefined ? '' : ` (raw ${formatValue(value)})`;
+  };
   const px = xScale(row.x) ?? plot.x;
   const lines = [
     {
@@ -287,7 +319,10 @@ function HoverReadout({ row, series, xMode, plot, xScale, yScale }: HoverReadout
     },
     ...series
       .filter(({ id }) => row.values[id] !== undefined)
-      .map(({ id, label, color }) => ({ text: `${label}: ${formatValue(row.values[id])}`, color })),
+      .map(({ id, label, color }) => ({
+        text: `${label}: ${formatValue(row.values[id])}${raw(id)}`,
+        color,
+      })),
   ];
   const width = 16 + CHAR_WIDTH * Math.max(...lines.map(({ text }) => text.length));
   const height = 8 + LINE_HEIGHT * lines.length;

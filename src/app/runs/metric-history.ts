@@ -117,15 +117,44 @@ export interface ChartRow {
 }
 
 /**
+ * TensorBoard's curve smoothing: an exponential moving average with weight `weight` in [0, 1)
+ * (0 = the raw values), debiased so that the first points are not pulled towards zero: after n
+ * values the average is divided by 1 − weight^n. A constant series stays exactly as it is.
+ */
+export function emaSmooth(values: readonly number[], weight: number): number[] {
+  if (!(weight > 0) || values.every((value) => value === values[0])) return [...values];
+  let average = 0;
+  return values.map((value, i) => {
+    average = average * weight + (1 - weight) * value;
+    return average / (1 - weight ** (i + 1));
+  });
+}
+
+/** The key of a series' raw values in chart rows when the series itself is smoothed. */
+export function rawSeriesKey(id: string): string {
+  return `${id}:raw`;
+}
+
+export interface ChartRowOptions {
+  /** Points kept per series (LTTB). */
+  maxPoints?: number;
+  /**
+   * EMA weight (emaSmooth); above 0, each series' values are smoothed and its raw values are kept
+   * beside them under rawSeriesKey(id), at the same x positions.
+   */
+  smoothing?: number;
+}
+
+/**
  * Several series on one x axis (step, or seconds of wall-clock time), each downsampled on its own
- * (LTTB) and merged into rows keyed by x, so series logged at different steps share one chart.
- * Non-finite values (and values ≤ 0 on a log scale) are left out.
+ * (LTTB, on the raw values) and merged into rows keyed by x, so series logged at different steps
+ * share one chart. Non-finite values (and values ≤ 0 on a log scale) are left out.
  */
 export function chartRows(
   series: { id: string; series: Series | undefined }[],
   xMode: 'step' | 'time',
   logScale: boolean,
-  maxPoints = 300,
+  { maxPoints = 300, smoothing = 0 }: ChartRowOptions = {},
 ): ChartRow[] {
   const byX = new Map<number, ChartRow>();
   for (const { id, series: s } of series) {
@@ -138,13 +167,15 @@ export function chartRows(
       xs.push(xMode === 'step' ? s.steps[i] : s.wallMs[i] / 1000);
       ys.push(y);
     }
+    const smoothed = smoothing > 0 ? emaSmooth(ys, smoothing) : ys;
     for (const i of lttbIndices(xs, ys, maxPoints)) {
       let row = byX.get(xs[i]);
       if (!row) {
         row = { x: xs[i], values: {} };
         byX.set(xs[i], row);
       }
-      row.values[id] = ys[i];
+      row.values[id] = smoothed[i];
+      if (smoothing > 0) row.values[rawSeriesKey(id)] = ys[i];
     }
   }
   return [...byX.values()].sort((a, b) => a.x - b.x);

@@ -32,16 +32,24 @@ export interface WorkspaceState {
   compareSelection: string[] | null;
   xMode: XMode;
   logScale: boolean;
+  /** EMA weight of every training curve (0 = raw), one setting for every chart. */
+  smoothing: number;
   playback: Playback;
   link: LinkState;
   setView(view: ViewName): void;
   setControlsHidden(hidden: boolean): void;
   setCompareSelection(ids: string[] | null): void;
   setChartOptions(options: Partial<{ xMode: XMode; logScale: boolean }>): void;
+  setSmoothing(weight: number): void;
   setPlayback(patch: Partial<Playback>): void;
   setLink(patch: Partial<LinkState>): void;
   reset(): void;
 }
+
+/** TensorBoard's default: noisy GAN and per-batch curves readable at a glance, the raw curve behind. */
+export const DEFAULT_SMOOTHING = 0.6;
+/** Above this an EMA lags the curve by hundreds of steps. */
+export const MAX_SMOOTHING = 0.99;
 
 const initial = {
   view: 'run' as ViewName,
@@ -49,6 +57,7 @@ const initial = {
   compareSelection: null,
   xMode: 'step' as XMode,
   logScale: false,
+  smoothing: DEFAULT_SMOOTHING,
   playback: { frame: 0, playing: false, example: 0 },
   link: { error: null, pending: null, notes: [] },
 };
@@ -59,6 +68,7 @@ export const useWorkspace = create<WorkspaceState>()((set) => ({
   setControlsHidden: (controlsHidden) => set({ controlsHidden }),
   setCompareSelection: (compareSelection) => set({ compareSelection }),
   setChartOptions: (options) => set(options),
+  setSmoothing: (weight) => set({ smoothing: Math.min(MAX_SMOOTHING, Math.max(0, weight)) }),
   setPlayback: (patch) => set((state) => ({ playback: { ...state.playback, ...patch } })),
   setLink: (patch) => set((state) => ({ link: { ...state.link, ...patch } })),
   reset: () => set(initial),

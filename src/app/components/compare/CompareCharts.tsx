@@ -68,6 +68,7 @@ export function evaluationLabel(name: string): string {
 export function CompareCharts({ runs, height }: { runs: readonly RunState[]; height?: number }) {
   const xMode = useWorkspace((state) => state.xMode);
   const logScale = useWorkspace((state) => state.logScale);
+  const smoothing = useWorkspace((state) => state.smoothing);
   const version = useMetricsVersion(runs);
   const evalSelectId = useId();
   const names = sortMetricNames(
@@ -140,6 +141,7 @@ export function CompareCharts({ runs, height }: { runs: readonly RunState[]; hei
             version={version}
             height={height}
             fraction={name.endsWith('_accuracy')}
+            smoothing={smoothing}
           />
         ))
       )}

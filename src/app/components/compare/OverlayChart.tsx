@@ -30,6 +30,8 @@ interface OverlayChartProps {
   caption?: string;
   /** Values are fractions (accuracies): a fixed 0–1 axis. */
   fraction?: boolean;
+  /** EMA weight of the curves (0 = raw); the raw curves stay faint behind smoothed ones. */
+  smoothing?: number;
 }
 
 /** Redraws only when new points arrive (`version`) or the axes or the set of runs change. */
@@ -42,6 +44,7 @@ function sameChart(a: OverlayChartProps, b: OverlayChartProps): boolean {
     a.logScale === b.logScale &&
     a.height === b.height &&
     a.fraction === b.fraction &&
+    a.smoothing === b.smoothing &&
     sameSeries(a, b)
   );
 }
@@ -64,6 +67,7 @@ export const OverlayChart = memo(function OverlayChart({
   empty = 'No points yet.',
   caption,
   fraction = false,
+  smoothing = 0,
 }: OverlayChartProps) {
   const drawnVersion = useScheduledValue(version, true);
   const hasPoints = series.some((s) =>
@@ -108,6 +112,7 @@ export const OverlayChart = memo(function OverlayChart({
                 xMode={xMode}
                 logScale={logScale}
                 fraction={fraction}
+                smoothing={smoothing}
                 version={drawnVersion}
               />
             )}
@@ -118,12 +123,15 @@ export const OverlayChart = memo(function OverlayChart({
   );
 }, sameChart);
 
-type PlotProps = Pick<OverlayChartProps, 'series' | 'xMode' | 'logScale' | 'fraction' | 'version'>;
+type PlotProps = Pick<
+  OverlayChartProps,
+  'series' | 'xMode' | 'logScale' | 'fraction' | 'smoothing' | 'version'
+>;
 
 /** The chart itself: redrawn in its turn among the other charts (chart-scheduler.ts). */
 const OverlayPlot = memo(
-  function OverlayPlot({ series, xMode, logScale, fraction = false }: PlotProps) {
-    const rows = chartRows(series, xMode, logScale);
+  function OverlayPlot({ series, xMode, logScale, fraction = false, smoothing = 0 }: PlotProps) {
+    const rows = chartRows(series, xMode, logScale, { smoothing });
     return (
       <SeriesChart
         rows={rows}
@@ -131,9 +139,14 @@ const OverlayPlot = memo(
         xMode={xMode}
         logScale={logScale}
         fraction={fraction}
+        smoothed={smoothing > 0}
       />
     );
   },
   (a, b) =>
-    a.version === b.version && a.xMode === b.xMode && a.logScale === b.logScale && sameSeries(a, b),
+    a.version === b.version &&
+    a.xMode === b.xMode &&
+    a.logScale === b.logScale &&
+    a.smoothing === b.smoothing &&
+    sameSeries(a, b),
 );

@@ -96,6 +96,7 @@ function PresentColumn({ run }: { run: RunState }) {
   const width = useElementWidth(ref);
   const example = useWorkspace((state) => state.playback.example);
   const xMode = useWorkspace((state) => state.xMode);
+  const smoothing = useWorkspace((state) => state.smoothing);
   const version = useMetricsVersion([run]);
   const panels = playbackPanels(run, example);
   const columns = Math.min(Math.max(1, panels.length), 3);
@@ -131,6 +132,7 @@ function PresentColumn({ run }: { run: RunState }) {
         }))}
         xMode={xMode}
         logScale={false}
+        smoothing={smoothing}
         version={version}
         height={240}
         empty="The loss curve appears after the first training step."
