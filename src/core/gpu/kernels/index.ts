@@ -11,3 +11,6 @@ import './batch-norm';
 import './bias-activation';
 import './losses';
 import './lstm-sequence';
+import './recurrent-sequence';
+import './softmax-cross-entropy';
+import './global-norm';

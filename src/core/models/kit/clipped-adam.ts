@@ -1,10 +1,12 @@
 /**
  * Adam (β1 0.9, β2 0.999, ε 1e-8) with an optional global-norm gradient clip, shared by the models
  * that train every weight with it (the rCNN, the ConvLSTM). On WebGPU each weight's update is one
- * fused kernel (gpu/kernels/adam); elsewhere it is written in tfjs ops.
+ * fused kernel (gpu/kernels/adam) and the clip factor one per 7 weights (gpu/kernels/global-norm);
+ * elsewhere it is written in tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
+import { globalNormClipFactor, globalNormKernelReady } from '../../gpu/kernels/global-norm';
 
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
@@ -31,7 +33,9 @@ export class ClippedAdam {
     tf.tidy(() => {
       const gradients = this.variables.map((v) => grads[v.name]);
       let scale: tf.Scalar | null = null;
-      if (clipNorm > 0) {
+      if (clipNorm > 0 && globalNormKernelReady()) {
+        scale = globalNormClipFactor(gradients, clipNorm); // optimisation webgpu-global-norm-clip
+      } else if (clipNorm > 0) {
         const norm = tf.sqrt(tf.addN(gradients.map((g) => g.square().sum())));
         scale = tf.minimum(1, tf.div(clipNorm, norm.add(1e-12))) as tf.Scalar;
       }

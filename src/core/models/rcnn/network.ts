@@ -20,6 +20,15 @@
  * K dictionary entries, k kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { biasActivation, biasActivationKernelReady } from '../../gpu/kernels/bias-activation';
+import {
+  recurrentSequence,
+  recurrentSequenceKernelReady,
+} from '../../gpu/kernels/recurrent-sequence';
+import {
+  softmaxCrossEntropyKernelReady,
+  softmaxCrossEntropyMean,
+} from '../../gpu/kernels/softmax-cross-entropy';
 import type { RcnnConfig, RecurrentActivation } from './config';
 
 export interface NamedParam {
@@ -73,7 +82,8 @@ export function neighbourhoodRows(frames: number, g: number, k: number): Int32Ar
 }
 
 /**
- * A k×k 'same' convolution x [F, G, G, I] → [F·G·G, C] with filter [k, k, I, C] and bias [C].
+ * A k×k 'same' convolution x [F, G, G, I] → [F·G·G, C] with filter [k, k, I, C] and bias [C]
+ * (null: none, for a caller that adds it later).
  * With `rows` (from `neighbourhoodRows`) it is one matrix product over gathered neighbourhoods
  * (each location's k² neighbours side by side, [F·G·G, k²·I]), the form the CPU backend wants:
  * tfjs-cpu's Conv2DBackpropFilter took seconds on a grid of 8×8 locations, while the gather's
@@ -83,24 +93,22 @@ export function neighbourhoodRows(frames: number, g: number, k: number): Int32Ar
 export function neighbourhoodConv(
   x: tf.Tensor4D,
   w: tf.Tensor4D,
-  b: tf.Tensor1D,
+  b: tf.Tensor1D | null,
   rows: tf.Tensor1D | null,
 ): tf.Tensor2D {
   const [f, g, , inputs] = x.shape;
   const [k, , , channels] = w.shape;
   const flat = x.reshape([f * g * g, inputs]) as tf.Tensor2D;
   const filter = w.reshape([k * k * inputs, channels]) as tf.Tensor2D;
-  if (k === 1) return tf.matMul(flat, filter).add(b) as tf.Tensor2D;
+  const biased = (z: tf.Tensor) => (b === null ? z : z.add(b));
+  if (k === 1) return biased(tf.matMul(flat, filter)) as tf.Tensor2D;
   if (rows === null) {
-    return tf
-      .conv2d(x, w, 1, 'same')
-      .add(b)
-      .reshape([f * g * g, channels]) as tf.Tensor2D;
+    return biased(tf.conv2d(x, w, 1, 'same')).reshape([f * g * g, channels]) as tf.Tensor2D;
   }
   const columns = tf
     .gather(tf.concat([flat, tf.zeros([1, inputs])]), rows)
     .reshape([f * g * g, k * k * inputs]) as tf.Tensor2D;
-  return tf.matMul(columns, filter).add(b) as tf.Tensor2D;
+  return biased(tf.matMul(columns, filter)) as tf.Tensor2D;
 }
 
 /**
@@ -196,16 +204,32 @@ export class RecurrentConvNet {
    * convolutions ('same' padding: locations past the border read zeros), the last one linear.
    */
   inputDrive(codes: tf.Tensor3D): tf.Tensor2D {
+    return this.convolve(codes, true);
+  }
+
+  /**
+   * The embedding and convolutions of `inputDrive`, with the last layer's bias added when
+   * `lastBias` (the whole-sequence recurrence adds it itself). A hidden layer's bias and
+   * activation are one kernel where bias-activation.ts is installed.
+   */
+  private convolve(codes: tf.Tensor3D, lastBias: boolean): tf.Tensor2D {
     const [f, g] = codes.shape;
     let x = tf.gather(this.embedding, codes.reshape([-1])).reshape([f, g, g, -1]) as tf.Tensor4D;
+    const last = this.convs.length - 1;
+    const fused = biasActivationKernelReady();
     let drive: tf.Tensor2D | null = null;
     this.convs.forEach(({ w, b }, layer) => {
-      const z = neighbourhoodConv(x, w as tf.Tensor4D, b as tf.Tensor1D, this.rows(f, g)); // [F·G·G, C]
-      if (layer < this.convs.length - 1) {
-        x = activate(this.config.activation, z).reshape([f, g, g, this.channels]) as tf.Tensor4D;
-      } else {
+      const bias = b as tf.Tensor1D;
+      const ownBias = layer === last ? lastBias : !fused;
+      const z = neighbourhoodConv(x, w as tf.Tensor4D, ownBias ? bias : null, this.rows(f, g)); // [F·G·G, C]
+      if (layer === last) {
         drive = z;
+        return;
       }
+      const y = fused
+        ? biasActivation(z, bias, { activation: this.config.activation })
+        : activate(this.config.activation, z);
+      x = y.reshape([f, g, g, this.channels]) as tf.Tensor4D;
     });
     return drive as unknown as tf.Tensor2D;
   }
@@ -230,9 +254,12 @@ export class RecurrentConvNet {
 
   /** Logits over the dictionary for each location's next code: [L, C] → [L, K]. */
   logits(state: tf.Tensor2D): tf.Tensor2D {
-    return tf
-      .matMul(state, this.outputW as tf.Tensor2D, false, true)
-      .add(this.outputB) as tf.Tensor2D;
+    return tf.fused.matMul({
+      a: state,
+      b: this.outputW as tf.Tensor2D,
+      transposeB: true,
+      bias: this.outputB,
+    }) as tf.Tensor2D;
   }
 
   /** −log softmax(logits(h))[code] per row: states [L, C], true codes [L] int32 → [L] nats. */
@@ -246,8 +273,24 @@ export class RecurrentConvNet {
    */
   unroll(codes: tf.Tensor4D): { states: tf.Tensor2D; targets: tf.Tensor1D } {
     const [t, b, g] = codes.shape;
+    const targets = codes.slice([1, 0, 0, 0], [t - 1, b, g, g]).reshape([-1]) as tf.Tensor1D;
+    return { states: this.states(codes), targets };
+  }
+
+  /**
+   * The states of `unroll`. Where recurrent-sequence.ts is installed, the whole recurrence is one
+   * kernel each way (with the last convolution's bias); otherwise one step at a time.
+   */
+  private states(codes: tf.Tensor4D): tf.Tensor2D {
+    const [t, b, g] = codes.shape;
     const locations = b * g * g;
     const inputs = codes.slice([0, 0, 0, 0], [t - 1, b, g, g]).reshape([(t - 1) * b, g, g]);
+    if (recurrentSequenceKernelReady(this.channels)) {
+      const drive = this.convolve(inputs as tf.Tensor3D, false); // [(T−1)·L, C], no last bias
+      const bias = this.convs[this.convs.length - 1].b as tf.Tensor1D;
+      const u = this.recurrent as tf.Tensor2D;
+      return recurrentSequence(drive, bias, u, this.config.activation, t - 1);
+    }
     const drives = tf.unstack(
       this.inputDrive(inputs as tf.Tensor3D).reshape([t - 1, locations, this.channels]),
     ) as tf.Tensor2D[]; // T − 1 × [L, C]
@@ -257,12 +300,19 @@ export class RecurrentConvNet {
       h = this.step(drive, h);
       states.push(h);
     }
-    const targets = codes.slice([1, 0, 0, 0], [t - 1, b, g, g]).reshape([-1]) as tf.Tensor1D;
-    return { states: tf.concat(states) as tf.Tensor2D, targets };
+    return tf.concat(states) as tf.Tensor2D;
   }
 
-  /** Mean cross-entropy (nats per predicted code) of time-major codes [T, B, G, G]. */
+  /**
+   * Mean cross-entropy (nats per predicted code) of time-major codes [T, B, G, G]. Where
+   * softmax-cross-entropy.ts is installed, one kernel each way that reads the targets (frames
+   * 2 … T) in place from `codes`.
+   */
   loss(codes: tf.Tensor4D): tf.Scalar {
+    if (softmaxCrossEntropyKernelReady()) {
+      const [, b, g] = codes.shape;
+      return softmaxCrossEntropyMean(this.logits(this.states(codes)), codes, b * g * g);
+    }
     const { states, targets } = this.unroll(codes);
     return this.crossEntropy(states, targets).mean() as tf.Scalar;
   }
