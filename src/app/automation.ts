@@ -3,6 +3,7 @@
  * does, through the same RunManager, so tests and console users see the real app.
  */
 import type { Hyperparameters } from '../core/models/types';
+import type { StressReport, StressTestOptions } from '../protocol/messages';
 import type { NpyImportOptions, VideoImportOptions } from '../protocol/data-messages';
 import type { DatasetRegistry, ExportRequest, ImportSummary } from './data/dataset-registry';
 import type { RunManager, RunSnapshot } from './runs/run-manager';
@@ -21,6 +22,12 @@ export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   step(id: string, n?: number): Promise<void>;
   stop(id: string): Promise<void>;
   evaluate(id: string): Promise<void>;
+  /**
+   * Stress tests (Srivastava et al.) of a future predictor trained on Moving MNIST: one digit
+   * fewer and one more than in training, and a rollout past the trained horizon (default 3×),
+   * each beside the in-domain score and the copy-last-frame and optical-flow baselines.
+   */
+  stressTest(id: string, options?: StressTestOptions): Promise<StressReport>;
   dispose(id: string): Promise<void>;
   setHyperparameters(id: string, values: Hyperparameters): Promise<void>;
   /** Which held-out sequences the samples show (up to 3; the first is the main example). */
@@ -58,6 +65,7 @@ export function installAutomationApi(
     step: (id, n) => manager.step(id, n),
     stop: (id) => manager.stop(id),
     evaluate: (id) => manager.evaluate(id),
+    stressTest: (id, options) => manager.stressTest(id, options),
     dispose: (id) => manager.dispose(id),
     setHyperparameters: (id, values) => manager.setHyperparameters(id, values),
     chooseExamples: (id, indices) => manager.chooseExamples(id, indices),

@@ -7,6 +7,14 @@ import type { DataSpec, DatasetPayload } from '../core/data/types';
 import type { ModelKind } from '../core/models/registry';
 import type { EvalResult, FramePanel, Hyperparameters, SampleView } from '../core/models/types';
 import type { BackendName, BackendReport } from '../core/gpu/backend-types';
+import type { StressReport, StressTestOptions } from '../core/train/stress-test';
+
+export type {
+  StressCase,
+  StressCaseResult,
+  StressReport,
+  StressTestOptions,
+} from '../core/train/stress-test';
 
 export type {
   AdapterSummary,
@@ -91,6 +99,12 @@ export type Command =
    * not fit the run is refused with an `invalid-checkpoint` error and changes nothing.
    */
   | { type: 'import-checkpoint'; bytes: ArrayBuffer }
+  /**
+   * Stress tests (core/train/stress-test.ts) of a future predictor trained on Moving MNIST: one
+   * digit fewer and one more than in training, a rollout past the trained horizon; answered by a
+   * `stress-test` event before the reply.
+   */
+  | { type: 'stress-test'; options?: StressTestOptions }
   | { type: 'dispose' }
   /** Aborts the current long operation (a model's `prepare`); handled at once, not queued. */
   | { type: 'cancel' };
@@ -128,10 +142,13 @@ export type WorkerEvent =
       /** The resolved config (preset + overrides) the worker trains with. */
       config: Record<string, unknown>;
       hyperparameters: Hyperparameters;
+      /** Whether the `stress-test` command applies: a future predictor on Moving MNIST. */
+      stressTestable: boolean;
     }
   /** New loss points with the run's speed and memory at the last of them (one store update). */
   | { type: 'metrics'; points: MetricPoint[]; stats: RunStats }
   | { type: 'eval'; step: number; result: EvalResult }
+  | { type: 'stress-test'; step: number; report: StressReport }
   | { type: 'samples'; step: number; views: SampleView[] }
   /**
    * Sent once when the run is ready: the first frame of each of the first held-out sequences
@@ -156,6 +173,9 @@ export type WorkerEvent =
 export function transferablesOf(event: WorkerEvent): Transferable[] {
   if (event.type === 'held-out') return [event.stills.frames.buffer];
   if (event.type === 'reply') return event.ok && event.value ? [event.value.bytes] : [];
+  if (event.type === 'stress-test') {
+    return event.report.cases.flatMap((c) => c.example.map((panel) => panel.frames.buffer));
+  }
   if (event.type !== 'samples') return [];
   return event.views.flatMap((view) => view.panels.map((panel) => panel.frames.buffer));
 }

@@ -20,12 +20,15 @@ import {
   firstFramesForDisplay,
   gatherSequences,
 } from '../core/data/video-stream';
+import { movingMnistOptionsFor } from '../core/data/moving-mnist';
 import type { BatchSource } from '../core/data/batch-source';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { modelDefinition } from '../core/models/registry';
 import { describeValue, quote, shortJson } from '../core/quote';
 import type { ModelState, VideoModel } from '../core/models/types';
 import { prepareModel } from '../core/train/prepare';
+import { stressTest } from '../core/train/stress-test';
+import type { StressTestOptions } from '../core/train/stress-test';
 import { fastestBackend, measureBackends } from '../core/train/backend-trial';
 import type { TrialBatch } from '../core/train/backend-trial';
 import { Trainer } from '../core/train/trainer';
@@ -233,6 +236,8 @@ export class RunHandler {
         return this.exportCheckpoint();
       case 'import-checkpoint':
         return this.importCheckpoint(message.bytes);
+      case 'stress-test':
+        return this.stressTest(message.options ?? {});
       case 'cancel':
         this.abortController?.abort(
           new CancelledError('Cancelled by the user before the run was ready'),
@@ -375,6 +380,7 @@ export class RunHandler {
         parameterCount: model.parameterCount(),
         config: { ...resolved.config, variant, preset },
         hyperparameters: model.getHyperparameters(),
+        stressTestable: dataSpec.source === 'moving-mnist' && model.futurePredictor !== undefined,
       });
       this.setStatus(checkpoint ? 'paused' : 'ready');
       await this.sendHeldOut();
@@ -651,6 +657,36 @@ export class RunHandler {
     const result = await createGpuGuard().run(() => session.model.evaluate(session.evalSet));
     this.emit({ type: 'eval', step: session.trainer.step, result });
     this.emit({ type: 'progress', phase: 'evaluate', fraction: 1, message: 'Evaluated' });
+  }
+
+  /**
+   * Stress tests of the run's model on Moving MNIST clips of the test digits, with the digit
+   * counts and speed it trains on (core/train/stress-test.ts); sent as a `stress-test` event.
+   */
+  private async stressTest(options: StressTestOptions): Promise<void> {
+    const session = this.session;
+    if (!session) throw new Error('The run is not initialised');
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new ConfigError(
+        'options',
+        `stress-test options must be an object, e.g. { clips: 64, horizon: 30 } (got ${describeValue(options)})`,
+      );
+    }
+    const data = session.run.data;
+    if (data.source !== 'moving-mnist' || !session.digits) {
+      throw new ConfigError(
+        'data',
+        'Stress tests change the number of Moving MNIST digits; this run trains on an imported dataset',
+      );
+    }
+    const trained = movingMnistOptionsFor(data, session.model.data);
+    const digits = session.digits.test;
+    this.emit({ type: 'progress', phase: 'stress-test', fraction: 0, message: 'Stress tests' });
+    const report = await createGpuGuard().run(() =>
+      stressTest(session.model, digits, trained, options),
+    );
+    this.emit({ type: 'stress-test', step: session.trainer.step, report });
+    this.emit({ type: 'progress', phase: 'stress-test', fraction: 1, message: 'Stress tested' });
   }
 
   /** The run as a safetensors file (a running run keeps training while it is read back). */

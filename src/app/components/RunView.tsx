@@ -14,6 +14,7 @@ import { runManager } from '../runs/instance';
 import { RunControls } from './RunControls';
 import { RunErrorBanner, RunProgressBar, RunWarnings } from './RunBanners';
 import { RunStatsGrid } from './RunStatsGrid';
+import { StressTestPanel } from './StressTestPanel';
 import { STATUS_LABELS, formatValue } from './format';
 
 const isLoss = (name: string) => !isAccuracyMetric(name) && !isPerplexityMetric(name);
@@ -72,6 +73,9 @@ export function RunView({ run }: { run: RunState }) {
           ) : null}
           <EvalPanel run={run} />
         </div>
+      </MountInNextTask>
+      <MountInNextTask>
+        <StressTestPanel run={run} />
       </MountInNextTask>
       <RunStatsGrid run={run} />
       <CheckpointControls run={run} />

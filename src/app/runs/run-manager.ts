@@ -17,6 +17,8 @@ import type {
   RunError,
   RunSpec,
   RunStatus,
+  StressReport,
+  StressTestOptions,
   WorkerEvent,
 } from '../../protocol/messages';
 import { commandTransferables } from '../../protocol/messages';
@@ -176,6 +178,18 @@ export class RunManager {
 
   evaluate(id: string): Promise<void> {
     return this.send(id, { type: 'evaluate' });
+  }
+
+  /**
+   * Stress tests of the run's model (a future predictor on Moving MNIST): fewer and more digits
+   * than it trains on and a rollout past its trained horizon, beside its in-domain score; shown
+   * in the run view. A running run keeps training meanwhile.
+   */
+  async stressTest(id: string, options: StressTestOptions = {}): Promise<StressReport> {
+    await this.send(id, { type: 'stress-test', options });
+    const report = this.state(id)?.stressTest?.report;
+    if (!report) throw new Error(`Run ${id} sent no stress-test report`);
+    return report;
   }
 
   setHyperparameters(id: string, values: Hyperparameters): Promise<void> {
@@ -402,7 +416,11 @@ export class RunManager {
           parameterCount: event.parameterCount,
           config: event.config,
           hyperparameters: event.hyperparameters,
+          stressTestable: event.stressTestable,
         });
+        return;
+      case 'stress-test':
+        update({ stressTest: { step: event.step, report: event.report } });
         return;
       case 'metrics': {
         handle.history.append(event.points);
@@ -439,6 +457,7 @@ export class RunManager {
           spec: { ...run.spec, data: event.data, seed: event.seed },
           hyperparameters: event.hyperparameters,
           evaluation: null,
+          stressTest: null,
           error: isDivergence(run.error) ? null : run.error,
           metricsVersion: run.metricsVersion + 1,
         }));
@@ -485,6 +504,8 @@ function newRunState(id: string, spec: RunSpec): RunState {
     progress: null,
     stats: null,
     evaluation: null,
+    stressTestable: false,
+    stressTest: null,
     samples: null,
     heldOut: null,
     exampleIndices: [],

@@ -11,6 +11,7 @@ import type {
   RunSpec,
   RunStats,
   RunStatus,
+  StressReport,
 } from '../../protocol/messages';
 import type { StoredCheckpoint } from '../checkpoints/browser-store';
 
@@ -37,6 +38,9 @@ export interface RunState {
   progress: RunProgress | null;
   stats: RunStats | null;
   evaluation: { step: number; result: EvalResult } | null;
+  /** Whether stress tests apply (a future predictor on Moving MNIST), and the last ones. */
+  stressTestable: boolean;
+  stressTest: { step: number; report: StressReport } | null;
   samples: { step: number; views: SampleView[] } | null;
   /** First frames of the first held-out sequences (the example picker) and how many there are. */
   heldOut: { count: number; stills: FramePanel } | null;

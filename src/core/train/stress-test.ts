@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MnistImages } from '../data/mnist';
+import { ConfigError } from '../models/config-schema';
 import { MovingMnistGenerator } from '../data/moving-mnist';
 import type { MovingMnistOptions } from '../data/types';
 import { bytesToTensor } from '../data/video-stream';
@@ -71,8 +72,9 @@ export async function stressTest(
 ): Promise<StressReport> {
   const rollout = model.futurePredictor;
   if (!rollout) {
-    throw new Error(
-      `Stress tests need a model that predicts frames from given ones; ${model.kind} does not`,
+    throw new ConfigError(
+      'model',
+      `Stress tests need a model that predicts frames from given ones; this ${model.kind} model does not`,
     );
   }
   const { givenFrames, trainedFrames } = rollout;
@@ -85,7 +87,7 @@ export async function stressTest(
     ['batchSize', batchSize, 1],
   ] as const) {
     if (!Number.isInteger(value) || value < least || value > 1000) {
-      throw new RangeError(`${name} must be a whole number in ${least}…1000, got ${value}`);
+      throw new ConfigError(name, `${name} must be a whole number in ${least}…1000, got ${value}`);
     }
   }
   const cases: { case: StressCase; digits: number; frames: number }[] = [
