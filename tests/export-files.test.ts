@@ -103,6 +103,30 @@ describe('frame strip', () => {
   });
 });
 
+describe('panels smaller than the frames', () => {
+  // The rCNN's uncertainty map: one value per 4×4 patch, a 2×2 grid beside 8×8 frames.
+  const views: SampleView[] = [
+    { panels: [panel('Extrapolated', 3, 2, 1), panel('Uncertainty', 3, 2, 2, 2)] },
+  ];
+
+  it('fill their cell in the animation and in the strip, as large as the frames', () => {
+    for (const sheet of [animationSheet(views, 'gif'), stripSheet(views, 'png')]) {
+      const frame = sheet.cells.find((cell) => cell.panel.label === 'Extrapolated')!;
+      const map = sheet.cells.find((cell) => cell.panel.label === 'Uncertainty')!;
+      expect(map.width).toBe(frame.width);
+      expect(map.height).toBe(frame.height);
+      // Each of its values is a block of (frame size / 2) pixels: value 1 of frame 0 at the
+      // top right.
+      const rgba = renderSheet(sheet, 2);
+      const block = map.width / 2;
+      expect(at(sheet, rgba, map.x + block + 1, map.y + 1)).toBe(gray(((0 + 1 + 2) % 16) / 15));
+      expect(at(sheet, rgba, map.x + map.width - 1, map.y + map.height - 1)).toBe(
+        gray(((0 + 3 + 2) % 16) / 15),
+      );
+    }
+  });
+});
+
 describe('GIF', () => {
   it('decodes with an independent reader: size, frames, timing, looping and exact grays', () => {
     const sheet = animationSheet(VIEWS, 'gif');

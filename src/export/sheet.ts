@@ -72,6 +72,20 @@ function scaleFor(size: number, target: number, cellsAcross: number, fixed: numb
   return scale;
 }
 
+/**
+ * A panel's size in a cell of `cellW` × `cellH` px: scaled up by the largest whole factor that
+ * fits, so a panel smaller than the frames (the rCNN's uncertainty map, one pixel per patch)
+ * fills its cell as in the app instead of sitting in a corner at the frames' scale.
+ */
+function fitted(
+  panel: FramePanel,
+  cellW: number,
+  cellH: number,
+): { width: number; height: number } {
+  const scale = Math.max(1, Math.floor(Math.min(cellW / panel.width, cellH / panel.height)));
+  return { width: panel.width * scale, height: panel.height * scale };
+}
+
 /** GIF / WebM layout: examples as rows, panels as columns, `title` on top. */
 export function animationSheet(views: readonly SampleView[], title: string): Sheet {
   const rows = mainViews(views);
@@ -90,8 +104,7 @@ export function animationSheet(views: readonly SampleView[], title: string): She
   rows.forEach((view, r) => {
     for (const panel of view.panels) {
       const c = labels.indexOf(panel.label);
-      const width = panel.width * scale;
-      const height = panel.height * scale;
+      const { width, height } = fitted(panel, frameW * scale, cellH);
       cells.push({
         panel,
         frame: null,
@@ -160,10 +173,11 @@ export function stripSheet(views: readonly SampleView[], title: string): Sheet {
     });
     y += LABEL_PX + 6;
     for (const panel of view.panels) {
+      const { width, height } = fitted(panel, cellW, cellH);
       texts.push({
         text: panel.label,
         x: PAD,
-        y: y + Math.min(cellH, panel.height * scale) / 2 + LABEL_PX / 2 - 2,
+        y: y + height / 2 + LABEL_PX / 2 - 2,
         size: LABEL_PX,
         align: 'left',
       });
@@ -173,8 +187,8 @@ export function stripSheet(views: readonly SampleView[], title: string): Sheet {
           frame: k,
           x: PAD + labelW + (panel.timeOffset + k) * (cellW + GAP),
           y,
-          width: panel.width * scale,
-          height: panel.height * scale,
+          width,
+          height,
         });
       }
       y += cellH + GAP;
