@@ -11,6 +11,7 @@ import { createExperimentRuns, currentExperiment } from '../src/app/compare/expe
 import { RunManager } from '../src/app/runs/run-manager';
 import type { DatasetSource } from '../src/app/runs/run-manager';
 import { usePlayground } from '../src/app/state/store';
+import { useWorkspace } from '../src/app/state/workspace';
 import { readCheckpointInfo } from '../src/core/checkpoint/run-checkpoint';
 import type { DatasetPayload } from '../src/core/data/types';
 import { ConfigError } from '../src/core/models/config-schema';
@@ -184,5 +185,26 @@ describe('shared links', () => {
       .poll(() => runs.listRuns().map((id) => state(id).status))
       .toEqual(['ready', 'error']);
     expect(currentExperiment().runs).toEqual([state(good).spec]);
+  });
+
+  it('carry only the compared runs from the compare and presentation views', async () => {
+    const runs = newManager();
+    const first = await runs.createRun(SPEC);
+    const second = await runs.createRun({ ...SPEC, seed: 9 });
+    const workspace = useWorkspace.getState();
+    workspace.setCompareSelection([second]);
+    try {
+      workspace.setView('run');
+      expect(currentExperiment().runs).toEqual([state(first).spec, state(second).spec]);
+      for (const view of ['compare', 'present'] as const) {
+        workspace.setView(view);
+        expect(currentExperiment().runs).toEqual([state(second).spec]);
+      }
+      // A presentation link asked for from the run view carries what the presentation shows.
+      workspace.setView('run');
+      expect(currentExperiment(false, 'present').runs).toEqual([state(second).spec]);
+    } finally {
+      workspace.reset();
+    }
   });
 });

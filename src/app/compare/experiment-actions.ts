@@ -24,6 +24,7 @@ import type { RunManager } from '../runs/run-manager';
 import { usePlayground } from '../state/store';
 import type { PlaygroundState, RunState } from '../state/store';
 import { comparedIds, useWorkspace } from '../state/workspace';
+import type { WorkspaceState } from '../state/workspace';
 
 export interface ShareOptions {
   /** Start training when the link opens. */
@@ -45,19 +46,43 @@ export const CLASSROOM_DATA: MovingMnistDataSpec = {
 
 /**
  * The current runs (in order) as an experiment: those that were created, each spec checked again
- * as a link would be (a run whose creation failed is left out, so a link never carries it).
+ * as a link would be (a run whose creation failed is left out, so a link never carries it). From
+ * the compare or presentation view (`view`, the workspace's view if not given), only the compared
+ * runs: what that view shows is what the link recreates.
  */
-export function currentExperiment(start = false): Experiment {
-  return { runs: createdRuns(usePlayground.getState()).map((run) => checkedSpec(run.spec)), start };
+export function currentExperiment(start = false, view?: ViewName): Experiment {
+  const runs = sharedRuns(usePlayground.getState(), {
+    ...useWorkspace.getState(),
+    ...withView(view),
+  });
+  return { runs: runs.map((run) => checkedSpec(run.spec)), start };
 }
 
-/** How many runs a link would carry now (those whose creation did not fail). */
-export function shareableRunCount(state: Pick<PlaygroundState, 'runs' | 'runOrder'>): number {
-  return createdRuns(state).length;
+type WorkspaceScope = Pick<WorkspaceState, 'view' | 'compareSelection'>;
+
+function withView(view: ViewName | undefined): Partial<WorkspaceScope> {
+  return view ? { view } : {};
 }
 
-function createdRuns({ runs, runOrder }: Pick<PlaygroundState, 'runs' | 'runOrder'>): RunState[] {
-  return runOrder.map((id) => runs[id]).filter((run) => !creationFailed(run));
+/** How many runs a link would carry now (see currentExperiment). */
+export function shareableRunCount(
+  state: Pick<PlaygroundState, 'runs' | 'runOrder'>,
+  workspace: WorkspaceScope,
+): number {
+  return sharedRuns(state, workspace).length;
+}
+
+/** Whether links from this view carry only the compared runs. */
+export function sharesComparedRuns(view: ViewName): boolean {
+  return view === 'compare' || view === 'present';
+}
+
+function sharedRuns(
+  { runs, runOrder }: Pick<PlaygroundState, 'runs' | 'runOrder'>,
+  { view, compareSelection }: WorkspaceScope,
+): RunState[] {
+  const ids = sharesComparedRuns(view) ? comparedIds(runOrder, compareSelection) : runOrder;
+  return ids.map((id) => runs[id]).filter((run) => !creationFailed(run));
 }
 
 /** A run that failed before it was ever ready (its worker refused or could not build it). */
@@ -72,7 +97,7 @@ function checkedSpec(spec: RunSpec): RunSpec {
 
 /** A link that recreates the current runs; throws when there are none. */
 export function shareUrl(options: ShareOptions = {}): string {
-  const experiment = currentExperiment(options.start ?? false);
+  const experiment = currentExperiment(options.start ?? false, options.view);
   if (experiment.runs.length === 0) throw new Error('There are no runs to share yet');
   const workspace = useWorkspace.getState();
   const query = viewQuery(

@@ -1,18 +1,24 @@
 /**
- * Share: copies a link that recreates every run (model, variant, preset, overrides, data spec,
- * seeds, backend), and shows it with options: start training on open, open as a presentation.
+ * Share: copies a link that recreates the runs (model, variant, preset, overrides, data spec,
+ * seeds, backend) — every run, or on the compare and presentation views the compared ones — and
+ * shows it with options: start training on open, open as a presentation.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import { shareUrl, shareableRunCount } from '../../compare/experiment-actions';
+import { shareUrl, shareableRunCount, sharesComparedRuns } from '../../compare/experiment-actions';
 import { usePlayground } from '../../state/store';
+import { useWorkspace } from '../../state/workspace';
 
 export function ShareButton() {
-  // Runs whose creation failed are never shared, so they do not count here either.
-  const runCount = usePlayground(shareableRunCount);
-  const hasRuns = runCount > 0;
   const [open, setOpen] = useState(false);
   const [start, setStart] = useState(true);
   const [present, setPresent] = useState(false);
+  const currentView = useWorkspace((state) => state.view);
+  const compareSelection = useWorkspace((state) => state.compareSelection);
+  const view = present ? 'present' : currentView;
+  // Runs whose creation failed are never shared, so they do not count here either.
+  const runCount = usePlayground((state) => shareableRunCount(state, { view, compareSelection }));
+  const hasRuns = runCount > 0;
+  const runs = runCount === 1 ? 'run' : `${runCount} runs`;
   const [status, setStatus] = useState<string | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const panelId = useId();
@@ -45,7 +51,7 @@ export function ShareButton() {
         type="button"
         className="header-button"
         disabled={!hasRuns}
-        title={hasRuns ? 'Copy a link that recreates these runs' : 'Create a run first'}
+        title={hasRuns ? 'Copy a link that recreates these runs' : 'No runs to share yet'}
         aria-expanded={open}
         aria-controls={panelId}
         onClick={() => {
@@ -58,8 +64,9 @@ export function ShareButton() {
       {open && hasRuns ? (
         <div id={panelId} className="share-panel" role="dialog" aria-label="Share this experiment">
           <p className="share-lead">
-            Anyone with this link gets the same {runCount === 1 ? 'run' : `${runCount} runs`}:
-            models, presets, config, data and seeds. Nothing trains on a server.
+            Anyone with this link gets the same{' '}
+            {sharesComparedRuns(view) ? `compared ${runs}` : runs}: models, presets, config, data
+            and seeds. Nothing trains on a server.
           </p>
           <div className="input-with-button">
             <input
