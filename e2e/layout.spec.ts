@@ -114,11 +114,30 @@ test('every view: no sideways scrolling on a phone, no serious axe violations', 
   await page.setViewportSize({ width: 1280, height: 720 });
   await playground.open();
   // One tiny run of each model on the CPU (the backend does not matter to the layout), a few steps
-  // each, so that every view has frames, curves and a table to lay out.
-  const ids: string[] = [];
-  for (const model of ['lstm', 'vgan', 'rcnn'] as const) {
-    ids.push(await playground.createRun({ model, preset: 'tiny', backend: 'cpu' }));
-  }
+  // each, so that every view has frames, curves and a table to lay out. They are created with the
+  // presentation view open, which shows each run's progress while it is being created.
+  await page.evaluate(() => {
+    window.playground.setView('present');
+    const seen: string[] = [];
+    (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+    new MutationObserver(() => {
+      for (const bar of document.querySelectorAll('.present-column [role="progressbar"]')) {
+        seen.push(bar.getAttribute('aria-valuetext') ?? '');
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+  const ids = await page.evaluate(() =>
+    Promise.all(
+      (['lstm', 'vgan', 'rcnn'] as const).map((model) =>
+        window.playground.createRun({ model, preset: 'tiny', backend: 'cpu' }),
+      ),
+    ),
+  );
+  const progressSeen = await page.evaluate(
+    () => (window as unknown as { progressSeen: string[] }).progressSeen,
+  );
+  expect(progressSeen.length, 'progress bars in the presentation view').toBeGreaterThan(0);
+  await page.evaluate(() => window.playground.setView('run'));
   for (const id of ids) await playground.step(id, 2);
   await playground.call('evaluate', ids[2]); // the rCNN's evaluation table and per-frame chart
 

@@ -69,6 +69,19 @@ export function isPerplexityMetric(name: string): boolean {
   return name === 'perplexity' || name.endsWith('_perplexity');
 }
 
+/** The losses: every metric that is neither an accuracy nor a perplexity. */
+export function isLossMetric(name: string): boolean {
+  return !isAccuracyMetric(name) && !isPerplexityMetric(name);
+}
+
+/**
+ * The colour of each of a run's losses, by its place among them in the order they were first
+ * logged: the same in the run view and the presentation view.
+ */
+export function lossColor(lossNames: readonly string[], name: string): string {
+  return SERIES_COLORS[Math.max(0, lossNames.indexOf(name)) % SERIES_COLORS.length];
+}
+
 interface LossChartProps {
   run: RunState;
   title: string;
@@ -141,10 +154,10 @@ const LossChartPlot = memo(function LossChartPlot({
       <div className="chart-box" aria-hidden="true">
         <SeriesChart
           rows={rows}
-          series={names.map((name, i) => ({
+          series={names.map((name) => ({
             id: name,
             label: name,
-            color: SERIES_COLORS[i % SERIES_COLORS.length],
+            color: lossColor(names, name),
             strokeWidth: name === 'loss' ? 2.25 : 1.5,
           }))}
           xMode={xMode}

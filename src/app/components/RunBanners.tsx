@@ -3,6 +3,7 @@ import type { RunProgress, RunState } from '../state/store';
 import { usePlayground } from '../state/store';
 
 const PHASE_LABELS: Record<string, string> = {
+  create: 'Starting the run',
   data: 'Loading data',
   dictionary: 'Building the patch dictionary',
   backend: 'Timing the backends (software WebGPU)',

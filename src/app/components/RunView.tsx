@@ -9,15 +9,13 @@ import { MountInNextTask } from './MountInNextTask';
 import { CheckpointControls } from './CheckpointControls';
 import { EvalPanel } from './EvalPanel';
 import { FrameView } from './FrameView';
-import { LossChart, isAccuracyMetric, isPerplexityMetric } from './LossChart';
+import { LossChart, isAccuracyMetric, isLossMetric, isPerplexityMetric } from './LossChart';
 import { runManager } from '../runs/instance';
 import { RunControls } from './RunControls';
 import { RunErrorBanner, RunProgressBar, RunWarnings } from './RunBanners';
 import { RunStatsGrid } from './RunStatsGrid';
 import { StressTestPanel } from './StressTestPanel';
 import { STATUS_LABELS, formatValue } from './format';
-
-const isLoss = (name: string) => !isAccuracyMetric(name) && !isPerplexityMetric(name);
 
 export function RunView({ run }: { run: RunState }) {
   const headingId = useId();
@@ -64,7 +62,7 @@ export function RunView({ run }: { run: RunState }) {
       </MountInNextTask>
       <MountInNextTask>
         <div className="card-grid">
-          <LossChart run={run} title="Training loss" include={isLoss} />
+          <LossChart run={run} title="Training loss" include={isLossMetric} />
           {hasAccuracy ? (
             <LossChart run={run} title="Discriminator accuracy" include={isAccuracyMetric} />
           ) : null}

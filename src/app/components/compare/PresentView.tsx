@@ -7,21 +7,25 @@ import { useId, useRef } from 'react';
 import type { CSSProperties } from 'react';
 import { findModel } from '../../../core/models/registry';
 import { playbackLength, playbackPanels } from '../../compare/playback';
-import { RUN_COLORS, dataLabel, runColor } from '../../compare/compare-data';
+import { dataLabel, runColor } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
-import type { RunState } from '../../state/store';
+import type { RunProgress, RunState } from '../../state/store';
 import { useWorkspace } from '../../state/workspace';
 import { STATUS_LABELS } from '../format';
+import { isLossMetric, lossColor } from '../LossChart';
+import { RunProgressBar } from '../RunBanners';
 import { useElementWidth } from '../hooks';
 import { ClassroomStart } from './ClassroomStart';
 import { dataKey, useComparedRuns } from './CompareView';
-import { sortMetricNames, useMetricsVersion } from './CompareCharts';
+import { useMetricsVersion } from './CompareCharts';
 import { ModelGuide } from './ModelGuide';
 import { OverlayChart } from './OverlayChart';
 import { PlaybackClock, PlaybackControls, PlaybackRows, usePlaybackKeys } from './SyncedPlayback';
 import './compare.css';
 
 const MAX_TILE_PX = 240;
+/** A run being created before its worker reports a phase of its own. */
+const CREATING: RunProgress = { phase: 'create', fraction: 0, message: '' };
 const TILE_GAP_PX = 12;
 
 export function PresentView() {
@@ -105,9 +109,9 @@ function PresentColumn({ run }: { run: RunState }) {
     Math.min(MAX_TILE_PX, Math.floor((width - (columns - 1) * TILE_GAP_PX) / columns) - 8),
   );
   const history = runManager.history(run.id);
-  const lossNames = sortMetricNames(history?.names() ?? []).filter(
-    (name) => !name.endsWith('_accuracy'),
-  );
+  // The run view's losses in the run view's colours (perplexities and accuracies have charts
+  // of their own there).
+  const lossNames = (history?.names() ?? []).filter(isLossMetric);
   return (
     <section className="present-column" aria-label={run.label}>
       <h3 className="present-run-title">
@@ -118,16 +122,20 @@ function PresentColumn({ run }: { run: RunState }) {
           {run.step.toLocaleString()}
         </span>
       </h3>
+      {/* A classroom demo's runs are created one after another: each says how far it is. */}
+      {run.status === 'creating' || run.progress ? (
+        <RunProgressBar progress={run.progress ?? CREATING} />
+      ) : null}
       <div ref={ref} className="present-frames">
         <PlaybackRows runs={[run]} tileSize={tile} bare />
       </div>
       <OverlayChart
         title={lossNames.length > 1 ? 'Training losses' : 'Training loss'}
         label={`Training ${lossNames.length > 1 ? 'losses' : 'loss'} of ${run.label}`}
-        series={lossNames.map((name, i) => ({
+        series={lossNames.map((name) => ({
           id: name,
           label: name,
-          color: RUN_COLORS[i % RUN_COLORS.length],
+          color: lossColor(lossNames, name),
           series: history?.get(name),
         }))}
         xMode={xMode}
