@@ -5,12 +5,13 @@
  * definition loads its tfjs code only when a model is built), so the UI may import it.
  */
 import { ConfigError } from './config-schema';
+import { convLstmModel } from './convlstm';
 import type { ModelDefinition } from './kit/definition';
 import { lstmModel } from './lstm';
 import { rcnnModel } from './rcnn';
 import { vganModel } from './vgan';
 
-export const MODELS = [lstmModel, vganModel, rcnnModel] as const;
+export const MODELS = [lstmModel, vganModel, rcnnModel, convLstmModel] as const;
 
 /** The kind of every model in the registry, e.g. 'lstm'. */
 export type ModelKind = (typeof MODELS)[number]['kind'];
