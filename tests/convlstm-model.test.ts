@@ -239,20 +239,26 @@ describe('ConvLSTM learns', () => {
     digits = await loadMnistFromDisk();
   });
 
-  it('tiny preset: the held-out cross-entropy falls within 40 steps', async () => {
-    const model = new ConvLstmModel(resolveConvLstmConfig('encoder-forecaster', 'tiny'), 0);
-    const options = movingMnistOptionsFor({ source: 'moving-mnist', digitSize: 16 }, model.data);
-    const stream = new MovingMnistStream(digits, options, model.data, 7);
-    const held = bytesToTensor(evaluationVideos(digits, options, 16), model.data);
-    const before = (await model.evaluate(held)).scalars['future/cross_entropy'];
-    for (let step = 0; step < 40; step++) {
-      const batch = stream.nextBatch();
-      tf.dispose(Object.values(model.trainStep(batch)));
-      batch.dispose();
-    }
-    const after = (await model.evaluate(held)).scalars['future/cross_entropy'];
-    expect(after).toBeLessThan(0.6 * before);
-    held.dispose();
-    model.dispose();
-  });
+  // Measured (CPU): the training loss falls from 710 to about 240 per frame within 10 steps and
+  // stays near it up to step 30 (the background learnt first).
+  it(
+    'tiny preset: the held-out cross-entropy falls within 12 steps',
+    { timeout: 300_000 },
+    async () => {
+      const model = new ConvLstmModel(resolveConvLstmConfig('encoder-forecaster', 'tiny'), 0);
+      const options = movingMnistOptionsFor({ source: 'moving-mnist', digitSize: 16 }, model.data);
+      const stream = new MovingMnistStream(digits, options, model.data, 7);
+      const held = bytesToTensor(evaluationVideos(digits, options, 16), model.data);
+      const before = (await model.evaluate(held)).scalars['future/cross_entropy'];
+      for (let step = 0; step < 12; step++) {
+        const batch = stream.nextBatch();
+        tf.dispose(Object.values(model.trainStep(batch)));
+        batch.dispose();
+      }
+      const after = (await model.evaluate(held)).scalars['future/cross_entropy'];
+      expect(after).toBeLessThan(0.6 * before);
+      held.dispose();
+      model.dispose();
+    },
+  );
 });

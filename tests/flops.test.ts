@@ -9,6 +9,8 @@ import { loadMnistFromDisk } from '../src/core/data/mnist-node';
 import type { MnistDigits } from '../src/core/data/mnist';
 import { MovingMnistStream, movingMnistOptionsFor } from '../src/core/data/video-stream';
 import type { ResolvedModel } from '../src/core/models/kit/definition';
+import { resolveConvLstmConfig } from '../src/core/models/convlstm/config';
+import { convLstmTrainStepFlops } from '../src/core/models/convlstm/flops';
 import { resolveLstmConfig } from '../src/core/models/lstm/config';
 import { lstmTrainStepFlops } from '../src/core/models/lstm/flops';
 import { resolveRcnnConfig } from '../src/core/models/rcnn/config';
@@ -131,6 +133,25 @@ describe('hand counts', () => {
     const recurrence = 3 * product(locations, 2, 2); // frames 2…4: [L, C]·[C, C]
     const output = product(4 * locations, 2, 4); // [(T−1)·L, C]·[C, K]
     expect(rcnnTrainStepFlops(config)).toBe(quantize + 3 * (inputConv + recurrence + output));
+  });
+
+  it('ConvLSTM: the gate convolutions of both stacks and the readout, each 3× (fwd, dx, dW)', () => {
+    // 8×8 frames in 2×2 patches (G = 4, p² = 4), two layers of 8 channels, 3×3 kernels, B = 2,
+    // 2 input frames, 1 future frame.
+    const config = resolveConvLstmConfig('encoder-forecaster', 'tiny', {
+      frameSize: 8,
+      patchSize: 2,
+      channels: '8-8',
+      kernelSize: 3,
+      batchSize: 2,
+      inputFrames: 2,
+      futureFrames: 1,
+    });
+    const positions = 2 * 4 * 4;
+    const encoder = conv(positions, 9, 4 + 8, 32) + conv(positions, 9, 8 + 8, 32);
+    const forecaster = conv(positions, 9, 8, 32) + conv(positions, 9, 8 + 8, 32); // no input
+    const readout = product(positions, 16, 4); // [B·G·G, ΣU]·[ΣU, p²]
+    expect(convLstmTrainStepFlops(config)).toBe(3 * (2 * encoder + forecaster + readout));
   });
 
   it('dispatches by model kind', () => {
@@ -259,6 +280,19 @@ describe('the products tfjs runs in a training step (CPU backend)', () => {
         convLayers: 2,
         batchSize: 2,
         extrapolationFrames: 3,
+      },
+    ],
+    [
+      'convlstm',
+      'encoder-forecaster',
+      {
+        frameSize: 8,
+        patchSize: 2,
+        channels: '8-8',
+        kernelSize: 3,
+        batchSize: 2,
+        inputFrames: 2,
+        futureFrames: 2,
       },
     ],
   ] as const)('%s %s', async (kind, variant, overrides) => {

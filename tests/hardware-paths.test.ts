@@ -53,6 +53,16 @@ const SMALL_SHAPES: Record<string, Record<string, unknown>> = {
     evalSsim: false,
     evalSequences: 2,
   },
+  // Channels stay multiples of 4 (the real stacks' vectorised conv paths); kernel sizes stay.
+  convlstm: {
+    channels: '8-8',
+    frameSize: 16,
+    patchSize: 2,
+    inputFrames: 3,
+    futureFrames: 2,
+    batchSize: 2,
+    evalSequences: 2,
+  },
 };
 
 setKernelPathsOverride('hardware');

@@ -152,7 +152,7 @@ export const CONVLSTM_PRESETS: readonly Preset<ConvLstmConfig>[] = [
     id: 'tiny',
     label: 'Tiny',
     description:
-      '32×32 frames as 8×8×16 patch tensors, two layers of 16 channels, 3×3 kernels, 5 → 5 frames, batch 8, Adam 3e-3: learns visibly within minutes, even on a software GPU.',
+      '32×32 frames as 8×8×16 patch tensors, two layers of 16 channels, 3×3 kernels, 5 → 5 frames, batch 4, Adam 1e-2: learns visibly within minutes, even on a software GPU.',
     config: {
       ...PAPER,
       channels: '16-16',
@@ -160,9 +160,9 @@ export const CONVLSTM_PRESETS: readonly Preset<ConvLstmConfig>[] = [
       inputFrames: 5,
       futureFrames: 5,
       frameSize: 32,
-      learningRate: 3e-3,
+      learningRate: 1e-2,
       gradientClipNorm: 10,
-      batchSize: 8,
+      batchSize: 4,
       evalSequences: 32,
       evalEvery: 100,
       sampleEvery: 25,

@@ -73,10 +73,48 @@ interface LayerState {
   c: tf.Tensor4D;
 }
 
+/**
+ * The gradient of a 'same' stride-1 convolution's filter, dw [k, k, C, O] from x [B, G, G, C] and
+ * dy [B, G, G, O], as a 'valid' convolution with batch and channels swapped: the padded x as
+ * [C, G + k − 1, G + k − 1, B] convolved with dy as a G×G filter [G, G, B, O] is [C, k, k, O].
+ */
+function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
+  const half = (k - 1) / 2;
+  const padded = tf.pad(x, [
+    [0, 0],
+    [half, half],
+    [half, half],
+    [0, 0],
+  ]); // [B, G + k − 1, G + k − 1, C]
+  const images = padded.transpose([3, 1, 2, 0]) as tf.Tensor4D; // [C, G + k − 1, G + k − 1, B]
+  const filter = dy.transpose([1, 2, 0, 3]) as tf.Tensor4D; // [G, G, B, O]
+  return tf.conv2d(images, filter, 1, 'valid').transpose([1, 2, 0, 3]); // [k, k, C, O]
+}
+
+/**
+ * The gate convolution x [B, G, G, C] * w [k, k, C, O] ('same', stride 1) → [B, G, G, O], with
+ * its filter gradient computed by `filterGradient`: tfjs' CPU Conv2DBackpropFilter reads every
+ * element through an index computation and took 98% of a tiny training step.
+ */
+const gateConvolution = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  // customGrad passes the tensors, then the save function.
+  const [x, w, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.conv2d(x, w, 1, 'same'), // [B, G, G, O]
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const g = dy as tf.Tensor4D; // [B, G, G, O]
+      const dx = tf.conv2dTranspose(g, ws, xs.shape, 1, 'same'); // [B, G, G, C]
+      return [dx, filterGradient(xs, g, ws.shape[0])];
+    },
+  };
+}) as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
+
 /** One ConvLSTM step (eq. 3): input x [B, G, G, I] or null, state → next state. */
 function cellStep(layer: Layer, x: tf.Tensor4D | null, state: LayerState): LayerState {
   const xh = x ? tf.concat([x, state.h], 3) : state.h; // [B, G, G, I + U]
-  const z = tf.add(tf.conv2d(xh, layer.w as tf.Tensor4D, 1, 'same'), layer.b); // [B, G, G, 4U]
+  const z = tf.add(gateConvolution(xh, layer.w as tf.Tensor4D), layer.b); // [B, G, G, 4U]
   const [zi, zf, zc, zo] = tf.split(z, 4, 3); // each [B, G, G, U]
   const [pi, pf, po] = tf.split(layer.peephole, 3, 2); // each [G, G, U]
   const i = tf.sigmoid(zi.add(pi.mul(state.c)));
@@ -220,7 +258,12 @@ export class ConvLstmModel implements VideoModel {
       ); // [B, G, G, ΣU]
     }
     const all = tf.concat(outputs, 0) as tf.Tensor4D; // [Tf·B, G, G, ΣU]
-    return tf.add(tf.conv2d(all, this.readoutW as tf.Tensor4D, 1, 'same'), this.readoutB); // [Tf·B, G, G, p²]
+    const [n, , , total] = all.shape;
+    const logits = tf.add(
+      tf.matMul(all.reshape([-1, total]), this.readoutW.reshape([total, this.depth])),
+      this.readoutB,
+    ); // the 1×1 convolution as [Tf·B·G·G, ΣU]·[ΣU, p²]
+    return logits.reshape([n, g, g, this.depth]); // [Tf·B, G, G, p²]
   }
 
   /** Future-frame predictions σ(logits) of videos [B, T, H, W, 1] as [B, Tf, H, W]; caller disposes. */
@@ -304,10 +347,14 @@ export class ConvLstmModel implements VideoModel {
         const [, , h, w] = chunk.shape;
         const predicted = this.predict(chunk).reshape([batch, futureFrames, h, w, 1]);
         const truth = chunk.slice([0, inputFrames, 0, 0, 0], [batch, futureFrames, h, w, 1]);
-        const last = chunk.slice([0, inputFrames - 1, 0, 0, 0], [batch, 1, h, w, 1]);
+        const last = chunk
+          .slice([0, inputFrames - 1, 0, 0, 0], [batch, 1, h, w, 1])
+          .reshape([batch, 1, h * w]);
+        // Tiled as rank 3: WebGPU's Tile runs rank 5 on the CPU after a synchronous read-back.
+        const copies = tf.tile(last, [1, futureFrames, 1]).reshape([batch, futureFrames, h, w, 1]);
         const groups = {
           future: frameMetrics(predicted, truth),
-          'baseline/future': frameMetrics(tf.tile(last, [1, futureFrames, 1, 1, 1]), truth),
+          'baseline/future': frameMetrics(copies as tf.Tensor5D, truth),
         };
         const parts: tf.Tensor[] = [];
         for (const [group, metrics] of Object.entries(groups)) {
