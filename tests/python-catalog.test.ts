@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PYTHON_CATALOG_PATH, pythonCatalogJson } from '../scripts/python-catalog';
+import { MODELS } from '../src/core/models/registry';
 
 describe('python/video_model_playground/catalog.json', () => {
   it('matches the app’s catalog (run `npm run python:catalog` after changing a preset)', () => {
@@ -20,7 +21,7 @@ describe('python/video_model_playground/catalog.json', () => {
         configs: Record<string, Record<string, object>>;
       }[];
     };
-    expect(models.map((m) => m.kind)).toEqual(['lstm', 'vgan', 'rcnn']);
+    expect(models.map((m) => m.kind)).toEqual(MODELS.map((m) => m.kind));
     for (const model of models) {
       expect(Object.keys(model.configs)).toEqual(model.variants);
       for (const variant of model.variants)

@@ -8,6 +8,7 @@ import unittest
 from pathlib import Path
 
 from video_model_playground.bench import main
+from video_model_playground.config import catalog
 
 
 class TimesEveryPreset(unittest.TestCase):
@@ -20,7 +21,7 @@ class TimesEveryPreset(unittest.TestCase):
             rows = [json.loads(line) for line in out.read_text().splitlines()]
         self.assertEqual(code, 0)
         self.assertEqual([(r["model"], r["variant"], r["preset"]) for r in rows],
-                         [("lstm", "composite", "tiny"), ("vgan", "two-stream", "tiny"), ("rcnn", "rcnn", "tiny")])
+                         [(kind, entry["defaultVariant"], "tiny") for kind, entry in catalog().items()])
         for row in rows:
             self.assertEqual((row["steps"], len(row["warmupMs"]), row["backend"]), (3, 1, "pytorch"))
             self.assertLessEqual(row["msPerStepMin"], row["msPerStepMedian"])

@@ -52,6 +52,8 @@ def forward_outputs(model, batch: torch.Tensor, run) -> dict:
             out["out.d_generated"] = model.discriminate(generated["video"])
             out["out.d_real"] = model.discriminate(batch)
             return out, {}
+        if model.kind == "convlstm":
+            return {"out.prediction": model.predict(batch)}, {"loss": float(model.loss(batch))}
         codes = model.encode(batch)
         states, targets = model.net.unroll(codes)
         size = model.config["frameSize"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from video_model_playground import checkpoint as checkpoints
 from video_model_playground.checkpoint import HistoryPoint, TrainingHistory
+from video_model_playground.models import MODELS
 from video_model_playground.train import main
 
 from .references import REPOSITORY, folder, load, meta_json, relative_error
@@ -147,7 +148,7 @@ class ResumesShippedCheckpoints(unittest.TestCase):
 
 class StartsNewRuns(unittest.TestCase):
     def test_every_model_from_scratch(self):
-        for model in ("lstm", "vgan", "rcnn"):
+        for model in MODELS:
             with self.subTest(model=model):
                 out = output_folder()
                 first, following = out / f"new-{model}.safetensors", out / f"new-{model}.next.safetensors"

@@ -35,7 +35,8 @@ from .parallel import SINGLE
 def arguments(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m video_model_playground.bench",
                                      description="Time one training step of every model preset in PyTorch.")
-    parser.add_argument("--models", default="lstm,vgan,rcnn", help="comma-separated model kinds")
+    parser.add_argument("--models", default=",".join(catalog()),
+                        help="comma-separated model kinds (default: every model of the catalog)")
     parser.add_argument("--presets", help="comma-separated preset ids (default: all on CUDA; all but the "
                                           "paper presets on the CPU)")
     parser.add_argument("--device", help="cuda, cuda:1, cpu (default: CUDA when available)")

@@ -96,7 +96,14 @@ def _check_rcnn(c: Dict[str, Any]) -> None:
         raise ConfigError("kmeansPatches", "kmeansPatches must be at least dictionarySize")
 
 
-CROSS_FIELD_CHECKS = {"lstm": _check_lstm, "vgan": _check_vgan, "rcnn": _check_rcnn}
+def _check_convlstm(c: Dict[str, Any]) -> None:
+    if c["kernelSize"] % 2 != 1:
+        raise ConfigError("kernelSize", f"kernelSize must be odd (got {c['kernelSize']})")
+    if c["frameSize"] % c["patchSize"]:
+        raise ConfigError("frameSize", f"frameSize ({c['frameSize']}) must be a multiple of patchSize ({c['patchSize']})")
+
+
+CROSS_FIELD_CHECKS = {"lstm": _check_lstm, "vgan": _check_vgan, "rcnn": _check_rcnn, "convlstm": _check_convlstm}
 
 
 def resolve_config(kind: str, variant: str | None = None, preset: str | None = None,

@@ -35,6 +35,7 @@ import type {
 } from '../../src/core/data/types';
 import { prepareVideoData } from '../../src/core/data/video-clips';
 import { modelDefinition } from '../../src/core/models/registry';
+import type { ConvLstmModel } from '../../src/core/models/convlstm/model';
 import type { LstmEncoderDecoder } from '../../src/core/models/lstm/model';
 import type { VideoLanguageModel } from '../../src/core/models/rcnn/model';
 import type { DataRequirements, VideoModel } from '../../src/core/models/types';
@@ -128,6 +129,14 @@ async function forwardOutputs(
       states.dispose();
       return { tensors, losses };
     }
+    case 'convlstm': {
+      const convLstm = model as ConvLstmModel;
+      const loss = convLstm.loss(batch);
+      const losses = { loss: (await loss.data())[0] };
+      loss.dispose();
+      await keep('out.prediction', convLstm.predict(batch));
+      return { tensors, losses };
+    }
     default:
       throw new Error(`no forward outputs for ${model.kind}`);
   }
@@ -138,7 +147,7 @@ async function forwardOutputs(
  * tiny preset is slow on a CPU) and written as checkpoints, so that each path of each model is
  * compared: conditional decoders, SGD with an update clip and the summed loss, two layers, linear
  * outputs, one-stream and image-to-video generators (RGB), the rNN, overlapping patches, ReLU and an
- * active gradient clip.
+ * active gradient clip, and the ConvLSTM (two layers, an active gradient clip).
  */
 const VARIANT_CASES: { id: string; spec: RunSpec; onDataset?: boolean }[] = [
   {
@@ -220,6 +229,23 @@ const VARIANT_CASES: { id: string; spec: RunSpec; onDataset?: boolean }[] = [
         activation: 'relu',
         gradientClipNorm: 0.5,
         batchSize: 2,
+      },
+    },
+  },
+  {
+    id: 'convlstm-two-layers-clipped',
+    spec: {
+      model: 'convlstm',
+      variant: 'encoder-forecaster',
+      preset: 'tiny',
+      config: {
+        frameSize: 16,
+        patchSize: 2,
+        channels: '8-8',
+        inputFrames: 3,
+        futureFrames: 2,
+        batchSize: 2,
+        gradientClipNorm: 0.5,
       },
     },
   },

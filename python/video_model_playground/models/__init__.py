@@ -2,11 +2,12 @@
 from typing import Dict
 
 from .base import StateError, VideoModel
+from .convlstm import ConvLstmForecaster
 from .lstm import LstmEncoderDecoder
 from .rcnn import VideoLanguageModel
 from .vgan import VideoGan
 
-MODELS = {"lstm": LstmEncoderDecoder, "vgan": VideoGan, "rcnn": VideoLanguageModel}
+MODELS = {"lstm": LstmEncoderDecoder, "vgan": VideoGan, "rcnn": VideoLanguageModel, "convlstm": ConvLstmForecaster}
 
 
 def create_model(kind: str, config: Dict, seed: int) -> VideoModel:
