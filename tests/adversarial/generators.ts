@@ -101,7 +101,7 @@ export function hostileRunSpecs(base: RunSpec): HostileInput<unknown>[] {
   spec('a "constructor" key', { constructor: 'x' });
   for (const [label, value] of [
     ...WRONG_TYPES,
-    ['an unknown model', 'convlstm'],
+    ['an unknown model', 'convgru'],
     ['LSTM', 'LSTM'],
     ['"__proto__"', '__proto__'],
     ['"toString"', 'toString'],
