@@ -176,5 +176,11 @@ export interface VideoModel {
    * absent for models that do not predict frames from given ones.
    */
   readonly futurePredictor?: FuturePredictor;
+  /**
+   * Feature views: the model's weights as pictures and the units that respond most to `clip`
+   * [1, T, H, W, C] (the model's range), as views of group 'features'. No weight changes. Absent
+   * for models without them.
+   */
+  featureViews?(clip: tf.Tensor5D): Promise<SampleView[]>;
   dispose(): void;
 }

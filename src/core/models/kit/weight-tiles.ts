@@ -1,0 +1,66 @@
+/**
+ * Weights as pictures (feature views): each unit's or filter's weights drawn as a small gray tile
+ * in one mosaic image, 50% gray for 0, lighter for positive and darker for negative weights, each
+ * tile scaled by its own largest |weight| (the pattern shows, whatever the unit's scale). Plain
+ * TypeScript on values already read back.
+ */
+import type { FramePanel } from '../types';
+
+/** Gray of the 1-px lines between tiles. */
+const GRID_GRAY = 0.15;
+/** Mosaics are magnified by whole pixels up to about this width. */
+const MIN_WIDTH = 240;
+
+/**
+ * Tiles [count, frames, height, width] (row-major) as a panel of `frames` mosaic images: frame k
+ * shows every tile's k-th slice (a filter over time, for 3-D convolutions), tile j at row
+ * ⌊j / columns⌋, column j mod columns of a near-square grid.
+ */
+export function tilePanel(
+  label: string,
+  tiles: Float32Array,
+  count: number,
+  frames: number,
+  height: number,
+  width: number,
+): FramePanel {
+  const size = frames * height * width;
+  if (tiles.length !== count * size) {
+    throw new RangeError(
+      `tiles has ${tiles.length} values, expected ${count}×${frames}×${height}×${width}`,
+    );
+  }
+  const columns = Math.ceil(Math.sqrt(count));
+  const rows = Math.ceil(count / columns);
+  const [cellH, cellW] = [height + 1, width + 1];
+  const [imageH, imageW] = [rows * cellH + 1, columns * cellW + 1];
+  const zoom = Math.max(1, Math.floor(MIN_WIDTH / imageW));
+  const [outH, outW] = [imageH * zoom, imageW * zoom];
+  const out = new Float32Array(frames * outH * outW).fill(GRID_GRAY);
+  for (let j = 0; j < count; j++) {
+    let max = 0;
+    for (let i = 0; i < size; i++) max = Math.max(max, Math.abs(tiles[j * size + i]));
+    const top = Math.floor(j / columns) * cellH + 1;
+    const left = (j % columns) * cellW + 1;
+    for (let f = 0; f < frames; f++) {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const w = tiles[j * size + (f * height + y) * width + x];
+          const gray = 0.5 + (0.5 * w) / (max || 1);
+          for (let dy = 0; dy < zoom; dy++) {
+            const row = f * outH * outW + ((top + y) * zoom + dy) * outW;
+            for (let dx = 0; dx < zoom; dx++) out[row + (left + x) * zoom + dx] = gray;
+          }
+        }
+      }
+    }
+  }
+  return { label, frames: out, t: frames, height: outH, width: outW, channels: 1, timeOffset: 0 };
+}
+
+/** Indices of the `k` largest values, largest first (ties: lower index first). */
+export function topIndices(values: ArrayLike<number>, k: number): number[] {
+  return Array.from({ length: values.length }, (_, i) => i)
+    .sort((a, b) => values[b] - values[a] || a - b)
+    .slice(0, k);
+}
