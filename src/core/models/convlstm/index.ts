@@ -33,7 +33,7 @@ export const convLstmModel = defineModel({
     watchFor: [
       'The loss falls quickly at first: the model learns that most pixels are black before it draws any digit.',
       'Blobs appear where the digits are and move in the right direction before they take the digits’ shapes.',
-      'Predictions blur the further ahead they go (per-frame curves under Evaluation), but stay sharper than copying the last input frame for the first few frames.',
+      'Predictions blur the further ahead they go: the per-frame curves under Evaluation compare each predicted frame with copying the last input frame.',
     ],
   },
   schema: CONVLSTM_SCHEMA,
