@@ -229,7 +229,7 @@ describe('the worker protocol', () => {
   it('transfers the checkpoint buffer in the export reply and in the import command', async () => {
     const run = await ready(LSTM);
     const reply = await run.send({ type: 'export-checkpoint' });
-    if (!reply.ok || !reply.value) throw new Error('no checkpoint');
+    if (!reply.ok || reply.value?.type !== 'checkpoint') throw new Error('no checkpoint');
     expect(run.transfers.get(reply)).toEqual([reply.value.bytes]);
     expect(transferablesOf(reply)).toEqual([reply.value.bytes]);
     const bytes = new ArrayBuffer(8);

@@ -116,7 +116,8 @@ describe('npm run train', () => {
     await worker.until(() => steps() === 3 && worker.lastStatus() === 'paused');
     const exported = async () => {
       const reply = await worker.send({ type: 'export-checkpoint' });
-      return new Uint8Array(reply.ok && reply.value ? reply.value.bytes : new ArrayBuffer(0));
+      const value = reply.ok ? reply.value : undefined;
+      return new Uint8Array(value?.type === 'checkpoint' ? value.bytes : new ArrayBuffer(0));
     };
     expect(tensorBytes(await exported())).toEqual(tensorBytes(bytes));
 

@@ -8,6 +8,7 @@ import type { NpyImportOptions, VideoImportOptions } from '../protocol/data-mess
 import type { DatasetRegistry, ExportRequest, ImportSummary } from './data/dataset-registry';
 import type { RunManager, RunSnapshot } from './runs/run-manager';
 import type { DatasetInfo } from './state/datasets';
+import type { ProbeReport, ProbeRequest } from '../protocol/probe';
 import { experimentApi } from './compare/api';
 import type { ExperimentApi } from './compare/api';
 
@@ -36,6 +37,11 @@ export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   getRun(id: string): RunSnapshot;
   listRuns(): string[];
   waitForStep(id: string, step: number, timeoutMs?: number): Promise<RunSnapshot>;
+  /**
+   * Probes the run's features against random initialisation: scores at each number of labelled
+   * clips per class, pretrained and random, with the chance level. A running run keeps training.
+   */
+  probe(id: string, request?: ProbeRequest): Promise<ProbeReport>;
   /** Decodes a video into a new dataset (or appends it to `options.appendTo`). */
   importVideo(file: Blob, options?: VideoImportOptions): Promise<ImportSummary>;
   /** Reads a uint8 .npy array ([T, N, H, W] by default, or [N, T, H, W]) into a dataset. */
@@ -73,6 +79,7 @@ export function installAutomationApi(
     getRun: (id) => manager.getRun(id),
     listRuns: () => manager.listRuns(),
     waitForStep: (id, step, timeoutMs) => manager.waitForStep(id, step, timeoutMs),
+    probe: (id, request) => manager.probe(id, request),
     importVideo: (file, options) => datasets.importVideo(file, options),
     importNpy: (file, options) => datasets.importNpy(file, options),
     listDatasets: () => datasets.list(),

@@ -8,6 +8,7 @@ import type { ModelKind } from '../core/models/registry';
 import type { EvalResult, FramePanel, Hyperparameters, SampleView } from '../core/models/types';
 import type { BackendName, BackendReport } from '../core/gpu/backend-types';
 import type { StressReport, StressTestOptions } from '../core/train/stress-test';
+import type { ProbePlan, ProbeReport } from './probe';
 
 export type {
   StressCase,
@@ -105,6 +106,12 @@ export type Command =
    * `stress-test` event before the reply.
    */
   | { type: 'stress-test'; options?: StressTestOptions }
+  /**
+   * Probes the run's features as they are now (src/core/probe): a snapshot of the weights is
+   * probed on copies of the model, in slices between training steps while the run trains.
+   * Replies with a `probe` value; a Moving MNIST run only (the clips' digits are the labels).
+   */
+  | { type: 'probe'; plan: ProbePlan }
   | { type: 'dispose' }
   /** Aborts the current long operation (a model's `prepare`); handled at once, not queued. */
   | { type: 'cancel' };
@@ -112,13 +119,15 @@ export type Command =
 export type CommandMessage = Command & { requestId: number };
 
 /** What a reply carries for commands that return something. */
-export type ReplyValue = {
-  type: 'checkpoint';
-  bytes: ArrayBuffer;
-  step: number;
-  /** e.g. `lstm-composite-tiny-step120.safetensors` */
-  fileName: string;
-};
+export type ReplyValue =
+  | {
+      type: 'checkpoint';
+      bytes: ArrayBuffer;
+      step: number;
+      /** e.g. `lstm-composite-tiny-step120.safetensors` */
+      fileName: string;
+    }
+  | { type: 'probe'; report: ProbeReport };
 
 export type WorkerEvent =
   | { type: 'reply'; requestId: number; ok: true; value?: ReplyValue }
@@ -156,6 +165,8 @@ export type WorkerEvent =
    */
   | { type: 'held-out'; count: number; stills: FramePanel; indices: number[] }
   | { type: 'hyperparameters'; values: Hyperparameters }
+  /** A probe finished (also the reply's value): the run view charts it. */
+  | { type: 'probe'; report: ProbeReport }
   /** The run was restored from a checkpoint: it continues from `step` on this data spec. */
   | {
       type: 'restored';
@@ -172,7 +183,9 @@ export type WorkerEvent =
 /** Typed-array buffers in an event that can be transferred rather than copied. */
 export function transferablesOf(event: WorkerEvent): Transferable[] {
   if (event.type === 'held-out') return [event.stills.frames.buffer];
-  if (event.type === 'reply') return event.ok && event.value ? [event.value.bytes] : [];
+  if (event.type === 'reply') {
+    return event.ok && event.value?.type === 'checkpoint' ? [event.value.bytes] : [];
+  }
   if (event.type === 'stress-test') {
     return event.report.cases.flatMap((c) => c.example.map((panel) => panel.frames.buffer));
   }

@@ -1,5 +1,5 @@
 /** The run worker's environment in a browser: MNIST fetched from the app's own origin. */
-import { MNIST_FILES, parseIdxImages } from '../core/data/mnist';
+import { MNIST_FILES, parseIdxImages, parseIdxLabels } from '../core/data/mnist';
 import type { MnistDigits } from '../core/data/mnist';
 import type { RunEnvironment } from './run-handler';
 import { inMemoryBackendMemory, indexedDbBackendMemory } from './backend-memory';
@@ -63,6 +63,14 @@ export function browserEnvironment(baseUrl: string): RunEnvironment {
       ]);
       const digits: MnistDigits = { train: parseIdxImages(train), test: parseIdxImages(test) };
       return digits;
+    },
+    async loadMnistLabels() {
+      const url = (name: string) => new URL(`data/mnist/${name}`, baseUrl).href;
+      const [train, test] = await Promise.all([
+        fetchBytes(url(MNIST_FILES.trainLabels), () => {}),
+        fetchBytes(url(MNIST_FILES.testLabels), () => {}),
+      ]);
+      return { train: parseIdxLabels(train), test: parseIdxLabels(test) };
     },
   };
 }

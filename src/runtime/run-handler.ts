@@ -13,7 +13,7 @@ import { CheckpointError, NonFiniteStateError } from '../core/checkpoint/errors'
 import { checkpointFileName, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
 import type { CheckpointRun, DatasetFingerprint } from '../core/checkpoint/run-checkpoint';
 import { DataError } from '../core/data/data-error';
-import type { MnistDigits } from '../core/data/mnist';
+import type { MnistDigits, MnistLabels } from '../core/data/mnist';
 import type { DataSpec, DatasetPayload } from '../core/data/types';
 import {
   DEFAULT_DATA_SEED,
@@ -53,6 +53,8 @@ import { heldOutViews } from './held-out';
 import { buildRunData, needsMnist } from '../core/data/run-data';
 import { yieldToEventLoop } from './yield';
 import { backendMemoryKey } from './backend-memory';
+import { compareWithRandomInit, modelFactory } from '../core/probe/compare';
+import type { ProbePlan, ProbeReport } from '../protocol/probe';
 import type { BackendMemory } from './backend-memory';
 
 /** What a `cancel` command aborts a long operation with; ends an init as error code 'cancelled'. */
@@ -62,6 +64,8 @@ export class CancelledError extends Error {
 
 export interface RunEnvironment {
   loadMnist(onProgress: (fraction: number) => void): Promise<MnistDigits>;
+  /** The digit classes of the MNIST images (probes label clips with them). */
+  loadMnistLabels?(): Promise<{ train: MnistLabels; test: MnistLabels }>;
   now(): number;
   /** Backend trials remembered per adapter and model configuration; without one, every run is timed. */
   backendMemory?: BackendMemory;
@@ -102,6 +106,8 @@ export function samplesDue(
 
 interface Session {
   model: VideoModel;
+  /** A fresh model of the run's config (probes work on copies). */
+  build: (seed: number) => VideoModel;
   trainer: Trainer;
   evalSet: tf.Tensor5D;
   evalEvery: number;
@@ -139,6 +145,10 @@ export class RunHandler {
   private abortController: AbortController | null = null; // of the running long operation
   /** Step by which a weight or optimiser slot became non-finite; null while all are finite. */
   private stateBrokenAt: number | null = null;
+  /** Training steps and probe slices take turns on the GPU, in this order. */
+  private gpuTurns: Promise<void> = Promise.resolve();
+  private probing = false;
+  private mnistLabels: Promise<{ train: MnistLabels; test: MnistLabels }> | null = null;
 
   constructor(
     private readonly post: (event: WorkerEvent, transfer?: Transferable[]) => void,
@@ -238,6 +248,8 @@ export class RunHandler {
         return this.importCheckpoint(message.bytes);
       case 'stress-test':
         return this.stressTest(message.options ?? {});
+      case 'probe':
+        return this.probe(message.plan);
       case 'cancel':
         this.abortController?.abort(
           new CancelledError('Cancelled by the user before the run was ready'),
@@ -341,6 +353,7 @@ export class RunHandler {
       const trainer = new Trainer(model, stream, guard, () => this.env.now());
       this.session = {
         model,
+        build,
         trainer,
         evalSet,
         evalEvery: resolved.cadence.evalEvery,
@@ -523,7 +536,7 @@ export class RunHandler {
     this.trainingStartedAt ??= this.env.now();
     while (this.stepsRequested > 0 && this.status === 'running') {
       try {
-        this.stepInFlight = this.trainOneStep(session);
+        this.stepInFlight = this.gpuTurn(() => this.trainOneStep(session));
         await this.stepInFlight;
       } catch (error) {
         this.fail(toRunError(error, session.trainer.step));
@@ -687,6 +700,86 @@ export class RunHandler {
     );
     this.emit({ type: 'stress-test', step: session.trainer.step, report });
     this.emit({ type: 'progress', phase: 'stress-test', fraction: 1, message: 'Stress tested' });
+  }
+
+  /** Runs `work` once the GPU work queued before it is done (training steps, probe slices). */
+  private gpuTurn<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.gpuTurns.then(work);
+    this.gpuTurns = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  /** Holds the GPU until the returned function is called (a probe's slice between two yields). */
+  private async holdGpu(): Promise<() => void> {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await new Promise<void>((acquired) => {
+      void this.gpuTurn(() => {
+        acquired();
+        return held;
+      });
+    });
+    return release;
+  }
+
+  /**
+   * Probes a snapshot of the run's weights (src/core/probe) on copies of the model. While the run
+   * trains, the probe works in slices (a batch of features, a fine-tuning step, a probe fit),
+   * each between two training steps: training waits for one slice at a time, not for the probe.
+   */
+  private async probe(plan: ProbePlan): Promise<ReplyValue> {
+    const session = this.requireSession();
+    const { data } = session.run;
+    if (data.source !== 'moving-mnist' || !session.digits) {
+      throw new ConfigError(
+        'data',
+        'Probes classify Moving MNIST clips by their digits; this run trains on an imported dataset, which has no labels',
+      );
+    }
+    if (!session.model.features) {
+      throw new ConfigError('model', `The ${session.run.model} model has no features to probe`);
+    }
+    if (this.probing) throw new ConfigError('probe', 'This run is already being probed');
+    if (!this.env.loadMnistLabels) throw new Error('MNIST labels are not available here');
+    this.probing = true;
+    const startedAt = this.env.now();
+    let release = await this.holdGpu();
+    try {
+      this.mnistLabels ??= this.env.loadMnistLabels();
+      const labels = await this.mnistLabels;
+      const step = session.trainer.step;
+      // exportState snapshots synchronously: later steps do not change what is probed.
+      const state = await session.model.exportState();
+      const make = await modelFactory(session.build, session.run.seed, state);
+      const spec = plan.digits === null ? data : { ...data, digits: plan.digits };
+      const options = movingMnistOptionsFor(spec, session.model.data);
+      const result = await compareWithRandomInit(
+        make,
+        { images: session.digits.train, labels: labels.train },
+        { images: session.digits.test, labels: labels.test },
+        options,
+        plan.settings,
+        {
+          between: async () => {
+            release();
+            await yieldToEventLoop();
+            release = await this.holdGpu();
+          },
+          onProgress: (fraction, message) =>
+            this.emit({ type: 'progress', phase: 'probe', fraction, message: `Probe: ${message}` }),
+        },
+      );
+      const ms = this.env.now() - startedAt;
+      const report: ProbeReport = { ...result, step, digits: options.digits, ms };
+      this.emit({ type: 'probe', report });
+      return { type: 'probe', report };
+    } finally {
+      release();
+      this.probing = false;
+    }
   }
 
   /** The run as a safetensors file (a running run keeps training while it is read back). */

@@ -1,5 +1,5 @@
 /** Drives a RunHandler in Node the way a worker would, recording every event it posts. */
-import type { MnistDigits, MnistImages } from '../../src/core/data/mnist';
+import type { MnistDigits, MnistImages, MnistLabels } from '../../src/core/data/mnist';
 import type { CommandMessage, MetricPoint, WorkerEvent } from '../../src/protocol/messages';
 import type { Command } from '../../src/protocol/messages';
 import { RunHandler } from '../../src/runtime/run-handler';
@@ -21,6 +21,8 @@ export interface FakeRunOptions {
    * transferred buffers (the worker's copies are detached). Off: events are recorded as posted.
    */
   transfer?: boolean;
+  /** The digits' classes, for probes (without them the environment has none). */
+  labels?: { train: MnistLabels; test: MnistLabels };
 }
 
 export class FakeRun {
@@ -34,6 +36,7 @@ export class FakeRun {
     const environment: RunEnvironment = {
       loadMnist: async () => digits,
       now: () => performance.now(),
+      ...(options.labels ? { loadMnistLabels: async () => options.labels! } : {}),
     };
     const post = (event: WorkerEvent, transfer: Transferable[] = []) => {
       const delivered =

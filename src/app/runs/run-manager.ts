@@ -23,6 +23,8 @@ import type {
 } from '../../protocol/messages';
 import { commandTransferables } from '../../protocol/messages';
 import { parseRunSpec } from '../../protocol/run-spec';
+import { parseProbeRequest } from '../../protocol/probe';
+import type { ProbeReport } from '../../protocol/probe';
 import { usePlayground } from '../state/store';
 import type { RunState } from '../state/store';
 import { MetricHistory } from './metric-history';
@@ -222,6 +224,18 @@ export class RunManager {
     for (const pending of handle.pending.values())
       pending.reject(new Error(`Run ${id} was disposed`));
     for (const wake of [...handle.stepWaiters]) wake();
+  }
+
+  /**
+   * Probes the run's features as they are now against random initialisation (src/core/probe):
+   * a frozen linear probe or full fine-tuning, at the asked numbers of labelled clips per class.
+   * A running run keeps training meanwhile. Bad options reject with a ConfigError naming them.
+   */
+  async probe(id: string, request: unknown = {}): Promise<ProbeReport> {
+    const plan = parseProbeRequest(request);
+    const value = await this.request(id, { type: 'probe', plan });
+    if (value?.type !== 'probe') throw new Error(`Run ${id} sent no probe result`);
+    return value.report;
   }
 
   /** The run's full training state as a safetensors file; a running run keeps training. */
@@ -441,6 +455,9 @@ export class RunManager {
       case 'hyperparameters':
         update({ hyperparameters: event.values });
         return;
+      case 'probe':
+        update((run) => ({ probes: [...run.probes, event.report] }));
+        return;
       case 'held-out':
         update({
           heldOut: { count: event.count, stills: event.stills },
@@ -510,5 +527,6 @@ function newRunState(id: string, spec: RunSpec): RunState {
     heldOut: null,
     exampleIndices: [],
     metricsVersion: 0,
+    probes: [],
   };
 }

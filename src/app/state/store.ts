@@ -14,6 +14,7 @@ import type {
   StressReport,
 } from '../../protocol/messages';
 import type { StoredCheckpoint } from '../checkpoints/browser-store';
+import type { ProbeReport } from '../../protocol/probe';
 
 export interface RunProgress {
   phase: string;
@@ -49,6 +50,8 @@ export interface RunState {
   metricsVersion: number;
   /** Set when the run was restored from a checkpoint: where from, and at which step. */
   restoredFrom?: { source: string; step: number };
+  /** Probes of the run's features, oldest first (the run view charts the latest of each kind). */
+  probes: ProbeReport[];
 }
 
 export interface PlaygroundState {

@@ -1,0 +1,135 @@
+/**
+ * What a `probe` command asks of a run (src/core/probe) and what it answers: the request as the
+ * UI and the automation API give it, checked here with messages naming the field, before it
+ * reaches the worker.
+ */
+import type { LabelTask } from '../core/data/labels';
+import { ConfigError } from '../core/models/config-schema';
+import { DEFAULT_PROBE_SETTINGS } from '../core/probe/compare';
+import type { ProbeMode, ProbeResult, ProbeSettings } from '../core/probe/compare';
+import type { LabelCount } from '../core/probe/targets';
+import { describeValue, quote } from '../core/quote';
+
+export type { ProbeMode, ProbeResult } from '../core/probe/compare';
+export type { LabelCount } from '../core/probe/targets';
+
+/** `probe(id, request)`: every field optional. */
+export interface ProbeRequest {
+  mode?: ProbeMode; // 'linear' (default) or 'fine-tune'
+  task?: LabelTask; // 'first-digit' (default) or 'digits-present'
+  /** Labelled clips per class: one count, 'all', or a list (default [1, 5, 10, 50]). */
+  labelsPerClass?: LabelCount | LabelCount[];
+  /** Digits per clip: default 1 for first-digit (the first digit is then visible), else the run's. */
+  digits?: number;
+  trainClips?: number; // clips the labelled ones are drawn from (default 1000)
+  testClips?: number; // clips scored (default 500)
+  seeds?: number; // draws of labelled clips averaged (default 3)
+  epochs?: number; // fine-tuning passes over the labelled clips (default 5)
+}
+
+/** A checked request: the settings of src/core/probe plus the digits per clip (null = the run's). */
+export interface ProbePlan {
+  settings: ProbeSettings;
+  digits: number | null;
+}
+
+/** A probe's answer: its scores, the run's step and the clips' digits, how long it took. */
+export interface ProbeReport extends ProbeResult {
+  step: number;
+  digits: number;
+  ms: number;
+}
+
+const KEYS = [
+  'mode',
+  'task',
+  'labelsPerClass',
+  'digits',
+  'trainClips',
+  'testClips',
+  'seeds',
+  'epochs',
+];
+const MODES: readonly ProbeMode[] = ['linear', 'fine-tune'];
+const TASKS: readonly LabelTask[] = ['first-digit', 'digits-present'];
+
+function count(field: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigError(
+      field,
+      `${field} must be an integer from 1 to ${max} (got ${describeValue(value)})`,
+    );
+  }
+  return value;
+}
+
+function labelCounts(value: unknown): LabelCount[] {
+  if (value === undefined) return [...DEFAULT_PROBE_SETTINGS.labelsPerClass];
+  const list = Array.isArray(value) ? value : [value];
+  const valid =
+    list.length >= 1 &&
+    list.length <= 8 &&
+    list.every((x) => x === 'all' || (Number.isInteger(x) && x >= 1 && x <= 10_000));
+  if (!valid) {
+    throw new ConfigError(
+      'labelsPerClass',
+      `labelsPerClass must be a count of labelled clips per class (1 to 10000), 'all', or a list of up to 8 of them (got ${describeValue(value)})`,
+    );
+  }
+  return list as LabelCount[];
+}
+
+/** Checks a probe request (from the UI or the automation API); throws ConfigError naming the field. */
+export function parseProbeRequest(input: unknown): ProbePlan {
+  const request = input ?? {};
+  if (typeof request !== 'object' || Array.isArray(request)) {
+    throw new ConfigError(
+      'probe',
+      `The probe options must be an object, e.g. { labelsPerClass: [5, 10], mode: 'linear' } (got ${describeValue(input)})`,
+    );
+  }
+  const record = request as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!KEYS.includes(key)) {
+      throw new ConfigError(
+        key,
+        `Unknown probe option ${quote(key)} (allowed: ${KEYS.join(', ')})`,
+      );
+    }
+  }
+  const mode = record.mode ?? 'linear';
+  if (!MODES.includes(mode as ProbeMode)) {
+    throw new ConfigError(
+      'mode',
+      `mode must be one of: ${MODES.join(', ')} (got ${describeValue(record.mode)})`,
+    );
+  }
+  const task = record.task ?? 'first-digit';
+  if (!TASKS.includes(task as LabelTask)) {
+    throw new ConfigError(
+      'task',
+      `task must be one of: ${TASKS.join(', ')} (got ${describeValue(record.task)})`,
+    );
+  }
+  const seeds = count('seeds', record.seeds, DEFAULT_PROBE_SETTINGS.seeds.length, 10);
+  const digits =
+    record.digits === undefined
+      ? task === 'first-digit'
+        ? 1
+        : null
+      : count('digits', record.digits, 1, 4);
+  return {
+    settings: {
+      ...DEFAULT_PROBE_SETTINGS,
+      mode: mode as ProbeMode,
+      task: task as LabelTask,
+      labelsPerClass: labelCounts(record.labelsPerClass),
+      trainClips: count('trainClips', record.trainClips, DEFAULT_PROBE_SETTINGS.trainClips, 10_000),
+      testClips: count('testClips', record.testClips, DEFAULT_PROBE_SETTINGS.testClips, 10_000),
+      seeds: Array.from({ length: seeds }, (_, i) => i + 1),
+      epochs: count('epochs', record.epochs, DEFAULT_PROBE_SETTINGS.epochs, 100),
+    },
+    digits,
+  };
+}
