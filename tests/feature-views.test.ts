@@ -2,11 +2,14 @@
  * Feature views: weight tiles (0 is mid-gray, each tile scaled by its own largest |weight|) and
  * the LSTM's input → hidden, hidden → output and most-responsive-unit views.
  */
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/core/checkpoint/run-checkpoint';
 import { tilePanel, topIndices } from '../src/core/models/kit/weight-tiles';
 import { resolveLstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
+import { modelDefinition } from '../src/core/models/registry';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -91,6 +94,46 @@ describe('LSTM feature views', () => {
     );
     const best = meanAbs.indexOf(Math.max(...meanAbs));
     expect(top.charts![0].series[0].label).toBe(`unit ${best + 1}`);
+    clip.dispose();
+    model.dispose();
+  });
+});
+
+describe('VGAN feature views', () => {
+  it("show the shipped example's first-layer discriminator filters over time", async () => {
+    const checkpoint = decodeCheckpoint(
+      new Uint8Array(await readFile('public/checkpoints/vgan-two-stream-tiny.safetensors')),
+    );
+    const { model: kind, variant, preset, config, seed } = checkpoint.run;
+    const model = (await modelDefinition(kind).restore(variant, preset, config).builder())(seed);
+    model.importState(checkpoint.model);
+    const { frames, height, width, channels } = model.data;
+    const clip = tf.zeros([1, frames, height, width, channels]) as tf.Tensor5D;
+    const [view] = await model.featureViews!(clip);
+    expect(view.title).toBe('First-layer filters over time');
+    const panel = view.panels[0];
+    expect(panel.t).toBe(4); // the 4×4×4 filters' time steps
+    const filter = model.stateVariables().find(([name]) => name === 'd.conv0.w')![1];
+    const w = (await filter.array()) as number[][][][][]; // [kT, kH, kW, Cin, Cout]
+    const cin = w[0][0][0].length;
+    const tap = (t: number, y: number, x: number) =>
+      w[t][y][x].reduce((s, inputs) => s + inputs[0], 0) / cin; // filter 0
+    let max = 0;
+    for (let t = 0; t < 4; t++)
+      for (let y = 0; y < 4; y++)
+        for (let x = 0; x < 4; x++) max = Math.max(max, Math.abs(tap(t, y, x)));
+    const cells = Math.ceil(Math.sqrt(filter.shape[4] as number));
+    const zoom = Math.max(1, Math.floor(240 / (cells * 5 + 1)));
+    const size = panel.width * panel.height;
+    for (const [t, y, x] of [
+      [0, 0, 0],
+      [3, 2, 1],
+    ]) {
+      const value = panel.frames[t * size + (1 + y) * zoom * panel.width + (1 + x) * zoom];
+      expect(value).toBeCloseTo(0.5 + (0.5 * tap(t, y, x)) / max, 5);
+    }
+    // Not every time slice is the same: the filters look at motion.
+    expect(panel.frames.slice(0, size)).not.toEqual(panel.frames.slice(size, 2 * size));
     clip.dispose();
     model.dispose();
   });

@@ -60,6 +60,7 @@ import type { GeneratorOutput, Network } from './networks';
 import { LiveSettings } from '../kit/live-settings';
 import { Optimiser } from '../kit/optimiser';
 import { ParameterStore, checkpointEntries } from '../kit/params';
+import { tilePanel } from '../kit/weight-tiles';
 import { slerp } from './ops';
 import { accuracyOf, crossEntropy, discriminatorLoss, meanValue, weighted } from './losses';
 import type { ConvAlgorithm } from './ops';
@@ -642,6 +643,29 @@ export class VideoGan implements VideoModel {
    * both optimisers, the training-noise stream's state, the evaluation noise seed and the live
    * hyperparameters.
    */
+  /**
+   * Feature views: the discriminator's first-layer 4×4×4 filters over time (averaged over the
+   * input channels), one mosaic per time slice. `clip` is not used yet: the units that respond
+   * most to a clip are not shown for the VGAN.
+   */
+  async featureViews(_clip: tf.Tensor5D): Promise<SampleView[]> {
+    this.assertLive();
+    const filter = this.stateVariables().find(([name]) => name === 'd.conv0.w')?.[1];
+    if (!filter) throw new Error('The discriminator has no first-layer filter d.conv0.w');
+    const [kt, kh, kw, , outputs] = filter.shape;
+    const tiles = tf.tidy(() => filter.mean(3).transpose([3, 0, 1, 2])); // [Cout, kT, kH, kW]
+    const values = (await tiles.data()) as Float32Array;
+    tiles.dispose();
+    return [
+      {
+        group: 'features',
+        title: 'First-layer filters over time',
+        caption: `The discriminator's ${outputs} first-layer filters (${kt}×${kh}×${kw}, averaged over the input channels), one mosaic per time step of the filter: play it to see the motion each one looks for; gray is 0.`,
+        panels: [tilePanel('Filters', values, outputs, kt, kh, kw)],
+      },
+    ];
+  }
+
   stateVariables(): [string, tf.Variable][] {
     return checkpointEntries(this.store, [this.gOptimiser, this.dOptimiser]);
   }
