@@ -30,25 +30,14 @@ import { describeValue } from '../../quote';
 import type {
   DataRequirements,
   EvalResult,
-  FramePanel,
-  Hyperparameters,
-  ModelState,
   FuturePredictor,
+  ModelState,
   SampleView,
   VideoModel,
 } from '../types';
 import { CheckpointError } from '../../checkpoint/errors';
-import {
-  assignStateTensors,
-  checkStateTensors,
-  metaRecord,
-  restoreHyperparameters,
-  snapshotTensors,
-} from '../state';
-import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
-import { extrapolateFlowBatch } from '../../train/flow-baseline';
+import { metaRecord } from '../state';
 import { tilePanel, topIndices } from '../kit/weight-tiles';
-import { lstmCell, lstmCellKernelReady } from '../../gpu/kernels/lstm-cell';
 import { lstmSequenceKernelReady } from '../../gpu/kernels/lstm-sequence';
 import { fusedLossesReady } from '../../gpu/kernels/losses';
 import { sequenceLossTerms } from './sequence-path';
@@ -56,147 +45,11 @@ import { LSTM_SCHEMA, lstmDataRequirements } from './config';
 import type { LstmConfig } from './config';
 import { LiveSettings } from '../kit/live-settings';
 import { Optimiser } from '../kit/optimiser';
-import { ParameterStore, checkpointEntries } from '../kit/params';
-
-// --- the LSTM cell, a stack of cells, a decoder ---------------------------------------------------
-
-/** h and c of every layer, bottom layer first. */
-interface StackState {
-  h: tf.Tensor2D[]; // each [U, B]
-  c: tf.Tensor2D[]; // each [U, B]
-}
-
-/** One step of a stack: (input or null, state) → next state. */
-type StackStep = (x: tf.Tensor2D | null, state: StackState) => StackState;
-
-/** One peephole LSTM layer. `inputs` = 0 for a layer without input (unconditioned decoder). */
-class LstmLayer {
-  readonly w: tf.Variable; // [4U, I + U] fused input and recurrent weights, input columns first
-  readonly peephole: tf.Variable; // [3U] cell → input, forget, output gate
-  readonly bias: tf.Variable; // [4U] gates i, f, a, o; all 0 (the forget bias too, as the reference)
-
-  constructor(
-    store: ParameterStore,
-    name: string,
-    readonly inputs: number,
-    readonly units: number,
-    config: LstmConfig,
-  ) {
-    this.w = store.uniform(`${name}.w`, [4 * units, inputs + units], config.initScale);
-    this.peephole = store.uniform(`${name}.peephole`, [3 * units], config.peepholeInitScale);
-    this.bias = store.zeros(`${name}.bias`, [4 * units]);
-  }
-
-  /** The cell, with bias and peepholes shaped once per sequence rather than once per step. */
-  cell(): (x: tf.Tensor2D | null, h: tf.Tensor2D, c: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D] {
-    const u = this.units;
-    const bias = this.bias.reshape([4 * u, 1]); // [4U, 1]
-    const w = this.w as tf.Tensor2D;
-    if (lstmCellKernelReady()) {
-      // The fused cell kernel (optimisation webgpu-lstm-cell) where it is installed.
-      const peephole = this.peephole as tf.Tensor1D; // [3U]
-      return (x, h, c) => {
-        const xh = x === null ? h : tf.concat([x, h], 0); // [I + U, B]
-        const z = tf.fused.matMul({ a: w, b: xh, bias }) as tf.Tensor2D; // [4U, B]
-        return lstmCell(z, c, peephole); // [U, B] each
-      };
-    }
-    const [pi, pf, po] = tf.split(this.peephole.reshape([3 * u, 1]), 3, 0); // each [U, 1]
-    return (x, h, c) => {
-      const xh = x === null ? h : tf.concat([x, h], 0); // [I + U, B]
-      const z = tf.fused.matMul({ a: w, b: xh, bias }) as tf.Tensor2D; // [4U, B]
-      const [zi, zf, za, zo] = tf.split(z, 4, 0); // each [U, B]
-      const i = tf.sigmoid(zi.add(c.mul(pi))); // [U, B]
-      const f = tf.sigmoid(zf.add(c.mul(pf))); // [U, B]
-      const cNext = f.mul(c).add(i.mul(tf.tanh(za))) as tf.Tensor2D; // [U, B]
-      const o = tf.sigmoid(zo.add(cNext.mul(po))); // [U, B]
-      const hNext = o.mul(tf.tanh(cNext)) as tf.Tensor2D; // [U, B]
-      return [hNext, cNext];
-    };
-  }
-}
-
-/** Stacked layers: layer 0 reads the frame (if any), layer l > 0 reads layer l − 1's h. */
-class LstmStack {
-  readonly layers: LstmLayer[] = [];
-
-  constructor(store: ParameterStore, name: string, inputs: number, config: LstmConfig) {
-    for (let l = 0; l < config.layers; l++) {
-      const layerInputs = l === 0 ? inputs : config.hiddenUnits;
-      this.layers.push(
-        new LstmLayer(store, `${name}.${l}`, layerInputs, config.hiddenUnits, config),
-      );
-    }
-  }
-
-  get hasInput(): boolean {
-    return this.layers[0].inputs > 0;
-  }
-
-  step(): StackStep {
-    const cells = this.layers.map((layer) => layer.cell());
-    return (x, state) => {
-      const h: tf.Tensor2D[] = [];
-      const c: tf.Tensor2D[] = [];
-      let input = x;
-      cells.forEach((cell, l) => {
-        const [hNext, cNext] = cell(input, state.h[l], state.c[l]); // [U, B] each
-        h.push(hNext);
-        c.push(cNext);
-        input = hNext;
-      });
-      return { h, c };
-    };
-  }
-
-  zeroState(batch: number): StackState {
-    const zeros = () => this.layers.map((layer) => tf.zeros([layer.units, batch]) as tf.Tensor2D);
-    return { h: zeros(), c: zeros() };
-  }
-}
-
-/** Where a decoder's step-t input comes from: (t, previous output logits) → frame [P, B] or null. */
-type DecoderInput = (t: number, previousLogits: tf.Tensor2D | null) => tf.Tensor2D | null;
-
-/** An LSTM stack started from the encoder's state, with a linear readout to pixels. */
-class Decoder {
-  readonly stack: LstmStack;
-  readonly readoutW: tf.Variable; // [P, U]
-  readonly readoutB: tf.Variable; // [P]
-
-  constructor(
-    store: ParameterStore,
-    name: string,
-    readonly conditional: boolean,
-    pixels: number,
-    config: LstmConfig,
-  ) {
-    this.stack = new LstmStack(store, name, conditional ? pixels : 0, config);
-    this.readoutW = store.uniform(
-      `${name}.readout.w`,
-      [pixels, config.hiddenUnits],
-      config.initScale,
-    );
-    this.readoutB = store.zeros(`${name}.readout.b`, [pixels]);
-  }
-
-  /** Unrolls `steps` steps from `init`; returns the output logits [steps, P, B]. */
-  run(init: StackState, steps: number, inputFor: DecoderInput): tf.Tensor3D {
-    const step = this.stack.step();
-    const top = this.stack.layers.length - 1;
-    const bias = this.readoutB.reshape([-1, 1]); // [P, 1]
-    let state = init;
-    let previous: tf.Tensor2D | null = null;
-    const logits: tf.Tensor2D[] = [];
-    for (let t = 0; t < steps; t++) {
-      state = step(inputFor(t, previous), state);
-      const y = tf.fused.matMul({ a: this.readoutW as tf.Tensor2D, b: state.h[top], bias }); // [P, B]
-      logits.push(y as tf.Tensor2D);
-      previous = y as tf.Tensor2D;
-    }
-    return tf.stack(logits, 0) as tf.Tensor3D; // [steps, P, B]
-  }
-}
+import { TrainableModel } from '../kit/trainable';
+import { Decoder, LstmStack } from './network';
+import type { DecoderInput } from './network';
+import { evaluateLstm, lstmRollout, lstmSampleViews } from './evaluation';
+import type { LstmFrames } from './evaluation';
 
 // --- losses ----------------------------------------------------------------------------------------
 
@@ -243,7 +96,7 @@ export interface LstmLossTerms {
 const FEATURE_TILES = 64;
 const FEATURE_TOP_UNITS = 8;
 
-export class LstmEncoderDecoder implements VideoModel {
+export class LstmEncoderDecoder extends TrainableModel<LiveHyperparameter> implements VideoModel {
   readonly kind = 'lstm' as const;
   readonly data: DataRequirements;
   readonly samplesUseHeldOut = true; // the encoder reads the held-out input frames
@@ -253,10 +106,10 @@ export class LstmEncoderDecoder implements VideoModel {
   private readonly encoder: LstmStack;
   private readonly reconstruction: Decoder | null;
   private readonly future: Decoder | null;
-  private readonly store: ParameterStore;
   private readonly optimiser: Optimiser;
-  private readonly settings: LiveSettings<LiveHyperparameter>;
-  private disposed = false;
+  protected readonly optimisers: readonly Optimiser[];
+  protected readonly settings: LiveSettings<LiveHyperparameter>;
+  readonly conditional: { reconstruction: boolean; future: boolean };
 
   constructor(
     readonly config: LstmConfig,
@@ -265,9 +118,13 @@ export class LstmEncoderDecoder implements VideoModel {
     if (!config.reconstruct && !config.predictFuture) {
       throw new ConfigError('variant', 'A model needs a reconstruction or a future decoder');
     }
+    super(seed, 'LSTM');
     this.pixels = config.frameSize * config.frameSize;
     this.data = lstmDataRequirements(config);
-    this.store = new ParameterStore(seed);
+    this.conditional = {
+      reconstruction: config.reconstruct && config.conditionalReconstruction,
+      future: config.predictFuture && config.conditionalFuture,
+    };
     const store = this.store;
     this.encoder = new LstmStack(store, 'encoder', this.pixels, config);
     this.reconstruction = config.reconstruct
@@ -280,7 +137,7 @@ export class LstmEncoderDecoder implements VideoModel {
       this.futurePredictor = {
         givenFrames: config.inputFrames,
         trainedFrames: config.futureFrames,
-        predict: (videos, frames) => this.rolloutFrames(videos, frames),
+        predict: (videos, frames) => lstmRollout(this, videos, frames),
       };
     }
     this.optimiser = new Optimiser(store.params, {
@@ -288,6 +145,7 @@ export class LstmEncoderDecoder implements VideoModel {
       form: 'kingma',
       maskNonFinite: true,
     });
+    this.optimisers = [this.optimiser];
     this.settings = new LiveSettings(LSTM_SCHEMA, {
       learningRate: config.learningRate,
       momentum: config.momentum,
@@ -390,27 +248,6 @@ export class LstmEncoderDecoder implements VideoModel {
   }
 
   /**
-   * Free-running future frames of videos [N, ≥Tin, H, W, 1] from their first Tin frames, as
-   * images clipped to [0, 1]: [N, frames, H, W, 1]. For stress tests (core/train/stress-test.ts).
-   */
-  private rolloutFrames(videos: tf.Tensor5D, frames: number): tf.Tensor5D {
-    const [n, t, height, width, channels] = videos.shape;
-    const { inputFrames, frameSize: size } = this.config;
-    if (height !== size || width !== size || channels !== 1 || t < inputFrames) {
-      throw new Error(
-        `rollout: videos must be [N, ≥${inputFrames}, ${size}, ${size}, 1] (got [${videos.shape.join(', ')}])`,
-      );
-    }
-    return tf.tidy(() => {
-      const given = videos
-        .reshape([n, t, this.pixels])
-        .slice([0, 0, 0], [n, inputFrames, this.pixels]) as tf.Tensor3D; // [N, Tin, P]
-      const logits = this.forward(this.toColumns(given), false, frames).future as tf.Tensor3D;
-      return this.images(logits, true).reshape([n, frames, size, size, 1]) as tf.Tensor5D;
-    });
-  }
-
-  /**
    * The encoder's state after each input frame, for probes: every layer's h, concatenated,
    * [N, Tin, layers·U] (Srivastava et al. classify from the encoder, averaging over time).
    */
@@ -434,21 +271,8 @@ export class LstmEncoderDecoder implements VideoModel {
       const frames = this.flatten(videos, 'lossTerms'); // [B, T, P]
       if (lstmSequenceKernelReady() && fusedLossesReady()) {
         // Optimisations webgpu-lstm-sequence and webgpu-fused-losses: whole-sequence layers.
-        const decoder = (d: Decoder | null) =>
-          d && {
-            layers: d.stack.layers,
-            conditional: d.conditional,
-            readoutW: d.readoutW,
-            readoutB: d.readoutB,
-          };
         const { encoder, reconstruction, future, config } = this;
-        return sequenceLossTerms(
-          frames,
-          config,
-          encoder.layers,
-          decoder(reconstruction),
-          decoder(future),
-        );
+        return sequenceLossTerms(frames, config, encoder.layers, reconstruction, future);
       }
       const steps = this.toColumns(frames); // T × [P, B]
       const b = steps[0].shape[1];
@@ -519,184 +343,42 @@ export class LstmEncoderDecoder implements VideoModel {
     tf.dispose([stacked, ...Object.values(losses)]);
   }
 
-  // --- evaluation ---
+  // --- evaluation and views (evaluation.ts) ---
 
-  /**
-   * Metrics on held-out videos [N, T, H, W, 1] in chunks of batchSize (the last chunk wraps around
-   * to keep shapes fixed; the wrapped rows are not counted). Names, each averaged over sequences
-   * and frames, with a per-frame curve:
-   *   recon/<metric>            reconstruction, free-running (per input frame, natural order)
-   *   future/<metric>           future prediction, free-running (the headline numbers)
-   *   recon_tf/, future_tf/     conditional decoders only: teacher-forced (ground-truth inputs,
-   *                             how they train and how the reference code validated them)
-   *   baseline/future/<metric>  copy-last-frame baseline: the last input frame repeated
-   *   baseline/flow/future/…    optical-flow baseline (two or more input frames): the motion
-   *                             block matching finds between the last two input frames carried
-   *                             on at constant velocity (core/train/flow-baseline.ts)
-   * <metric>: cross_entropy (Bernoulli, summed over pixels, predictions clamped to [1e-7, 1−1e-7]),
-   * mse and mae (sums over pixels), psnr (dB), ssim. Predictions are clipped to [0, 1] first.
-   */
+  /** Decoder outputs as images in [0, 1] for frames [B, T, P], in natural frame order. */
+  frameOutputs(frames: tf.Tensor3D, teacherForced: boolean, rollout?: number): LstmFrames {
+    const logits = this.forward(this.toColumns(frames), teacherForced, rollout);
+    const result: LstmFrames = {};
+    // The reconstruction decoder's output reversed back into natural order.
+    if (logits.reconstruction) {
+      result.reconstruction = tf.reverse(this.images(logits.reconstruction, true), 1);
+    }
+    if (logits.future) result.future = this.images(logits.future, true);
+    return result;
+  }
+
+  /** Metrics on held-out videos [N, T, H, W, 1]: see `evaluateLstm`. */
   async evaluate(videos: tf.Tensor5D): Promise<EvalResult> {
     this.assertLive();
     const frames = tf.tidy(() => this.flatten(videos, 'evaluate')); // [N, T, P]
-    const n = frames.shape[0];
-    const batch = this.config.batchSize;
-    const accumulator = new FrameMetricAccumulator();
     try {
-      for (let start = 0; start < n; start += batch) {
-        const rows = Math.min(batch, n - start);
-        const names: string[] = [];
-        const index = Array.from({ length: batch }, (_, i) => (start + i) % n);
-        const flow = await this.flowBaseline(frames, index);
-        const flat = tf.tidy(() => {
-          const chunk = tf.gather(frames, tf.tensor1d(index, 'int32')) as tf.Tensor3D; // [B, T, P]
-          const metrics = this.chunkMetrics(chunk, flow); // each [B, T_d]
-          names.push(...Object.keys(metrics));
-          return tf.concat(names.map((name) => metrics[name].reshape([-1]))); // one read-back
-        });
-        const values = await flat.data();
-        flat.dispose();
-        let offset = 0;
-        for (const name of names) {
-          const frameCount = this.metricFrames(name);
-          const block = values.subarray(offset, offset + batch * frameCount);
-          accumulator.add(name, block, rows, frameCount);
-          offset += batch * frameCount;
-        }
-      }
+      return await evaluateLstm(this, frames);
     } finally {
       frames.dispose();
     }
-    return accumulator.result();
   }
 
-  /**
-   * The optical-flow baseline's future frames for clips `index` of frames [N, T, P], on the CPU
-   * from their last two input frames: [B, Tf, P] values, or null without a future decoder.
-   */
-  private async flowBaseline(frames: tf.Tensor3D, index: number[]): Promise<Float32Array | null> {
-    const { inputFrames, futureFrames, frameSize: size } = this.config;
-    if (!this.future || inputFrames < 2) return null;
-    const pairs = tf.tidy(() =>
-      tf
-        .gather(frames, tf.tensor1d(index, 'int32'))
-        .slice([0, inputFrames - 2, 0], [index.length, 2, this.pixels]),
-    ); // [B, 2, P]
-    const values = (await pairs.data()) as Float32Array;
-    pairs.dispose();
-    return extrapolateFlowBatch(values, index.length, size, size, futureFrames);
-  }
-
-  private metricFrames(name: string): number {
-    return name.startsWith('recon') ? this.config.inputFrames : this.config.futureFrames;
-  }
-
-  /** [B, T_d] per-frame metrics of one chunk [B, T, P], keyed `group/metric`. */
-  private chunkMetrics(
-    frames: tf.Tensor3D,
-    flow: Float32Array | null,
-  ): Record<string, tf.Tensor2D> {
-    const [b] = frames.shape;
-    const { inputFrames, futureFrames, frameSize: size } = this.config;
-    const out: Record<string, tf.Tensor2D> = {};
-    const addGroup = (group: string, predictions: tf.Tensor3D, truth: tf.Tensor3D) => {
-      const t = truth.shape[1];
-      const asVideo = (x: tf.Tensor3D) => x.reshape([b, t, size, size, 1]); // [B, T_d, H, W, 1]
-      const metrics = frameMetrics(asVideo(predictions), asVideo(truth));
-      for (const [metric, values] of Object.entries(metrics)) out[`${group}/${metric}`] = values;
-    };
-
-    const steps = this.toColumns(frames); // T × [P, B]
-    const free = this.forward(steps, false);
-    const conditional = this.reconstruction?.conditional || this.future?.conditional;
-    const forced = conditional ? this.forward(steps, true) : null;
-    if (free.reconstruction) {
-      // Natural frame order for the per-frame curves: the decoder's output reversed back.
-      const natural = (logits: tf.Tensor3D) => tf.reverse(this.images(logits, true), 1);
-      const truth = frames.slice([0, 0, 0], [b, inputFrames, this.pixels]) as tf.Tensor3D;
-      addGroup('recon', natural(free.reconstruction), truth); // [B, Tin, P]
-      if (this.reconstruction?.conditional && forced?.reconstruction) {
-        addGroup('recon_tf', natural(forced.reconstruction), truth);
-      }
-    }
-    if (free.future) {
-      const truth = frames.slice(
-        [0, inputFrames, 0],
-        [b, futureFrames, this.pixels],
-      ) as tf.Tensor3D;
-      addGroup('future', this.images(free.future, true), truth); // [B, Tf, P]
-      if (this.future?.conditional && forced?.future) {
-        addGroup('future_tf', this.images(forced.future, true), truth);
-      }
-      const last = frames.slice([0, inputFrames - 1, 0], [b, 1, this.pixels]); // [B, 1, P]
-      addGroup('baseline/future', tf.tile(last, [1, futureFrames, 1]) as tf.Tensor3D, truth);
-      if (flow)
-        addGroup('baseline/flow/future', tf.tensor3d(flow, [b, futureFrames, this.pixels]), truth);
-    }
-    return out;
-  }
-
-  /**
-   * Frames of the first `examples` videos: Input, Reconstruction (free-running, re-reversed into
-   * natural order), Ground truth and Prediction (free-running) — panels the variant lacks are left out.
-   */
+  /** Frames of the first `examples` videos: see `lstmSampleViews`. */
   async sample(videos: tf.Tensor5D, examples: number): Promise<SampleView[]> {
     this.assertLive();
     const n = Math.max(0, Math.min(examples, videos.shape[0]));
     if (n === 0) return [];
-    const { inputFrames, futureFrames, frameSize: size } = this.config;
-    const parts = tf.tidy(() => {
-      const frames = this.flatten(videos, 'sample');
-      const some = frames.slice([0, 0, 0], [n, frames.shape[1], this.pixels]) as tf.Tensor3D; // [n, T, P]
-      const logits = this.forward(this.toColumns(some), false);
-      const result: Record<string, tf.Tensor3D> = {
-        input: some.slice([0, 0, 0], [n, inputFrames, this.pixels]), // [n, Tin, P]
-      };
-      if (logits.reconstruction) {
-        result.reconstruction = tf.reverse(this.images(logits.reconstruction, true), 1); // [n, Tin, P]
-      }
-      if (logits.future) {
-        result.truth = some.slice([0, inputFrames, 0], [n, futureFrames, this.pixels]); // [n, Tf, P]
-        result.prediction = this.images(logits.future, true); // [n, Tf, P]
-      }
-      return result;
-    });
-    const names = Object.keys(parts);
-    const values = await Promise.all(
-      names.map((name) => parts[name].data() as Promise<Float32Array>),
-    );
-    tf.dispose(Object.values(parts));
-    const byName = Object.fromEntries(names.map((name, i) => [name, values[i]]));
-
-    const panel = (
-      label: string,
-      data: Float32Array,
-      example: number,
-      t: number,
-      offset: number,
-    ): FramePanel => {
-      const length = t * this.pixels;
-      return {
-        label,
-        frames: data.slice(example * length, (example + 1) * length), // a copy: safe to transfer
-        t,
-        height: size,
-        width: size,
-        channels: 1,
-        timeOffset: offset,
-      };
-    };
-    return Array.from({ length: n }, (_, example) => {
-      const panels = [panel('Input', byName.input, example, inputFrames, 0)];
-      if (byName.reconstruction) {
-        panels.push(panel('Reconstruction', byName.reconstruction, example, inputFrames, 0));
-      }
-      if (byName.prediction) {
-        panels.push(panel('Ground truth', byName.truth, example, futureFrames, inputFrames));
-        panels.push(panel('Prediction', byName.prediction, example, futureFrames, inputFrames));
-      }
-      return { panels };
-    });
+    const frames = tf.tidy(() => this.flatten(videos, 'sample')); // [N, T, P]
+    try {
+      return await lstmSampleViews(this, frames, n);
+    } finally {
+      frames.dispose();
+    }
   }
 
   /**
@@ -775,19 +457,7 @@ export class LstmEncoderDecoder implements VideoModel {
     ];
   }
 
-  // --- hyperparameters, bookkeeping ---
-
-  getHyperparameters(): Hyperparameters {
-    return this.settings.get();
-  }
-
-  setHyperparameters(values: Hyperparameters): void {
-    this.settings.set(values);
-  }
-
-  parameterCount(): number {
-    return this.store.size();
-  }
+  // --- checkpoints (weights and optimiser slots: kit/trainable.ts) ---
 
   /**
    * State tensors: every parameter under its name, and the optimiser's slots as
@@ -795,50 +465,22 @@ export class LstmEncoderDecoder implements VideoModel {
    * step counters (Adam: β1^t, β2^t) and the live hyperparameters. The LSTM draws no random numbers
    * after construction.
    */
-  stateVariables(): [string, tf.Variable][] {
-    return checkpointEntries(this.store, [this.optimiser]);
-  }
-
   exportState(): Promise<ModelState> {
-    this.assertLive();
-    const meta = {
-      optimizer: this.config.optimizer,
-      counters: this.optimiser.counters(),
-      hyperparameters: this.getHyperparameters(),
-    };
-    return snapshotTensors(this.stateVariables()).then((tensors) => ({ tensors, meta }));
+    const meta = { optimizer: this.config.optimizer, counters: this.optimiser.counters() };
+    return this.saveState(meta);
   }
 
   importState(state: ModelState): void {
-    this.assertLive();
-    const entries = this.stateVariables();
-    checkStateTensors(state, entries, 'LSTM');
-    if (state.meta?.optimizer !== this.config.optimizer) {
-      throw new CheckpointError(
-        'bad-state',
-        `The checkpoint's optimiser is ${describeValue(state.meta?.optimizer)}, this model's ${this.config.optimizer}`,
-      );
-    }
-    const counters = this.optimiser.checkCounters(metaRecord(state.meta, 'counters'));
-    restoreHyperparameters(this, state.meta); // the last check; applies all or nothing
-    this.optimiser.setCounters(counters);
-    assignStateTensors(state, entries);
-  }
-
-  /** Parameters by name (`encoder.0.w`, `recon.0.peephole`, `future.readout.b`, …), for tests. */
-  namedParameters(): Map<string, tf.Variable> {
-    return this.store.named();
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.store.dispose();
-    this.optimiser.dispose();
-  }
-
-  private assertLive(): void {
-    if (this.disposed) throw new Error('This LSTM model has been disposed');
+    this.restoreState(state, [], () => {
+      if (state.meta?.optimizer !== this.config.optimizer) {
+        throw new CheckpointError(
+          'bad-state',
+          `The checkpoint's optimiser is ${describeValue(state.meta?.optimizer)}, this model's ${this.config.optimizer}`,
+        );
+      }
+      const counters = this.optimiser.checkCounters(metaRecord(state.meta, 'counters'));
+      return () => this.optimiser.setCounters(counters);
+    });
   }
 }
 

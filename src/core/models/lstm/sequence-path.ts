@@ -27,8 +27,9 @@ export interface SequenceLayer {
   bias: tf.Variable; // [4U]
 }
 
+/** A decoder's stack and readout (network.ts `Decoder`). */
 export interface SequenceDecoder {
-  layers: readonly SequenceLayer[];
+  stack: { layers: readonly SequenceLayer[] };
   conditional: boolean;
   readoutW: tf.Variable; // [P, U]
   readoutB: tf.Variable; // [P]
@@ -100,7 +101,7 @@ export function sequenceLossTerms(
       const previous = targets.slice([0, 0, 0], [p, steps - 1, b]);
       inputs = tf.concat([first, previous], 1).reshape([p, steps * b]) as tf.Tensor2D;
     }
-    const top = runStack(decoder.layers, inputs, final, steps, b).at(-1)?.hidden; // [U, Td·B]
+    const top = runStack(decoder.stack.layers, inputs, final, steps, b).at(-1)?.hidden; // [U, Td·B]
     const logits = tf.fused.matMul({
       a: decoder.readoutW as tf.Tensor2D,
       b: top as tf.Tensor2D,
