@@ -21,8 +21,11 @@ export class PlaygroundPage {
     await this.page.evaluate(() => window.playground.ready);
   }
 
-  createRun(spec: unknown): Promise<string> {
-    return this.page.evaluate((s) => window.playground.createRun(s), spec);
+  createRun(spec: unknown, options?: { start?: boolean }): Promise<string> {
+    return this.page.evaluate(({ s, o }) => window.playground.createRun(s, o), {
+      s: spec,
+      o: options,
+    });
   }
 
   call<K extends 'start' | 'pause' | 'stop' | 'dispose' | 'evaluate'>(

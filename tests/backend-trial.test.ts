@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../src/core/gpu/backend-types';
 import { modelDefinition } from '../src/core/models/registry';
 import type { ModelState, VideoModel } from '../src/core/models/types';
-import { fastestBackend, measureBackends } from '../src/core/train/backend-trial';
+import { SWITCH_MARGIN, fastestBackend, measureBackends } from '../src/core/train/backend-trial';
 import type { TrialBatch } from '../src/core/train/backend-trial';
 
 beforeAll(async () => {
@@ -162,6 +162,57 @@ describe('measureBackends', () => {
         'webgpu',
       ),
     ).toBe('webgpu');
+  });
+
+  it('leaves the current backend only for one at least SWITCH_MARGIN times faster', () => {
+    const trials = (cpu: number, webgl: number) => [
+      { backend: 'cpu' as const, msPerStep: cpu, steps: 3 },
+      { backend: 'webgpu' as const, msPerStep: null, steps: 0, note: 'x' },
+      { backend: 'webgl' as const, msPerStep: webgl, steps: 3 },
+    ];
+    expect(SWITCH_MARGIN).toBe(1.2);
+    // A near-tie (WebGL 10 % faster) keeps the run where it is; without `current`, WebGL wins.
+    expect(fastestBackend(trials(110, 100), 'cpu', 'cpu')).toBe('cpu');
+    expect(fastestBackend(trials(110, 100), 'cpu')).toBe('webgl');
+    // 1.25× faster: worth the move.
+    expect(fastestBackend(trials(125, 100), 'cpu', 'cpu')).toBe('webgl');
+    // The current backend could not train: the fastest that did.
+    expect(
+      fastestBackend(
+        [
+          { backend: 'cpu', msPerStep: null, steps: 0, note: 'x' },
+          { backend: 'webgl', msPerStep: 500, steps: 3 },
+        ],
+        'cpu',
+        'cpu',
+      ),
+    ).toBe('webgl');
+  });
+
+  it('stops between steps when its signal aborts, disposing the copy, and rejects with the reason', async () => {
+    const world = fakeWorld({ cpu: { msPerStep: 100 }, webgpu: { msPerStep: 50 } });
+    const controller = new AbortController();
+    const reason = new Error('paused');
+    const before = tf.memory().numTensors;
+    const trial = measureBackends({
+      candidates: ['cpu', 'webgpu'],
+      activate: world.activate,
+      makeModel: world.makeModel,
+      state,
+      batch,
+      steps: 3,
+      maxSecondsPerBackend: 60,
+      now: () => {
+        // The abort comes while the CPU's second step is timed.
+        if ((world.stepsOn.cpu ?? 0) === 2) controller.abort(reason);
+        return world.now();
+      },
+      signal: controller.signal,
+    });
+    await expect(trial).rejects.toBe(reason);
+    expect(world.stepsOn).toEqual({ cpu: 2 }); // WebGPU never started
+    expect(world.live.models).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('measures a real model from its exported state without touching the original', async () => {

@@ -63,7 +63,8 @@ const statuses = (run: FakeRun) => run.of('status').map((event) => event.status)
 describe('RunHandler with the real LSTM on cpu', () => {
   it('init reports progress, then ready on cpu with the resolved config, then samples', async () => {
     const run = await ready();
-    expect(statuses(run)).toEqual(['creating', 'warming-up', 'ready']);
+    // The CPU backend compiles no kernels, so there is no warm-up.
+    expect(statuses(run)).toEqual(['creating', 'ready']);
     const [readyEvent] = run.of('ready');
     expect(readyEvent.backend).toMatchObject({ backend: 'cpu', adapter: null });
     expect(readyEvent.parameterCount).toBeGreaterThan(0);
@@ -75,12 +76,29 @@ describe('RunHandler with the real LSTM on cpu', () => {
       optimizer: 'adam',
     });
     expect(readyEvent.hyperparameters).toMatchObject({ learningRate: 2e-3 });
-    expect(run.of('progress').map((event) => event.phase)).toEqual(
-      expect.arrayContaining(['data', 'warm-up']),
-    );
+    expect(run.of('progress').map((event) => event.phase)).toContain('data');
+    expect(run.of('progress').map((event) => event.message)).not.toContain('Compiling kernels');
     expect(run.of('samples')).toHaveLength(1);
     expect(run.of('error')).toEqual([]);
     expect(run.of('warning')).toEqual([]);
+  });
+
+  it('init with start trains at once, its first samples after its first step', async () => {
+    const run = new FakeRun();
+    runs.push(run);
+    const reply = await run.send({ type: 'init', spec: SPEC, start: true });
+    expect(reply).toMatchObject({ ok: true });
+    await run.until(() => run.of('samples').length > 0);
+    expect(statuses(run).slice(0, 3)).toEqual(['creating', 'ready', 'running']);
+    // The samples show the model after its first step, and no samples came before it.
+    expect(run.of('samples')[0].step).toBe(1);
+    const firstMetrics = run.events.findIndex((event) => event.type === 'metrics');
+    const firstSamples = run.events.findIndex((event) => event.type === 'samples');
+    expect(firstMetrics).toBeGreaterThanOrEqual(0);
+    expect(firstMetrics).toBeLessThan(firstSamples);
+    await run.send({ type: 'pause' });
+    expect(run.lastStatus()).toBe('paused');
+    expect(run.of('error')).toEqual([]);
   });
 
   it('step n trains exactly n steps, reports each loss and the stats, then pauses', async () => {

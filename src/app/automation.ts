@@ -17,7 +17,8 @@ import type { CheckpointApi } from './checkpoints/actions';
 
 export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   ready: Promise<void>;
-  createRun(spec: unknown): Promise<string>;
+  /** Resolves once the run is ready; with `{ start: true }` it is then training (Create & start). */
+  createRun(spec: unknown, options?: { start?: boolean }): Promise<string>;
   start(id: string): Promise<void>;
   pause(id: string): Promise<void>;
   step(id: string, n?: number): Promise<void>;
@@ -65,7 +66,7 @@ export function installAutomationApi(
 ): PlaygroundApi {
   const api: PlaygroundApi = {
     ready,
-    createRun: (spec) => manager.createRun(spec),
+    createRun: (spec, options) => manager.createRun(spec, options),
     start: (id) => manager.start(id),
     pause: (id) => manager.pause(id),
     step: (id, n) => manager.step(id, n),

@@ -83,8 +83,16 @@ export type Command =
    * `dataset`: the frames of the imported dataset that `spec.data` names (source 'video').
    * `checkpoint`: a safetensors checkpoint (transferred) the run is restored from before it
    * reports ready; the run then starts paused at the checkpoint's step.
+   * `start`: the run starts training once ready (as a `start` command would), its first samples
+   * after its first step; ignored with `checkpoint`.
    */
-  | { type: 'init'; spec: RunSpec; dataset?: DatasetPayload; checkpoint?: ArrayBuffer }
+  | {
+      type: 'init';
+      spec: RunSpec;
+      dataset?: DatasetPayload;
+      checkpoint?: ArrayBuffer;
+      start?: boolean;
+    }
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'step'; n: number }

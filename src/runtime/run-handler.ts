@@ -6,7 +6,7 @@
  * start / pause / step / stop, with evaluation and samples at a bounded rate while it trains.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../core/gpu/backend';
+import { probeWebGpuAdapter, selectBackend } from '../core/gpu/backend';
 import { GpuError, createGpuGuard } from '../core/gpu/gpu-guard';
 import type { GpuGuard } from '../core/gpu/gpu-guard';
 import { CheckpointError, NonFiniteStateError } from '../core/checkpoint/errors';
@@ -25,7 +25,7 @@ import type { BatchSource } from '../core/data/batch-source';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
 import { modelDefinition } from '../core/models/registry';
 import { describeValue, quote, shortJson } from '../core/quote';
-import type { ModelState, VideoModel } from '../core/models/types';
+import type { VideoModel } from '../core/models/types';
 import { prepareModel } from '../core/train/prepare';
 import { stressTest } from '../core/train/stress-test';
 import type { StressTestOptions } from '../core/train/stress-test';
@@ -35,6 +35,7 @@ import { Trainer } from '../core/train/trainer';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
 import type { RestorePlan } from '../core/train/checkpointing';
 import { TrainingHistory } from '../core/train/history';
+import type { AdapterSummary } from '../core/gpu/backend-types';
 import type {
   BackendChoice,
   BackendName,
@@ -73,6 +74,8 @@ export interface RunEnvironment {
 
 /** The backend trial (software WebGPU, no backend forced): every backend, in fallback order. */
 const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
+/** A run that starts on the CPU (startOnCpu) settles its backend after training this many steps. */
+const SETTLE_AFTER_STEPS = 1;
 const TRIAL_STEPS = 3;
 const TRIAL_SECONDS_PER_BACKEND = 15;
 /** Larger models (the paper presets) skip the trial: timing them on the CPU would take minutes. */
@@ -122,6 +125,18 @@ interface Session {
   // What the run's data is built from (a restore may rebuild it for the checkpoint's data spec):
   digits: MnistDigits | null;
   dataset: DatasetPayload | undefined;
+  /** A fresh model of the run's kind, config and seed on the active backend. */
+  makeModel: () => VideoModel;
+}
+
+/**
+ * What a run that started on the CPU (startOnCpu) still does about its backend once it trains:
+ * move to a remembered choice, or time the backends and remember what they measured.
+ */
+interface BackendPlan {
+  memoryKey: string;
+  /** The choice an earlier run of this configuration on this adapter made; null: time them. */
+  remembered: BackendChoice | null;
 }
 
 /** Written into every checkpoint the app saves (the CLI writes its own name). */
@@ -139,6 +154,8 @@ export class RunHandler {
   /** How long the last sample took; 0 until one has run with its kernels compiled. */
   private lastSampleMs = 0;
   private samplesSent = 0;
+  /** Steps trained by this worker (a restored run counts from its checkpoint's step on). */
+  private stepsTrained = 0;
   private trainingStartedAt: number | null = null;
   private recentStepMs: number[] = [];
   private stepInFlight: Promise<void> | null = null; // checkpoints wait for it
@@ -149,6 +166,13 @@ export class RunHandler {
   private gpuTurns: Promise<void> = Promise.resolve();
   private probing = false;
   private mnistLabels: Promise<{ train: MnistLabels; test: MnistLabels }> | null = null;
+  /** The backend the run trains on, as last reported. */
+  private backendReport: BackendReport | null = null;
+  private backendPlan: BackendPlan | null = null;
+  /** Aborts a backend settlement in progress (pause, stop and dispose do). */
+  private settleController: AbortController | null = null;
+  /** The software WebGPU adapter of a run that started on the CPU (startOnCpu). */
+  private softwareAdapter: string | null = null;
 
   constructor(
     private readonly post: (event: WorkerEvent, transfer?: Transferable[]) => void,
@@ -174,7 +198,7 @@ export class RunHandler {
   private async dispatch(message: CommandMessage): Promise<ReplyValue | void> {
     switch (message.type) {
       case 'init':
-        return this.init(message.spec, message.dataset, message.checkpoint);
+        return this.init(message.spec, message.dataset, message.checkpoint, message.start);
       case 'start':
         this.requireTrainable();
         this.stepsRequested = Infinity;
@@ -183,6 +207,7 @@ export class RunHandler {
       case 'pause':
         this.requireSession();
         this.stepsRequested = 0;
+        this.abortSettlement('Paused while the backends were being timed');
         // A step already on the GPU finishes and is reported before the reply, so that once
         // pause() resolves the step count no longer moves.
         await this.stepInFlight?.catch(() => {});
@@ -204,6 +229,8 @@ export class RunHandler {
       case 'stop': {
         this.requireSession();
         this.stepsRequested = 0;
+        this.abortSettlement('Stopped while the backends were being timed');
+        await this.stepInFlight?.catch(() => {});
         this.flushMetrics();
         this.setStatus('stopped');
         // Final scores on the held-out set, so a stopped run always shows where it ended.
@@ -240,6 +267,7 @@ export class RunHandler {
           );
         }
         session.exampleIndices = [...indices];
+        await this.stepInFlight?.catch(() => {}); // e.g. a backend trial, which switches backends
         return this.sendSamples();
       }
       case 'export-checkpoint':
@@ -257,6 +285,7 @@ export class RunHandler {
         return;
       case 'dispose':
         this.stepsRequested = 0;
+        this.abortSettlement('Disposed while the backends were being timed');
         this.disposeSession();
         this.setStatus('disposed');
         return;
@@ -275,6 +304,7 @@ export class RunHandler {
     spec: RunSpec,
     dataset?: DatasetPayload,
     checkpoint?: ArrayBuffer,
+    start = false,
   ): Promise<void> {
     if (this.session) throw new Error('This run is already initialised');
     const entry = modelDefinition(spec.model);
@@ -290,62 +320,39 @@ export class RunHandler {
     }
 
     this.setStatus('creating');
-    let backend = await selectBackend(spec.backend);
-    // No backend forced on a software adapter: the backend trial's result for this adapter and
-    // configuration, when an earlier run timed them, is used at once (before the model is built).
-    let memoryKey: string | null = null;
-    if (spec.backend === undefined && backend.adapter?.isSoftware) {
-      memoryKey = backendMemoryKey(backend.adapter, {
+    // MNIST loads while the backend starts (the fetch needs no backend); awaited below.
+    const digitsLoad = needsMnist(spec.data) ? this.loadDigits() : null;
+    digitsLoad?.catch(() => undefined); // a failure is thrown where it is awaited
+    // No backend forced: a software WebGPU adapter is recognised before WebGPU starts (starting
+    // it takes seconds there), and the run starts on the CPU (startOnCpu).
+    const auto = spec.backend === undefined && estimate <= TRIAL_MAX_BYTES;
+    const adapter = auto ? await probeWebGpuAdapter() : null;
+    let backend: BackendReport | null = null;
+    if (adapter?.isSoftware) {
+      const key = backendMemoryKey(adapter, {
         model: spec.model,
         variant,
         preset,
         config: resolved.config,
       });
-      const remembered = (await this.env.backendMemory?.recall(memoryKey)) ?? null;
-      if (remembered) {
-        const chosen = await selectBackend(remembered.picked);
-        backend = {
-          ...chosen,
-          choice: {
-            ...remembered,
-            reason: `${remembered.reason} (by an earlier run of this model on this adapter, remembered in the browser)`,
-            picked: chosen.backend,
-          },
-        };
-        memoryKey = null;
-      }
+      backend = await this.startOnCpu(adapter, key);
     }
+    backend ??= await selectBackend(spec.backend);
+    this.backendReport = backend;
     this.emit({ type: 'backend', backend });
-    let digits: MnistDigits | null = null;
-    if (needsMnist(spec.data)) {
-      this.emit({ type: 'progress', phase: 'data', fraction: 0, message: 'Loading MNIST digits' });
-      digits = await this.env.loadMnist((fraction) =>
-        this.emit({ type: 'progress', phase: 'data', fraction, message: 'Loading MNIST digits' }),
-      );
-    }
+    const digits = digitsLoad ? await digitsLoad : null;
 
     const build = await resolved.builder();
     const makeModel = () => build(spec.seed ?? 0);
-    let model = makeModel();
+    const model = makeModel();
     try {
       const evalCount = resolved.cadence.evalSequences;
       const dataSpec = spec.data ?? { source: 'moving-mnist' as const };
       const runData = buildRunData(dataSpec, digits, dataset, model.data, evalCount);
-      const { stream } = runData;
-      let { evalSet } = runData;
+      const { stream, evalSet } = runData;
       const guard = createGpuGuard();
       try {
         await this.prepare(model, stream, guard);
-        // A checkpoint (or trained example) opens on the default backend when no choice was
-        // remembered: opening one never times the backends.
-        if (memoryKey !== null && !checkpoint && estimate <= TRIAL_MAX_BYTES) {
-          const moved = await this.chooseBackend(backend, model, makeModel, stream, evalSet, guard);
-          ({ backend, model, evalSet } = moved);
-          if (moved.backend.choice) {
-            await this.env.backendMemory?.remember(memoryKey, moved.backend.choice);
-          }
-          this.emit({ type: 'backend', backend });
-        }
       } catch (error) {
         evalSet.dispose();
         throw error;
@@ -375,15 +382,27 @@ export class RunHandler {
         history: new TrainingHistory(),
         digits,
         dataset,
+        makeModel,
       };
 
-      this.setStatus('warming-up');
-      this.emit({ type: 'progress', phase: 'warm-up', fraction: 0, message: 'Compiling kernels' });
-      const warmBatch = stream.nextBatch();
-      try {
-        await guard.run(() => model.warmUp(warmBatch));
-      } finally {
-        warmBatch.dispose();
+      // The CPU backend compiles nothing: there the first training step is the warm-up. The
+      // warm-up's batch is drawn on every backend, so a spec trains on the same batches on each.
+      if (backend.backend === 'cpu') {
+        stream.nextBatch().dispose();
+      } else {
+        this.setStatus('warming-up');
+        this.emit({
+          type: 'progress',
+          phase: 'warm-up',
+          fraction: 0,
+          message: 'Compiling kernels',
+        });
+        const warmBatch = stream.nextBatch();
+        try {
+          await guard.run(() => model.warmUp(warmBatch));
+        } finally {
+          warmBatch.dispose();
+        }
       }
       if (checkpoint) await this.restore(this.session, checkpoint);
       this.emit({ type: 'progress', phase: 'warm-up', fraction: 1, message: 'Ready' });
@@ -397,7 +416,15 @@ export class RunHandler {
       });
       this.setStatus(checkpoint ? 'paused' : 'ready');
       await this.sendHeldOut();
-      await this.sendSamples();
+      if (start && !checkpoint) {
+        // The first samples follow the first step (trainOneStep): their kernels take seconds
+        // to compile, and the first step should not wait for them.
+        this.stepsRequested = Infinity;
+        this.setStatus('running');
+        await this.ensureLoop();
+      } else {
+        await this.sendSamples();
+      }
     } catch (error) {
       this.disposeSession();
       model.dispose();
@@ -405,55 +432,125 @@ export class RunHandler {
     }
   }
 
+  /** The MNIST digits, with their download reported as progress. */
+  private loadDigits(): Promise<MnistDigits> {
+    const message = 'Loading MNIST digits';
+    this.emit({ type: 'progress', phase: 'data', fraction: 0, message });
+    return this.env.loadMnist((fraction) =>
+      this.emit({ type: 'progress', phase: 'data', fraction, message }),
+    );
+  }
+
   /**
-   * No backend forced, and WebGPU is a software adapter: times the run's model on each backend
-   * (backend-trial.ts) and, when another one is faster, moves the model (its exported state) and
-   * the held-out set there. The data stream is rewound, so training starts at its first batch.
+   * No backend forced, and WebGPU is a software adapter (SwiftShader, llvmpipe): which backend
+   * trains this model fastest differs by model (WebGPU, WebGL or the CPU), but compiling the
+   * WebGPU or WebGL kernels takes tens of seconds here, so the run starts on the CPU backend,
+   * which compiles nothing, and settles its backend between its first training steps
+   * (settleBackend): it moves to the backend an earlier run of this configuration on this
+   * adapter chose (remembered per adapter and configuration), or times every backend.
    */
-  private async chooseBackend(
-    report: BackendReport,
-    model: VideoModel,
-    makeModel: () => VideoModel,
-    stream: BatchSource,
-    evalSet: tf.Tensor5D,
-    guard: GpuGuard,
-  ): Promise<{ backend: BackendReport; model: VideoModel; evalSet: tf.Tensor5D }> {
-    const state = await model.exportState();
-    const heldOut = (await evalSet.data()) as Float32Array;
-    const choice = await this.timeBackends(report, state, makeModel, stream, guard);
-    const chosen = await selectBackend(choice.picked);
-    if (chosen.backend === report.backend) {
-      return {
-        backend: { ...report, choice: { ...choice, picked: chosen.backend } },
-        model,
-        evalSet,
+  private async startOnCpu(
+    software: AdapterSummary,
+    memoryKey: string,
+  ): Promise<BackendReport | null> {
+    const remembered = (await this.env.backendMemory?.recall(memoryKey)) ?? null;
+    const cpu = await selectBackend('cpu');
+    if (cpu.backend !== 'cpu') return null; // no CPU backend: the usual order decides
+    const adapter = software.description || 'CPU emulation';
+    this.softwareAdapter = adapter;
+    if (remembered) {
+      const moves = remembered.picked !== 'cpu';
+      const choice: BackendChoice = {
+        reason: `${remembered.reason} (by an earlier run of this model on this adapter, remembered in the browser)`,
+        trials: remembered.trials,
+        picked: remembered.picked,
+        ...(moves ? { startedOn: 'cpu' as const, pending: true } : {}),
       };
+      this.backendPlan = moves ? { memoryKey, remembered: choice } : null;
+      return { ...cpu, choice };
     }
-    const moved = makeModel();
-    try {
-      moved.importState(state);
-    } catch (error) {
-      moved.dispose();
-      throw error;
-    }
-    model.dispose();
-    const shape = evalSet.shape;
-    evalSet.dispose();
+    this.backendPlan = { memoryKey, remembered: null };
     return {
-      backend: { ...chosen, choice: { ...choice, picked: chosen.backend } },
-      model: moved,
-      evalSet: tf.tensor5d(heldOut, shape),
+      ...cpu,
+      choice: {
+        reason: `WebGPU here is a software adapter (${adapter}), so the run starts on the CPU backend, which compiles no kernels, and times each backend on ${TRIAL_STEPS} training steps of this model after its first step`,
+        trials: [],
+        picked: 'cpu',
+        startedOn: 'cpu',
+        pending: true,
+      },
     };
   }
 
-  /** Times the run's model on every backend (backend-trial.ts); leaves the last one active. */
+  private abortSettlement(why: string): void {
+    this.settleController?.abort(new CancelledError(why));
+  }
+
+  /**
+   * Between two training steps of a run that started on the CPU (startOnCpu): moves it to the
+   * remembered backend, or times every backend (backend-trial.ts: copies of the model from its
+   * current state, on one batch) and moves it to the fastest, remembering the choice. Weights,
+   * optimiser state, step count and data stream go on where they were. Pause, stop and dispose
+   * abort the timing (it runs again when training resumes).
+   */
+  private async settleBackend(session: Session, plan: BackendPlan): Promise<void> {
+    const current = this.backendReport?.backend ?? 'cpu';
+    const controller = new AbortController();
+    this.settleController = controller;
+    try {
+      const choice = plan.remembered ?? (await this.timeBackends(session, current, controller));
+      if (!plan.remembered) {
+        await this.env.backendMemory?.remember(plan.memoryKey, {
+          reason: choice.reason,
+          trials: choice.trials,
+          picked: choice.picked,
+        });
+      }
+      controller.signal.throwIfAborted();
+      this.backendPlan = null;
+      const step = session.trainer.step;
+      let report = await selectBackend(current);
+      let picked = choice.picked;
+      if (picked !== current) {
+        try {
+          report = await this.moveSession(session, picked);
+        } catch (error) {
+          report = await selectBackend(current);
+          picked = current;
+          this.emit({
+            type: 'warning',
+            message: `Could not move the run to ${choice.picked} (${error instanceof Error ? error.message : String(error)}); it goes on training on ${current}.`,
+          });
+        }
+      }
+      const { pending: _pending, ...settled } = choice;
+      this.backendReport = {
+        ...report,
+        choice: {
+          ...settled,
+          picked,
+          startedOn: current,
+          ...(picked !== current ? { switchedAtStep: step } : {}),
+        },
+      };
+      this.emit({ type: 'backend', backend: this.backendReport });
+      this.emit({ type: 'progress', phase: 'backend', fraction: 1, message: 'Backend settled' });
+    } catch (error) {
+      await selectBackend(current); // a trial leaves another backend active
+      throw error;
+    } finally {
+      this.settleController = null;
+    }
+  }
+
+  /** Times the run's model, from its current state, on every backend (backend-trial.ts). */
   private async timeBackends(
-    report: BackendReport,
-    state: ModelState,
-    makeModel: () => VideoModel,
-    stream: BatchSource,
-    guard: GpuGuard,
+    session: Session,
+    current: BackendName,
+    controller: AbortController,
   ): Promise<BackendChoice> {
+    const state = await session.model.exportState();
+    const { stream } = session;
     const start = stream.getState();
     const first = stream.nextBatch();
     stream.setState(start);
@@ -463,26 +560,74 @@ export class RunHandler {
     };
     first.dispose();
     const trials = await measureBackends({
-      candidates: BACKEND_ORDER,
+      // The current backend first: a backend whose first step is far slower stops there.
+      candidates: [current, ...BACKEND_ORDER.filter((name) => name !== current)],
       activate: async (name) => {
         const started = await selectBackend(name);
         if (started.backend === name) return null;
         return started.fallbacks.find((f) => f.backend === name)?.reason ?? `${name} did not start`;
       },
-      makeModel,
+      makeModel: session.makeModel,
       state,
       batch,
       steps: TRIAL_STEPS,
       maxSecondsPerBackend: TRIAL_SECONDS_PER_BACKEND,
-      gpu: guard,
+      gpu: session.guard,
+      signal: controller.signal,
       onProgress: (fraction, message) =>
-        this.emit({ type: 'progress', phase: 'backend', fraction, message }),
+        this.emit({
+          type: 'progress',
+          phase: 'backend',
+          fraction,
+          message: `${message}; training goes on after`,
+        }),
     });
+    const adapter = this.softwareAdapter ?? 'CPU emulation';
     return {
-      reason: `WebGPU here is a software adapter (${report.adapter?.description ?? 'CPU emulation'}), so each backend was timed on ${TRIAL_STEPS} training steps of this model`,
+      reason: `WebGPU here is a software adapter (${adapter}), so each backend was timed on ${TRIAL_STEPS} training steps of this model`,
       trials,
-      picked: fastestBackend(trials, report.backend),
+      picked: fastestBackend(trials, current, current),
     };
+  }
+
+  /**
+   * Moves the run's model (its exported state) and held-out set to backend `to`, compiling its
+   * training kernels there on the next batch (which is not consumed).
+   */
+  private async moveSession(session: Session, to: BackendName): Promise<BackendReport> {
+    const state = await session.model.exportState();
+    const heldOut = (await session.evalSet.data()) as Float32Array;
+    const shape = session.evalSet.shape;
+    const report = await selectBackend(to);
+    if (report.backend !== to) throw new Error(`the ${to} backend did not start`);
+    this.emit({
+      type: 'progress',
+      phase: 'backend',
+      fraction: 0.5,
+      message: `Compiling kernels on ${to}; training goes on after`,
+    });
+    const moved = session.makeModel();
+    const { stream } = session;
+    const start = stream.getState();
+    const batch = stream.nextBatch();
+    stream.setState(start);
+    try {
+      moved.importState(state);
+      await session.guard.run(() => moved.warmUp(batch));
+    } catch (error) {
+      moved.dispose();
+      throw error;
+    } finally {
+      batch.dispose();
+    }
+    session.model.dispose();
+    session.evalSet.dispose();
+    session.model = moved;
+    session.evalSet = tf.tensor5d(heldOut, shape);
+    const trainer = new Trainer(moved, stream, session.guard, () => this.env.now());
+    trainer.step = session.trainer.step;
+    session.trainer = trainer;
+    return report;
   }
 
   /** The model's preparation (see prepareModel), cancellable with a `cancel` command. */
@@ -535,16 +680,20 @@ export class RunHandler {
     const session = this.requireSession();
     this.trainingStartedAt ??= this.env.now();
     while (this.stepsRequested > 0 && this.status === 'running') {
+      const plan = this.stepsTrained >= SETTLE_AFTER_STEPS ? this.backendPlan : null;
       try {
-        this.stepInFlight = this.gpuTurn(() => this.trainOneStep(session));
+        this.stepInFlight = this.gpuTurn(() =>
+          plan ? this.settleBackend(session, plan) : this.trainOneStep(session),
+        );
         await this.stepInFlight;
       } catch (error) {
+        if (plan && error instanceof CancelledError) break; // paused or stopped: timed again later
         this.fail(toRunError(error, session.trainer.step));
         return;
       } finally {
         this.stepInFlight = null;
       }
-      this.stepsRequested -= 1;
+      if (!plan) this.stepsRequested -= 1;
       await yieldToEventLoop();
     }
     this.flushMetrics();
@@ -553,6 +702,7 @@ export class RunHandler {
 
   private async trainOneStep(session: Session): Promise<void> {
     const result = await session.trainer.trainStep();
+    this.stepsTrained += 1;
     this.recentStepMs.push(result.ms);
     this.trainingMsSinceSample += result.ms;
     if (this.recentStepMs.length > 20) this.recentStepMs.shift();
@@ -587,12 +737,10 @@ export class RunHandler {
 
     const now = this.env.now();
     if (now - this.lastFlush >= RATES.metricsFlushMs) this.flushMetrics();
-    const due = samplesDue(
-      result.step,
-      session.sampleEvery,
-      this.trainingMsSinceSample,
-      this.lastSampleMs,
-    );
+    // The first samples of a run started at once come after its first step (see init).
+    const due =
+      this.samplesSent === 0 ||
+      samplesDue(result.step, session.sampleEvery, this.trainingMsSinceSample, this.lastSampleMs);
     if (due) await this.sendSamples();
     if (result.step % session.evalEvery === 0) await this.evaluate();
   }

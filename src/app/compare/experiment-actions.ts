@@ -118,10 +118,10 @@ export function needsMemoryConfirmation(experiment: Experiment): boolean {
 }
 
 /**
- * Creates the experiment's runs and starts them when it says so: all of them or none. Every spec
- * is checked first (its config, data and seeds against its model, and its dataset), so one bad run
- * refuses the whole experiment before anything is created; and should a worker still refuse a
- * run, the runs created for the experiment are removed again. The runs are in the store when this
+ * Creates the experiment's runs and, when it says so, starts each as soon as it is ready: all of
+ * them or none. Every spec is checked first (its config, data and seeds against its model, and its
+ * dataset), so one bad run refuses the whole experiment before anything is created; and should a
+ * worker still refuse a run, the runs created for the experiment are removed again. The runs are in the store when this
  * returns; the promise resolves with their ids once all are ready, or rejects with a ConfigError
  * naming the run (`runs[1].data.frames`).
  */
@@ -136,23 +136,17 @@ export function createExperimentRuns(
   }
   const before = usePlayground.getState().runOrder.length;
   const creations = experiment.runs.map((spec, i) =>
-    manager.createRun(spec).catch((error: unknown) => {
+    manager.createRun(spec, { start: experiment.start }).catch((error: unknown) => {
       throw namedForRun(i, error);
     }),
   );
   const created = usePlayground.getState().runOrder.slice(before);
-  return Promise.all(creations).then(
-    async (ids) => {
-      if (experiment.start) await Promise.all(ids.map((id) => manager.start(id)));
-      return ids;
-    },
-    async (error: unknown) => {
-      await Promise.allSettled(creations); // every worker has answered before the clean-up
-      const remaining = new Set(manager.listRuns());
-      await Promise.all(created.filter((id) => remaining.has(id)).map((id) => manager.dispose(id)));
-      throw error;
-    },
-  );
+  return Promise.all(creations).catch(async (error: unknown) => {
+    await Promise.allSettled(creations); // every worker has answered before the clean-up
+    const remaining = new Set(manager.listRuns());
+    await Promise.all(created.filter((id) => remaining.has(id)).map((id) => manager.dispose(id)));
+    throw error;
+  });
 }
 
 /** Runs `work` for run `index` of an experiment; a ConfigError it throws names that run. */

@@ -55,21 +55,55 @@ export function BackendBadge({ backend, failed = false }: BackendBadgeProps) {
 
 function BackendChoiceNote({ choice }: { choice: BackendChoice }) {
   const picked = BACKEND_LABELS[choice.picked];
+  const startedOn = choice.startedOn ? BACKEND_LABELS[choice.startedOn] : null;
+  let outcome;
+  if (choice.pending && choice.trials.length === 0) {
+    outcome = <>Training on {startedOn} meanwhile.</>;
+  } else if (choice.pending) {
+    outcome = (
+      <>
+        It starts on {startedOn}, which compiles no kernels, and moves to <strong>{picked}</strong>{' '}
+        after its first step.
+      </>
+    );
+  } else {
+    const timed = choice.trials.filter((trial) => trial.msPerStep !== null);
+    const fastest = timed.reduce<(typeof timed)[number] | null>(
+      (best, trial) => (best === null || trial.msPerStep! < best.msPerStep! ? trial : best),
+      null,
+    );
+    const nearTie = fastest !== null && fastest.backend !== choice.picked;
+    outcome = (
+      <>
+        Using <strong>{picked}</strong>
+        {nearTie
+          ? `: ${BACKEND_LABELS[fastest.backend]} measured a little faster, too little to switch`
+          : ', the fastest'}
+        {choice.switchedAtStep !== undefined
+          ? `, since step ${choice.switchedAtStep} (it trained on ${startedOn} before)`
+          : ''}{' '}
+        (the Backend field of a new run overrides this).
+      </>
+    );
+  }
   return (
     <div className="inline-note backend-choice" data-testid="backend-choice">
       <p>
-        {choice.reason}. Using <strong>{picked}</strong>, the fastest (the Backend field of a new
-        run overrides this).
+        {choice.reason}. {outcome}
       </p>
-      <ul className="backend-trials" aria-label="Measured time per training step">
-        {choice.trials.map((trial) => (
-          <li key={trial.backend} className={trial.backend === choice.picked ? 'picked' : ''}>
-            {BACKEND_LABELS[trial.backend]}:{' '}
-            {trial.msPerStep === null ? 'could not train' : `${formatMs(trial.msPerStep)} per step`}
-            {trial.note ? <span className="muted"> ({trial.note})</span> : null}
-          </li>
-        ))}
-      </ul>
+      {choice.trials.length > 0 ? (
+        <ul className="backend-trials" aria-label="Measured time per training step">
+          {choice.trials.map((trial) => (
+            <li key={trial.backend} className={trial.backend === choice.picked ? 'picked' : ''}>
+              {BACKEND_LABELS[trial.backend]}:{' '}
+              {trial.msPerStep === null
+                ? 'could not train'
+                : `${formatMs(trial.msPerStep)} per step`}
+              {trial.note ? <span className="muted"> ({trial.note})</span> : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }

@@ -63,8 +63,7 @@ function QuickStart({ entry }: { entry: ModelDefinition<ModelKind> }) {
       seed: 0,
     };
     runManager
-      .createRun(spec)
-      .then((id) => runManager.start(id))
+      .createRun(spec, { start: true })
       .catch((failure: unknown) => setError(describeCommandError(failure)));
   };
   return (

@@ -90,17 +90,15 @@ function NewRunForm({ initial }: { initial: ModelDefinition<ModelKind> }) {
     // createRun adds the run to the store before it awaits the worker, so its id is known here
     // (to stay quiet when the user removes a run that is still being created).
     const before = usePlayground.getState().runOrder.length;
-    const creation = runManager.createRun(spec);
+    const creation = runManager.createRun(spec, { start: startAfter });
     const order = usePlayground.getState().runOrder;
     const newId = order.length > before ? order[order.length - 1] : null;
     setConfirmedLarge(false);
-    creation
-      .then((id) => (startAfter ? runManager.start(id) : undefined))
-      .catch((error: unknown) => {
-        if (newId && !usePlayground.getState().runs[newId]) return;
-        const label = newId ? `Run ${newId.replace('run-', '#')}` : 'The run';
-        setCreateError(`${label} could not be created: ${describeCommandError(error)}`);
-      });
+    creation.catch((error: unknown) => {
+      if (newId && !usePlayground.getState().runs[newId]) return;
+      const label = newId ? `Run ${newId.replace('run-', '#')}` : 'The run';
+      setCreateError(`${label} could not be created: ${describeCommandError(error)}`);
+    });
   };
 
   const selectedPreset = entry.presets.find((p) => p.id === preset);

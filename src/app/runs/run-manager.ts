@@ -101,9 +101,13 @@ export class RunManager {
     private readonly datasets?: DatasetSource,
   ) {}
 
-  /** Validates the spec, starts a worker and resolves once the run is ready to train. */
-  async createRun(input: unknown): Promise<string> {
-    return this.launch(this.checkRunSpec(input));
+  /**
+   * Validates the spec, starts a worker and resolves once the run is ready to train; with
+   * `start`, the run is then already training (its first step does not wait for a `start`
+   * round trip, nor for its first samples).
+   */
+  async createRun(input: unknown, options: { start?: boolean } = {}): Promise<string> {
+    return this.launch(this.checkRunSpec(input), undefined, options.start);
   }
 
   /**
@@ -121,7 +125,7 @@ export class RunManager {
    * Starts a worker for a checked spec; resolves once the run is ready (restored from
    * `checkpoint` first, when given: a run opened from a file is never ready before that).
    */
-  private async launch(spec: RunSpec, checkpoint?: ArrayBuffer): Promise<string> {
+  private async launch(spec: RunSpec, checkpoint?: ArrayBuffer, start = false): Promise<string> {
     const dataset = spec.data?.source === 'video' ? this.dataset(spec.data.datasetId) : undefined;
     const id = `run-${this.nextRunNumber++}`;
     const worker = this.createWorker();
@@ -148,6 +152,7 @@ export class RunManager {
       spec,
       ...(dataset ? { dataset } : {}),
       ...(checkpoint ? { checkpoint } : {}),
+      ...(start ? { start } : {}),
     });
     return id;
   }

@@ -37,6 +37,16 @@ export interface BackendChoice {
   /** Why the backends were compared, in a sentence. */
   reason: string;
   trials: BackendTrial[];
-  /** The fastest backend that trained (the one the run uses). */
+  /** The fastest backend that trained (the one the run uses, or moves to). */
   picked: BackendName;
+  /**
+   * Where the run trained while the choice was made, when not on `picked` from the start: on a
+   * software adapter a run starts on the CPU backend, which compiles no kernels, and times the
+   * others between its first training steps.
+   */
+  startedOn?: BackendName;
+  /** The training step after which the run moved from `startedOn` to `picked`. */
+  switchedAtStep?: number;
+  /** True until the backends are timed (or the remembered one is set up) between steps. */
+  pending?: boolean;
 }

@@ -142,21 +142,27 @@ async function describeWebGpu(): Promise<AdapterSummary> {
   try {
     // tfjs keeps only vendor/architecture; ask for the adapter again for the rest.
     const adapter = await webGpu()?.requestAdapter();
-    if (adapter) {
-      // isFallbackAdapter moved from GPUAdapter to GPUAdapterInfo; read it from either.
-      const legacy = adapter as unknown as { isFallbackAdapter?: boolean };
-      const adapterInfo = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-      info = {
-        vendor: adapterInfo.vendor,
-        architecture: adapterInfo.architecture,
-        description: adapterInfo.description,
-        device: adapterInfo.device,
-        isFallbackAdapter: adapterInfo.isFallbackAdapter ?? legacy.isFallbackAdapter,
-      };
-    }
+    if (adapter) info = adapterInfo(adapter);
   } catch {
     // Keep what the backend knew.
   }
+  return summarize(info);
+}
+
+function adapterInfo(adapter: GPUAdapter): AdapterInfoLike {
+  // isFallbackAdapter moved from GPUAdapter to GPUAdapterInfo; read it from either.
+  const legacy = adapter as unknown as { isFallbackAdapter?: boolean };
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: info.description,
+    device: info.device,
+    isFallbackAdapter: info.isFallbackAdapter ?? legacy.isFallbackAdapter,
+  };
+}
+
+function summarize(info: AdapterInfoLike): AdapterSummary {
   const vendor = info.vendor ?? '';
   const architecture = info.architecture ?? '';
   return {
@@ -166,6 +172,20 @@ async function describeWebGpu(): Promise<AdapterSummary> {
     architecture,
     isSoftware: isSoftwareAdapter(info),
   };
+}
+
+/**
+ * The WebGPU adapter as selectBackend would describe it, without starting the WebGPU backend (no
+ * device, no tfjs backend): null when there is no WebGPU or no adapter. A run decides from it
+ * whether to start on WebGPU at all.
+ */
+export async function probeWebGpuAdapter(): Promise<AdapterSummary | null> {
+  try {
+    const adapter = await webGpu()?.requestAdapter();
+    return adapter ? summarize(adapterInfo(adapter)) : null;
+  } catch {
+    return null;
+  }
 }
 
 function describeWebGl(): AdapterSummary {

@@ -37,6 +37,8 @@ export interface BackendTrialOptions {
   gpu?: GpuWork;
   onProgress?(fraction: number, message: string): void;
   now?(): number;
+  /** Aborts between steps and backends (rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /** A backend whose first timed step is this many times slower than the best so far stops there. */
@@ -52,6 +54,7 @@ export async function measureBackends(options: BackendTrialOptions): Promise<Bac
   const trials: BackendTrial[] = [];
   let best = Infinity;
   for (const [index, backend] of options.candidates.entries()) {
+    options.signal?.throwIfAborted();
     options.onProgress?.(
       index / options.candidates.length,
       `Timing training steps on ${backend} (${index + 1} of ${options.candidates.length} backends)`,
@@ -83,7 +86,7 @@ export async function measureBackends(options: BackendTrialOptions): Promise<Bac
         });
       await step(); // compiles the kernels: not timed
       const started = now();
-      while (times.length < options.steps) {
+      while (times.length < options.steps && !options.signal?.aborted) {
         const stepStart = now();
         await step();
         times.push(now() - stepStart);
@@ -107,19 +110,35 @@ export async function measureBackends(options: BackendTrialOptions): Promise<Bac
     best = Math.min(best, msPerStep);
     trials.push({ backend, msPerStep, steps: times.length, ...(note ? { note } : {}) });
   }
+  options.signal?.throwIfAborted();
   options.onProgress?.(1, 'Backends timed');
   return trials;
 }
 
-/** The backend with the lowest ms/step among those that trained; `fallback` when none did. */
+/**
+ * How much faster another backend must be before a run leaves the one it trains on: timings on a
+ * loaded machine vary by ±15 %, and near-ties that stay put make the same spec on the same machine
+ * keep choosing the same backend.
+ */
+export const SWITCH_MARGIN = 1.2;
+
+/**
+ * The backend with the lowest ms/step among those that trained; `fallback` when none did. With
+ * `current` (the backend the run is on), another one wins only when it is at least SWITCH_MARGIN
+ * times faster than `current`.
+ */
 export function fastestBackend(
   trials: readonly BackendTrial[],
   fallback: BackendName,
+  current?: BackendName,
 ): BackendName {
   let picked: BackendTrial | null = null;
   for (const trial of trials) {
     if (trial.msPerStep === null) continue;
     if (picked === null || trial.msPerStep < (picked.msPerStep ?? Infinity)) picked = trial;
   }
+  const stay = trials.find((trial) => trial.backend === current && trial.msPerStep !== null);
+  const margin = (picked?.msPerStep ?? Infinity) * SWITCH_MARGIN;
+  if (stay?.msPerStep != null && margin > stay.msPerStep) return stay.backend;
   return picked?.backend ?? fallback;
 }
