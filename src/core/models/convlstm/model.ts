@@ -24,12 +24,9 @@
  * Shapes: B batch, T frames, H = W = frameSize, p patch size, G = H / p, U a layer's channels.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkField } from '../config-schema';
-import { quote } from '../../quote';
 import {
   assignStateTensors,
   checkStateTensors,
-  metaNumber,
   metaRecord,
   restoreHyperparameters,
   snapshotTensors,
@@ -43,20 +40,14 @@ import type {
   SampleView,
   VideoModel,
 } from '../types';
-import { CheckpointError } from '../../checkpoint/errors';
 import { FrameMetricAccumulator, frameMetrics } from '../../train/video-metrics';
-import { ClippedAdam } from '../kit/clipped-adam';
+import { LiveSettings } from '../kit/live-settings';
+import { Optimiser } from '../kit/optimiser';
+import { ParameterStore, checkpointEntries } from '../kit/params';
 import { CONVLSTM_SCHEMA, convLstmDataRequirements, gridSize, layerChannels } from './config';
 import type { ConvLstmConfig } from './config';
 
-const LIVE_HYPERPARAMETERS = ['learningRate', 'gradientClipNorm'] as const;
-type LiveHyperparameter = (typeof LIVE_HYPERPARAMETERS)[number];
-
-/** A trainable weight under its checkpoint name. */
-interface Param {
-  name: string; // e.g. `encoder.0.w`, `readout.b`
-  variable: tf.Variable;
-}
+type LiveHyperparameter = 'learningRate' | 'gradientClipNorm';
 
 /** One ConvLSTM layer's weights. */
 interface Layer {
@@ -128,13 +119,13 @@ export class ConvLstmModel implements VideoModel {
   readonly kind = 'convlstm' as const;
   readonly data: DataRequirements;
   readonly samplesUseHeldOut = true; // the encoder reads the held-out input frames
-  private readonly params: Param[] = [];
+  private readonly store: ParameterStore;
   private readonly encoder: Layer[];
   private readonly forecaster: Layer[];
   private readonly readoutW: tf.Variable; // [1, 1, ΣU, p²]
   private readonly readoutB: tf.Variable; // [p²]
-  private readonly optimiser: ClippedAdam;
-  private readonly settings: Record<LiveHyperparameter, number>;
+  private readonly optimiser: Optimiser;
+  private readonly settings: LiveSettings<LiveHyperparameter>;
   private readonly grid: number; // G
   private readonly depth: number; // p²
   private disposed = false;
@@ -149,43 +140,36 @@ export class ConvLstmModel implements VideoModel {
     const channels = layerChannels(config);
     const k = config.kernelSize;
     const g = this.grid;
-    // Weights in a fixed order, each from its own seed (seed, seed + 1, …); biases start at 0.
-    const add = (name: string, shape: number[], random: boolean): tf.Variable => {
-      const init = random
-        ? tf.randomUniform(
-            shape,
-            -config.initScale,
-            config.initScale,
-            'float32',
-            seed + this.params.length,
-          )
-        : tf.zeros(shape);
-      const variable = tf.variable(init, true);
-      init.dispose();
-      this.params.push({ name, variable });
-      return variable;
-    };
+    // Weights in a fixed order, each from its own seed (kit/params.ts); biases start at 0.
+    const store = new ParameterStore(seed);
+    this.store = store;
+    const weight = (name: string, shape: number[]) => store.uniform(name, shape, config.initScale);
     const stack = (prefix: string, inputs: number): Layer[] =>
       channels.map((u, l) => {
         const i = l === 0 ? inputs : channels[l - 1];
         return {
           inputs: i,
           units: u,
-          w: add(`${prefix}.${l}.w`, [k, k, i + u, 4 * u], true),
-          peephole: add(`${prefix}.${l}.peephole`, [g, g, 3 * u], true),
-          b: add(`${prefix}.${l}.b`, [4 * u], false),
+          w: weight(`${prefix}.${l}.w`, [k, k, i + u, 4 * u]),
+          peephole: weight(`${prefix}.${l}.peephole`, [g, g, 3 * u]),
+          b: store.zeros(`${prefix}.${l}.b`, [4 * u]),
         };
       });
     this.encoder = stack('encoder', this.depth);
     this.forecaster = stack('forecaster', 0);
     const total = channels.reduce((a, b) => a + b, 0);
-    this.readoutW = add('readout.w', [1, 1, total, this.depth], true);
-    this.readoutB = add('readout.b', [this.depth], false);
-    this.optimiser = new ClippedAdam(this.params.map((p) => p.variable));
-    this.settings = {
+    this.readoutW = weight('readout.w', [1, 1, total, this.depth]);
+    this.readoutB = store.zeros('readout.b', [this.depth]);
+    // Torch's Adam form after a global-norm clip, counting steps (β1 fixed at 0.9).
+    this.optimiser = new Optimiser(store.params, {
+      method: 'adam',
+      form: 'torch',
+      counter: 'steps',
+    });
+    this.settings = new LiveSettings(CONVLSTM_SCHEMA, {
       learningRate: config.learningRate,
       gradientClipNorm: config.gradientClipNorm,
-    };
+    });
   }
 
   // --- patches ---
@@ -298,28 +282,21 @@ export class ConvLstmModel implements VideoModel {
   // --- training ---
 
   private gradients(videos: tf.Tensor5D): { loss: tf.Scalar; grads: tf.NamedTensorMap } {
-    const { value, grads } = tf.variableGrads(
-      () => this.loss(videos),
-      this.params.map((p) => p.variable),
-    );
+    const { value, grads } = tf.variableGrads(() => this.loss(videos), this.store.variables());
     return { loss: value, grads };
   }
 
   trainStep(videos: tf.Tensor5D): Record<string, tf.Scalar> {
     this.assertLive();
     const { loss, grads } = this.gradients(videos);
-    const s = this.settings;
-    this.optimiser.apply(grads, s.learningRate, s.gradientClipNorm, true);
-    tf.dispose(Object.values(grads));
+    this.optimiser.apply(grads, this.stepSettings(), true); // disposes grads
     return { loss };
   }
 
   async warmUp(videos: tf.Tensor5D): Promise<void> {
     this.assertLive();
     const { loss, grads } = this.gradients(videos);
-    const s = this.settings;
-    this.optimiser.apply(grads, s.learningRate, s.gradientClipNorm, false);
-    tf.dispose(Object.values(grads));
+    this.optimiser.apply(grads, this.stepSettings(), false); // disposes grads
     await loss.data(); // wait for the kernels to run (and compile)
     loss.dispose();
   }
@@ -421,46 +398,28 @@ export class ConvLstmModel implements VideoModel {
   // --- hyperparameters, bookkeeping ---
 
   getHyperparameters(): Hyperparameters {
-    return { ...this.settings };
+    return this.settings.get();
   }
 
+  /** Validated against the config schema (kit/live-settings.ts); all or nothing. */
   setHyperparameters(values: Hyperparameters): void {
-    for (const [key, value] of Object.entries(values)) {
-      if (!(LIVE_HYPERPARAMETERS as readonly string[]).includes(key)) {
-        throw new ConfigError(
-          key,
-          `Unknown hyperparameter ${quote(key)} (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
-        );
-      }
-      const field = CONVLSTM_SCHEMA.find((f) => f.key === key);
-      if (!field) throw new ConfigError(key, `No schema field for ${key}`);
-      const problem = checkField(field, value);
-      if (problem) throw new ConfigError(key, problem);
-    }
-    for (const [key, value] of Object.entries(values)) {
-      this.settings[key as LiveHyperparameter] = value;
-    }
+    this.settings.set(values);
   }
 
   parameterCount(): number {
-    return this.params.reduce((total, p) => total + p.variable.size, 0);
+    return this.store.size();
   }
 
   /** Weights by name, then Adam's moments as `optimizer.m.<name>` and `optimizer.v.<name>`. */
   stateVariables(): [string, tf.Variable][] {
-    const { m, v } = this.optimiser.slots();
-    return [
-      ...this.params.map((p) => [p.name, p.variable] as [string, tf.Variable]),
-      ...this.params.map((p, i) => [`optimizer.m.${p.name}`, m[i]] as [string, tf.Variable]),
-      ...this.params.map((p, i) => [`optimizer.v.${p.name}`, v[i]] as [string, tf.Variable]),
-    ];
+    return checkpointEntries(this.store, [this.optimiser]);
   }
 
   /** Weights, Adam's moments and step count, and the live hyperparameters (no random streams). */
   exportState(): Promise<ModelState> {
     this.assertLive();
     const meta = {
-      optimizer: { steps: this.optimiser.stepCount },
+      optimizer: this.optimiser.counters(), // { steps }
       hyperparameters: this.getHyperparameters(),
     };
     return snapshotTensors(this.stateVariables()).then((tensors) => ({ tensors, meta }));
@@ -470,25 +429,28 @@ export class ConvLstmModel implements VideoModel {
     this.assertLive();
     const variables = this.stateVariables();
     checkStateTensors(state, variables, 'ConvLSTM');
-    const steps = metaNumber(metaRecord(state.meta, 'optimizer'), 'steps', 0);
-    if (!Number.isInteger(steps)) {
-      throw new CheckpointError('bad-state', 'Model state field "steps" must be an integer');
-    }
+    const counters = this.optimiser.checkCounters(metaRecord(state.meta, 'optimizer'));
     restoreHyperparameters(this, state.meta); // the last check; applies all or nothing
-    this.optimiser.stepCount = steps;
+    this.optimiser.setCounters(counters);
     assignStateTensors(state, variables);
   }
 
   /** Parameters by name (`encoder.0.w`, `forecaster.1.peephole`, `readout.b`, …), for tests. */
   namedParameters(): Map<string, tf.Variable> {
-    return new Map(this.params.map((p) => [p.name, p.variable]));
+    return this.store.named();
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose(this.params.map((p) => p.variable));
+    this.store.dispose();
     this.optimiser.dispose();
+  }
+
+  /** This step's optimiser settings from the live hyperparameters. */
+  private stepSettings() {
+    const { learningRate, gradientClipNorm } = this.settings.values;
+    return { learningRate, beta1: 0.9, clipNorm: gradientClipNorm };
   }
 
   private assertLive(): void {
