@@ -142,6 +142,14 @@ test('every view: no sideways scrolling on a phone, no serious axe violations', 
   await playground.call('evaluate', ids[2]); // the rCNN's evaluation table and per-frame chart
 
   const runItems = page.getByRole('complementary', { name: 'Runs' }).locator('.run-item');
+  // On a phone the run view folds its hyperparameters, so the frames are on the first screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await runItems.nth(0).click();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect(page.locator('.run-tuning')).not.toHaveAttribute('open');
+  await expect(page.getByTestId('frame-view')).toBeInViewport();
+  await runItems.nth(1).click();
+  await page.setViewportSize({ width: 1280, height: 720 });
   for (const [i, model] of ['lstm', 'vgan', 'rcnn'].entries()) {
     await runItems.nth(i).click();
     await expect(page.getByTestId('frame-view')).toBeVisible();

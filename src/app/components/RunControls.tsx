@@ -10,11 +10,16 @@ import { HyperparameterEditor } from './HyperparameterEditor';
 import { describeCommandError } from './errors';
 import { ownsKey } from './format';
 
+/** Windows as narrow as a phone's (the styles' one-column breakpoint for small screens). */
+const NARROW = '(max-width: 600px)';
+
 type Action = 'toggle' | 'step' | 'step10' | 'stop' | 'evaluate' | 'remove';
 
 export function RunControls({ run }: { run: RunState }) {
   const [pending, setPending] = useState<Action | null>(null);
   const [commandError, setCommandError] = useState<string | null>(null);
+  // On a phone the live hyperparameters start folded, so the frames are not a screen away.
+  const [tuningOpen, setTuningOpen] = useState(() => !window.matchMedia(NARROW).matches);
   const updateRun = usePlayground((state) => state.updateRun);
   const { id, status } = run;
 
@@ -122,11 +127,18 @@ export function RunControls({ run }: { run: RunState }) {
           </button>
         </div>
       ) : null}
-      <HyperparameterEditor run={run} />
-      <p className="shortcut-hint muted small">
-        Shortcuts (when focus is not in a field): <kbd>Space</kbd> start / pause / resume (on a
-        focused button, Space presses it) · <kbd>N</kbd> one step
-      </p>
+      <details
+        className="run-tuning"
+        open={tuningOpen}
+        onToggle={(event) => setTuningOpen(event.currentTarget.open)}
+      >
+        <summary>Hyperparameters and shortcuts</summary>
+        <HyperparameterEditor run={run} />
+        <p className="shortcut-hint muted small">
+          Shortcuts (when focus is not in a field): <kbd>Space</kbd> start / pause / resume (on a
+          focused button, Space presses it) · <kbd>N</kbd> one step
+        </p>
+      </details>
     </section>
   );
 }
