@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
+import { MODEL_KINDS } from '../src/core/models/registry';
 import { expect, test } from './fixtures';
 
 const SIZES = [
@@ -70,7 +71,7 @@ test('first screen: the buttons in view at 1280×720, a model card starts traini
 
   // Every model card's button and the classroom demo are on screen without scrolling.
   const quickStarts = page.getByRole('button', { name: /^Train the .* preset of / });
-  await expect(quickStarts).toHaveCount(3);
+  await expect(quickStarts).toHaveCount(MODEL_KINDS.length);
   for (const button of await quickStarts.all()) await expect(button).toBeInViewport();
   await expect(page.getByRole('button', { name: 'All models side by side' })).toBeInViewport();
 
