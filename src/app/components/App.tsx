@@ -65,7 +65,7 @@ export function App() {
       <header className="app-header">
         <div className="app-title">
           <h1>Video Model Playground</h1>
-          <p>Train and compare video models from three papers, right in your browser on WebGPU.</p>
+          <p>Train and compare video models from their papers, right in your browser on WebGPU.</p>
         </div>
         <div className="header-actions">
           <ViewTabs />
