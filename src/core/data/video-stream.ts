@@ -21,10 +21,19 @@ export const EVALUATION_SEED = 20150101;
 /** uint8 [N, T, H, W] → float [N, T, H, W, C] in the model's range (gray replicated for RGB). */
 export function bytesToTensor(bytes: VideoBytes, needs: DataRequirements): tf.Tensor5D {
   const gray = toFloatFrames(bytes, needs.range);
-  return tf.tidy(() => {
-    const video = tf.tensor5d(gray, [bytes.n, bytes.t, bytes.height, bytes.width, 1]);
-    return needs.channels === 1 ? video : tf.tile(video, [1, 1, 1, 1, needs.channels]);
-  });
+  const shape: [number, number, number, number, number] = [
+    bytes.n,
+    bytes.t,
+    bytes.height,
+    bytes.width,
+    needs.channels,
+  ];
+  if (needs.channels === 1) return tf.tensor5d(gray, shape);
+  // Replicated on the host: tfjs's WebGPU Tile runs rank-5 tensors on the CPU through a blocking read.
+  const colour = new Float32Array(gray.length * needs.channels);
+  for (let i = 0; i < gray.length; i++)
+    colour.fill(gray[i], i * needs.channels, (i + 1) * needs.channels);
+  return tf.tensor5d(colour, shape);
 }
 
 export class MovingMnistStream implements BatchSource {
