@@ -78,6 +78,35 @@ test('first screen: the buttons in view at 1280×720, a model card starts traini
   expect(await seriousViolations(page)).toEqual([]);
   await screenshots(page, 'first-screen');
 
+  // Reading and focus order follow the layout: the sidebar left of the view on a wide window and
+  // first in the DOM; on a phone the introduction above the sidebar and before it in the DOM.
+  const order = () =>
+    page.evaluate(() => {
+      const main = document.getElementById('main')!;
+      const sidebar = document.getElementById('sidebar')!;
+      const [m, s] = [main.getBoundingClientRect(), sidebar.getBoundingClientRect()];
+      const mainFirstInDom = !!(main.compareDocumentPosition(sidebar) & 4); // FOLLOWING
+      const mainFirstOnScreen = m.top < s.top || (m.top === s.top && m.left < s.left);
+      return { mainFirstInDom, mainFirstOnScreen };
+    });
+  for (const [width, height] of [
+    [1280, 720],
+    [390, 844],
+  ]) {
+    await page.setViewportSize({ width, height });
+    const seen = await order();
+    expect(seen.mainFirstInDom, `DOM order = visual order at ${width} px`).toBe(
+      seen.mainFirstOnScreen,
+    );
+    expect(seen.mainFirstOnScreen, `the view first at ${width} px`).toBe(width < 900);
+  }
+  // Tabbing past the header on a phone reaches the introduction's buttons before the sidebar.
+  await page.getByRole('button', { name: 'Hide sidebar' }).focus();
+  await page.keyboard.press('Tab');
+  expect(
+    await page.evaluate(() => document.getElementById('main')!.contains(document.activeElement)),
+  ).toBe(true);
+
   // The LSTM card's button creates and starts a tiny run (CPU here: this test is about layout).
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.getByLabel('Backend').selectOption('cpu');
@@ -105,6 +134,15 @@ test('first screen: the buttons in view at 1280×720, a model card starts traini
   await page.evaluate((runId) => window.playground.pause(runId), id);
   expect(await seriousViolations(page)).toEqual([]);
   await screenshots(page, 'run-lstm');
+
+  // The smoothing slider keeps its value across a reload (the runs do not: a new one shows it).
+  await page.setViewportSize({ width: 1280, height: 720 });
+  const smoothing = page.getByRole('region', { name: 'Training loss' }).getByLabel('Smoothing');
+  await smoothing.fill('0.85');
+  await playground.open();
+  await page.getByLabel('Backend').selectOption('cpu');
+  await page.getByRole('button', { name: /^Train the .* preset of LSTM/ }).click();
+  await expect(smoothing).toHaveValue('0.85', { timeout: 60_000 });
 });
 
 test('every view: no sideways scrolling on a phone, no serious axe violations', async ({

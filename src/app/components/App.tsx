@@ -10,9 +10,13 @@ import { ViewTabs } from './compare/ViewTabs';
 import { DataPanel } from './DataPanel';
 import { CheckpointLibrary } from './CheckpointLibrary';
 import { EmptyState } from './EmptyState';
+import { useMediaQuery } from './hooks';
 import { NewRunPanel } from './NewRunPanel';
 import { RunList } from './RunList';
 import { RunView } from './RunView';
+
+/** Where styles.css puts the layout in one column. */
+const ONE_COLUMN = '(max-width: 900px)';
 
 export function App() {
   const selected = usePlayground((state) =>
@@ -23,6 +27,9 @@ export function App() {
   const [sidebarOpen, setSidebarOpen] = useState(true);
   const view = useWorkspace((state) => state.view);
   const controlsHidden = useWorkspace((state) => state.controlsHidden);
+  // One column on narrow windows and phones (styles.css), the view above the sidebar: the DOM
+  // follows, so reading and focus order match what is seen (the introduction before the forms).
+  const oneColumn = useMediaQuery(ONE_COLUMN);
   const setControlsHidden = useWorkspace((state) => state.setControlsHidden);
   const runView = selected ? (
     <RunView key={selected.id} run={selected} />
@@ -57,6 +64,19 @@ export function App() {
     );
   }
   const sidebarShown = sidebarOpen && view !== 'present';
+  const sidebar = (
+    <aside key="sidebar" id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarShown}>
+      {hasRuns ? <RunList /> : null}
+      <NewRunPanel />
+      <CheckpointLibrary />
+    </aside>
+  );
+  const main = (
+    <main key="main" id="main" className="main" tabIndex={-1}>
+      <LinkNotice />
+      {content}
+    </main>
+  );
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -84,15 +104,7 @@ export function App() {
         </div>
       </header>
       <div className={`app-layout${sidebarShown ? '' : ' sidebar-hidden'}`}>
-        <aside id="sidebar" className="sidebar" aria-label="Runs" hidden={!sidebarShown}>
-          {hasRuns ? <RunList /> : null}
-          <NewRunPanel />
-          <CheckpointLibrary />
-        </aside>
-        <main id="main" className="main" tabIndex={-1}>
-          <LinkNotice />
-          {content}
-        </main>
+        {oneColumn ? [main, sidebar] : [sidebar, main]}
       </div>
     </div>
   );

@@ -1,5 +1,5 @@
 /** Small hooks shared by the run views. */
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { RefObject } from 'react';
 
 /**
@@ -45,6 +45,19 @@ export function useElementSize(ref: RefObject<HTMLElement | null>): {
 /** The content-box width of an element, kept up to date with a ResizeObserver. */
 export function useElementWidth(ref: RefObject<HTMLElement | null>): number {
   return useElementSize(ref).width;
+}
+
+/** Whether a CSS media query matches, kept up to date as the window changes. */
+export function useMediaQuery(query: string): boolean {
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      const list = window.matchMedia(query);
+      list.addEventListener('change', onChange);
+      return () => list.removeEventListener('change', onChange);
+    },
+    [query],
+  );
+  return useSyncExternalStore(subscribe, () => window.matchMedia(query).matches);
 }
 
 /** True when the user asked the OS for reduced motion (animations then start paused). */

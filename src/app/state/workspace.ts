@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import type { Experiment, ViewName } from '../../protocol/experiment';
+import { browserStorage, readSmoothing, writeSmoothing } from './preferences';
 
 export type XMode = 'step' | 'time';
 
@@ -57,7 +58,8 @@ const initial = {
   compareSelection: null,
   xMode: 'step' as XMode,
   logScale: false,
-  smoothing: DEFAULT_SMOOTHING,
+  /** The last value set in this browser (kept across reloads), else the default. */
+  smoothing: readSmoothing(browserStorage(), DEFAULT_SMOOTHING, MAX_SMOOTHING),
   playback: { frame: 0, playing: false, example: 0 },
   link: { error: null, pending: null, notes: [] },
 };
@@ -68,7 +70,11 @@ export const useWorkspace = create<WorkspaceState>()((set) => ({
   setControlsHidden: (controlsHidden) => set({ controlsHidden }),
   setCompareSelection: (compareSelection) => set({ compareSelection }),
   setChartOptions: (options) => set(options),
-  setSmoothing: (weight) => set({ smoothing: Math.min(MAX_SMOOTHING, Math.max(0, weight)) }),
+  setSmoothing: (weight) => {
+    const smoothing = Math.min(MAX_SMOOTHING, Math.max(0, weight));
+    writeSmoothing(browserStorage(), smoothing);
+    set({ smoothing });
+  },
   setPlayback: (patch) => set((state) => ({ playback: { ...state.playback, ...patch } })),
   setLink: (patch) => set((state) => ({ link: { ...state.link, ...patch } })),
   reset: () => set(initial),
