@@ -28,6 +28,7 @@ import {
 } from '../src/core/gpu/kernels/softmax-cross-entropy';
 import { setOptimizationEnabled } from '../src/core/gpu/optimizations';
 import type { RecurrentActivation } from '../src/core/models/rcnn/config';
+import { ParameterStore } from '../src/core/models/kit/params';
 import { RecurrentConvNet } from '../src/core/models/rcnn/network';
 import { countStepWork } from '../src/core/train/step-work';
 import { maxAbs, values } from './helpers/arrays';
@@ -84,8 +85,10 @@ function codesFor(k: number): tf.Tensor4D {
   );
 }
 
-function netFor(c: Case): RecurrentConvNet {
-  return new RecurrentConvNet(
+/** The network and the store of its weights (the caller disposes both). */
+function netFor(c: Case): { net: RecurrentConvNet; store: ParameterStore } {
+  const store = new ParameterStore(7);
+  const net = new RecurrentConvNet(
     {
       dictionarySize: c.dictionary,
       embeddingDim: 5,
@@ -94,24 +97,26 @@ function netFor(c: Case): RecurrentConvNet {
       convLayers: c.convLayers,
       activation: c.activation,
     },
-    7,
+    store,
   );
+  return { net, store };
 }
 
 /** The loss, then every parameter's gradient, read back, on `backend`. */
 async function lossAndGrads(backend: string, c: Case): Promise<Float32Array[]> {
   await tf.setBackend(backend);
-  const net = netFor(c);
+  const { net, store } = netFor(c);
   const codes = codesFor(c.dictionary);
   try {
-    const { value, grads } = tf.variableGrads(() => net.loss(codes), net.variables);
-    const out = [value, ...net.variables.map((v) => grads[v.name])];
+    const { value, grads } = tf.variableGrads(() => net.loss(codes), store.variables());
+    const out = [value, ...store.variables().map((v) => grads[v.name])];
     const arrays = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
     tf.dispose(out);
     return arrays;
   } finally {
     codes.dispose();
     net.dispose();
+    store.dispose();
   }
 }
 
@@ -174,10 +179,10 @@ describe.skipIf(!hasWebGpu)('the rCNN fused WebGPU path equals the composed CPU 
   it('takes under half the composed dispatches and no uploads for a loss and its gradients', async () => {
     await tf.setBackend('webgpu');
     const c = CASES[1];
-    const net = netFor(c);
+    const { net, store } = netFor(c);
     const codes = codesFor(c.dictionary);
     const step = async () => {
-      const { value, grads } = tf.variableGrads(() => net.loss(codes), net.variables);
+      const { value, grads } = tf.variableGrads(() => net.loss(codes), store.variables());
       await value.data();
       tf.dispose([value, ...Object.values(grads)]);
     };
@@ -207,6 +212,7 @@ describe.skipIf(!hasWebGpu)('the rCNN fused WebGPU path equals the composed CPU 
     } finally {
       codes.dispose();
       net.dispose();
+      store.dispose();
     }
   });
 });

@@ -19,6 +19,7 @@ import { createGpuGuard } from '../src/core/gpu/gpu-guard';
 import { resolveRcnnConfig } from '../src/core/models/rcnn/config';
 import { fitKmeans, nearestCentroids } from '../src/core/models/rcnn/kmeans';
 import { VideoLanguageModel, drawCodes, entropyOf } from '../src/core/models/rcnn/model';
+import { ParameterStore } from '../src/core/models/kit/params';
 import { RecurrentConvNet } from '../src/core/models/rcnn/network';
 import { PatchCodec, patchGeometry } from '../src/core/models/rcnn/patches';
 import { readScalars } from '../src/core/train/trainer';
@@ -158,6 +159,7 @@ describe.skipIf(!hasWebGpu)('rCNN ops on WebGPU equal the CPU backend', () => {
 
   it('computes the same loss and gradients', async () => {
     const { cpu, gpu } = await onBoth(() => {
+      const store = new ParameterStore(7);
       const net = new RecurrentConvNet(
         {
           dictionarySize: 32,
@@ -167,17 +169,18 @@ describe.skipIf(!hasWebGpu)('rCNN ops on WebGPU equal the CPU backend', () => {
           convLayers: 2,
           activation: 'tanh',
         },
-        7,
+        store,
       );
       const codes = tf.tensor4d(
         Array.from({ length: 4 * 3 * 16 }, (_, i) => (i * 13 + (i >> 3)) % 32),
         [4, 3, 4, 4],
         'int32',
       );
-      const { value, grads } = tf.variableGrads(() => net.loss(codes), net.variables);
-      const out = [value, ...net.variables.map((v) => grads[v.name])];
+      const { value, grads } = tf.variableGrads(() => net.loss(codes), store.variables());
+      const out = [value, ...store.variables().map((v) => grads[v.name])];
       codes.dispose();
       net.dispose();
+      store.dispose();
       return out;
     });
     expectClose(gpu, cpu, 1e-4);

@@ -15,14 +15,17 @@
  * parameters (`clipNorm` > 0), g ← g + λ·w for the parameters with `decay` (`weightDecay` > 0);
  * clip(u) clamps each element of the update to ±`updateClip` (> 0).
  *
- * On WebGPU, Adam runs each parameter's update as three fused kernels (gpu/kernels/adam.ts) where
- * that optimisation is installed; elsewhere the same arithmetic is composed from tfjs ops.
+ * On WebGPU, Adam runs each parameter's update as three fused kernels (gpu/kernels/adam.ts) and the
+ * global-norm clip factor takes one dispatch per 7 parameters (gpu/kernels/global-norm.ts, unless
+ * non-finite elements are masked) where those optimisations are installed; elsewhere the same
+ * arithmetic is composed from tfjs ops.
  * `commit: false` computes every update without assigning anything (a warm-up compiles the
  * kernels and changes no state).
  */
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../checkpoint/errors';
 import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
+import { globalNormClipFactor, globalNormKernelReady } from '../../gpu/kernels/global-norm';
 import { metaNumber } from '../state';
 import type { Parameter } from './params';
 
@@ -95,13 +98,7 @@ export class Optimiser {
     const mask = this.options.maskNonFinite ?? false;
     const finite = (g: tf.Tensor) => (mask ? tf.where(tf.isFinite(g), g, tf.zerosLike(g)) : g);
     const clipNorm = s.clipNorm ?? 0;
-    const scale =
-      clipNorm > 0
-        ? (tf.tidy(() => {
-            const norm = tf.sqrt(tf.addN(raw.map((g) => finite(g).square().sum()))); // ‖g‖
-            return tf.minimum(1, tf.div(clipNorm, norm.add(1e-12)));
-          }) as tf.Scalar)
-        : null;
+    const scale = clipNorm > 0 ? this.clipFactor(raw, finite, clipNorm) : null;
     const next = this.nextCounters(s.beta1);
     const fused = this.options.method === 'adam' && adamKernelReady();
     try {
@@ -174,6 +171,21 @@ export class Optimiser {
       return { beta1Power: beta1 ** steps, beta2Power: this.beta2 ** steps, steps };
     }
     return { beta1Power: this.beta1Power * beta1, beta2Power: this.beta2Power * this.beta2, steps };
+  }
+
+  /** min(1, clipNorm / ‖g‖), ‖g‖ the L2 norm of every (finite) gradient element: a scalar. */
+  private clipFactor(
+    raw: tf.Tensor[],
+    finite: (g: tf.Tensor) => tf.Tensor,
+    clipNorm: number,
+  ): tf.Scalar {
+    return tf.tidy(() => {
+      if (!this.options.maskNonFinite && globalNormKernelReady()) {
+        return globalNormClipFactor(raw, clipNorm); // optimisation webgpu-global-norm-clip
+      }
+      const norm = tf.sqrt(tf.addN(raw.map((g) => finite(g).square().sum()))); // ‖g‖
+      return tf.minimum(1, tf.div(clipNorm, norm.add(1e-12))) as tf.Scalar;
+    });
   }
 
   /** Adam's step size and the factor under its root, per form. */

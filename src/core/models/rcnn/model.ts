@@ -28,21 +28,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../checkpoint/errors';
-import { ConfigError, checkField } from '../config-schema';
-import { quote } from '../../quote';
-import {
-  assignStateTensors,
-  checkStateTensors,
-  metaNumber,
-  metaRecord,
-  restoreHyperparameters,
-  snapshotTensors,
-} from '../state';
+import { metaNumber, metaRecord } from '../state';
 import type { TensorSlot } from '../state';
 import type {
   DataRequirements,
   EvalResult,
-  Hyperparameters,
   ModelState,
   PrepareProgress,
   StateTensor,
@@ -65,7 +55,9 @@ import { RCNN_SCHEMA, patchGridSize, rcnnDataRequirements, sweepDictionarySizes 
 import type { RcnnConfig } from './config';
 import { PatchDictionary, buildDictionaries } from './dictionary';
 import type { SweepPoint } from './dictionary';
-import { ClippedAdam } from '../kit/clipped-adam';
+import { LiveSettings } from '../kit/live-settings';
+import { Optimiser } from '../kit/optimiser';
+import { TrainableModel } from '../kit/trainable';
 import { RecurrentConvNet } from './network';
 import { PatchCodec, patchGeometry } from './patches';
 import { ensureFastCpuSegmentSum } from './cpu-segment-sum';
@@ -119,11 +111,8 @@ function uniforms(rng: SeededRandom, count: number): Float32Array {
 // --- the model ---------------------------------------------------------------------------------
 
 type LiveHyperparameter = 'learningRate' | 'gradientClipNorm' | 'temperature';
-const LIVE_HYPERPARAMETERS: readonly LiveHyperparameter[] = [
-  'learningRate',
-  'gradientClipNorm',
-  'temperature',
-];
+/** Adam's β1 (fixed: the step count is what checkpoints keep). */
+const ADAM_BETA1 = 0.9;
 
 /** Everything the model predicts for one batch of held-out clips (all in [0, 1] pixels). */
 export type ChunkPredictions = {
@@ -138,38 +127,45 @@ export type ChunkPredictions = {
   nextCodeCorrect: tf.Tensor2D; // [B, T − 1] fraction of codes of frames 2 … T ranked first
 };
 
-export class VideoLanguageModel implements VideoModel {
+export class VideoLanguageModel extends TrainableModel<LiveHyperparameter> implements VideoModel {
   readonly kind = 'rcnn' as const;
   readonly data: DataRequirements;
   readonly samplesUseHeldOut = true; // extrapolation and filling start from held-out frames
   readonly net: RecurrentConvNet;
   private readonly codec: PatchCodec;
-  private readonly optimiser: ClippedAdam;
-  private readonly settings: Record<LiveHyperparameter, number>;
+  private readonly optimiser: Optimiser;
+  protected readonly optimisers: readonly Optimiser[];
+  protected readonly settings: LiveSettings<LiveHyperparameter>;
   private readonly grid: number;
   private evalSeed: number;
   private sampleSeed: number;
   private dictionaries: PatchDictionary[] = []; // the model's first, then the PSNR-curve sizes
   private sweepPoints: SweepPoint[] = [];
-  private disposed = false;
 
   constructor(
     readonly config: RcnnConfig,
     private readonly seed: number,
   ) {
+    super(seed, 'rCNN');
     ensureFastCpuSegmentSum(); // gather gradients and k-means are segment sums
     this.codec = new PatchCodec(
       patchGeometry(config.frameSize, config.patchSize, config.patchStride),
     );
     this.grid = patchGridSize(config);
     this.data = rcnnDataRequirements(config);
-    this.net = new RecurrentConvNet(config, seed);
-    this.optimiser = new ClippedAdam(this.net.variables);
-    this.settings = {
+    this.net = new RecurrentConvNet(config, this.store);
+    // Torch's Adam form after a global-norm clip, counting steps (β1 fixed).
+    this.optimiser = new Optimiser(this.store.params, {
+      method: 'adam',
+      form: 'torch',
+      counter: 'steps',
+    });
+    this.optimisers = [this.optimiser];
+    this.settings = new LiveSettings(RCNN_SCHEMA, {
       learningRate: config.learningRate,
       gradientClipNorm: config.gradientClipNorm,
       temperature: config.temperature,
-    };
+    });
     const root = new SeededRandom(seed);
     this.evalSeed = root.uint32();
     this.sampleSeed = root.uint32();
@@ -247,7 +243,7 @@ export class VideoLanguageModel implements VideoModel {
   private lossAndGrads(videos: tf.Tensor5D): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     const codes = tf.tidy(() => this.encode(videos).codes);
     try {
-      return tf.variableGrads(() => this.net.loss(codes), this.net.variables);
+      return tf.variableGrads(() => this.net.loss(codes), this.store.variables());
     } finally {
       codes.dispose();
     }
@@ -258,8 +254,7 @@ export class VideoLanguageModel implements VideoModel {
     this.assertLive();
     this.check(videos, 'trainStep');
     const { value, grads } = this.lossAndGrads(videos);
-    this.optimiser.apply(grads, this.settings.learningRate, this.settings.gradientClipNorm, true);
-    tf.dispose(Object.values(grads));
+    this.optimiser.apply(grads, this.stepSettings(), true); // disposes grads
     return { loss: value, perplexity: tf.tidy(() => tf.exp(value)) as tf.Scalar };
   }
 
@@ -267,9 +262,15 @@ export class VideoLanguageModel implements VideoModel {
     this.assertLive();
     this.check(videos, 'warmUp');
     const { value, grads } = this.lossAndGrads(videos);
-    this.optimiser.apply(grads, this.settings.learningRate, this.settings.gradientClipNorm, false);
+    this.optimiser.apply(grads, this.stepSettings(), false); // disposes grads
     await value.data(); // wait for the kernels to run (and compile)
-    tf.dispose([value, ...Object.values(grads)]);
+    value.dispose();
+  }
+
+  /** This step's optimiser settings from the live hyperparameters. */
+  private stepSettings() {
+    const { learningRate, gradientClipNorm } = this.settings.values;
+    return { learningRate, beta1: ADAM_BETA1, clipNorm: gradientClipNorm };
   }
 
   // --- generation ---
@@ -339,7 +340,7 @@ export class VideoLanguageModel implements VideoModel {
       .slice([FILL_GIVEN_LAST - 1, 0, 0, 0], [1, b, g, g])
       .reshape([-1]) as tf.Tensor1D;
     const start = this.readFrames(first);
-    const temperature = this.settings.temperature;
+    const temperature = this.settings.values.temperature;
     const candidates = temperature === 0 ? 1 : this.config.fillCandidates;
     // The best candidate so far, [B, 3·G·G] as float (exact for K ≤ 2^24), and its score [B].
     let best: { codes: tf.Tensor2D; score: tf.Tensor1D } | null = null;
@@ -408,7 +409,14 @@ export class VideoLanguageModel implements VideoModel {
 
     // Extrapolation from frames 1–2.
     const given = codes.slice([0, 0, 0, 0], [2, b, g, g]) as tf.Tensor4D;
-    const run = this.rollout(this.readFrames(given), b, n, this.settings.temperature, rng, true);
+    const run = this.rollout(
+      this.readFrames(given),
+      b,
+      n,
+      this.settings.values.temperature,
+      rng,
+      true,
+    );
     const extrapolated = this.decodeSteps(run.codes, stdOf(1));
     const entropy = tf
       .stack(run.entropy)
@@ -628,7 +636,7 @@ export class VideoLanguageModel implements VideoModel {
       const centroids = await read(this.dictionary.centroids);
       return buildSampleViews({
         config: this.config,
-        temperature: this.settings.temperature,
+        temperature: this.settings.values.temperature,
         grid: this.grid,
         examples: count,
         truth,
@@ -649,45 +657,7 @@ export class VideoLanguageModel implements VideoModel {
     }
   }
 
-  // --- hyperparameters, bookkeeping ---
-
-  getHyperparameters(): Hyperparameters {
-    return { ...this.settings };
-  }
-
-  /** Validates every value against the config schema first; throws a ConfigError naming the key. */
-  setHyperparameters(values: Hyperparameters): void {
-    for (const [key, value] of Object.entries(values)) {
-      const field = RCNN_SCHEMA.find((f) => f.key === key);
-      if (!field || !LIVE_HYPERPARAMETERS.includes(key as LiveHyperparameter)) {
-        throw new ConfigError(
-          key,
-          `Unknown hyperparameter ${quote(key)} (live: ${LIVE_HYPERPARAMETERS.join(', ')})`,
-        );
-      }
-      const problem = checkField(field, value);
-      if (problem) throw new ConfigError(key, problem);
-    }
-    for (const [key, value] of Object.entries(values)) {
-      this.settings[key as LiveHyperparameter] = value;
-    }
-  }
-
-  parameterCount(): number {
-    return this.net.variables.reduce((total, v) => total + v.size, 0);
-  }
-
   // --- checkpoints ---
-
-  /** Weights by name, then Adam's moments as `optimizer.m.<name>` and `optimizer.v.<name>`. */
-  stateVariables(): [string, tf.Variable][] {
-    const { m, v } = this.optimiser.slots();
-    return [
-      ...this.net.params.map((p) => [p.name, p.variable] as [string, tf.Variable]),
-      ...this.net.params.map((p, i) => [`optimizer.m.${p.name}`, m[i]] as [string, tf.Variable]),
-      ...this.net.params.map((p, i) => [`optimizer.v.${p.name}`, v[i]] as [string, tf.Variable]),
-    ];
-  }
 
   /** The fitted dictionaries (the model's K first, then the PSNR-curve sizes): `state.dictionary.<i>.…`. */
   private dictionarySlots(): [string, TensorSlot][] {
@@ -707,92 +677,89 @@ export class VideoLanguageModel implements VideoModel {
     const dictionaries = this.dictionaries;
     if (dictionaries.length === 0) throw new Error('The rCNN has no patch dictionary to save yet');
     const meta = {
-      optimizer: { steps: this.optimiser.stepCount },
+      optimizer: this.optimiser.counters(), // { steps }
       evalSeed: this.evalSeed,
       sampleSeed: this.sampleSeed,
       dictionaries: dictionaries.map((d) => ({ history: [...d.history] })),
       sweep: this.sweepPoints.map((point) => ({ ...point })),
-      hyperparameters: this.getHyperparameters(),
     };
+    const centroids = dictionaries.map(
+      (d, i) => [`state.dictionary.${i}.centroids`, d.centroids] as const,
+    );
     const counts: Record<string, StateTensor> = Object.fromEntries(
       dictionaries.map((d, i) => [
         `state.dictionary.${i}.counts`,
         { dtype: 'float32', shape: [d.size], data: Float32Array.from(d.counts) },
       ]),
     );
-    return snapshotTensors([
-      ...this.stateVariables(),
-      ...dictionaries.map((d, i) => [`state.dictionary.${i}.centroids`, d.centroids] as const),
-    ]).then((tensors) => ({ tensors: { ...tensors, ...counts }, meta }));
+    return this.saveState(meta, centroids, counts);
   }
 
   importState(state: ModelState): void {
-    this.assertLive();
-    const variables = this.stateVariables();
     const slots = this.dictionarySlots();
-    checkStateTensors(state, [...variables, ...slots], 'rCNN');
-    const steps = metaNumber(metaRecord(state.meta, 'optimizer'), 'steps', 0);
-    const evalSeed = metaNumber(state.meta, 'evalSeed', 0, 2 ** 32 - 1);
-    const sampleSeed = metaNumber(state.meta, 'sampleSeed', 0, 2 ** 32 - 1);
-    const saved = state.meta.dictionaries;
-    const sweep = state.meta.sweep;
-    const count = slots.length / 2;
-    const histories = Array.isArray(saved)
-      ? saved.map((d) => (d as { history?: unknown }).history)
-      : [];
-    const numbers = (value: unknown) =>
-      Array.isArray(value) && value.every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (histories.length !== count || !histories.every(numbers)) {
-      throw new CheckpointError(
-        'bad-state',
-        `Model state field "dictionaries" must list ${count} k-means curves`,
-      );
-    }
-    const points = Array.isArray(sweep) ? (sweep as SweepPoint[]) : [];
-    const validPoint = (p: SweepPoint) =>
-      [p?.size, p?.psnr, p?.meanDistance].every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (points.length !== count || !points.every(validPoint)) {
-      throw new CheckpointError(
-        'bad-state',
-        `Model state field "sweep" must hold ${count} points of {size, psnr, meanDistance}`,
-      );
-    }
-    if (![steps, evalSeed, sampleSeed].every(Number.isInteger)) {
-      throw new CheckpointError('bad-state', 'Model state counters and seeds must be integers');
-    }
-    restoreHyperparameters(this, state.meta); // the last check; applies all or nothing
-    this.optimiser.stepCount = steps;
-    this.evalSeed = evalSeed;
-    this.sampleSeed = sampleSeed;
-    assignStateTensors(state, variables);
-    const restored = histories.map((history, i) => {
-      const centroids = state.tensors[`state.dictionary.${i}.centroids`];
-      const counts = state.tensors[`state.dictionary.${i}.counts`].data;
-      return new PatchDictionary(
-        this.codec,
-        tf.tensor2d(centroids.data, centroids.shape as [number, number], 'float32'),
-        Float32Array.from(counts),
-        this.config.stdScope,
-        [...(history as number[])],
-      );
+    this.restoreState(state, slots, () => {
+      const counters = this.optimiser.checkCounters(metaRecord(state.meta, 'optimizer'));
+      const evalSeed = metaNumber(state.meta, 'evalSeed', 0, 2 ** 32 - 1);
+      const sampleSeed = metaNumber(state.meta, 'sampleSeed', 0, 2 ** 32 - 1);
+      const saved = state.meta.dictionaries;
+      const sweep = state.meta.sweep;
+      const count = slots.length / 2;
+      const histories = Array.isArray(saved)
+        ? saved.map((d) => (d as { history?: unknown }).history)
+        : [];
+      const numbers = (value: unknown) =>
+        Array.isArray(value) && value.every((x) => typeof x === 'number' && Number.isFinite(x));
+      if (histories.length !== count || !histories.every(numbers)) {
+        throw new CheckpointError(
+          'bad-state',
+          `Model state field "dictionaries" must list ${count} k-means curves`,
+        );
+      }
+      const points = Array.isArray(sweep) ? (sweep as SweepPoint[]) : [];
+      const validPoint = (p: SweepPoint) =>
+        [p?.size, p?.psnr, p?.meanDistance].every(
+          (x) => typeof x === 'number' && Number.isFinite(x),
+        );
+      if (points.length !== count || !points.every(validPoint)) {
+        throw new CheckpointError(
+          'bad-state',
+          `Model state field "sweep" must hold ${count} points of {size, psnr, meanDistance}`,
+        );
+      }
+      if (![evalSeed, sampleSeed].every(Number.isInteger)) {
+        throw new CheckpointError('bad-state', 'Model state seeds must be integers');
+      }
+      return () => {
+        this.optimiser.setCounters(counters);
+        this.evalSeed = evalSeed;
+        this.sampleSeed = sampleSeed;
+        const restored = histories.map((history, i) => {
+          const centroids = state.tensors[`state.dictionary.${i}.centroids`];
+          const counts = state.tensors[`state.dictionary.${i}.counts`].data;
+          return new PatchDictionary(
+            this.codec,
+            tf.tensor2d(centroids.data, centroids.shape as [number, number], 'float32'),
+            Float32Array.from(counts),
+            this.config.stdScope,
+            [...(history as number[])],
+          );
+        });
+        for (const dictionary of this.dictionaries) dictionary.dispose();
+        this.dictionaries = restored;
+        this.sweepPoints = points.map(({ size, psnr, meanDistance }) => ({
+          size,
+          psnr,
+          meanDistance,
+        }));
+      };
     });
-    for (const dictionary of this.dictionaries) dictionary.dispose();
-    this.dictionaries = restored;
-    this.sweepPoints = points.map(({ size, psnr, meanDistance }) => ({ size, psnr, meanDistance }));
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected disposeOwn(): void {
     this.net.dispose();
-    this.optimiser.dispose();
     for (const dictionary of this.dictionaries) dictionary.dispose();
     this.dictionaries = [];
     this.codec.dispose();
-  }
-
-  private assertLive(): void {
-    if (this.disposed) throw new Error('This rCNN model has been disposed');
   }
 }
 

@@ -29,12 +29,8 @@ import {
   softmaxCrossEntropyKernelReady,
   softmaxCrossEntropyMean,
 } from '../../gpu/kernels/softmax-cross-entropy';
+import type { ParameterStore } from '../kit/params';
 import type { RcnnConfig, RecurrentActivation } from './config';
-
-export interface NamedParam {
-  name: string;
-  variable: tf.Variable;
-}
 
 /** Glorot-uniform bound √(6 / (fanIn + fanOut)). */
 const glorot = (fanIn: number, fanOut: number) => Math.sqrt(6 / (fanIn + fanOut));
@@ -140,7 +136,6 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): 
 }
 
 export class RecurrentConvNet {
-  readonly params: NamedParam[] = [];
   private readonly embedding: tf.Variable; // [K, E]
   private readonly convs: { w: tf.Variable; b: tf.Variable }[] = []; // w [k, k, in, C], b [C]
   private readonly recurrent: tf.Variable; // [C, C]: the 1×1 recurrent convolution
@@ -160,43 +155,24 @@ export class RecurrentConvNet {
       | 'convLayers'
       | 'activation'
     >,
-    seed: number,
+    store: ParameterStore,
   ) {
     const { dictionarySize: k, embeddingDim: e, hiddenChannels: c, kernelSize: s } = config;
     this.channels = c;
-    // Embedding: U(±0.05) (the Keras default); other weights Glorot-uniform; biases 0.
-    this.embedding = this.uniform('embedding', [k, e], 0.05, seed);
+    // Embedding: U(±0.05) (the Keras default); other weights Glorot-uniform; biases 0 — created
+    // in this order from the store (checkpoint names and initial values depend on it).
+    this.embedding = store.uniform('embedding', [k, e], 0.05);
     for (let layer = 0; layer < config.convLayers; layer++) {
       const inputs = layer === 0 ? e : c;
       const bound = glorot(s * s * inputs, s * s * c);
       this.convs.push({
-        w: this.uniform(`conv${layer}.w`, [s, s, inputs, c], bound, seed),
-        b: this.zeros(`conv${layer}.b`, [c]),
+        w: store.uniform(`conv${layer}.w`, [s, s, inputs, c], bound),
+        b: store.zeros(`conv${layer}.b`, [c]),
       });
     }
-    this.recurrent = this.uniform('recurrent.w', [c, c], glorot(c, c), seed);
-    this.outputW = this.uniform('output.w', [k, c], glorot(c, k), seed);
-    this.outputB = this.zeros('output.b', [k]);
-  }
-
-  private uniform(name: string, shape: number[], bound: number, seed: number): tf.Variable {
-    const init = tf.randomUniform(shape, -bound, bound, 'float32', seed + this.params.length);
-    return this.add(name, init);
-  }
-
-  private zeros(name: string, shape: number[]): tf.Variable {
-    return this.add(name, tf.zeros(shape));
-  }
-
-  private add(name: string, init: tf.Tensor): tf.Variable {
-    const variable = tf.variable(init, true);
-    init.dispose();
-    this.params.push({ name, variable });
-    return variable;
-  }
-
-  get variables(): tf.Variable[] {
-    return this.params.map((p) => p.variable);
+    this.recurrent = store.uniform('recurrent.w', [c, c], glorot(c, c));
+    this.outputW = store.uniform('output.w', [k, c], glorot(c, k));
+    this.outputB = store.zeros('output.b', [k]);
   }
 
   /**
@@ -317,8 +293,9 @@ export class RecurrentConvNet {
     return this.crossEntropy(states, targets).mean() as tf.Scalar;
   }
 
+  /** Frees the cached neighbourhood rows (the weights belong to the store). */
   dispose(): void {
-    tf.dispose([...this.variables, ...this.rowsByFrames.values()]);
+    tf.dispose([...this.rowsByFrames.values()]);
     this.rowsByFrames.clear();
   }
 }
