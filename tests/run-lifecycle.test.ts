@@ -175,6 +175,39 @@ describe('a link’s runs: all or none', () => {
   });
 });
 
+describe('a started experiment', () => {
+  it('builds its first run alone and the others once that one has trained a step', async () => {
+    const firstStepAtWorkerStart: number[] = [];
+    manager = new RunManager(() => {
+      const first = usePlayground.getState().runOrder[0];
+      firstStepAtWorkerStart.push(state(first).step);
+      return new InProcessWorker() as unknown as Worker;
+    }, datasets);
+    const ids = await createExperimentRuns(manager, {
+      runs: [SPEC, { ...SPEC, seed: 1 }, { ...SPEC, seed: 2 }],
+      start: true,
+    });
+    expect(ids).toHaveLength(3);
+    expect(firstStepAtWorkerStart).toHaveLength(3);
+    expect(firstStepAtWorkerStart[0]).toBe(0);
+    for (const step of firstStepAtWorkerStart.slice(1)) expect(step).toBeGreaterThanOrEqual(1);
+    for (const id of ids) await manager.waitForStep(id, 1, 60_000);
+  });
+
+  it('lets a waiting run be removed before it is built', async () => {
+    const runs = newManager();
+    const creation = createExperimentRuns(runs, {
+      runs: [SPEC, { ...SPEC, seed: 1 }],
+      start: true,
+    }).catch((e: unknown) => e);
+    const [, waiting] = runs.listRuns();
+    expect(state(waiting).progress?.message).toBe('Waiting for the first run to train');
+    await runs.dispose(waiting);
+    expect((await creation) as Error).toEqual(new Error(`Run ${waiting} was disposed`));
+    expect(runs.listRuns()).toEqual([]); // all or none: the first run went too
+  });
+});
+
 describe('shared links', () => {
   it('leave out a run whose creation failed', async () => {
     const runs = newManager();

@@ -135,11 +135,15 @@ export function createExperimentRuns(
     return Promise.reject(error);
   }
   const before = usePlayground.getState().runOrder.length;
-  const creations = experiment.runs.map((spec, i) =>
-    manager.createRun(spec, { start: experiment.start }).catch((error: unknown) => {
+  // The first run is built alone; the others once it trains (see firstRunTrains).
+  let firstTrains: Promise<unknown> | undefined;
+  const creations = experiment.runs.map((spec, i) => {
+    const creation = manager.createRun(spec, { start: experiment.start, after: firstTrains });
+    if (i === 0) firstTrains = firstRunTrains(manager, creation, experiment.start);
+    return creation.catch((error: unknown) => {
       throw namedForRun(i, error);
-    }),
-  );
+    });
+  });
   const created = usePlayground.getState().runOrder.slice(before);
   return Promise.all(creations).catch(async (error: unknown) => {
     await Promise.allSettled(creations); // every worker has answered before the clean-up
@@ -148,6 +152,28 @@ export function createExperimentRuns(
     throw error;
   });
 }
+
+/**
+ * Building a run (its worker's start, the digits, the model, the rCNN's dictionary) keeps the
+ * cores busy for seconds; with every run of a classroom demo built at once on a two-core machine,
+ * the first step came after 35–50 s. So the others wait until the first run is ready and, when
+ * the experiment starts training, has trained its first step — or has failed, or FIRST_ALONE_MS
+ * has passed.
+ */
+function firstRunTrains(
+  manager: RunManager,
+  creation: Promise<string>,
+  start: boolean | undefined,
+): Promise<unknown> {
+  const ready = creation.then((id) =>
+    start ? manager.waitForStep(id, 1, FIRST_ALONE_MS) : undefined,
+  );
+  const cap = new Promise((resolve) => setTimeout(resolve, FIRST_ALONE_MS));
+  return Promise.race([ready, cap]).catch(() => undefined);
+}
+
+/** The longest the other runs of an experiment wait for the first one (firstRunTrains). */
+const FIRST_ALONE_MS = 30_000;
 
 /** Runs `work` for run `index` of an experiment; a ConfigError it throws names that run. */
 function inRun<T>(index: number, work: () => T): T {

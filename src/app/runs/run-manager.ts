@@ -79,7 +79,8 @@ interface Pending {
 }
 
 interface RunHandle {
-  worker: Worker;
+  /** Null while the run waits for its turn to be built (createRun's `after`). */
+  worker: Worker | null;
   pending: Map<number, Pending>;
   history: MetricHistory;
   stepWaiters: Set<() => void>;
@@ -104,10 +105,15 @@ export class RunManager {
   /**
    * Validates the spec, starts a worker and resolves once the run is ready to train; with
    * `start`, the run is then already training (its first step does not wait for a `start`
-   * round trip, nor for its first samples).
+   * round trip, nor for its first samples). With `after`, the run is in the list at once but its
+   * worker starts only once `after` settles: runs created together then take turns on a machine
+   * with few cores instead of slowing each other's start.
    */
-  async createRun(input: unknown, options: { start?: boolean } = {}): Promise<string> {
-    return this.launch(this.checkRunSpec(input), undefined, options.start);
+  async createRun(
+    input: unknown,
+    options: { start?: boolean; after?: Promise<unknown> } = {},
+  ): Promise<string> {
+    return this.launch(this.checkRunSpec(input), undefined, options.start, options.after);
   }
 
   /**
@@ -125,18 +131,31 @@ export class RunManager {
    * Starts a worker for a checked spec; resolves once the run is ready (restored from
    * `checkpoint` first, when given: a run opened from a file is never ready before that).
    */
-  private async launch(spec: RunSpec, checkpoint?: ArrayBuffer, start = false): Promise<string> {
+  private async launch(
+    spec: RunSpec,
+    checkpoint?: ArrayBuffer,
+    start = false,
+    after?: Promise<unknown>,
+  ): Promise<string> {
     const dataset = spec.data?.source === 'video' ? this.dataset(spec.data.datasetId) : undefined;
     const id = `run-${this.nextRunNumber++}`;
-    const worker = this.createWorker();
     const handle: RunHandle = {
-      worker,
+      worker: null,
       pending: new Map(),
       history: new MetricHistory(),
       stepWaiters: new Set(),
     };
     this.runs.set(id, handle);
     usePlayground.getState().addRun(newRunState(id, spec));
+    if (after) {
+      usePlayground.getState().updateRun(id, {
+        progress: { phase: 'queued', fraction: 0, message: 'Waiting for the first run to train' },
+      });
+      await after.catch(() => undefined);
+      if (this.runs.get(id) !== handle) throw new Error(`Run ${id} was disposed`);
+    }
+    const worker = this.createWorker();
+    handle.worker = worker;
     worker.onmessage = (event: MessageEvent<WorkerEvent>) => this.onEvent(id, event.data);
     worker.onerror = (event) => {
       event.preventDefault();
@@ -223,7 +242,7 @@ export class RunManager {
    */
   async dispose(id: string): Promise<void> {
     const handle = this.handle(id);
-    handle.worker.terminate();
+    handle.worker?.terminate();
     this.runs.delete(id);
     usePlayground.getState().removeRun(id);
     for (const pending of handle.pending.values())
@@ -376,6 +395,10 @@ export class RunManager {
     const requestId = this.nextRequestId++;
     const message: CommandMessage = { ...command, requestId };
     return new Promise((resolve, reject) => {
+      if (!handle.worker) {
+        reject(new Error(`Run ${id} is waiting for its turn to be created`));
+        return;
+      }
       try {
         handle.worker.postMessage(message, commandTransferables(command));
       } catch (error) {
