@@ -14,6 +14,7 @@ import { runManager } from '../runs/instance';
 import { RunControls } from './RunControls';
 import { RunErrorBanner, RunProgressBar, RunWarnings } from './RunBanners';
 import { RunStatsGrid } from './RunStatsGrid';
+import { ProbePanel } from './ProbePanel';
 import { StressTestPanel } from './StressTestPanel';
 import { STATUS_LABELS, formatValue } from './format';
 
@@ -73,6 +74,7 @@ export function RunView({ run }: { run: RunState }) {
         </div>
       </MountInNextTask>
       <MountInNextTask>
+        <ProbePanel run={run} />
         <StressTestPanel run={run} />
       </MountInNextTask>
       <RunStatsGrid run={run} />

@@ -1,8 +1,8 @@
 /**
  * The compare view: several runs side by side on one data stream. Runs can be included, paused,
  * resumed and removed here; new runs copy the comparison's data spec and seed. Frames of the same
- * held-out sequence play in sync; loss and metric curves are overlaid per metric name; a table
- * holds the final numbers.
+ * held-out sequence play in sync; loss and metric curves are overlaid per metric name; few-label
+ * probes stand side by side; a table holds the final numbers.
  */
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -13,6 +13,7 @@ import { comparedIds, useWorkspace } from '../../state/workspace';
 import { AddCompareRun } from './AddCompareRun';
 import { ClassroomStart } from './ClassroomStart';
 import { ChartAxisControls, CompareCharts } from './CompareCharts';
+import { CompareProbes } from './CompareProbes';
 import { CompareRuns } from './CompareRuns';
 import { CompareTable } from './CompareTable';
 import { PlaybackControls, PlaybackRows } from './SyncedPlayback';
@@ -105,6 +106,9 @@ export function CompareView() {
           </MountInNextTask>
           <MountInNextTask>
             <CompareCharts runs={compared} />
+          </MountInNextTask>
+          <MountInNextTask>
+            <CompareProbes runs={compared} />
           </MountInNextTask>
           <MountInNextTask>
             <section className="card" aria-labelledby={tableId}>

@@ -1,0 +1,104 @@
+/**
+ * What a run learned, in the run view of the shipped tiny LSTM example: the few-label probe chart
+ * (from its button, small clip counts through the API), the stress-test card and the feature
+ * views, then the probe chart side by side in Compare. Screenshot at 1280×720.
+ */
+import { expect, test } from './fixtures';
+
+test('probe chart, stress tests and feature views render for a run', async ({
+  playground,
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await playground.open();
+  const id = await page.evaluate(() =>
+    window.playground.openExample('lstm-composite-tiny', { backend: 'cpu' }),
+  );
+
+  // A probe with small label and clip counts through the API while the run trains.
+  const card = page.getByRole('region', { name: 'What it learned: few-label probes' });
+  await page.evaluate((runId) => window.playground.start(runId), id);
+  const stepBefore = (await playground.getRun(id)).step;
+  const first = await page.evaluate(
+    (runId) =>
+      window.playground.probe(runId, {
+        labelsPerClass: [1, 5, 'all'],
+        trainClips: 100,
+        testClips: 50,
+        seeds: 1,
+      }),
+    id,
+  );
+  expect((await playground.getRun(id)).step).toBeGreaterThan(stepBefore);
+  await page.evaluate((runId) => window.playground.pause(runId), id);
+  expect(first.labelsPerClass).toEqual([1, 5, 'all']);
+  expect(first.chance).toBeCloseTo(0.1, 5);
+
+  const chart = card.getByRole('img', { name: /^Linear probe, first digit: score against/ });
+  await expect(chart).toBeVisible();
+  const table = card.getByRole('table');
+  for (const tick of ['1', '5', 'all (~10)']) {
+    await expect(table.getByRole('columnheader', { name: tick, exact: true })).toBeVisible();
+  }
+  for (const row of ['Pretrained', 'Random init']) {
+    await expect(table.getByRole('rowheader', { name: row })).toBeVisible();
+  }
+  // Two curves of three points each, and the chance line at 0.1.
+  await expect(chart.locator('polyline')).toHaveCount(2);
+  await expect(chart.locator('circle')).toHaveCount(6);
+  await expect(chart).toContainText('chance 0.1');
+  const cells = await table.getByRole('cell').allTextContents();
+  expect(cells.map(Number)).toEqual(
+    [...first.pretrained, ...first.random].map((v) => Number(v.toPrecision(3))),
+  );
+
+  // A second kind: charted beside the first.
+  await page.evaluate(
+    (runId) =>
+      window.playground.probe(runId, {
+        task: 'digits-present',
+        labelsPerClass: [1, 5],
+        trainClips: 60,
+        testClips: 40,
+        seeds: 1,
+      }),
+    id,
+  );
+  await expect(
+    card.getByRole('img', { name: /^Linear probe, digits present: score against/ }),
+  ).toBeVisible();
+  await expect(chart).toBeVisible();
+
+  // The stress-test card (its own spec checks every case; a few clips here).
+  await page.evaluate(
+    (runId) => window.playground.stressTest(runId, { clips: 4, horizon: 12 }),
+    id,
+  );
+  const stress = page.getByRole('region', { name: 'Stress tests' });
+  await expect(
+    stress.getByRole('rowheader', { name: '2 digits, 12 frames (trained on 10)' }),
+  ).toBeVisible();
+
+  await card.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/what-it-learned.png' });
+
+  // Side by side in Compare: the run's column shows its latest linear first-digit probe.
+  await page
+    .getByRole('navigation', { name: 'View' })
+    .getByRole('button', { name: 'Compare' })
+    .click();
+  const compare = page.getByRole('region', { name: 'Few-label probes' });
+  await expect(
+    compare.getByRole('img', { name: /: Linear probe, first digit: score against/ }),
+  ).toBeVisible();
+  await compare.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/what-it-learned-compare.png' });
+
+  // The button: the run view's starts a probe in the worker, its progress shows in the card.
+  await page.getByRole('navigation', { name: 'View' }).getByRole('button', { name: 'Run' }).click();
+  await card.getByRole('button', { name: 'Run probe' }).click();
+  await expect(card.getByRole('button', { name: 'Probing…' })).toBeDisabled();
+  await expect(card.getByRole('progressbar', { name: 'Probe progress' })).toBeVisible();
+  await expect(card).toContainText(/Probe: pretrained: /);
+});

@@ -1,0 +1,153 @@
+/**
+ * The papers' few-label chart for one probe (Srivastava et al.'s fine-tuning table, Vondrick et
+ * al.'s Figure 4a): score against labelled clips per class on a log axis, the pretrained
+ * features beside the same network from random initialisation, and the chance level. Plain SVG
+ * in a fixed view box (it scales with its card), with the numbers in a table below it.
+ */
+import { useId } from 'react';
+import type { ProbeReport } from '../../protocol/probe';
+import { formatValue } from './format';
+import { linearMap, probeTicks } from './probe-chart';
+
+const WIDTH = 360;
+const HEIGHT = 190;
+const PLOT = { left: 40, right: 12, top: 10, bottom: 34 };
+const Y_TICKS = [0, 0.25, 0.5, 0.75, 1];
+export const PROBE_SERIES = [
+  { key: 'pretrained', label: 'Pretrained', color: '#1f56c9', dash: undefined },
+  { key: 'random', label: 'Random init', color: '#c2410c', dash: '5 4' },
+] as const;
+
+export function probeTitle(report: ProbeReport): string {
+  const mode = report.mode === 'linear' ? 'Linear probe' : 'Fine-tuned';
+  const task = report.task === 'first-digit' ? 'first digit' : 'digits present';
+  return `${mode}, ${task}`;
+}
+
+/** `runLabel` names the run in the chart's accessible name (Compare shows several runs' charts). */
+export function ProbeChart({ report, runLabel }: { report: ProbeReport; runLabel?: string }) {
+  const titleId = useId();
+  const ticks = probeTicks(report.labelsPerClass, report.trainClips);
+  const positions = ticks.map((tick) => tick.at);
+  const x = linearMap(
+    Math.min(...positions),
+    Math.max(...positions),
+    PLOT.left + 14,
+    WIDTH - PLOT.right - 14,
+  );
+  const y = linearMap(0, 1, HEIGHT - PLOT.bottom, PLOT.top);
+  const title = probeTitle(report);
+  const name = runLabel ? `${runLabel}: ${title}` : title;
+  const summary = PROBE_SERIES.map(
+    (s) =>
+      `${s.label}: ${ticks.map((t, i) => `${formatValue(report[s.key][i], 3)} at ${t.label}`).join(', ')}`,
+  ).join('; ');
+  return (
+    <figure className="probe-chart">
+      <figcaption id={titleId} className="small">
+        {title} · step {report.step.toLocaleString()} · {report.digits} digit
+        {report.digits === 1 ? '' : 's'} per clip
+      </figcaption>
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        role="img"
+        aria-label={`${name}: score against labelled clips per class. ${summary}; chance ${formatValue(report.chance, 3)}`}
+      >
+        {Y_TICKS.map((v) => (
+          <g key={v}>
+            <line x1={PLOT.left} x2={WIDTH - PLOT.right} y1={y(v)} y2={y(v)} stroke="#e3e8ef" />
+            <text x={PLOT.left - 6} y={y(v) + 4} textAnchor="end" className="probe-chart-tick">
+              {v}
+            </text>
+          </g>
+        ))}
+        {ticks.map((tick) => (
+          <text
+            key={String(tick.count)}
+            x={x(tick.at)}
+            y={HEIGHT - PLOT.bottom + 14}
+            textAnchor="middle"
+            className="probe-chart-tick"
+          >
+            {tick.label}
+          </text>
+        ))}
+        <text
+          x={(PLOT.left + WIDTH - PLOT.right) / 2}
+          y={HEIGHT - 4}
+          textAnchor="middle"
+          className="probe-chart-tick"
+        >
+          labelled clips per class (log scale)
+        </text>
+        <line
+          x1={PLOT.left}
+          x2={WIDTH - PLOT.right}
+          y1={y(report.chance)}
+          y2={y(report.chance)}
+          stroke="#566273"
+          strokeDasharray="2 3"
+        />
+        <text
+          x={WIDTH - PLOT.right}
+          y={y(report.chance) - 4}
+          textAnchor="end"
+          className="probe-chart-tick"
+        >
+          chance {formatValue(report.chance, 2)}
+        </text>
+        {PROBE_SERIES.map((s) => {
+          const points = ticks.map((tick, i) => [x(tick.at), y(report[s.key][i])] as const);
+          return (
+            <g key={s.key}>
+              <polyline
+                points={points.map(([px, py]) => `${px},${py}`).join(' ')}
+                fill="none"
+                stroke={s.color}
+                strokeWidth={2}
+                strokeDasharray={s.dash}
+              />
+              {points.map(([px, py], i) => (
+                <circle key={i} cx={px} cy={py} r={3} fill={s.color} />
+              ))}
+            </g>
+          );
+        })}
+      </svg>
+      <ul className="chart-legend">
+        {PROBE_SERIES.map((s) => (
+          <li key={s.key} className="chart-legend-item">
+            <span className="chart-legend-swatch" style={{ background: s.color }} />
+            {s.label}
+          </li>
+        ))}
+        <li className="chart-legend-item muted">
+          <span className="chart-legend-swatch probe-chance-swatch" />
+          Chance
+        </li>
+      </ul>
+      <table className="metric-table probe-table" aria-labelledby={titleId}>
+        <thead>
+          <tr>
+            <th scope="col">Labelled per class</th>
+            {ticks.map((tick) => (
+              <th scope="col" key={String(tick.count)}>
+                {tick.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {PROBE_SERIES.map((s) => (
+            <tr key={s.key}>
+              <th scope="row">{s.label}</th>
+              {report[s.key].map((score, i) => (
+                <td key={i}>{formatValue(score, 3)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
