@@ -27,7 +27,8 @@ import {
 import { ParameterStore } from '../src/core/models/kit/params';
 import { rcnnModel } from '../src/core/models/rcnn';
 import type { RcnnConfig } from '../src/core/models/rcnn/config';
-import { VideoLanguageModel, drawCodes, entropyOf } from '../src/core/models/rcnn/model';
+import { drawCodes, entropyOf } from '../src/core/models/rcnn/generation';
+import { VideoLanguageModel } from '../src/core/models/rcnn/model';
 import {
   RecurrentConvNet,
   neighbourhoodConv,

@@ -18,7 +18,8 @@ import {
 import { createGpuGuard } from '../src/core/gpu/gpu-guard';
 import { resolveRcnnConfig } from '../src/core/models/rcnn/config';
 import { fitKmeans, nearestCentroids } from '../src/core/models/rcnn/kmeans';
-import { VideoLanguageModel, drawCodes, entropyOf } from '../src/core/models/rcnn/model';
+import { drawCodes, entropyOf } from '../src/core/models/rcnn/generation';
+import { VideoLanguageModel } from '../src/core/models/rcnn/model';
 import { ParameterStore } from '../src/core/models/kit/params';
 import { RecurrentConvNet } from '../src/core/models/rcnn/network';
 import { PatchCodec, patchGeometry } from '../src/core/models/rcnn/patches';
