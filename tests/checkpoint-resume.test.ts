@@ -99,6 +99,8 @@ describe('a checkpoint resumes exactly (cpu)', () => {
     });
     expect(resumed.lastStatus()).toBe('paused');
     expect(resumed.of('samples').at(-1)?.step).toBe(N);
+    // The restored weights are evaluated at once (the run view's Evaluation card).
+    expect(resumed.of('eval').at(-1)?.step).toBe(N);
 
     await resumed.train(M);
     const resumedPoints = resumed.points();

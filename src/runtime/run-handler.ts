@@ -424,6 +424,8 @@ export class RunHandler {
         await this.ensureLoop();
       } else {
         await this.sendSamples();
+        // An opened checkpoint shows its held-out scores at once (the run is paused).
+        if (checkpoint) await this.evaluate();
       }
     } catch (error) {
       this.disposeSession();
@@ -965,6 +967,7 @@ export class RunHandler {
     if (this.status !== 'running') {
       await this.sendHeldOut(); // the checkpoint's data options may draw other held-out clips
       await this.sendSamples();
+      await this.evaluate(); // the restored weights' held-out scores
     }
   }
 
