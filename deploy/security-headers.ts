@@ -42,9 +42,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   // Other sites cannot embed the app's files (its checkpoints, MNIST digits, scripts).
   'Cross-Origin-Resource-Policy': 'same-origin',
-  // Powerful features the app never uses stay off, whatever a script might try.
+  // Powerful features the app never uses stay off, whatever a script might try. The camera is
+  // the page's own (webcam clips in the Data view), never an embedded frame's.
   'Permissions-Policy':
-    'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=(), payment=()',
+    'camera=(self), microphone=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=(), payment=()',
 };
 
 /**

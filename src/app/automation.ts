@@ -48,6 +48,8 @@ export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   /** Reads a uint8 .npy array ([T, N, H, W] by default, or [N, T, H, W]) into a dataset. */
   importNpy(file: Blob, options?: NpyImportOptions): Promise<ImportSummary>;
   listDatasets(): DatasetInfo[];
+  /** Sets the class of a dataset's file `file` (its index in `files`; '' = unlabelled). */
+  setLabel(datasetId: string, file: number, label: string): DatasetInfo;
   removeDataset(id: string): void;
   /** A .npy file of a dataset, or of a Moving MNIST set generated in the data worker. */
   exportNpy(request: ExportRequest): Promise<Blob>;
@@ -84,6 +86,7 @@ export function installAutomationApi(
     importVideo: (file, options) => datasets.importVideo(file, options),
     importNpy: (file, options) => datasets.importNpy(file, options),
     listDatasets: () => datasets.list(),
+    setLabel: (datasetId, file, label) => datasets.setLabel(datasetId, file, label),
     removeDataset: (id) => datasets.remove(id),
     exportNpy: (request) => datasets.exportNpy(request),
     ...experimentApi(manager),

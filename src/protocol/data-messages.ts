@@ -24,7 +24,31 @@ export interface VideoImportOptions {
   clipLength?: number;
   /** Add this file to an existing dataset (same size and colour) instead of creating one. */
   appendTo?: string;
+  /** The file's class (e.g. a gesture) for probes and exports; '' or absent = unlabelled. */
+  label?: string;
 }
+
+/** How webcam frames become a clip. Every field has a default (see DEFAULT_RECORD_OPTIONS). */
+export interface RecordOptions {
+  /** The clip's name in messages and the dataset's file list. */
+  name?: string;
+  /** The clip's class (e.g. a gesture), shown and exported with it; '' = unlabelled. */
+  label?: string;
+  width?: number; // px of the stored frames (default 64)
+  height?: number; // px (default 64)
+  crop?: CropMode; // 'center' (default) or 'fit'
+  color?: ColorMode; // default 'rgb'
+  fps?: number; // frames per second the app sends (default 10)
+  /** The recording stops by itself after this many seconds (default 3). */
+  seconds?: number;
+  /** Frames the shortest clip needs (default 20): a shorter recording is refused. */
+  clipLength?: number;
+  /** Add the clip to an existing dataset (same size and colour) instead of creating one. */
+  appendTo?: string;
+}
+
+/** A camera frame as the app captures it: an ImageBitmap, transferred to the data worker. */
+export type CameraFrame = ImageBitmap;
 
 export interface NpyImportOptions {
   name?: string;
@@ -64,12 +88,26 @@ export type DataCommand =
   | {
       type: 'decode-video';
       file: Blob;
-      options: Required<Omit<VideoImportOptions, 'appendTo' | 'maxSeconds' | 'fps'>> &
+      options: Required<Omit<VideoImportOptions, 'appendTo' | 'label' | 'maxSeconds' | 'fps'>> &
         Pick<VideoImportOptions, 'maxSeconds' | 'fps'>;
       /** The dataset this file is appended to, if any: for the size limit and the clip check. */
       existingBytes: number;
       existingSegments: FrameSegment[];
     }
+  /**
+   * A webcam recording: the app captures frames and sends each as a `record-frame` for this
+   * request; the result comes at `record-stop` or after `seconds`, whichever is first.
+   */
+  | {
+      type: 'record-clip';
+      options: Required<Omit<RecordOptions, 'appendTo' | 'label'>>;
+      /** The dataset this clip is appended to, if any: for the size limit. */
+      existingBytes: number;
+    }
+  /** One captured frame of recording `target` (the record-clip's requestId); not answered. */
+  | { type: 'record-frame'; target: number; frame: CameraFrame }
+  /** Ends recording `target` with the frames it has (not answered itself). */
+  | { type: 'record-stop'; target: number }
   | { type: 'read-npy'; file: Blob; options: NpyImportOptions & { name: string } }
   | { type: 'encode-npy'; frames: FrameSet; layout: NpyLayout; length?: number }
   | { type: 'generate-moving-mnist'; options: MovingMnistExportOptions; layout: NpyLayout }
@@ -78,8 +116,27 @@ export type DataCommand =
 
 export type DataCommandMessage = DataCommand & { requestId: number };
 
+/**
+ * Commands the data worker acts on as they arrive, beside the queued work: a cancel, and a
+ * recording's frames and stop (a recording must not wait behind a long video decode).
+ */
+export function isImmediateCommand(command: DataCommand): boolean {
+  return (
+    command.type === 'cancel' ||
+    command.type === 'record-clip' ||
+    command.type === 'record-frame' ||
+    command.type === 'record-stop'
+  );
+}
+
+/** What must be transferred with a command: a camera frame's bitmap. */
+export function commandTransferables(command: DataCommand): Transferable[] {
+  return command.type === 'record-frame' ? [command.frame] : [];
+}
+
 export type DataResult =
   | { kind: 'video'; frames: FrameSet; fps: number; info: VideoFileInfo; thumbnails: Thumbnails }
+  | { kind: 'recording'; frames: FrameSet; fps: number; thumbnails: Thumbnails }
   | { kind: 'npy-frames'; frames: FrameSet; shape: number[] }
   | { kind: 'npy-file'; bytes: Uint8Array; shape: number[] };
 
@@ -101,6 +158,7 @@ export function dataTransferables(event: DataEvent): Transferable[] {
   const { result } = event;
   switch (result.kind) {
     case 'video':
+    case 'recording':
       return [result.frames.data.buffer, result.thumbnails.data.buffer];
     case 'npy-frames':
       return [result.frames.data.buffer];

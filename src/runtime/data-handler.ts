@@ -24,10 +24,11 @@ import {
   resolveNpySlice,
 } from '../core/data/npy';
 import type { NpyVideoShape } from '../core/data/npy';
-import type { FrameSegment, FrameSet } from '../core/data/types';
+import type { CropMode, FrameSegment, FrameSet } from '../core/data/types';
 import { ConfigError } from '../core/models/config-schema';
 import { describeValue, quote } from '../core/quote';
 import type {
+  CameraFrame,
   DataCommand,
   DataCommandMessage,
   DataEvent,
@@ -41,6 +42,17 @@ import type { DecodedFrame, OpenVideo, VideoSource } from './video-source';
 
 export interface DataEnvironment {
   openVideo: OpenVideo;
+  /**
+   * A camera frame's RGBA pixels drawn into `width × height`: 'center' fills the box and crops
+   * the middle, 'fit' shows the whole frame with black bars. The caller closes the frame. Only
+   * browsers record (Node has no camera): elsewhere it is absent and a recording is refused.
+   */
+  drawCameraFrame?(
+    frame: CameraFrame,
+    width: number,
+    height: number,
+    crop: CropMode,
+  ): Uint8ClampedArray | Promise<Uint8ClampedArray>;
   loadMnist(): Promise<MnistDigits>;
   now(): number;
 }
@@ -56,9 +68,29 @@ class Cancelled extends Error {
 }
 
 type DecodeCommand = Extract<DataCommand, { type: 'decode-video' }>;
+type RecordCommand = Extract<DataCommand, { type: 'record-clip' }>;
+
+/** A webcam recording in progress: frames drawn in arrival order into a preallocated buffer. */
+interface Recording {
+  options: RecordCommand['options'];
+  draw: NonNullable<DataEnvironment['drawCameraFrame']>;
+  data: Uint8Array; // [maxFrames, H, W, C]
+  maxFrames: number;
+  count: number;
+  /** Every frame also at thumbnail size (RGB), to pick the strip from at the end. */
+  thumbnails: Uint8Array[];
+  thumbnailWidth: number;
+  /** The frames' drawing, one after another. */
+  drawing: Promise<void>;
+  report: (done: number, force?: boolean) => void;
+  finish(): void;
+  fail(error: Error): void;
+  finished: boolean;
+}
 
 export class DataHandler {
   private readonly cancelled = new Set<number>();
+  private readonly recordings = new Map<number, Recording>();
 
   constructor(
     private readonly post: (event: DataEvent, transfer?: Transferable[]) => void,
@@ -68,6 +100,8 @@ export class DataHandler {
   /** Marks a request as cancelled; a running one stops at its next frame. */
   cancel(target: number): void {
     this.cancelled.add(target);
+    const recording = this.recordings.get(target);
+    if (recording) recording.fail(new Cancelled());
   }
 
   async handle(message: DataCommandMessage): Promise<void> {
@@ -92,6 +126,14 @@ export class DataHandler {
     switch (message.type) {
       case 'decode-video':
         return this.decodeVideo(message.requestId, message);
+      case 'record-clip':
+        return this.record(message.requestId, message);
+      case 'record-frame':
+        this.recordFrame(message.target, message.frame);
+        return null;
+      case 'record-stop':
+        this.recordings.get(message.target)?.finish();
+        return null;
       case 'read-npy':
         return this.readNpy(message.requestId, message.file, message.options);
       case 'encode-npy': {
@@ -239,6 +281,149 @@ export class DataHandler {
       },
       thumbnails: thumbs.strip,
     };
+  }
+
+  /**
+   * A webcam clip: frames arrive as `record-frame` messages (the app paces them at `fps`) and are
+   * drawn at the dataset's size as they come; the clip ends at `record-stop` or after `seconds`.
+   * Refused before recording when it could not fit the dataset, and at the end when it is
+   * shorter than one clip.
+   */
+  private record(
+    requestId: number,
+    { options, existingBytes }: RecordCommand,
+  ): Promise<DataResult> {
+    checkRecordOptions(options);
+    const draw = this.env.drawCameraFrame?.bind(this.env);
+    if (!draw) throw new DataError('Webcam clips can only be recorded in a browser.');
+    const { width, height, fps, seconds } = options;
+    const what = quote(options.name);
+    const channels = options.color === 'gray' ? 1 : 3;
+    const maxFrames = Math.max(1, Math.round(seconds * fps));
+    checkDatasetBytes(
+      what,
+      maxFrames,
+      width,
+      height,
+      channels,
+      'Record shorter clips, at a lower frame rate, smaller or in gray-scale, or start a new dataset.',
+      existingBytes,
+    );
+    return new Promise<DataResult>((resolve, reject) => {
+      const recording: Recording = {
+        options,
+        draw,
+        data: new Uint8Array(maxFrames * width * height * channels),
+        maxFrames,
+        count: 0,
+        thumbnails: [],
+        thumbnailWidth: 0,
+        drawing: Promise.resolve(),
+        report: this.progress(
+          requestId,
+          maxFrames,
+          (done) => `Recorded ${(done / fps).toFixed(1)} of ${seconds} s`,
+        ),
+        finished: false,
+        finish: () => {
+          if (recording.finished) return;
+          recording.finished = true;
+          // The frames already sent are still being drawn: the clip ends after them.
+          void recording.drawing.then(() => {
+            this.recordings.delete(requestId);
+            try {
+              resolve(this.recordingResult(recording));
+            } catch (error) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            }
+          });
+        },
+        fail: (error) => {
+          recording.finished = true;
+          this.recordings.delete(requestId);
+          reject(error);
+        },
+      };
+      this.recordings.set(requestId, recording);
+      recording.report(0, true);
+    });
+  }
+
+  private recordFrame(target: number, frame: CameraFrame): void {
+    const recording = this.recordings.get(target);
+    if (!recording || recording.finished) {
+      frame.close(); // late frames of a stopped or cancelled recording
+      return;
+    }
+    const index = recording.count;
+    recording.count += 1;
+    const last = recording.count >= recording.maxFrames;
+    recording.drawing = recording.drawing.then(async () => {
+      try {
+        const { width, height, crop, color } = recording.options;
+        const channels = color === 'gray' ? 1 : 3;
+        const { draw } = recording;
+        const pixels = await draw(frame, width, height, crop);
+        rgbaToChannels(pixels, channels, recording.data, index * width * height * channels);
+        if (recording.thumbnailWidth === 0) {
+          const aspect = frame.width / Math.max(1, frame.height);
+          recording.thumbnailWidth = Math.max(
+            8,
+            Math.min(4 * THUMBNAIL_HEIGHT, Math.round(THUMBNAIL_HEIGHT * aspect)),
+          );
+        }
+        const thumbnail = new Uint8Array(recording.thumbnailWidth * THUMBNAIL_HEIGHT * 3);
+        rgbaToChannels(
+          await draw(frame, recording.thumbnailWidth, THUMBNAIL_HEIGHT, 'fit'),
+          3,
+          thumbnail,
+          0,
+        );
+        recording.thumbnails[index] = thumbnail;
+        recording.report(index + 1);
+      } catch (error) {
+        recording.fail(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        frame.close();
+      }
+    });
+    if (last) recording.finish();
+  }
+
+  private recordingResult(recording: Recording): DataResult {
+    const { options, count } = recording;
+    const { width, height, fps, clipLength, color } = options;
+    const what = quote(options.name);
+    if (count < clipLength) {
+      const seconds = (frames: number) => `${(frames / fps).toFixed(1)} s`;
+      throw new DataError(
+        `${what} is too short: it has ${count} frame${count === 1 ? '' : 's'} (${seconds(count)} at ${fps} fps), but a clip needs ${clipLength} frames (${seconds(clipLength)}). Record for longer.`,
+      );
+    }
+    const channels = color === 'gray' ? 1 : 3;
+    const frames: FrameSet = {
+      data: recording.data.slice(0, count * width * height * channels),
+      frames: count,
+      width,
+      height,
+      channels,
+      segments: [{ name: options.name, start: 0, length: count }],
+    };
+    const strip = Math.min(THUMBNAIL_COUNT, count);
+    const thumbWidth = recording.thumbnailWidth;
+    const thumbBytes = thumbWidth * THUMBNAIL_HEIGHT * 3;
+    const thumbnails: Thumbnails = {
+      count: strip,
+      width: thumbWidth,
+      height: THUMBNAIL_HEIGHT,
+      data: new Uint8Array(strip * thumbBytes),
+    };
+    for (let i = 0; i < strip; i++) {
+      const index = strip === 1 ? 0 : Math.round((i * (count - 1)) / (strip - 1));
+      thumbnails.data.set(recording.thumbnails[index], i * thumbBytes);
+    }
+    recording.report(count, true);
+    return { kind: 'recording', frames, fps, thumbnails };
   }
 
   private async readNpy(
@@ -418,6 +603,22 @@ function checkVideoOptions(options: DecodeCommand['options']): void {
     throw new ConfigError(
       'maxSeconds',
       `maxSeconds must be a positive number (got ${describeValue(options.maxSeconds)})`,
+    );
+  }
+}
+
+function checkRecordOptions(options: RecordCommand['options']): void {
+  checkVideoOptions({ ...options, maxSeconds: options.seconds });
+  if (!(typeof options.fps === 'number' && options.fps > 0 && options.fps <= 60)) {
+    throw new ConfigError(
+      'fps',
+      `fps must be a number of frames per second in (0, 60] (got ${describeValue(options.fps)})`,
+    );
+  }
+  if (!(typeof options.seconds === 'number' && options.seconds > 0 && options.seconds <= 60)) {
+    throw new ConfigError(
+      'seconds',
+      `seconds must be a number from 0 to 60 (got ${describeValue(options.seconds)})`,
     );
   }
 }

@@ -16,6 +16,7 @@ import type { CropMode } from '../core/data/types';
 import { matrixFor, yuvLayout, yuvToRgba } from '../core/data/yuv';
 import type { YuvFrame } from '../core/data/yuv';
 import type { DecodedFrame, OpenVideo, VideoSource } from './video-source';
+import { canvasOfSize } from './canvas-frames';
 
 const CODEC_NAMES: Record<string, string> = {
   avc: 'H.264',
@@ -63,23 +64,6 @@ async function codecName(track: InputVideoTrack): Promise<{ known: boolean; name
   return { known: false, name: match ? match[1] : 'an unknown codec' };
 }
 
-/** One canvas per output size, reused for every frame (creating a context per frame is slow). */
-const canvases = new Map<string, OffscreenCanvasRenderingContext2D>();
-
-function canvasOfSize(width: number, height: number): OffscreenCanvasRenderingContext2D {
-  const key = `${width}x${height}`;
-  let context = canvases.get(key);
-  if (!context) {
-    const created = new OffscreenCanvas(width, height).getContext('2d', {
-      willReadFrequently: true,
-    });
-    if (!created) throw new Error('OffscreenCanvas 2D is not available');
-    context = created;
-    canvases.set(key, context);
-  }
-  return context;
-}
-
 class MediabunnyFrame implements DecodedFrame {
   private yuv: Promise<YuvFrame | null> | null = null;
 
@@ -116,10 +100,6 @@ class MediabunnyFrame implements DecodedFrame {
   /** Any other frame: the browser draws it (rotation included) into a canvas. */
   private drawOnCanvas(width: number, height: number, crop: CropMode): Uint8ClampedArray {
     const context = canvasOfSize(width, height);
-    context.fillStyle = '#000';
-    context.fillRect(0, 0, width, height);
-    context.imageSmoothingEnabled = true;
-    context.imageSmoothingQuality = 'high';
     this.sample.drawWithFit(context, { fit: crop === 'center' ? 'cover' : 'contain' });
     return context.getImageData(0, 0, width, height).data;
   }

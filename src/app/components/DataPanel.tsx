@@ -17,6 +17,7 @@ import { parseInteger } from './DataOptions';
 import { DatasetCard, downloadBlob } from './DatasetCard';
 import { Field, NumberField } from './Field';
 import { SegmentedControl } from './SegmentedControl';
+import { WebcamCapture } from './WebcamCapture';
 
 const VIDEO_ACCEPT = 'video/*,.mp4,.m4v,.mov,.webm,.mkv,.npy';
 
@@ -125,6 +126,7 @@ export function DataPanel() {
         </p>
       </header>
       <ImportCard />
+      <WebcamCapture />
       {jobs.length > 0 ? (
         <ul className="job-list" aria-label="Imports in progress">
           {jobs.map((job) => (

@@ -11,12 +11,19 @@ import type { FrameSet } from '../../core/data/types';
 import { datasetRegistry } from '../data/instance';
 import type { DatasetInfo } from '../state/datasets';
 import { parseInteger } from './DataOptions';
+import { FileLabels } from './FileLabels';
 import { FrameRow } from './FrameRow';
 import { NumberField } from './Field';
 import { SegmentedControl } from './SegmentedControl';
 import { formatBytes } from './format';
 
 const THUMBNAILS = 8;
+
+const BADGES: Record<DatasetInfo['kind'], string> = {
+  video: 'video',
+  webcam: 'webcam',
+  npy: '.npy array',
+};
 
 export function downloadBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
@@ -136,7 +143,7 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
             <span className="muted"> + {info.files.length - 1} more</span>
           ) : null}
         </h3>
-        <span className="badge">{info.kind === 'npy' ? '.npy array' : 'video'}</span>
+        <span className="badge">{BADGES[info.kind]}</span>
         <code className="muted small">{info.id}</code>
       </div>
       <dl className="dataset-facts">
@@ -148,7 +155,7 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
           <dt>Stored as</dt>
           <dd>
             {info.width}×{info.height} {colourName}
-            {info.kind === 'video' ? `, ${info.crop === 'center' ? 'centre crop' : 'fit'}` : ''}
+            {info.kind !== 'npy' ? `, ${info.crop === 'center' ? 'centre crop' : 'fit'}` : ''}
           </dd>
         </div>
         <div>
@@ -171,12 +178,6 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
             </dd>
           </div>
         ) : null}
-        {info.files.length > 1 ? (
-          <div>
-            <dt>Files</dt>
-            <dd>{info.files.join(', ')}</dd>
-          </div>
-        ) : null}
         <div>
           <dt>Clips of {clipLength}</dt>
           <dd>
@@ -190,6 +191,7 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
           <dd>{formatBytes(info.bytes)}</dd>
         </div>
       </dl>
+      {info.kind === 'npy' ? null : <FileLabels info={info} />}
 
       <div className="dataset-strip">
         <h4>{info.kind === 'npy' ? 'First frames of some sequences' : 'The video, as filmed'}</h4>

@@ -3,12 +3,16 @@
  * by promises, progress delivered to a callback. A crashed worker fails its requests and is
  * replaced on the next one.
  */
+import { commandTransferables } from '../../protocol/data-messages';
 import type {
   DataCommand,
   DataCommandMessage,
   DataEvent,
   DataResult,
 } from '../../protocol/data-messages';
+
+/** Commands the worker does not answer: a recording's frames and its stop. */
+export type DataNotice = Extract<DataCommand, { type: 'record-frame' | 'record-stop' }>;
 
 export type DataProgress = Extract<DataEvent, { type: 'progress' }>;
 
@@ -37,7 +41,7 @@ export class DataClient {
 
   /** Sends a command; `requestId` identifies it for `cancel`. */
   request(
-    command: Exclude<DataCommand, { type: 'cancel' }>,
+    command: Exclude<DataCommand, { type: 'cancel' } | DataNotice>,
     onProgress?: (progress: DataProgress) => void,
   ): { requestId: number; result: Promise<DataResult> } {
     const requestId = this.nextRequestId++;
@@ -47,6 +51,16 @@ export class DataClient {
     const message: DataCommandMessage = { ...command, requestId };
     this.ensureWorker().postMessage(message);
     return { requestId, result };
+  }
+
+  /** Sends a command that is not answered, transferring a camera frame rather than copying it. */
+  notify(command: DataNotice): void {
+    if (!this.pending.has(command.target) || !this.worker) {
+      if (command.type === 'record-frame') command.frame.close();
+      return;
+    }
+    const message: DataCommandMessage = { ...command, requestId: 0 };
+    this.worker.postMessage(message, commandTransferables(command));
   }
 
   cancel(requestId: number): void {

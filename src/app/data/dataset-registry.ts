@@ -13,6 +13,7 @@ import type {
   DataResult,
   MovingMnistExportOptions,
   NpyImportOptions,
+  RecordOptions,
   Thumbnails,
   VideoImportOptions,
 } from '../../protocol/data-messages';
@@ -31,6 +32,35 @@ export const DEFAULT_VIDEO_OPTIONS = {
   color: 'rgb',
   clipLength: DEFAULT_CLIP_LENGTH,
 } as const satisfies VideoImportOptions;
+
+/** Webcam clips: 3 s at 10 fps hold one 20-frame clip with room to spare. */
+export const DEFAULT_RECORD_OPTIONS = {
+  width: 64,
+  height: 64,
+  crop: 'center',
+  color: 'rgb',
+  fps: 10,
+  seconds: 3,
+  clipLength: DEFAULT_CLIP_LENGTH,
+} as const satisfies RecordOptions;
+
+/** The name of a dataset of webcam clips. */
+export const WEBCAM_DATASET_NAME = 'Webcam clips';
+
+/** A webcam recording in progress (`startRecording`). */
+export interface Recording {
+  jobId: number;
+  /** The captured frames' size and rate, as resolved (from the dataset it joins, if any). */
+  options: Required<Omit<RecordOptions, 'appendTo'>>;
+  /** Sends one captured frame to the data worker (transferred: do not use it afterwards). */
+  addFrame(frame: ImageBitmap): void;
+  /** Ends the clip with the frames sent so far. */
+  stop(): void;
+  /** Drops the clip; `result` rejects. */
+  cancel(): void;
+  /** The dataset the clip joined. */
+  result: Promise<ImportSummary>;
+}
 
 /** What `importVideo` and `importNpy` resolve to. */
 export interface ImportSummary {
@@ -103,6 +133,7 @@ export class DatasetRegistry {
 
   async importVideo(file: Blob, options: VideoImportOptions = {}): Promise<ImportSummary> {
     const name = importName(file, options.name, 'video');
+    const label = importLabel(options.label);
     const target = options.appendTo ? this.datasets.get(options.appendTo) : undefined;
     if (options.appendTo && !target) {
       return this.fail(
@@ -134,6 +165,7 @@ export class DatasetRegistry {
     const info: DatasetInfo = {
       ...describe(id, target?.info.name ?? name, 'video', frames, result.fps, resolved.clipLength),
       files: [...(target?.info.files ?? []), name],
+      labels: [...(target?.info.labels ?? []), label],
       crop: resolved.crop,
       durationSeconds: frames.frames / result.fps,
       source: {
@@ -159,11 +191,113 @@ export class DatasetRegistry {
     const info: DatasetInfo = {
       ...describe(this.newId(), name, 'npy', result.frames, null, clipLength),
       files: [name],
+      labels: [''],
       crop: 'center',
       durationSeconds: null,
     };
     this.store({ info, frames: result.frames, thumbnails: null });
     return summary(info);
+  }
+
+  /**
+   * Records a webcam clip: the caller captures frames (on the main thread, from getUserMedia) and
+   * passes each to `addFrame`; the data worker draws them at the dataset's size. The clip becomes
+   * a dataset of its own, or joins `appendTo` (a dataset of webcam clips or videos) at its size.
+   */
+  startRecording(options: RecordOptions = {}): Recording {
+    const target = options.appendTo ? this.datasets.get(options.appendTo) : undefined;
+    if (options.appendTo && !target) {
+      throw new ConfigError(
+        'appendTo',
+        `Cannot add the clip: there is no dataset ${quote(String(options.appendTo))}.`,
+      );
+    }
+    if (options.label !== undefined && typeof options.label !== 'string') {
+      throw new ConfigError(
+        'label',
+        `label must be a string (got ${describeValue(options.label)})`,
+      );
+    }
+    const label = excerpt((options.label ?? '').trim(), MAX_NAME_CHARS);
+    const number = (target?.info.files.length ?? 0) + 1;
+    const name = excerpt(options.name ?? `${label || 'clip'} ${number}`, MAX_NAME_CHARS);
+    const stored = target?.frames;
+    const resolved = {
+      name,
+      label,
+      width: stored?.width ?? options.width ?? DEFAULT_RECORD_OPTIONS.width,
+      height: stored?.height ?? options.height ?? DEFAULT_RECORD_OPTIONS.height,
+      crop: target?.info.crop ?? options.crop ?? DEFAULT_RECORD_OPTIONS.crop,
+      color: stored
+        ? stored.channels === 1
+          ? 'gray'
+          : 'rgb'
+        : (options.color ?? DEFAULT_RECORD_OPTIONS.color),
+      fps: target?.info.fps ?? options.fps ?? DEFAULT_RECORD_OPTIONS.fps,
+      seconds: options.seconds ?? DEFAULT_RECORD_OPTIONS.seconds,
+      clipLength:
+        options.clipLength ?? target?.info.clipLength ?? DEFAULT_RECORD_OPTIONS.clipLength,
+    } as const;
+    const { label: _label, ...recordOptions } = resolved;
+    const { jobId, result } = this.track(name, {
+      type: 'record-clip',
+      options: recordOptions,
+      existingBytes: stored?.data.length ?? 0,
+    });
+    const finished = result.then((answer) => {
+      if (answer.kind !== 'recording') {
+        throw new Error('The data worker answered with the wrong result');
+      }
+      // The dataset may have been removed while recording: then the clip starts a new one.
+      const joined = target && this.datasets.has(target.info.id) ? target : undefined;
+      const frames = joined ? appendFrames(joined.frames, answer.frames) : answer.frames;
+      const id = joined?.info.id ?? this.newId();
+      const info: DatasetInfo = {
+        ...describe(
+          id,
+          joined?.info.name ?? WEBCAM_DATASET_NAME,
+          joined?.info.kind ?? 'webcam',
+          frames,
+          answer.fps,
+          resolved.clipLength,
+        ),
+        files: [...(joined?.info.files ?? []), name],
+        labels: [...(joined?.info.labels ?? []), label],
+        crop: resolved.crop,
+        durationSeconds: frames.frames / answer.fps,
+        ...(joined?.info.source ? { source: joined.info.source } : {}),
+      };
+      this.store({ info, frames, thumbnails: joined?.thumbnails ?? answer.thumbnails });
+      return summary(info);
+    });
+    return {
+      jobId,
+      options: resolved,
+      addFrame: (frame) => this.client.notify({ type: 'record-frame', target: jobId, frame }),
+      stop: () => this.client.notify({ type: 'record-stop', target: jobId }),
+      cancel: () => this.client.cancel(jobId),
+      result: finished,
+    };
+  }
+
+  /** Sets the class of file `file` (its index in `files`) of a dataset; '' removes it. */
+  setLabel(datasetId: string, file: number, label: string): DatasetInfo {
+    const stored = this.datasets.get(datasetId);
+    if (!stored) throw new Error(`Unknown dataset ${quote(String(datasetId))}`);
+    if (!(Number.isInteger(file) && file >= 0 && file < stored.info.files.length)) {
+      throw new ConfigError(
+        'file',
+        `file must be the index of one of the dataset's ${stored.info.files.length} files, from 0 (got ${describeValue(file)})`,
+      );
+    }
+    if (typeof label !== 'string') {
+      throw new ConfigError('label', `label must be a string (got ${describeValue(label)})`);
+    }
+    const labels = [...stored.info.labels];
+    labels[file] = excerpt(label.trim(), MAX_NAME_CHARS);
+    const info = { ...stored.info, labels };
+    this.store({ ...stored, info });
+    return info;
   }
 
   /** A .npy file of a dataset's sequences, or of a freshly generated Moving MNIST set. */
@@ -191,10 +325,15 @@ export class DatasetRegistry {
   }
 
   /** Runs one import in the worker, tracked as a job; failures are recorded for the UI. */
-  private async run(
+  private run(name: string, command: Parameters<DataClient['request']>[0]): Promise<DataResult> {
+    return this.track(name, command).result;
+  }
+
+  /** `run`, with the job's id known at once (a recording sends frames to it). */
+  private track(
     name: string,
     command: Parameters<DataClient['request']>[0],
-  ): Promise<DataResult> {
+  ): { jobId: number; result: Promise<DataResult> } {
     const store = useDatasets.getState();
     const onProgress = (progress: DataProgress) =>
       useDatasets.getState().putJob({ id: jobId, name, ...progressFields(progress) });
@@ -202,6 +341,14 @@ export class DatasetRegistry {
     const jobId = requestId;
     this.jobs.set(jobId, requestId);
     store.putJob({ id: jobId, name, done: 0, total: 0, secondsLeft: null, message: 'Starting' });
+    return { jobId, result: this.settle(name, jobId, result) };
+  }
+
+  private async settle(
+    name: string,
+    jobId: number,
+    result: Promise<DataResult>,
+  ): Promise<DataResult> {
     try {
       return await result;
     } catch (error) {
@@ -258,6 +405,15 @@ function importName(file: unknown, given: unknown, fallback: string): string {
   return excerpt(name, MAX_NAME_CHARS);
 }
 
+/** A file's class as given on import ('' when none), checked before anything is decoded. */
+function importLabel(label: unknown): string {
+  if (label === undefined) return '';
+  if (typeof label !== 'string') {
+    throw new ConfigError('label', `label must be a string (got ${describeValue(label)})`);
+  }
+  return excerpt(label.trim(), MAX_NAME_CHARS);
+}
+
 /** The older frames followed by the new file's, with its segment moved behind them. */
 function appendFrames(existing: FrameSet, added: FrameSet): FrameSet {
   const data = new Uint8Array(existing.data.length + added.data.length);
@@ -281,7 +437,7 @@ function describe(
   frames: FrameSet,
   fps: number | null,
   clipLength: number,
-): Omit<DatasetInfo, 'files' | 'crop' | 'durationSeconds'> {
+): Omit<DatasetInfo, 'files' | 'labels' | 'crop' | 'durationSeconds'> {
   const split = trySplitClips(frames.segments, {
     length: clipLength,
     stride: clipLength,

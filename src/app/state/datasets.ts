@@ -8,8 +8,11 @@ import type { CropMode } from '../../core/data/types';
 export interface DatasetInfo {
   id: string;
   name: string;
-  kind: 'video' | 'npy';
+  /** Video files, webcam clips recorded in the Data view, or a .npy array. */
+  kind: 'video' | 'webcam' | 'npy';
   files: string[];
+  /** Each file's class ('' = unlabelled), in the order of `files`. */
+  labels: string[];
   width: number;
   height: number;
   channels: 1 | 3;
