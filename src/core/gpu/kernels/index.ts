@@ -14,3 +14,4 @@ import './lstm-sequence';
 import './recurrent-sequence';
 import './softmax-cross-entropy';
 import './global-norm';
+import './blocked-layout';

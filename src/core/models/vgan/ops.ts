@@ -20,6 +20,12 @@
  * for conv3d and [kT, kH, kW, out, in] for conv3dTranspose (the tfjs conventions).
  */
 import * as tf from '@tensorflow/tfjs';
+import {
+  blockFilterGather,
+  blockedLayoutReady,
+  fromBlocks,
+  toBlocks,
+} from '../../gpu/kernels/blocked-layout';
 
 export type Padding = 'same' | 'valid';
 /** Strides along T, H and W. */
@@ -187,8 +193,10 @@ export function blockFilter(w: tf.Tensor5D): tf.Tensor5D {
  * The same map, but each output reads 8 taps of 8·Cin channels instead of 64 taps of Cin.
  */
 export function convDown(x: tf.Tensor5D, w: tf.Tensor5D, time: boolean): tf.Tensor5D {
-  const blocked = spaceToDepth(padBorder(x, time), time); // [B, T/2+1, H/2+1, W/2+1, 8·Cin]
-  return tf.conv3d(blocked, blockFilter(w), 1, 'valid'); // [B, T/2, H/2, W/2, Cout]
+  const gathers = blockedLayoutReady(); // one gather each way (optimisation webgpu-blocked-layout)
+  const blocked = gathers ? toBlocks(x, time) : spaceToDepth(padBorder(x, time), time); // [B, T/2+1, H/2+1, W/2+1, 8·Cin]
+  const filter = gathers ? blockFilterGather(w) : blockFilter(w); // [2, 2, 2, 8·Cin, Cout]
+  return tf.conv3d(blocked, filter, 1, 'valid'); // [B, T/2, H/2, W/2, Cout]
 }
 
 /**
@@ -199,9 +207,11 @@ export function convDown(x: tf.Tensor5D, w: tf.Tensor5D, time: boolean): tf.Tens
  */
 export function convUp(x: tf.Tensor5D, w: tf.Tensor5D, time: boolean): tf.Tensor5D {
   const [b, t, h, wd] = x.shape;
-  const filter = blockFilter(w); // [2, 2, 2, 8·Cout, Cin] or [1, 2, 2, 4·Cout, Cin]
+  const gathers = blockedLayoutReady(); // one gather each way (optimisation webgpu-blocked-layout)
+  const filter = gathers ? blockFilterGather(w) : blockFilter(w); // [2, 2, 2, 8·Cout, Cin] or [1, 2, 2, 4·Cout, Cin]
   const outShape: Shape5 = [b, time ? t + 1 : t, h + 1, wd + 1, filter.shape[3]];
   const blocked = conv3dTranspose(x, filter, outShape, [1, 1, 1], 'valid'); // [B, T+1, H+1, W+1, 8·Cout]
+  if (gathers) return fromBlocks(blocked, time); // [B, 2T, 2H, 2W, Cout]
   return cropBorder(depthToSpace(blocked, time), time); // [B, 2T, 2H, 2W, Cout]
 }
 
