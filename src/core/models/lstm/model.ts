@@ -37,7 +37,6 @@ import type {
 } from '../types';
 import { CheckpointError } from '../../checkpoint/errors';
 import { metaRecord } from '../state';
-import { tilePanel, topIndices } from '../kit/weight-tiles';
 import { lstmSequenceKernelReady } from '../../gpu/kernels/lstm-sequence';
 import { fusedLossesReady } from '../../gpu/kernels/losses';
 import { sequenceLossTerms } from './sequence-path';
@@ -46,32 +45,11 @@ import type { LstmConfig } from './config';
 import { LiveSettings } from '../kit/live-settings';
 import { Optimiser } from '../kit/optimiser';
 import { TrainableModel } from '../kit/trainable';
-import { Decoder, LstmStack } from './network';
+import { Decoder, LstmStack, activate, elementLoss } from './network';
+import { lstmFeatureViews } from './features';
 import type { DecoderInput } from './network';
 import { evaluateLstm, lstmRollout, lstmSampleViews } from './evaluation';
 import type { LstmFrames } from './evaluation';
-
-// --- losses ----------------------------------------------------------------------------------------
-
-/**
- * Per-element loss from output logits: Bernoulli cross-entropy in its stable softplus form
- * softplus(l) − t·l (= −t·log σ(l) − (1 − t)·log(1 − σ(l))), or half squared error (the reference
- * code's `0.5·‖y − t‖²`) for linear outputs.
- */
-function elementLoss(
-  output: LstmConfig['output'],
-  logits: tf.Tensor,
-  targets: tf.Tensor,
-): tf.Tensor {
-  return output === 'sigmoid-bce'
-    ? tf.softplus(logits).sub(targets.mul(logits))
-    : tf.squaredDifference(logits, targets).mul(0.5);
-}
-
-/** Outputs as images: σ(logits), or the linear outputs themselves. */
-function activate(output: LstmConfig['output'], logits: tf.Tensor2D): tf.Tensor2D {
-  return output === 'sigmoid-bce' ? tf.sigmoid(logits) : logits;
-}
 
 // --- the model -------------------------------------------------------------------------------------
 
@@ -91,10 +69,6 @@ export interface LstmLossTerms {
   future_loss?: tf.Scalar;
   objective: tf.Scalar; // what the optimiser differentiates (see config.lossReduction)
 }
-
-/** Weight tiles the feature views show at most, and units ranked for a clip. */
-const FEATURE_TILES = 64;
-const FEATURE_TOP_UNITS = 8;
 
 export class LstmEncoderDecoder extends TrainableModel<LiveHyperparameter> implements VideoModel {
   readonly kind = 'lstm' as const;
@@ -381,80 +355,15 @@ export class LstmEncoderDecoder extends TrainableModel<LiveHyperparameter> imple
     }
   }
 
-  /**
-   * Feature views (as Srivastava et al. show their weights): the encoder's first-layer input →
-   * hidden weights of the cell input (rows 2U…3U of w, the frame's columns) and the decoder's
-   * hidden → output readout, each unit as a frame-sized tile; and the first-layer units that
-   * respond most to `clip` [1, T, H, W, 1] (largest mean |h| over its input frames) with their
-   * input tiles and activations over time.
-   */
+  /** Feature views of the weights and of the units `clip` drives most: see features.ts. */
   async featureViews(clip: tf.Tensor5D): Promise<SampleView[]> {
     this.assertLive();
-    const { frameSize: size, hiddenUnits: units, inputFrames } = this.config;
-    const shown = Math.min(units, FEATURE_TILES);
     const decoder = (this.future ?? this.reconstruction) as Decoder;
-    const parts = tf.tidy(() => {
-      const w = this.encoder.layers[0].w; // [4U, P + U]
-      const input = w.slice([2 * units, 0], [units, this.pixels]); // [U, P] cell input
-      const readout = decoder.readoutW.transpose(); // [U, P]
-      const h = this.features(clip).slice([0, 0, 0], [1, inputFrames, units]); // [1, Tin, U]
-      return { input, readout, h: h.reshape([inputFrames, units]) };
+    return lstmFeatureViews(this, clip, {
+      encoder: this.encoder.layers[0].w,
+      readout: decoder.readoutW,
+      decoder: this.future ? 'future' : 'reconstruction',
     });
-    const [input, readout, h] = (await Promise.all([
-      parts.input.data(),
-      parts.readout.data(),
-      parts.h.data(),
-    ])) as Float32Array[];
-    tf.dispose(Object.values(parts));
-    const meanAbs = Array.from({ length: units }, (_, u) => {
-      let sum = 0;
-      for (let t = 0; t < inputFrames; t++) sum += Math.abs(h[t * units + u]);
-      return sum / inputFrames;
-    });
-    const top = topIndices(meanAbs, Math.min(units, FEATURE_TOP_UNITS));
-    const tilesOf = (values: Float32Array, which: number[]) => {
-      const out = new Float32Array(which.length * this.pixels);
-      which.forEach((u, j) =>
-        out.set(values.subarray(u * this.pixels, (u + 1) * this.pixels), j * this.pixels),
-      );
-      return out;
-    };
-    const first = Array.from({ length: shown }, (_, u) => u);
-    const range = shown < units ? `units 1–${shown} of ${units}` : `all ${units} units`;
-    return [
-      {
-        group: 'features',
-        title: 'Input → hidden weights',
-        caption: `The encoder's first layer: each tile is one unit's cell-input weights on the ${size}×${size} frame (${range}); gray is 0, light positive, dark negative.`,
-        panels: [tilePanel('Input → hidden', tilesOf(input, first), shown, 1, size, size)],
-      },
-      {
-        group: 'features',
-        title: 'Hidden → output weights',
-        caption: `The ${this.future ? 'future' : 'reconstruction'} decoder's readout: each tile is what one unit adds to the predicted frame (${range}).`,
-        panels: [tilePanel('Hidden → output', tilesOf(readout, first), shown, 1, size, size)],
-      },
-      {
-        group: 'features',
-        title: 'Units that respond most to this clip',
-        caption: `The ${top.length} first-layer encoder units with the largest mean |h| over the clip's ${inputFrames} input frames (units ${top.map((u) => u + 1).join(', ')}), their input weights, and h over time.`,
-        panels: [tilePanel('Input weights', tilesOf(input, top), top.length, 1, size, size)],
-        charts: [
-          {
-            title: 'Activation over the input frames',
-            xLabel: 'frame',
-            yLabel: 'h',
-            series: top.map((u) => ({
-              label: `unit ${u + 1}`,
-              points: Array.from({ length: inputFrames }, (_, t): [number, number] => [
-                t + 1,
-                h[t * units + u],
-              ]),
-            })),
-          },
-        ],
-      },
-    ];
   }
 
   // --- checkpoints (weights and optimiser slots: kit/trainable.ts) ---

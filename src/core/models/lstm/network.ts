@@ -148,3 +148,23 @@ export class Decoder {
     return tf.stack(logits, 0) as tf.Tensor3D; // [steps, P, B]
   }
 }
+
+/**
+ * Per-element loss from output logits: Bernoulli cross-entropy in its stable softplus form
+ * softplus(l) − t·l (= −t·log σ(l) − (1 − t)·log(1 − σ(l))), or half squared error (the reference
+ * code's `0.5·‖y − t‖²`) for linear outputs.
+ */
+export function elementLoss(
+  output: LstmConfig['output'],
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+): tf.Tensor {
+  return output === 'sigmoid-bce'
+    ? tf.softplus(logits).sub(targets.mul(logits))
+    : tf.squaredDifference(logits, targets).mul(0.5);
+}
+
+/** Outputs as images: σ(logits), or the linear outputs themselves. */
+export function activate(output: LstmConfig['output'], logits: tf.Tensor2D): tf.Tensor2D {
+  return output === 'sigmoid-bce' ? tf.sigmoid(logits) : logits;
+}
