@@ -8,7 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../src/core/gpu/backend-types';
 import { modelDefinition } from '../src/core/models/registry';
 import type { ModelState, VideoModel } from '../src/core/models/types';
-import { SWITCH_MARGIN, fastestBackend, measureBackends } from '../src/core/train/backend-trial';
+import {
+  BackendTrialInSlices,
+  SWITCH_MARGIN,
+  fastestBackend,
+  measureBackends,
+} from '../src/core/train/backend-trial';
 import type { TrialBatch } from '../src/core/train/backend-trial';
 
 beforeAll(async () => {
@@ -211,6 +216,51 @@ describe('measureBackends', () => {
     });
     await expect(trial).rejects.toBe(reason);
     expect(world.stepsOn).toEqual({ cpu: 2 }); // WebGPU never started
+    expect(world.live.models).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('in slices: the run’s backend is active again after each slice, and the timings are those of one go', async () => {
+    const backends = {
+      cpu: { msPerStep: 200 },
+      webgpu: { msPerStep: 900 }, // over 3× the CPU: stopped after one timed step
+      webgl: { msPerStep: 120 },
+    };
+    const options = (world: ReturnType<typeof fakeWorld>) => ({
+      candidates: ['cpu', 'webgpu', 'webgl'] as BackendName[],
+      activate: world.activate,
+      makeModel: world.makeModel,
+      state,
+      batch,
+      steps: 3,
+      maxSecondsPerBackend: 60,
+      now: world.now,
+    });
+    const inOneGo = await measureBackends(options(fakeWorld(backends)));
+
+    const world = fakeWorld(backends);
+    const before = tf.memory().numTensors;
+    let slices = 0;
+    const trial = new BackendTrialInSlices({
+      ...options(world),
+      restore: () => world.activate('cpu').then(() => undefined),
+    });
+    const runsOwnSteps: number[] = [];
+    while (!trial.done) {
+      await trial.next();
+      slices += 1;
+      // Between slices the run trains on its own backend: a step here runs on the CPU.
+      const own = world.makeModel();
+      const input = tf.zeros([1, 2, 2, 2, 1]) as tf.Tensor5D;
+      tf.dispose([input, ...Object.values(own.trainStep(input))]);
+      own.dispose();
+      runsOwnSteps.push(world.stepsOn.cpu ?? 0);
+    }
+    // cpu: compile + 3 steps; webgpu: compile + 1; webgl: compile + 3.
+    expect(slices).toBe(4 + 2 + 4);
+    expect(runsOwnSteps.at(-1)).toBe(4 + slices); // the trial's 4 CPU steps and one per slice
+    expect(trial.trials).toEqual(inOneGo);
+    expect(trial.trials.map((t) => t.steps)).toEqual([3, 1, 3]);
     expect(world.live.models).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -29,7 +29,7 @@ import type { VideoModel } from '../core/models/types';
 import { prepareModel } from '../core/train/prepare';
 import { stressTest } from '../core/train/stress-test';
 import type { StressTestOptions } from '../core/train/stress-test';
-import { fastestBackend, measureBackends } from '../core/train/backend-trial';
+import { BackendTrialInSlices, fastestBackend } from '../core/train/backend-trial';
 import type { TrialBatch } from '../core/train/backend-trial';
 import { Trainer } from '../core/train/trainer';
 import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
@@ -169,8 +169,8 @@ export class RunHandler {
   /** The backend the run trains on, as last reported. */
   private backendReport: BackendReport | null = null;
   private backendPlan: BackendPlan | null = null;
-  /** Aborts a backend settlement in progress (pause, stop and dispose do). */
-  private settleController: AbortController | null = null;
+  /** The backend trial in progress, a slice of it between two training steps (advanceBackend). */
+  private trial: BackendTrialInSlices | null = null;
   /** The software WebGPU adapter of a run that started on the CPU (startOnCpu). */
   private softwareAdapter: string | null = null;
 
@@ -207,7 +207,6 @@ export class RunHandler {
       case 'pause':
         this.requireSession();
         this.stepsRequested = 0;
-        this.abortSettlement('Paused while the backends were being timed');
         // A step already on the GPU finishes and is reported before the reply, so that once
         // pause() resolves the step count no longer moves.
         await this.stepInFlight?.catch(() => {});
@@ -229,7 +228,7 @@ export class RunHandler {
       case 'stop': {
         this.requireSession();
         this.stepsRequested = 0;
-        this.abortSettlement('Stopped while the backends were being timed');
+        this.endTrial();
         await this.stepInFlight?.catch(() => {});
         this.flushMetrics();
         this.setStatus('stopped');
@@ -285,7 +284,7 @@ export class RunHandler {
         return;
       case 'dispose':
         this.stepsRequested = 0;
-        this.abortSettlement('Disposed while the backends were being timed');
+        this.endTrial();
         this.disposeSession();
         this.setStatus('disposed');
         return;
@@ -475,7 +474,7 @@ export class RunHandler {
     return {
       ...cpu,
       choice: {
-        reason: `WebGPU here is a software adapter (${adapter}), so the run starts on the CPU backend, which compiles no kernels, and times each backend on ${TRIAL_STEPS} training steps of this model after its first step`,
+        reason: `WebGPU here is a software adapter (${adapter}), so the run starts on the CPU backend, which compiles no kernels, and times each backend on ${TRIAL_STEPS} training steps of this model between its own training steps`,
         trials: [],
         picked: 'cpu',
         startedOn: 'cpu',
@@ -484,73 +483,76 @@ export class RunHandler {
     };
   }
 
-  private abortSettlement(why: string): void {
-    this.settleController?.abort(new CancelledError(why));
+  /** Drops a backend trial in progress (its copies of the model); stop and dispose do. */
+  private endTrial(): void {
+    this.trial?.dispose();
+    this.trial = null;
   }
 
   /**
-   * Between two training steps of a run that started on the CPU (startOnCpu): moves it to the
-   * remembered backend, or times every backend (backend-trial.ts: copies of the model from its
-   * current state, on one batch) and moves it to the fastest, remembering the choice. Weights,
-   * optimiser state, step count and data stream go on where they were. Pause, stop and dispose
-   * abort the timing (it runs again when training resumes).
+   * Before a training step of a run that started on the CPU (startOnCpu): moves it to the
+   * remembered backend, or takes one slice of the backend trial (backend-trial.ts: copies of the
+   * model from its state after its first step, on one batch), so the run keeps training while
+   * the backends are timed; once all are timed, it moves to the fastest (SWITCH_MARGIN) and
+   * remembers the choice. Weights, optimiser state, step count and data stream go on where they
+   * were.
    */
-  private async settleBackend(session: Session, plan: BackendPlan): Promise<void> {
+  private async advanceBackend(session: Session, plan: BackendPlan): Promise<void> {
     const current = this.backendReport?.backend ?? 'cpu';
-    const controller = new AbortController();
-    this.settleController = controller;
-    try {
-      const choice = plan.remembered ?? (await this.timeBackends(session, current, controller));
-      if (!plan.remembered) {
-        await this.env.backendMemory?.remember(plan.memoryKey, {
-          reason: choice.reason,
-          trials: choice.trials,
-          picked: choice.picked,
-        });
-      }
-      controller.signal.throwIfAborted();
-      this.backendPlan = null;
-      const step = session.trainer.step;
-      let report = await selectBackend(current);
-      let picked = choice.picked;
-      if (picked !== current) {
-        try {
-          report = await this.moveSession(session, picked);
-        } catch (error) {
-          report = await selectBackend(current);
-          picked = current;
-          this.emit({
-            type: 'warning',
-            message: `Could not move the run to ${choice.picked} (${error instanceof Error ? error.message : String(error)}); it goes on training on ${current}.`,
-          });
-        }
-      }
-      const { pending: _pending, ...settled } = choice;
-      this.backendReport = {
-        ...report,
-        choice: {
-          ...settled,
-          picked,
-          startedOn: current,
-          ...(picked !== current ? { switchedAtStep: step } : {}),
-        },
-      };
-      this.emit({ type: 'backend', backend: this.backendReport });
-      this.emit({ type: 'progress', phase: 'backend', fraction: 1, message: 'Backend settled' });
-    } catch (error) {
-      await selectBackend(current); // a trial leaves another backend active
-      throw error;
-    } finally {
-      this.settleController = null;
-    }
+    if (plan.remembered) return this.settleBackend(session, current, plan.remembered);
+    this.trial ??= await this.startTrial(session, current);
+    await this.trial.next();
+    if (!this.trial.done) return;
+    const { trials } = this.trial;
+    this.trial = null;
+    const adapter = this.softwareAdapter ?? 'CPU emulation';
+    const choice: BackendChoice = {
+      reason: `WebGPU here is a software adapter (${adapter}), so each backend was timed on ${TRIAL_STEPS} training steps of this model, between the run's own steps`,
+      trials,
+      picked: fastestBackend(trials, current, current),
+    };
+    await this.env.backendMemory?.remember(plan.memoryKey, choice);
+    await this.settleBackend(session, current, choice);
   }
 
-  /** Times the run's model, from its current state, on every backend (backend-trial.ts). */
-  private async timeBackends(
+  /** Moves the run to the backend `choice` picked and reports where it trains now. */
+  private async settleBackend(
     session: Session,
     current: BackendName,
-    controller: AbortController,
-  ): Promise<BackendChoice> {
+    choice: BackendChoice,
+  ): Promise<void> {
+    this.backendPlan = null;
+    const step = session.trainer.step;
+    let report = await selectBackend(current);
+    let picked = choice.picked;
+    if (picked !== current) {
+      try {
+        report = await this.moveSession(session, picked);
+      } catch (error) {
+        report = await selectBackend(current);
+        picked = current;
+        this.emit({
+          type: 'warning',
+          message: `Could not move the run to ${choice.picked} (${error instanceof Error ? error.message : String(error)}); it goes on training on ${current}.`,
+        });
+      }
+    }
+    const { pending: _pending, ...settled } = choice;
+    this.backendReport = {
+      ...report,
+      choice: {
+        ...settled,
+        picked,
+        startedOn: current,
+        ...(picked !== current ? { switchedAtStep: step } : {}),
+      },
+    };
+    this.emit({ type: 'backend', backend: this.backendReport });
+    this.emit({ type: 'progress', phase: 'backend', fraction: 1, message: 'Backend settled' });
+  }
+
+  /** A backend trial of the run's model from its current state, the current backend first. */
+  private async startTrial(session: Session, current: BackendName): Promise<BackendTrialInSlices> {
     const state = await session.model.exportState();
     const { stream } = session;
     const start = stream.getState();
@@ -561,7 +563,7 @@ export class RunHandler {
       shape: first.shape as TrialBatch['shape'],
     };
     first.dispose();
-    const trials = await measureBackends({
+    return new BackendTrialInSlices({
       // The current backend first: a backend whose first step is far slower stops there.
       candidates: [current, ...BACKEND_ORDER.filter((name) => name !== current)],
       activate: async (name) => {
@@ -569,27 +571,23 @@ export class RunHandler {
         if (started.backend === name) return null;
         return started.fallbacks.find((f) => f.backend === name)?.reason ?? `${name} did not start`;
       },
+      restore: async () => {
+        await selectBackend(current);
+      },
       makeModel: session.makeModel,
       state,
       batch,
       steps: TRIAL_STEPS,
       maxSecondsPerBackend: TRIAL_SECONDS_PER_BACKEND,
       gpu: session.guard,
-      signal: controller.signal,
       onProgress: (fraction, message) =>
         this.emit({
           type: 'progress',
           phase: 'backend',
           fraction,
-          message: `${message}; training goes on after`,
+          message: `${message}, between training steps`,
         }),
     });
-    const adapter = this.softwareAdapter ?? 'CPU emulation';
-    return {
-      reason: `WebGPU here is a software adapter (${adapter}), so each backend was timed on ${TRIAL_STEPS} training steps of this model`,
-      trials,
-      picked: fastestBackend(trials, current, current),
-    };
   }
 
   /**
@@ -684,18 +682,18 @@ export class RunHandler {
     while (this.stepsRequested > 0 && this.status === 'running') {
       const plan = this.stepsTrained >= SETTLE_AFTER_STEPS ? this.backendPlan : null;
       try {
-        this.stepInFlight = this.gpuTurn(() =>
-          plan ? this.settleBackend(session, plan) : this.trainOneStep(session),
-        );
+        this.stepInFlight = this.gpuTurn(async () => {
+          if (plan) await this.advanceBackend(session, plan);
+          await this.trainOneStep(session);
+        });
         await this.stepInFlight;
       } catch (error) {
-        if (plan && error instanceof CancelledError) break; // paused or stopped: timed again later
         this.fail(toRunError(error, session.trainer.step));
         return;
       } finally {
         this.stepInFlight = null;
       }
-      if (!plan) this.stepsRequested -= 1;
+      this.stepsRequested -= 1;
       await yieldToEventLoop();
     }
     this.flushMetrics();

@@ -49,70 +49,125 @@ const message = (error: unknown): string =>
 
 /** Times `candidates` one after another; leaves the last one tried active. */
 export async function measureBackends(options: BackendTrialOptions): Promise<BackendTrial[]> {
-  const now = options.now ?? (() => performance.now());
-  const gpu = options.gpu ?? { run: <T>(work: () => Promise<T>) => work() };
-  const trials: BackendTrial[] = [];
-  let best = Infinity;
-  for (const [index, backend] of options.candidates.entries()) {
-    options.signal?.throwIfAborted();
-    options.onProgress?.(
-      index / options.candidates.length,
-      `Timing training steps on ${backend} (${index + 1} of ${options.candidates.length} backends)`,
-    );
-    const unavailable = await options.activate(backend);
-    if (unavailable !== null) {
-      trials.push({ backend, msPerStep: null, steps: 0, note: unavailable });
-      continue;
+  const trial = new BackendTrialInSlices(options);
+  try {
+    while (!trial.done) {
+      options.signal?.throwIfAborted();
+      await trial.next();
     }
-    let model: VideoModel | null = null;
-    const batch = tf.tensor(options.batch.data, options.batch.shape) as tf.Tensor5D;
-    const times: number[] = [];
-    let note: string | undefined;
-    try {
-      model = options.makeModel();
-      model.importState(options.state);
-      const trained = model;
-      const step = () =>
-        gpu.run(async () => {
-          const scalars = trained.trainStep(batch);
-          try {
-            const values = await readScalars(scalars);
-            if (Object.values(values).some((v) => !Number.isFinite(v))) {
-              throw new Error('a loss came back NaN or infinite');
-            }
-          } finally {
-            tf.dispose(Object.values(scalars));
-          }
-        });
-      await step(); // compiles the kernels: not timed
-      const started = now();
-      while (times.length < options.steps && !options.signal?.aborted) {
-        const stepStart = now();
-        await step();
-        times.push(now() - stepStart);
-        if (times.length === 1 && times[0] > HOPELESS_FACTOR * best) {
-          note = `stopped after one step: over ${HOPELESS_FACTOR}× the fastest`;
-          break;
-        }
-        if (now() - started > options.maxSecondsPerBackend * 1000) {
-          if (times.length < options.steps) note = `${options.maxSecondsPerBackend} s budget`;
-          break;
-        }
-      }
-    } catch (error) {
-      trials.push({ backend, msPerStep: null, steps: times.length, note: message(error) });
-      continue;
-    } finally {
-      batch.dispose();
-      model?.dispose();
-    }
-    const msPerStep = summarize(times).median;
-    best = Math.min(best, msPerStep);
-    trials.push({ backend, msPerStep, steps: times.length, ...(note ? { note } : {}) });
+  } finally {
+    trial.dispose();
   }
   options.signal?.throwIfAborted();
-  options.onProgress?.(1, 'Backends timed');
-  return trials;
+  return trial.trials;
+}
+
+/**
+ * The backend trial cut into slices that a run takes between its own training steps, so that it
+ * keeps training while the backends are timed: each `next()` starts a candidate (its copy of the
+ * model and the untimed step that compiles its kernels) or times one step of it, and then calls
+ * `restore` (the run's own backend active again). The timings are those of measureBackends: only
+ * the timed steps count towards `maxSecondsPerBackend`, not the training between them.
+ */
+export class BackendTrialInSlices {
+  readonly trials: BackendTrial[] = [];
+  private index = 0;
+  private model: VideoModel | null = null;
+  private batch: tf.Tensor5D | null = null;
+  private times: number[] = [];
+  private best = Infinity;
+  private readonly now: () => number;
+  private readonly gpu: GpuWork;
+
+  constructor(private readonly options: BackendTrialOptions & { restore?(): Promise<void> }) {
+    this.now = options.now ?? (() => performance.now());
+    this.gpu = options.gpu ?? { run: <T>(work: () => Promise<T>) => work() };
+  }
+
+  /** Every candidate has been timed (or noted as unable to train). */
+  get done(): boolean {
+    return this.index >= this.options.candidates.length;
+  }
+
+  /** One slice of the trial; the candidate's backend is active only during it. */
+  async next(): Promise<void> {
+    if (this.done) return;
+    const { candidates, onProgress } = this.options;
+    const backend = candidates[this.index];
+    try {
+      if (this.model === null) {
+        onProgress?.(
+          this.index / candidates.length,
+          `Timing training steps on ${backend} (${this.index + 1} of ${candidates.length} backends)`,
+        );
+        const unavailable = await this.options.activate(backend);
+        if (unavailable !== null) {
+          this.finish({ backend, msPerStep: null, steps: 0, note: unavailable });
+          return;
+        }
+        this.batch = tf.tensor(this.options.batch.data, this.options.batch.shape) as tf.Tensor5D;
+        this.model = this.options.makeModel();
+        this.model.importState(this.options.state);
+        await this.step(); // compiles the kernels: not timed
+        return;
+      }
+      const unavailable = await this.options.activate(backend);
+      if (unavailable !== null) throw new Error(unavailable);
+      const stepStart = this.now();
+      await this.step();
+      const times = this.times;
+      times.push(this.now() - stepStart);
+      const spent = times.reduce((sum, ms) => sum + ms, 0);
+      let note: string | undefined;
+      if (times.length === 1 && times[0] > HOPELESS_FACTOR * this.best) {
+        note = `stopped after one step: over ${HOPELESS_FACTOR}× the fastest`;
+      } else if (spent > this.options.maxSecondsPerBackend * 1000) {
+        if (times.length < this.options.steps)
+          note = `${this.options.maxSecondsPerBackend} s budget`;
+      } else if (times.length < this.options.steps) {
+        return;
+      }
+      const msPerStep = summarize(times).median;
+      this.best = Math.min(this.best, msPerStep);
+      this.finish({ backend, msPerStep, steps: times.length, ...(note ? { note } : {}) });
+    } catch (error) {
+      this.finish({ backend, msPerStep: null, steps: this.times.length, note: message(error) });
+    } finally {
+      await this.options.restore?.();
+      if (this.done) onProgress?.(1, 'Backends timed');
+    }
+  }
+
+  /** Frees the copy and batch of a candidate in progress (its tensors, on its own backend). */
+  dispose(): void {
+    this.batch?.dispose();
+    this.model?.dispose();
+    this.batch = null;
+    this.model = null;
+  }
+
+  private step(): Promise<void> {
+    const model = this.model!;
+    const batch = this.batch!;
+    return this.gpu.run(async () => {
+      const scalars = model.trainStep(batch);
+      try {
+        const values = await readScalars(scalars);
+        if (Object.values(values).some((v) => !Number.isFinite(v))) {
+          throw new Error('a loss came back NaN or infinite');
+        }
+      } finally {
+        tf.dispose(Object.values(scalars));
+      }
+    });
+  }
+
+  private finish(trial: BackendTrial): void {
+    this.dispose();
+    this.trials.push(trial);
+    this.times = [];
+    this.index += 1;
+  }
 }
 
 /**
