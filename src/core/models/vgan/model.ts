@@ -50,9 +50,8 @@ import { Optimiser } from '../kit/optimiser';
 import { TrainableModel } from '../kit/trainable';
 import { firstFrames, fixedRows, normalCodes, normalVector } from './inputs';
 import { evaluateVgan } from './evaluation';
-import { vganSampleViews } from './views';
+import { vganFeatureViews, vganSampleViews } from './views';
 import type { VganParts } from './views';
-import { tilePanel } from '../kit/weight-tiles';
 import { accuracyOf, crossEntropy, discriminatorLoss, meanValue, weighted } from './losses';
 import type { ConvAlgorithm } from './ops';
 
@@ -309,35 +308,16 @@ export class VideoGan extends TrainableModel<LiveHyperparameter> implements Vide
     return vganSampleViews(this.parts, videos, examples);
   }
 
-  // --- hyperparameters, bookkeeping ---
-
   // --- checkpoints (weights and optimiser slots: kit/trainable.ts) ---
 
   private fixedCodeShape(): number[] {
     return [this.fixedCodes.length, this.config.zDim];
   }
 
-  /**
-   * Feature views: the discriminator's first-layer 4×4×4 filters over time (averaged over the
-   * input channels), one mosaic per time slice. `clip` is not used yet: the units that respond
-   * most to a clip are not shown for the VGAN.
-   */
+  /** Feature views of the discriminator's first-layer filters: see `vganFeatureViews`. */
   async featureViews(_clip: tf.Tensor5D): Promise<SampleView[]> {
     this.assertLive();
-    const filter = this.namedParameters().get('d.conv0.w');
-    if (!filter) throw new Error('The discriminator has no first-layer filter d.conv0.w');
-    const [kt, kh, kw, , outputs] = filter.shape;
-    const tiles = tf.tidy(() => filter.mean(3).transpose([3, 0, 1, 2])); // [Cout, kT, kH, kW]
-    const values = (await tiles.data()) as Float32Array;
-    tiles.dispose();
-    return [
-      {
-        group: 'features',
-        title: 'First-layer filters over time',
-        caption: `The discriminator's ${outputs} first-layer filters (${kt}×${kh}×${kw}, averaged over the input channels), one mosaic per time step of the filter: play it to see the motion each one looks for; gray is 0.`,
-        panels: [tilePanel('Filters', values, outputs, kt, kh, kw)],
-      },
-    ];
+    return vganFeatureViews(this.namedParameters().get('d.conv0.w'));
   }
 
   /**

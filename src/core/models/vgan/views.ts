@@ -1,11 +1,13 @@
 /**
  * The video GAN's sample views (see model.ts for the model): generated videos with their
- * background, mask and foreground, the fixed-noise grid and an interpolation between two codes.
+ * background, mask and foreground, the fixed-noise grid and an interpolation between two codes;
+ * and its feature view, the discriminator's first-layer filters over time.
  *
  * Shapes: B batch, T frames, S frame side (H = W = S), C channels, Z latent size.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FramePanel, SampleView } from '../types';
+import { tilePanel } from '../kit/weight-tiles';
 import type { VganConfig } from './config';
 import { firstFrames, fixedRows } from './inputs';
 import type { Discriminator, Generator } from './networks';
@@ -203,4 +205,25 @@ function interpolate(m: VganParts, encoded: tf.Tensor): tf.Tensor5D[] {
     );
   }
   return chunks;
+}
+
+/**
+ * Feature views: the discriminator's first-layer 4×4×4 filters `filter` [kT, kH, kW, Cin, Cout]
+ * over time (averaged over the input channels), one mosaic per time slice. The units that respond
+ * most to a clip are not shown for the VGAN.
+ */
+export async function vganFeatureViews(filter: tf.Tensor | undefined): Promise<SampleView[]> {
+  if (!filter) throw new Error('The discriminator has no first-layer filter d.conv0.w');
+  const [kt, kh, kw, , outputs] = filter.shape;
+  const tiles = tf.tidy(() => filter.mean(3).transpose([3, 0, 1, 2])); // [Cout, kT, kH, kW]
+  const values = (await tiles.data()) as Float32Array;
+  tiles.dispose();
+  return [
+    {
+      group: 'features',
+      title: 'First-layer filters over time',
+      caption: `The discriminator's ${outputs} first-layer filters (${kt}×${kh}×${kw}, averaged over the input channels), one mosaic per time step of the filter: play it to see the motion each one looks for; gray is 0.`,
+      panels: [tilePanel('Filters', values, outputs, kt, kh, kw)],
+    },
+  ];
 }
