@@ -16,6 +16,7 @@ import { isLossMetric, lossColor } from '../LossChart';
 import { RunProgressBar } from '../RunBanners';
 import { useElementWidth } from '../hooks';
 import { ClassroomStart } from './ClassroomStart';
+import { ClassroomVote } from './ClassroomVote';
 import { dataKey, useComparedRuns } from './CompareView';
 import { useMetricsVersion } from './CompareCharts';
 import { ModelGuide } from './ModelGuide';
@@ -78,6 +79,7 @@ export function PresentView() {
           <PresentColumn key={run.id} run={run} />
         ))}
       </div>
+      {controlsHidden ? null : <ClassroomVote runs={compared} />}
     </section>
   );
 }
