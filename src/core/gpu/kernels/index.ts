@@ -14,4 +14,5 @@ import './lstm-sequence';
 import './recurrent-sequence';
 import './softmax-cross-entropy';
 import './global-norm';
+import './cpu-segment-sum';
 import './blocked-layout';

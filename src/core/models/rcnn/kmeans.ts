@@ -22,7 +22,8 @@ import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../../data/random';
 import type { KmeansInit } from './config';
 import { DISTANCE_CHUNK_FLOATS } from './config';
-import { ensureFastCpuSegmentSum } from './cpu-segment-sum';
+// Each update is a segment sum: on the CPU backend, the linear-time one of this kernel module.
+import '../../gpu/kernels/cpu-segment-sum';
 
 /** Updates without any assigned point after which a centroid is re-seeded. */
 export const RESEED_AFTER = 10;
@@ -375,7 +376,6 @@ export async function fitKmeans(
       `initial centroids must be [${k}, ${points.shape[1]}] (got [${initial.join(', ')}])`,
     );
   }
-  ensureFastCpuSegmentSum();
   const batchSize = Math.min(options.batchSize, m);
   const rng = new SeededRandom(options.seed);
   const pacer = new Pacer(hooks.signal);

@@ -50,7 +50,6 @@ import { Optimiser } from '../kit/optimiser';
 import { TrainableModel } from '../kit/trainable';
 import { RecurrentConvNet } from './network';
 import { PatchCodec, patchGeometry } from './patches';
-import { ensureFastCpuSegmentSum } from './cpu-segment-sum';
 import { evaluateRcnn, sampleRcnn } from './evaluation';
 import type { ChunkPredictions } from './evaluation';
 import { FILL_GIVEN_LAST, fillCodes, readFrames, rollout } from './generation';
@@ -81,7 +80,6 @@ export class VideoLanguageModel extends TrainableModel<LiveHyperparameter> imple
     private readonly seed: number,
   ) {
     super(seed, 'rCNN');
-    ensureFastCpuSegmentSum(); // gather gradients and k-means are segment sums
     this.codec = new PatchCodec(
       patchGeometry(config.frameSize, config.patchSize, config.patchStride),
     );

@@ -21,6 +21,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { biasActivation, biasActivationKernelReady } from '../../gpu/kernels/bias-activation';
+// The gradients of the embedding and output gathers are segment sums: on the CPU backend, the
+// linear-time one of this kernel module.
+import '../../gpu/kernels/cpu-segment-sum';
 import {
   recurrentSequence,
   recurrentSequenceKernelReady,

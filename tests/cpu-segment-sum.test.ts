@@ -1,16 +1,21 @@
 /**
- * The linear-time UnsortedSegmentSum the rCNN installs on the tfjs CPU backend gives what the
- * definition gives: rows added into their segment, ids outside [0, numSegments) dropped, the
- * input's dtype kept, any trailing shape; and gradients of gathers still match.
+ * The linear-time UnsortedSegmentSum that gpu/kernels/cpu-segment-sum.ts installs on the tfjs CPU
+ * backend (on import, and switchable as an optimisation) gives what the definition gives: rows
+ * added into their segment, ids outside [0, numSegments) dropped, the input's dtype kept, any
+ * trailing shape; gradients of gathers still match; switched off, tfjs's own kernel runs again.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureFastCpuSegmentSum } from '../src/core/models/rcnn/cpu-segment-sum';
+import { CPU_SEGMENT_SUM_OPTIMIZATION } from '../src/core/gpu/kernels/cpu-segment-sum';
+import {
+  applyOptimizations,
+  isOptimizationEnabled,
+  setOptimizationEnabled,
+} from '../src/core/gpu/optimizations';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  ensureFastCpuSegmentSum();
-  ensureFastCpuSegmentSum(); // idempotent
+  applyOptimizations('cpu'); // installing again changes nothing
 });
 
 /** The definition, in plain JavaScript: out[s, …] = Σ_{i: ids[i] = s} x[i, …]. */
@@ -53,5 +58,26 @@ describe('fast CPU UnsortedSegmentSum', () => {
     );
     // Row 0 gets the weights of the 2nd pick; row 2 those of picks 1, 3 and 4; row 1 nothing.
     expect(Array.from(await grad(table).data())).toEqual([3, 4, 0, 0, 1 + 5 + 7, 2 + 6 + 8]);
+  });
+
+  it('is on by default, and switched off tfjs’s own kernel gives the same values', async () => {
+    expect(isOptimizationEnabled(CPU_SEGMENT_SUM_OPTIMIZATION)).toBe(true);
+    const x = tf.tensor2d(
+      Array.from({ length: 40 * 3 }, (_, i) => i % 7),
+      [40, 3],
+    );
+    const ids = tf.tensor1d(
+      Array.from({ length: 40 }, (_, i) => ((i * 5) % 11) - 1), // -1 and 9 are dropped
+      'int32',
+    );
+    const fast = await tf.unsortedSegmentSum(x, ids, 9).data();
+    setOptimizationEnabled(CPU_SEGMENT_SUM_OPTIMIZATION, false, 'cpu');
+    try {
+      const plain = await tf.unsortedSegmentSum(x, ids, 9).data();
+      expect(Array.from(plain)).toEqual(Array.from(fast));
+    } finally {
+      setOptimizationEnabled(CPU_SEGMENT_SUM_OPTIMIZATION, true, 'cpu');
+    }
+    tf.dispose([x, ids]);
   });
 });

@@ -1,14 +1,22 @@
 /**
- * A linear-time UnsortedSegmentSum for the tfjs CPU backend.
+ * A linear-time UnsortedSegmentSum for the tfjs CPU backend (optimisation cpu-linear-segment-sum).
  *
  * tfjs-backend-cpu 4.22 computes it as one equal + cast + multiply + sum pass over the whole input
  * per segment: O(segments · size), 1.3 s for a [2560, 32] input into 64 segments, and hopeless
- * for a 10,000-code dictionary. The video language model needs it twice per step — the gradient
- * of every gather (the code embedding and the output rows) is a segment sum — and k-means needs
- * it per update. This kernel adds each input row into its segment's row once. Same semantics:
- * ids outside [0, numSegments) are dropped; the output has x's dtype.
+ * for a 10,000-code dictionary. The gradient of every gather is a segment sum (the rCNN's code
+ * embedding and output rows take two per step) and k-means takes one per update. This kernel
+ * adds each input row into its segment's row once. Same semantics: ids outside [0, numSegments)
+ * are dropped; the output has x's dtype.
+ *
+ * Unlike the WebGPU optimisations, which `selectBackend` installs, this one is installed when the
+ * module is imported as well (it stays switchable like the others): tests and tools use the CPU
+ * backend through `tf.setBackend('cpu')` without selecting it, and the tfjs kernel is quadratic.
  */
 import * as tf from '@tensorflow/tfjs';
+import { setOptimizationEnabled } from '../optimizations';
+import { registerKernelOverride } from './kernel-override';
+
+export const CPU_SEGMENT_SUM_OPTIMIZATION = 'cpu-linear-segment-sum';
 
 type TypedArray = Float32Array | Int32Array;
 
@@ -16,8 +24,6 @@ interface CpuBackendLike {
   data: { get(dataId: object): { values: TypedArray } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: TypedArray): tf.TensorInfo;
 }
-
-let installed = false;
 
 const fastSegmentSum: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
@@ -42,12 +48,10 @@ const fastSegmentSum: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return cpu.makeTensorInfo(shape, x.dtype, out);
 };
 
-/** Replaces the CPU backend's UnsortedSegmentSum with the linear-time one. Idempotent. */
-export function ensureFastCpuSegmentSum(): void {
-  if (installed) return;
-  const original = tf.getKernel(tf.UnsortedSegmentSum, 'cpu');
-  if (original === undefined) return; // no CPU backend in this build
-  tf.unregisterKernel(tf.UnsortedSegmentSum, 'cpu');
-  tf.registerKernel({ ...original, kernelFunc: fastSegmentSum });
-  installed = true;
-}
+registerKernelOverride(
+  CPU_SEGMENT_SUM_OPTIMIZATION,
+  "UnsortedSegmentSum on the CPU backend in one pass over the input (tfjs's makes one pass per segment): the gradient of every gather, and k-means",
+  'cpu',
+  { [tf.UnsortedSegmentSum]: () => fastSegmentSum },
+);
+setOptimizationEnabled(CPU_SEGMENT_SUM_OPTIMIZATION, true, 'cpu');
