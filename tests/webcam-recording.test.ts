@@ -2,9 +2,11 @@
  * Webcam clips in the data worker's handler, driven in Node with fake camera frames (a solid gray
  * per frame) and a fake `post`: frames are drawn in order at the dataset's size, the clip ends at
  * `record-stop` or after its seconds, a too-short clip and a cancelled one fail, late frames are
- * closed, and a handler without a way to draw frames refuses to record.
+ * closed, and a handler without a way to draw frames refuses to record; and the message for each
+ * way getUserMedia fails.
  */
 import { describe, expect, it } from 'vitest';
+import { cameraErrorMessage } from '../src/app/data/camera';
 import type {
   CameraFrame,
   DataCommand,
@@ -132,5 +134,24 @@ describe('webcam recording in the data worker', () => {
     const headless = harness(false);
     await headless.send({ type: 'record-clip', options: OPTIONS, existingBytes: 0 }, 1);
     expect(headless.answer(1).error).toMatch(/only be recorded in a browser/);
+  });
+});
+
+describe('camera errors', () => {
+  it.each([
+    ['NotAllowedError', /permission was refused.*Allow the camera/],
+    ['SecurityError', /permission was refused/],
+    ['NotFoundError', /No camera was found/],
+    ['OverconstrainedError', /No camera was found/],
+    ['NotReadableError', /in use by another app/],
+    ['AbortError', /in use by another app/],
+  ])('%s gets its own message', (name, message) => {
+    expect(cameraErrorMessage(new DOMException('raw', name))).toMatch(message);
+  });
+
+  it('keeps the browser’s message for anything else', () => {
+    expect(cameraErrorMessage(new Error('odd failure'))).toBe(
+      'The camera could not be started: odd failure',
+    );
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Webcam clips in the Data view, a video Teachable Machine: turn the camera on, type the class of
- * the next clip (e.g. "wave"), record a few seconds, repeat. Frames go from the preview to the
+ * Webcam clips in the Data view, toward a video Teachable Machine: turn the camera on, type the
+ * class of the next clip (e.g. "wave"), record a few seconds, repeat. Frames go from the preview to the
  * data worker and into one dataset of webcam clips, each with its label; nothing leaves the device.
  */
 import { useEffect, useRef, useState } from 'react';
@@ -85,9 +85,9 @@ export function WebcamCapture() {
       <div className="webcam-intro">
         <h3>Record clips with your webcam</h3>
         <p className="muted small">
-          Record a few seconds of each gesture, label each clip, then pretrain a model on the clips
-          and probe it. The video stays in this browser: frames are recorded in a worker on this
-          device and never uploaded.
+          Record a few seconds of each gesture and label each clip: the clips train any model like
+          an imported video. The video stays in this browser: frames are recorded in a worker on
+          this device and never uploaded.
         </p>
       </div>
       {camera.status === 'on' ? (
@@ -167,7 +167,7 @@ export function WebcamCapture() {
       {camera.status === 'error' || error ? (
         <div className="alert alert-error" role="alert">
           <p className="alert-title">
-            {camera.status === 'error' ? 'No camera' : 'Recording failed'}
+            {camera.status === 'error' ? 'Camera unavailable' : 'Recording failed'}
           </p>
           <p>{camera.status === 'error' ? camera.message : error}</p>
         </div>
