@@ -80,8 +80,49 @@ test('probe chart, stress tests and feature views render for a run', async ({
     stress.getByRole('rowheader', { name: '2 digits, 12 frames (trained on 10)' }),
   ).toBeVisible();
 
+  // Feature views from the card's button (the main example's clip), then for clip 3 by API.
+  const features = page.getByRole('region', { name: 'Feature views' });
+  await features.getByRole('button', { name: 'Show feature views' }).click();
+  for (const title of [
+    'Input → hidden weights',
+    'Hidden → output weights',
+    'Units that respond most to this clip',
+  ]) {
+    await expect(features.getByRole('heading', { name: title })).toBeVisible();
+  }
+  const tiles = features.getByRole('img', {
+    name: 'Input → hidden weights: Input → hidden, 1 frame',
+  });
+  // Weight tiles: gray for 0, lighter and darker pixels for the weights, darker grid lines.
+  const grays = await tiles.evaluate((element) => {
+    const canvas = element as HTMLCanvasElement;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const seen = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) seen.add(data[i]);
+    return seen.size;
+  });
+  expect(grays).toBeGreaterThan(50);
+  const views = await page.evaluate(
+    (runId) => window.playground.featureViews(runId, { clip: 2 }),
+    id,
+  );
+  expect(views.clip).toBe(2);
+  expect(views.views.map((v) => v.title)).toContain('Units that respond most to this clip');
+  await expect(features).toContainText('held-out clip 3');
+  const refused = await page.evaluate(
+    (runId) =>
+      window.playground.featureViews(runId, { clip: 10_000 }).then(
+        () => 'accepted',
+        (error: Error) => error.message,
+      ),
+    id,
+  );
+  expect(refused).toMatch(/clip must be the index of a held-out clip/);
+
   await card.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'test-results/what-it-learned.png' });
+  await features.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/what-it-learned-features.png' });
 
   // Side by side in Compare: the run's column shows its latest linear first-digit probe.
   await page

@@ -3,7 +3,7 @@
  * does, through the same RunManager, so tests and console users see the real app.
  */
 import type { Hyperparameters } from '../core/models/types';
-import type { StressReport, StressTestOptions } from '../protocol/messages';
+import type { FeatureViewsReport, StressReport, StressTestOptions } from '../protocol/messages';
 import type { NpyImportOptions, VideoImportOptions } from '../protocol/data-messages';
 import type { DatasetRegistry, ExportRequest, ImportSummary } from './data/dataset-registry';
 import type { RunManager, RunSnapshot } from './runs/run-manager';
@@ -43,6 +43,11 @@ export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
    * clips per class, pretrained and random, with the chance level. A running run keeps training.
    */
   probe(id: string, request?: ProbeRequest): Promise<ProbeReport>;
+  /**
+   * Feature views of the run's model as it is now: its weights as pictures and the units that
+   * respond most to a held-out clip (`clip`: index in the held-out set, default the main example).
+   */
+  featureViews(id: string, options?: { clip?: number }): Promise<FeatureViewsReport>;
   /** Decodes a video into a new dataset (or appends it to `options.appendTo`). */
   importVideo(file: Blob, options?: VideoImportOptions): Promise<ImportSummary>;
   /** Reads a uint8 .npy array ([T, N, H, W] by default, or [N, T, H, W]) into a dataset. */
@@ -83,6 +88,7 @@ export function installAutomationApi(
     listRuns: () => manager.listRuns(),
     waitForStep: (id, step, timeoutMs) => manager.waitForStep(id, step, timeoutMs),
     probe: (id, request) => manager.probe(id, request),
+    featureViews: (id, options) => manager.featureViews(id, options),
     importVideo: (file, options) => datasets.importVideo(file, options),
     importNpy: (file, options) => datasets.importNpy(file, options),
     listDatasets: () => datasets.list(),

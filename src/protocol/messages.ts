@@ -120,11 +120,24 @@ export type Command =
    * Replies with a `probe` value; a Moving MNIST run only (the clips' digits are the labels).
    */
   | { type: 'probe'; plan: ProbePlan }
+  /**
+   * Feature views (VideoModel.featureViews) of the run's model as it is now, for the held-out
+   * clip `clip` (an index into the held-out set); answered by a `feature-views` event before the
+   * reply. Refused, naming the model, for a model without them.
+   */
+  | { type: 'feature-views'; clip: number }
   | { type: 'dispose' }
   /** Aborts the current long operation (a model's `prepare`); handled at once, not queued. */
   | { type: 'cancel' };
 
 export type CommandMessage = Command & { requestId: number };
+
+/** The model's weights as pictures and its units answering one held-out clip, at a step. */
+export interface FeatureViewsReport {
+  step: number;
+  clip: number; // index into the held-out set
+  views: SampleView[];
+}
 
 /** What a reply carries for commands that return something. */
 export type ReplyValue =
@@ -166,6 +179,7 @@ export type WorkerEvent =
   | { type: 'metrics'; points: MetricPoint[]; stats: RunStats }
   | { type: 'eval'; step: number; result: EvalResult }
   | { type: 'stress-test'; step: number; report: StressReport }
+  | ({ type: 'feature-views' } & FeatureViewsReport)
   | { type: 'samples'; step: number; views: SampleView[] }
   /**
    * Sent once when the run is ready: the first frame of each of the first held-out sequences
@@ -196,6 +210,9 @@ export function transferablesOf(event: WorkerEvent): Transferable[] {
   }
   if (event.type === 'stress-test') {
     return event.report.cases.flatMap((c) => c.example.map((panel) => panel.frames.buffer));
+  }
+  if (event.type === 'feature-views') {
+    return event.views.flatMap((view) => view.panels.map((panel) => panel.frames.buffer));
   }
   if (event.type !== 'samples') return [];
   return event.views.flatMap((view) => view.panels.map((panel) => panel.frames.buffer));

@@ -277,6 +277,8 @@ export class RunHandler {
         return this.stressTest(message.options ?? {});
       case 'probe':
         return this.probe(message.plan);
+      case 'feature-views':
+        return this.featureViews(message.clip);
       case 'cancel':
         this.abortController?.abort(
           new CancelledError('Cancelled by the user before the run was ready'),
@@ -848,6 +850,37 @@ export class RunHandler {
     );
     this.emit({ type: 'stress-test', step: session.trainer.step, report });
     this.emit({ type: 'progress', phase: 'stress-test', fraction: 1, message: 'Stress tested' });
+  }
+
+  /**
+   * The model's feature views for one held-out clip, between two training steps; sent as a
+   * `feature-views` event.
+   */
+  private async featureViews(clip: number): Promise<void> {
+    const session = this.requireSession();
+    const { model, evalSet } = session;
+    if (!model.featureViews) {
+      throw new ConfigError('model', `The ${session.run.model} model has no feature views`);
+    }
+    const featureViewsOf = model.featureViews.bind(model);
+    const count = evalSet.shape[0];
+    if (!Number.isInteger(clip) || clip < 0 || clip >= count) {
+      throw new ConfigError(
+        'clip',
+        `clip must be the index of a held-out clip, 0 to ${count - 1} (got ${describeValue(clip)})`,
+      );
+    }
+    const { step, views } = await this.gpuTurn(() =>
+      createGpuGuard().run(async () => {
+        const chosen = gatherSequences(evalSet, [clip]); // [1, T, H, W, C]
+        try {
+          return { step: session.trainer.step, views: await featureViewsOf(chosen) };
+        } finally {
+          chosen.dispose();
+        }
+      }),
+    );
+    this.emit({ type: 'feature-views', step, clip, views });
   }
 
   /** Runs `work` once the GPU work queued before it is done (training steps, probe slices). */

@@ -8,6 +8,7 @@ import { ModelGuide } from './compare/ModelGuide';
 import { MountInNextTask } from './MountInNextTask';
 import { CheckpointControls } from './CheckpointControls';
 import { EvalPanel } from './EvalPanel';
+import { FeatureViewsPanel } from './FeatureViewsPanel';
 import { FrameView } from './FrameView';
 import { LossChart, isAccuracyMetric, isLossMetric, isPerplexityMetric } from './LossChart';
 import { runManager } from '../runs/instance';
@@ -75,6 +76,7 @@ export function RunView({ run }: { run: RunState }) {
       </MountInNextTask>
       <MountInNextTask>
         <ProbePanel run={run} />
+        <FeatureViewsPanel run={run} />
         <StressTestPanel run={run} />
       </MountInNextTask>
       <RunStatsGrid run={run} />

@@ -105,7 +105,7 @@ export function StressTestPanel({ run }: { run: RunState }) {
             <figure key={c.case} className="stress-example">
               <figcaption className="small">{caseLabel(c)}: the first clip</figcaption>
               {c.example.map((panel) => (
-                <PanelRow key={panel.label} panel={panel} caseName={caseLabel(c)} />
+                <PanelRow key={panel.label} panel={panel} context={caseLabel(c)} />
               ))}
             </figure>
           ))}
@@ -115,7 +115,16 @@ export function StressTestPanel({ run }: { run: RunState }) {
   );
 }
 
-function PanelRow({ panel, caseName }: { panel: FramePanel; caseName: string }) {
+/** A panel's frames ([0, 1] values) in a row, named `context: label, t frames`. */
+export function PanelRow({
+  panel,
+  context,
+  scale = 2,
+}: {
+  panel: FramePanel;
+  context: string;
+  scale?: number;
+}) {
   const bytes = useMemo(
     () => Uint8Array.from(panel.frames, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)),
     [panel.frames],
@@ -129,8 +138,8 @@ function PanelRow({ panel, caseName }: { panel: FramePanel; caseName: string }) 
         width={panel.width}
         height={panel.height}
         channels={panel.channels}
-        label={`${caseName}: ${panel.label}, ${panel.t} frames`}
-        scale={2}
+        label={`${context}: ${panel.label}, ${panel.t} frame${panel.t === 1 ? '' : 's'}`}
+        scale={scale}
       />
     </div>
   );

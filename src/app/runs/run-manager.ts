@@ -13,6 +13,7 @@ import type {
   BackendName,
   Command,
   CommandMessage,
+  FeatureViewsReport,
   ReplyValue,
   RunError,
   RunSpec,
@@ -262,6 +263,31 @@ export class RunManager {
     return value.report;
   }
 
+  /**
+   * Feature views of the run's model as it is now for a held-out clip (`clip`: its index in the
+   * held-out set; default the main example the frames show). A running run keeps training.
+   */
+  async featureViews(id: string, options: unknown = {}): Promise<FeatureViewsReport> {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new ConfigError(
+        'options',
+        `feature-view options must be an object, e.g. { clip: 0 } (got ${describeValue(options)})`,
+      );
+    }
+    const unknownKey = Object.keys(options).find((key) => key !== 'clip');
+    if (unknownKey !== undefined) {
+      throw new ConfigError(
+        unknownKey,
+        `Unknown feature-view option ${quote(unknownKey)} (allowed: clip)`,
+      );
+    }
+    const clip = (options as { clip?: unknown }).clip ?? this.state(id)?.exampleIndices[0] ?? 0;
+    await this.send(id, { type: 'feature-views', clip: clip as number });
+    const report = this.state(id)?.featureViews;
+    if (!report) throw new Error(`Run ${id} sent no feature views`);
+    return report;
+  }
+
   /** The run's full training state as a safetensors file; a running run keeps training. */
   async exportCheckpoint(id: string): Promise<ExportedCheckpoint> {
     const value = await this.request(id, { type: 'export-checkpoint' });
@@ -486,6 +512,9 @@ export class RunManager {
       case 'probe':
         update((run) => ({ probes: [...run.probes, event.report] }));
         return;
+      case 'feature-views':
+        update({ featureViews: { step: event.step, clip: event.clip, views: event.views } });
+        return;
       case 'held-out':
         update({
           heldOut: { count: event.count, stills: event.stills },
@@ -503,6 +532,7 @@ export class RunManager {
           hyperparameters: event.hyperparameters,
           evaluation: null,
           stressTest: null,
+          featureViews: null,
           error: isDivergence(run.error) ? null : run.error,
           metricsVersion: run.metricsVersion + 1,
         }));
@@ -551,6 +581,7 @@ function newRunState(id: string, spec: RunSpec): RunState {
     evaluation: null,
     stressTestable: false,
     stressTest: null,
+    featureViews: null,
     samples: null,
     heldOut: null,
     exampleIndices: [],

@@ -7,6 +7,7 @@ import type { EvalResult, FramePanel, Hyperparameters, SampleView } from '../../
 import type {
   BackendName,
   BackendReport,
+  FeatureViewsReport,
   RunError,
   RunSpec,
   RunStats,
@@ -52,6 +53,8 @@ export interface RunState {
   restoredFrom?: { source: string; step: number };
   /** Probes of the run's features, oldest first (the run view charts the latest of each kind). */
   probes: ProbeReport[];
+  /** The last feature views asked for (the model's weights as pictures, for a held-out clip). */
+  featureViews: FeatureViewsReport | null;
 }
 
 export interface PlaygroundState {

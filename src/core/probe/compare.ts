@@ -116,6 +116,7 @@ async function linearScores(
   progress: (message: string) => void,
 ): Promise<number[]> {
   const all = (clips: LabelledClips) => Int32Array.from({ length: clips.labels.n }, (_, i) => i);
+  progress(`features of ${train.labels.n + test.labels.n} clips`);
   const trainSet: LabelledFeatures = {
     features: await featuresOf(model, train, all(train), settings.batch, between),
     labels: train.labels,
