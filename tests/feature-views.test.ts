@@ -1,6 +1,8 @@
 /**
- * Feature views: weight tiles (0 is mid-gray, each tile scaled by its own largest |weight|) and
- * the LSTM's input → hidden, hidden → output and most-responsive-unit views.
+ * Feature views: weight tiles (0 is mid-gray, each tile scaled by its own largest |weight|), the
+ * LSTM's input → hidden, hidden → output and most-responsive-unit views, the VGAN's first-layer
+ * filters and the units a clip drives, the rCNN's dictionary and recurrent channels, and the
+ * ConvLSTM's input kernels and channels.
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
@@ -10,6 +12,12 @@ import { tilePanel, topIndices } from '../src/core/models/kit/weight-tiles';
 import { resolveLstmConfig } from '../src/core/models/lstm/config';
 import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
 import { modelDefinition } from '../src/core/models/registry';
+import type { VideoModel } from '../src/core/models/types';
+import { resolveConvLstmConfig } from '../src/core/models/convlstm/config';
+import { createConvLstmModel } from '../src/core/models/convlstm/model';
+import { MovingMnistGenerator } from '../src/core/data/moving-mnist';
+import { bytesToTensor, movingMnistOptionsFor } from '../src/core/data/video-stream';
+import { fakeDigits } from './helpers/fake-run';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -134,6 +142,152 @@ describe('VGAN feature views', () => {
     }
     // Not every time slice is the same: the filters look at motion.
     expect(panel.frames.slice(0, size)).not.toEqual(panel.frames.slice(size, 2 * size));
+    clip.dispose();
+    model.dispose();
+  });
+});
+
+/** A shipped example with its trained weights, and one of its own kind of Moving MNIST clips. */
+async function shippedWithClip(file: string): Promise<{ model: VideoModel; clip: tf.Tensor5D }> {
+  const checkpoint = decodeCheckpoint(
+    new Uint8Array(await readFile(`public/checkpoints/${file}.safetensors`)),
+  );
+  const { model: kind, variant, preset, config, seed, data } = checkpoint.run;
+  const model = (await modelDefinition(kind).restore(variant, preset, config).builder())(seed);
+  model.importState(checkpoint.model);
+  if (data.source !== 'moving-mnist') throw new Error('the examples train on Moving MNIST');
+  const options = movingMnistOptionsFor({ ...data, digits: 1 }, model.data);
+  const videos = new MovingMnistGenerator(fakeDigits().test, options, 5).nextBatch(1);
+  return { model, clip: bytesToTensor(videos, model.data) };
+}
+
+const weight = (model: VideoModel, name: string) =>
+  model.stateVariables().find(([n]) => n === name)![1];
+
+describe('VGAN units that respond most to a clip', () => {
+  it('are the first-layer filters with the largest mean |response|, charted per output frame', async () => {
+    const { model, clip } = await shippedWithClip('vgan-two-stream-tiny');
+    const before = tf.memory().numTensors;
+    const views = await model.featureViews!(clip);
+    expect(tf.memory().numTensors).toBe(before);
+    // The first layer by hand: a 4×4×4 convolution at stride 2 with 1 px of padding, the bias,
+    // LeakyReLU 0.2 → [1, 4, 16, 16, 8].
+    const responses = tf.tidy(() => {
+      const padded = tf.pad(clip, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]);
+      const w = weight(model, 'd.conv0.w') as unknown as tf.Tensor5D;
+      const z = tf.conv3d(padded, w, 2, 'valid').add(weight(model, 'd.conv0.b'));
+      return tf.leakyRelu(z, 0.2);
+    });
+    const [, t1, , , filters] = responses.shape;
+    const meanAbs = (await responses.abs().mean([0, 1, 2, 3]).data()) as Float32Array;
+    const perFrame = (await responses.mean([0, 2, 3]).array()) as number[][]; // [T1, C]
+    responses.dispose();
+    const order = Array.from({ length: filters }, (_, c) => c).sort(
+      (a, b) => meanAbs[b] - meanAbs[a],
+    );
+    const view = views[1];
+    expect(view.title).toBe('Units that respond most to this clip');
+    const series = view.charts![0].series;
+    expect(series.map((s) => s.label)).toEqual(order.slice(0, 8).map((c) => `filter ${c + 1}`));
+    for (const [j, s] of series.entries()) {
+      expect(s.points.map(([x]) => x)).toEqual(Array.from({ length: t1 }, (_, t) => t + 1));
+      s.points.forEach(([, y], t) => expect(y).toBeCloseTo(perFrame[t][order[j]], 4));
+    }
+    expect(view.panels.map((p) => [p.label, p.t])).toEqual([
+      ['Filters', 4],
+      ['Responses', t1],
+    ]);
+    clip.dispose();
+    model.dispose();
+  });
+});
+
+describe('rCNN feature views', () => {
+  it('show the dictionary and the recurrent channels with the largest mean |h| over the clip', async () => {
+    const { model, clip } = await shippedWithClip('rcnn-tiny');
+    await model.featureViews!(clip); // burn in: the CPU backend caches neighbourhood rows
+    const before = tf.memory().numTensors;
+    const views = await model.featureViews!(clip);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(views.map((v) => [v.group, v.title])).toEqual([
+      ['features', 'Patch dictionary'],
+      ['features', 'Channels that respond most to this clip'],
+    ]);
+    // 6 frames of 64 px in 8-px patches: 5 states of an 8×8 grid of 32 channels.
+    const states = (await model.features!(clip).reshape([5, 64, 32]).array()) as number[][][];
+    const mean = (c: number, abs: boolean) =>
+      states.flat().reduce((s, h) => s + (abs ? Math.abs(h[c]) : h[c]), 0) / (5 * 64);
+    const order = Array.from({ length: 32 }, (_, c) => c).sort(
+      (a, b) => mean(b, true) - mean(a, true),
+    );
+    const series = views[1].charts![0].series;
+    expect(series.map((s) => s.label)).toEqual(order.slice(0, 8).map((c) => `channel ${c + 1}`));
+    const first = order[0];
+    series[0].points.forEach(([, y], t) =>
+      expect(y).toBeCloseTo(states[t].reduce((s, h) => s + h[first], 0) / 64, 5),
+    );
+    expect(views[1].panels[0].t).toBe(5);
+    clip.dispose();
+    model.dispose();
+  });
+});
+
+describe('ConvLSTM feature views', () => {
+  it('draw each input kernel as the pixels it reads and chart the channels a clip drives', async () => {
+    const config = resolveConvLstmConfig('encoder-forecaster', 'tiny', {
+      frameSize: 8,
+      patchSize: 2,
+      kernelSize: 3,
+      channels: '8-8',
+      inputFrames: 3,
+      futureFrames: 2,
+    });
+    const model = createConvLstmModel(config, 2);
+    const clip = tf.randomUniform([1, 5, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor5D;
+    const before = tf.memory().numTensors;
+    const views = await model.featureViews!(clip);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(views.map((v) => v.title)).toEqual([
+      'Input kernels',
+      'Channels that respond most to this clip',
+    ]);
+    // Channel 1's cell-input kernel (gate c: column 2U) on the 3×3 taps of 2×2 patches: pixel
+    // (ky·2 + py, kx·2 + px) is w[ky][kx][py·2 + px][16].
+    const w = (await weight(model, 'encoder.0.w').array()) as number[][][][];
+    const tap = (y: number, x: number) =>
+      w[Math.floor(y / 2)][Math.floor(x / 2)][(y % 2) * 2 + (x % 2)][16];
+    let max = 0;
+    for (let y = 0; y < 6; y++)
+      for (let x = 0; x < 6; x++) max = Math.max(max, Math.abs(tap(y, x)));
+    const panel = views[0].panels[0];
+    const zoom = Math.floor(240 / (3 * 7 + 1)); // 8 tiles: 3 columns of 6 + 1 px
+    const pixel = (y: number, x: number) =>
+      panel.frames[(1 + y) * zoom * panel.width + (1 + x) * zoom];
+    for (const [y, x] of [
+      [0, 0],
+      [1, 4],
+      [5, 3],
+    ]) {
+      expect(pixel(y, x)).toBeCloseTo(0.5 + (0.5 * tap(y, x)) / max, 5);
+    }
+    // The chart is the first layer's h averaged over the grid: the features' first 8 columns.
+    const features = model.features!(clip);
+    const perFrame = (await features.array()) as number[][][];
+    features.dispose();
+    for (const s of views[1].charts![0].series) {
+      const channel = Number(s.label.replace('channel ', '')) - 1;
+      s.points.forEach(([, y], t) => expect(y).toBeCloseTo(perFrame[0][t][channel], 5));
+    }
+    expect(views[1].panels.map((p) => [p.label, p.t])).toEqual([
+      ['Input kernels', 1],
+      ['Hidden state', 3],
+    ]);
     clip.dispose();
     model.dispose();
   });

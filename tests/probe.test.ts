@@ -199,6 +199,44 @@ describe('LSTM encoder features', () => {
   });
 });
 
+describe('ConvLSTM encoder features', () => {
+  it('are the encoder state averaged over the grid after each input frame, frame by frame', async () => {
+    const resolved = modelDefinition('convlstm').restore('encoder-forecaster', 'tiny', {});
+    const model = (await resolved.builder())(0);
+    try {
+      // tiny: 5 input and 5 future frames of 32 px, two layers of 16 channels.
+      const { frames, height, width } = model.data;
+      const shape: [number, number, number, number, number] = [2, frames, height, width, 1];
+      const videos = tf.tensor5d(values(2 * frames * height * width, 3), shape);
+      const frame = (from: tf.Tensor5D, t: number) => from.slice([0, t], [2, 1]);
+      const replaced = (t: number) =>
+        tf.concat(
+          Array.from({ length: frames }, (_, k) =>
+            k === t ? tf.zeros([2, 1, height, width, 1]) : frame(videos, k),
+          ),
+          1,
+        ) as tf.Tensor5D;
+      const a = model.features!(videos);
+      expect(a.shape).toEqual([2, 5, 32]);
+      const steps = async (x: tf.Tensor3D) => (await x.array()) as number[][][];
+      const base = await steps(a);
+      // A future frame changes nothing; input frame 3 changes the states from frame 3 on.
+      const future = model.features!(replaced(7));
+      expect(await steps(future)).toEqual(base);
+      const third = await steps(model.features!(replaced(2)));
+      expect(third.map((clip) => clip.slice(0, 2))).toEqual(base.map((clip) => clip.slice(0, 2)));
+      expect(third[0][2]).not.toEqual(base[0][2]);
+      // One clip's features do not depend on the other clips of the batch.
+      const alone = model.features!(videos.slice([1], [1]) as tf.Tensor5D);
+      expect(maxAbsDiff(await alone.data(), await a.slice([1], [1]).data())).toBeLessThan(1e-6);
+      expect(base.flat(2).some((v) => v !== 0)).toBe(true);
+      tf.dispose([videos, a, future, alone]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('VGAN and rCNN features of the shipped examples', () => {
   async function shipped(file: string): Promise<VideoModel> {
     const checkpoint = decodeCheckpoint(

@@ -33,6 +33,7 @@ import { cellStep, createStack } from './cell';
 import type { Layer, LayerState } from './cell';
 import { CONVLSTM_SCHEMA, convLstmDataRequirements, gridSize, layerChannels } from './config';
 import { convLstmSampleViews, evaluateConvLstm } from './evaluation';
+import { convLstmFeatureViews } from './features';
 import type { ConvLstmConfig } from './config';
 
 type LiveHyperparameter = 'learningRate' | 'gradientClipNorm';
@@ -123,25 +124,32 @@ export class ConvLstmModel extends TrainableModel<LiveHyperparameter> implements
 
   // --- forward ---
 
-  /**
-   * Encodes the input frames (Tin × [B, G, G, p²]) and forecasts: logits of the future frames'
-   * patches, time-major [Tf·B, G, G, p²].
-   */
-  private forecast(inputs: tf.Tensor4D[]): tf.Tensor4D {
+  /** The encoder's states (one per layer) after each input frame of Tin × [B, G, G, p²]. */
+  private encode(inputs: tf.Tensor4D[]): LayerState[][] {
     const b = inputs[0].shape[0];
     const g = this.grid;
     let states: LayerState[] = this.encoder.map((layer) => {
       const zero = tf.zeros([b, g, g, layer.units]) as tf.Tensor4D;
       return { h: zero, c: zero };
     });
-    for (const frame of inputs) {
+    return inputs.map((frame) => {
       let x: tf.Tensor4D = frame;
       states = this.encoder.map((layer, l) => {
         const next = cellStep(layer, x, states[l]);
         x = next.h;
         return next;
       });
-    }
+      return states;
+    });
+  }
+
+  /**
+   * Encodes the input frames (Tin × [B, G, G, p²]) and forecasts: logits of the future frames'
+   * patches, time-major [Tf·B, G, G, p²].
+   */
+  private forecast(inputs: tf.Tensor4D[]): tf.Tensor4D {
+    const encoded = this.encode(inputs);
+    let states = encoded[encoded.length - 1]; // the forecaster starts from the last
     const outputs: tf.Tensor4D[] = [];
     for (let t = 0; t < this.config.futureFrames; t++) {
       let x: tf.Tensor4D | null = null; // the forecaster has no input
@@ -163,7 +171,7 @@ export class ConvLstmModel extends TrainableModel<LiveHyperparameter> implements
       tf.matMul(all.reshape([-1, total]), this.readoutW.reshape([total, this.depth])),
       this.readoutB,
     ); // the 1×1 convolution as [Tf·B·G·G, ΣU]·[ΣU, p²]
-    return logits.reshape([n, g, g, this.depth]); // [Tf·B, G, G, p²]
+    return logits.reshape([n, this.grid, this.grid, this.depth]); // [Tf·B, G, G, p²]
   }
 
   /** Future-frame predictions σ(logits) of videos [B, T, H, W, 1] as [B, Tf, H, W]; caller disposes. */
@@ -193,6 +201,42 @@ export class ConvLstmModel extends TrainableModel<LiveHyperparameter> implements
       const total = tf.softplus(logits).sub(targets.mul(logits)).sum(); // Σ over frames, pixels
       return total.div(logits.shape[0]) as tf.Scalar; // per frame, averaged over batch and frames
     });
+  }
+
+  /**
+   * The encoder's hidden states averaged over the grid after each input frame, for probes (as
+   * Srivastava et al. read the LSTM encoder's state): videos [N, T, H, W, 1] → [N, Tin, ΣU], the
+   * layers' channels side by side.
+   */
+  features(videos: tf.Tensor5D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const steps = this.patches(videos, 'features').slice(0, this.config.inputFrames);
+      const perStep = this.encode(steps).map(
+        (states) =>
+          tf.concat(
+            states.map((s) => s.h.mean([1, 2])),
+            1,
+          ), // [N, ΣU]
+      );
+      return tf.stack(perStep, 1) as tf.Tensor3D; // [N, Tin, ΣU]
+    });
+  }
+
+  /**
+   * Feature views of the first encoder layer's input kernels and of the channels `clip`
+   * [1, T, H, W, 1] drives most: see `convLstmFeatureViews`.
+   */
+  async featureViews(clip: tf.Tensor5D): Promise<SampleView[]> {
+    this.assertLive();
+    const hidden = tf.tidy(() => {
+      const steps = this.patches(clip, 'featureViews').slice(0, this.config.inputFrames);
+      return tf.concat(this.encode(steps).map((states) => states[0].h)); // [Tin, G, G, U]
+    });
+    try {
+      return await convLstmFeatureViews(this.config, this.encoder[0], hidden);
+    } finally {
+      hidden.dispose();
+    }
   }
 
   // --- training ---

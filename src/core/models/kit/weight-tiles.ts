@@ -4,7 +4,7 @@
  * tile scaled by its own largest |weight| (the pattern shows, whatever the unit's scale). Plain
  * TypeScript on values already read back.
  */
-import type { FramePanel } from '../types';
+import type { FramePanel, SampleChart } from '../types';
 
 /** Gray of the 1-px lines between tiles. */
 const GRID_GRAY = 0.15;
@@ -63,4 +63,58 @@ export function topIndices(values: ArrayLike<number>, k: number): number[] {
   return Array.from({ length: values.length }, (_, i) => i)
     .sort((a, b) => values[b] - values[a] || a - b)
     .slice(0, k);
+}
+
+/** Rows `which` of `values` [count, size] (row-major), concatenated: the tiles shown. */
+export function pickTiles(
+  values: Float32Array,
+  which: readonly number[],
+  size: number,
+): Float32Array {
+  const out = new Float32Array(which.length * size);
+  which.forEach((row, j) => out.set(values.subarray(row * size, (row + 1) * size), j * size));
+  return out;
+}
+
+/** What a response chart shows: `perStep` [steps, units] (row-major), of the units `which`. */
+export interface Responses {
+  title: string;
+  yLabel: string;
+  perStep: Float32Array;
+  steps: number;
+  which: readonly number[];
+  unit: string; // what a series is called, e.g. 'unit' or 'channel'
+}
+
+/** The units `which` over the frames as a chart, one series per unit (1-based numbers). */
+export function responseChart({
+  title,
+  yLabel,
+  perStep,
+  steps,
+  which,
+  unit,
+}: Responses): SampleChart {
+  const units = perStep.length / steps;
+  return {
+    title,
+    xLabel: 'frame',
+    yLabel,
+    series: which.map((u) => ({
+      label: `${unit} ${u + 1}`,
+      points: Array.from({ length: steps }, (_, t): [number, number] => [
+        t + 1,
+        perStep[t * units + u],
+      ]),
+    })),
+  };
+}
+
+/** The mean |value| of each unit over the steps of `perStep` [steps, units]. */
+export function meanAbsolute(perStep: Float32Array, steps: number): number[] {
+  const units = perStep.length / steps;
+  const sums = new Array<number>(units).fill(0);
+  for (let t = 0; t < steps; t++)
+    for (let u = 0; u < units; u++) sums[u] += Math.abs(perStep[t * units + u]);
+  return sums.map((sum) => sum / steps);
 }

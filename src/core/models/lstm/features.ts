@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SampleView } from '../types';
-import { tilePanel, topIndices } from '../kit/weight-tiles';
+import { meanAbsolute, pickTiles, responseChart, tilePanel, topIndices } from '../kit/weight-tiles';
 import type { LstmConfig } from './config';
 
 /** Weight tiles the feature views show at most, and units ranked for a clip. */
@@ -57,17 +57,8 @@ export async function lstmFeatureViews(
     parts.h.data(),
   ])) as Float32Array[];
   tf.dispose(Object.values(parts));
-  const meanAbs = Array.from({ length: units }, (_, u) => {
-    let sum = 0;
-    for (let t = 0; t < inputFrames; t++) sum += Math.abs(h[t * units + u]);
-    return sum / inputFrames;
-  });
-  const top = topIndices(meanAbs, Math.min(units, FEATURE_TOP_UNITS));
-  const tilesOf = (values: Float32Array, which: number[]) => {
-    const out = new Float32Array(which.length * pixels);
-    which.forEach((u, j) => out.set(values.subarray(u * pixels, (u + 1) * pixels), j * pixels));
-    return out;
-  };
+  const top = topIndices(meanAbsolute(h, inputFrames), Math.min(units, FEATURE_TOP_UNITS));
+  const tilesOf = (values: Float32Array, which: number[]) => pickTiles(values, which, pixels);
   const first = Array.from({ length: shown }, (_, u) => u);
   const range = shown < units ? `units 1–${shown} of ${units}` : `all ${units} units`;
   return [
@@ -89,18 +80,14 @@ export async function lstmFeatureViews(
       caption: `The ${top.length} first-layer encoder units with the largest mean |h| over the clip's ${inputFrames} input frames (units ${top.map((u) => u + 1).join(', ')}), their input weights, and h over time.`,
       panels: [tilePanel('Input weights', tilesOf(input, top), top.length, 1, size, size)],
       charts: [
-        {
+        responseChart({
           title: 'Activation over the input frames',
-          xLabel: 'frame',
           yLabel: 'h',
-          series: top.map((u) => ({
-            label: `unit ${u + 1}`,
-            points: Array.from({ length: inputFrames }, (_, t): [number, number] => [
-              t + 1,
-              h[t * units + u],
-            ]),
-          })),
-        },
+          perStep: h,
+          steps: inputFrames,
+          which: top,
+          unit: 'unit',
+        }),
       ],
     },
   ];

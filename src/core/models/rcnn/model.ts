@@ -52,6 +52,7 @@ import { RecurrentConvNet } from './network';
 import { PatchCodec, patchGeometry } from './patches';
 import { evaluateRcnn, sampleRcnn } from './evaluation';
 import type { ChunkPredictions } from './evaluation';
+import { buildFeatureViews } from './views';
 import { FILL_GIVEN_LAST, fillCodes, readFrames, rollout } from './generation';
 
 // --- the model ---------------------------------------------------------------------------------
@@ -313,6 +314,31 @@ export class VideoLanguageModel extends TrainableModel<LiveHyperparameter> imple
       dictionaries: this.dictionaries,
       sweep: this.sweepPoints,
     });
+  }
+
+  /**
+   * Feature views of the patch dictionary and of the recurrent channels `clip` [1, T, H, W, 1]
+   * drives most: see `buildFeatureViews`.
+   */
+  async featureViews(clip: tf.Tensor5D): Promise<SampleView[]> {
+    this.assertLive();
+    this.check(clip, 'featureViews');
+    const states = this.features(clip); // [1, T − 1, G·G·C]
+    try {
+      const [centroids, values] = (await Promise.all([
+        this.dictionary.centroids.data(),
+        states.data(),
+      ])) as Float32Array[];
+      return buildFeatureViews({
+        config: this.config,
+        grid: this.grid,
+        centroids,
+        counts: this.dictionary.counts,
+        states: values,
+      });
+    } finally {
+      states.dispose();
+    }
   }
 
   // --- checkpoints ---

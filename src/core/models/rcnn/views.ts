@@ -8,6 +8,7 @@
 import type { FramePanel, SampleChart, SampleView } from '../types';
 import type { RcnnConfig } from './config';
 import type { SweepPoint } from './dictionary';
+import { meanAbsolute, pickTiles, responseChart, tilePanel, topIndices } from '../kit/weight-tiles';
 
 /** Centroids drawn in the atlas at most (64 × 64 cells); the caption says when there are more. */
 export const ATLAS_MAX_CENTROIDS = 4096;
@@ -196,4 +197,79 @@ export function buildSampleViews(data: SampleData): SampleView[] {
     });
   }
   return views;
+}
+
+/** Recurrent channels ranked for a clip in the feature views. */
+const FEATURE_TOP_CHANNELS = 8;
+
+/** What the feature views read back: the dictionary and the recurrent state over a clip. */
+export interface FeatureData {
+  config: RcnnConfig;
+  grid: number; // G
+  centroids: Float32Array; // [K, P·P] normalised units
+  counts: Float32Array; // [K] fitting patches per centroid
+  states: Float32Array; // [T − 1, G·G, C]: h after frames 1 … T − 1 of the clip
+}
+
+/**
+ * Feature views: the patch dictionary's centroids (what the codes the network reads and predicts
+ * stand for), and the recurrent channels that respond most to the clip (largest mean |h| over
+ * its frames and locations) with their maps over the patch grid and their mean over time.
+ */
+export function buildFeatureViews(data: FeatureData): SampleView[] {
+  const { config, grid: g, centroids, counts, states } = data;
+  const steps = config.frames - 1;
+  const locations = g * g;
+  const channels = states.length / (steps * locations);
+  const k = counts.length;
+  const atlas = atlasPanel(centroids, counts, config.patchSize);
+  const maps = new Float32Array(channels * steps * locations); // [C, T − 1, G·G]
+  const perFrame = new Float32Array(steps * channels); // [T − 1, C] mean over locations
+  for (let t = 0; t < steps; t++) {
+    for (let l = 0; l < locations; l++) {
+      for (let c = 0; c < channels; c++) {
+        const h = states[(t * locations + l) * channels + c];
+        maps[(c * steps + t) * locations + l] = h;
+        perFrame[t * channels + c] += h / locations;
+      }
+    }
+  }
+  const top = topIndices(
+    meanAbsolute(states, steps * locations),
+    Math.min(channels, FEATURE_TOP_CHANNELS),
+  );
+  const shownText = atlas.shown < k ? `the ${atlas.shown} most used of ${k}` : `all ${k}`;
+  return [
+    {
+      group: 'features',
+      title: 'Patch dictionary',
+      caption: `The codes the network reads and predicts: ${shownText} k-means centroids of ${config.patchSize}×${config.patchSize} patches, most used first, brightest value white.`,
+      panels: [atlas.panel],
+    },
+    {
+      group: 'features',
+      title: 'Channels that respond most to this clip',
+      caption: `The ${top.length} recurrent channels with the largest mean |h| over the clip (channels ${top.map((c) => c + 1).join(', ')}): h on the ${g}×${g} grid of patches after each of frames 1–${steps} (gray is 0, each map scaled to its own largest |h|), and its mean over the grid.`,
+      panels: [
+        tilePanel(
+          'Recurrent state',
+          pickTiles(maps, top, steps * locations),
+          top.length,
+          steps,
+          g,
+          g,
+        ),
+      ],
+      charts: [
+        responseChart({
+          title: 'Mean state over the frames',
+          yLabel: 'h',
+          perStep: perFrame,
+          steps,
+          which: top,
+          unit: 'channel',
+        }),
+      ],
+    },
+  ];
 }

@@ -314,10 +314,19 @@ export class VideoGan extends TrainableModel<LiveHyperparameter> implements Vide
     return [this.fixedCodes.length, this.config.zDim];
   }
 
-  /** Feature views of the discriminator's first-layer filters: see `vganFeatureViews`. */
-  async featureViews(_clip: tf.Tensor5D): Promise<SampleView[]> {
+  /**
+   * Feature views of the discriminator's first-layer filters and of those that respond most to
+   * `clip` [1, T, S, S, C]: see `vganFeatureViews`.
+   */
+  async featureViews(clip: tf.Tensor5D): Promise<SampleView[]> {
     this.assertLive();
-    return vganFeatureViews(this.namedParameters().get('d.conv0.w'));
+    this.check(clip, 'featureViews');
+    const responses = tf.tidy(() => this.discriminator.firstLayer(clip));
+    try {
+      return await vganFeatureViews(this.namedParameters().get('d.conv0.w'), responses);
+    } finally {
+      responses.dispose();
+    }
   }
 
   /**

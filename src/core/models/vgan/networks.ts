@@ -440,15 +440,26 @@ export class Discriminator {
    */
   penultimate(videos: tf.Tensor5D): tf.Tensor2D {
     const b = videos.shape[0];
-    let x = videos;
-    for (const layer of this.layers) {
-      x = this.convs.down(x, layer.f); // [B, T/2, S/2, S/2, d_i]
-      x = overFrames(x, (frames4) =>
-        layer.bn
-          ? normalise(frames4, layer.bn, D_BN_EPSILON, 'leaky-relu')
-          : biasThen(frames4, layer.b as tf.Variable, 'leaky-relu'),
-      );
-    }
+    const x = this.layers.reduce((input, _, i) => this.layer(i, input), videos);
     return x.reshape([b, -1]) as tf.Tensor2D; // [B, T0·4·4·d_{L−1}]
+  }
+
+  /**
+   * The first layer's responses [B, T/2, S/2, S/2, d_0] to videos [B, T, S, S, C], after its
+   * leaky ReLU (that layer has a bias, no batch norm: a clip's responses do not depend on others).
+   */
+  firstLayer(videos: tf.Tensor5D): tf.Tensor5D {
+    return this.layer(0, videos);
+  }
+
+  /** Layer `i`: the strided convolution, then batch norm or the bias, then the leaky ReLU. */
+  private layer(i: number, x: tf.Tensor5D): tf.Tensor5D {
+    const { f, b, bn } = this.layers[i];
+    const y = this.convs.down(x, f); // [B, T/2, S/2, S/2, d_i]
+    return overFrames(y, (frames4) =>
+      bn
+        ? normalise(frames4, bn, D_BN_EPSILON, 'leaky-relu')
+        : biasThen(frames4, b as tf.Variable, 'leaky-relu'),
+    );
   }
 }

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FramePanel, SampleView } from '../types';
-import { tilePanel } from '../kit/weight-tiles';
+import { pickTiles, responseChart, tilePanel, topIndices } from '../kit/weight-tiles';
 import type { VganConfig } from './config';
 import { firstFrames, fixedRows } from './inputs';
 import type { Discriminator, Generator } from './networks';
@@ -207,23 +207,59 @@ function interpolate(m: VganParts, encoded: tf.Tensor): tf.Tensor5D[] {
   return chunks;
 }
 
+/** First-layer units ranked for a clip in the feature views. */
+const FEATURE_TOP_UNITS = 8;
+
 /**
  * Feature views: the discriminator's first-layer 4×4×4 filters `filter` [kT, kH, kW, Cin, Cout]
- * over time (averaged over the input channels), one mosaic per time slice. The units that respond
- * most to a clip are not shown for the VGAN.
+ * over time (averaged over the input channels), one mosaic per time slice; and the first-layer
+ * units that respond most to a clip (largest mean |response| over its `responses` [1, T1, S1, S1,
+ * Cout]) with their filters, their response maps over time and their mean response per frame.
  */
-export async function vganFeatureViews(filter: tf.Tensor | undefined): Promise<SampleView[]> {
+export async function vganFeatureViews(
+  filter: tf.Tensor | undefined,
+  responses: tf.Tensor5D,
+): Promise<SampleView[]> {
   if (!filter) throw new Error('The discriminator has no first-layer filter d.conv0.w');
   const [kt, kh, kw, , outputs] = filter.shape;
-  const tiles = tf.tidy(() => filter.mean(3).transpose([3, 0, 1, 2])); // [Cout, kT, kH, kW]
-  const values = (await tiles.data()) as Float32Array;
-  tiles.dispose();
+  const [, t1, h1, w1] = responses.shape;
+  const parts = tf.tidy(() => ({
+    tiles: filter.mean(3).transpose([3, 0, 1, 2]), // [Cout, kT, kH, kW]
+    maps: responses.reshape([t1, h1, w1, outputs]).transpose([3, 0, 1, 2]), // [Cout, T1, S1, S1]
+    perFrame: responses.mean([2, 3]).reshape([t1, outputs]), // [T1, Cout]
+    meanAbs: responses.abs().mean([0, 1, 2, 3]), // [Cout]
+  }));
+  const [tiles, maps, perFrame, meanAbs] = (await Promise.all(
+    Object.values(parts).map((x) => x.data()),
+  )) as Float32Array[];
+  tf.dispose(Object.values(parts));
+  const top = topIndices(meanAbs, Math.min(outputs, FEATURE_TOP_UNITS));
+  const numbers = top.map((u) => u + 1).join(', ');
   return [
     {
       group: 'features',
       title: 'First-layer filters over time',
       caption: `The discriminator's ${outputs} first-layer filters (${kt}×${kh}×${kw}, averaged over the input channels), one mosaic per time step of the filter: play it to see the motion each one looks for; gray is 0.`,
-      panels: [tilePanel('Filters', values, outputs, kt, kh, kw)],
+      panels: [tilePanel('Filters', tiles, outputs, kt, kh, kw)],
+    },
+    {
+      group: 'features',
+      title: 'Units that respond most to this clip',
+      caption: `The ${top.length} first-layer filters with the largest mean |response| to the clip (filters ${numbers}): each filter over time, and where in the clip it responds (its ${t1} output frames of ${h1}×${w1}, after the leaky ReLU).`,
+      panels: [
+        tilePanel('Filters', pickTiles(tiles, top, kt * kh * kw), top.length, kt, kh, kw),
+        tilePanel('Responses', pickTiles(maps, top, t1 * h1 * w1), top.length, t1, h1, w1),
+      ],
+      charts: [
+        responseChart({
+          title: 'Mean response over the output frames',
+          yLabel: 'response',
+          perStep: perFrame,
+          steps: t1,
+          which: top,
+          unit: 'filter',
+        }),
+      ],
     },
   ];
 }
