@@ -1,7 +1,8 @@
 /**
  * What a run learned, in the run view of the shipped tiny LSTM example: the few-label probe chart
  * (from its button, small clip counts through the API), the stress-test card and the feature
- * views, then the probe chart side by side in Compare. Screenshot at 1280×720.
+ * views, then the probe chart side by side in Compare. Screenshot at 1280×720. And the VGAN
+ * example's feature views: its first-layer filters and the ones a held-out clip drives most.
  */
 import { expect, test } from './fixtures';
 
@@ -142,4 +143,29 @@ test('probe chart, stress tests and feature views render for a run', async ({
   await expect(card.getByRole('button', { name: 'Probing…' })).toBeDisabled();
   await expect(card.getByRole('progressbar', { name: 'Probe progress' })).toBeVisible();
   await expect(card).toContainText(/Probe: pretrained: /);
+});
+
+test("the VGAN example's feature views: its first-layer filters and those a clip drives", async ({
+  playground,
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await playground.open();
+  await page.evaluate(() =>
+    window.playground.openExample('vgan-two-stream-tiny', { backend: 'cpu' }),
+  );
+  const features = page.getByRole('region', { name: 'Feature views' });
+  await features.getByRole('button', { name: 'Show feature views' }).click();
+  for (const title of ['First-layer filters over time', 'Units that respond most to this clip']) {
+    await expect(features.getByRole('heading', { name: title })).toBeVisible();
+  }
+  // The responses: one mosaic per output frame of the first layer (8 frames at stride 2).
+  await expect(
+    features.getByRole('img', {
+      name: /^Units that respond most to this clip: Responses, 4 frames/,
+    }),
+  ).toBeVisible();
+  await expect(features).toContainText('Mean response over the output frames');
+  await features.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/what-it-learned-vgan-features.png' });
 });

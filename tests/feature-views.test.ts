@@ -165,7 +165,7 @@ const weight = (model: VideoModel, name: string) =>
   model.stateVariables().find(([n]) => n === name)![1];
 
 describe('VGAN units that respond most to a clip', () => {
-  it('are the first-layer filters with the largest mean |response|, charted per output frame', async () => {
+  it('are the first-layer filters whose response varies most over the clip, charted per frame', async () => {
     const { model, clip } = await shippedWithClip('vgan-two-stream-tiny');
     const before = tf.memory().numTensors;
     const views = await model.featureViews!(clip);
@@ -185,11 +185,13 @@ describe('VGAN units that respond most to a clip', () => {
       return tf.leakyRelu(z, 0.2);
     });
     const [, t1, , , filters] = responses.shape;
-    const meanAbs = (await responses.abs().mean([0, 1, 2, 3]).data()) as Float32Array;
+    const mean = responses.mean([0, 1, 2, 3]);
+    const variance = (await responses.sub(mean).square().mean([0, 1, 2, 3]).data()) as Float32Array;
+    mean.dispose();
     const perFrame = (await responses.mean([0, 2, 3]).array()) as number[][]; // [T1, C]
     responses.dispose();
     const order = Array.from({ length: filters }, (_, c) => c).sort(
-      (a, b) => meanAbs[b] - meanAbs[a],
+      (a, b) => variance[b] - variance[a],
     );
     const view = views[1];
     expect(view.title).toBe('Units that respond most to this clip');

@@ -213,8 +213,10 @@ const FEATURE_TOP_UNITS = 8;
 /**
  * Feature views: the discriminator's first-layer 4×4×4 filters `filter` [kT, kH, kW, Cin, Cout]
  * over time (averaged over the input channels), one mosaic per time slice; and the first-layer
- * units that respond most to a clip (largest mean |response| over its `responses` [1, T1, S1, S1,
- * Cout]) with their filters, their response maps over time and their mean response per frame.
+ * units that respond most to a clip, with their filters, their response maps over time and their
+ * mean response per frame. Ranked by the variance of `responses` [1, T1, S1, S1, Cout] over the
+ * clip, not by their mean: the clips are mostly flat background, whose constant response (a
+ * filter's bias, mostly) says nothing about what the filter finds in the clip.
  */
 export async function vganFeatureViews(
   filter: tf.Tensor | undefined,
@@ -227,13 +229,13 @@ export async function vganFeatureViews(
     tiles: filter.mean(3).transpose([3, 0, 1, 2]), // [Cout, kT, kH, kW]
     maps: responses.reshape([t1, h1, w1, outputs]).transpose([3, 0, 1, 2]), // [Cout, T1, S1, S1]
     perFrame: responses.mean([2, 3]).reshape([t1, outputs]), // [T1, Cout]
-    meanAbs: responses.abs().mean([0, 1, 2, 3]), // [Cout]
+    spread: tf.moments(responses, [0, 1, 2, 3]).variance, // [Cout]
   }));
-  const [tiles, maps, perFrame, meanAbs] = (await Promise.all(
+  const [tiles, maps, perFrame, spread] = (await Promise.all(
     Object.values(parts).map((x) => x.data()),
   )) as Float32Array[];
   tf.dispose(Object.values(parts));
-  const top = topIndices(meanAbs, Math.min(outputs, FEATURE_TOP_UNITS));
+  const top = topIndices(spread, Math.min(outputs, FEATURE_TOP_UNITS));
   const numbers = top.map((u) => u + 1).join(', ');
   return [
     {
@@ -245,7 +247,7 @@ export async function vganFeatureViews(
     {
       group: 'features',
       title: 'Units that respond most to this clip',
-      caption: `The ${top.length} first-layer filters with the largest mean |response| to the clip (filters ${numbers}): each filter over time, and where in the clip it responds (its ${t1} output frames of ${h1}×${w1}, after the leaky ReLU).`,
+      caption: `The ${top.length} first-layer filters whose response varies most over the clip (filters ${numbers}): each filter over time, and where in the clip it responds (its ${t1} output frames of ${h1}×${w1}, after the leaky ReLU).`,
       panels: [
         tilePanel('Filters', pickTiles(tiles, top, kt * kh * kw), top.length, kt, kh, kw),
         tilePanel('Responses', pickTiles(maps, top, t1 * h1 * w1), top.length, t1, h1, w1),
