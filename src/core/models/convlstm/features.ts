@@ -20,8 +20,8 @@ const FEATURE_TOP_CHANNELS = 8;
 /**
  * Feature views of the first encoder layer `layer` (w [k, k, p² + U, 4U], gates i, f, c, o) and
  * its hidden states `hidden` [Tin, G, G, U] over a clip's input frames: the cell-input kernels
- * on the frame's pixels (channel = py·p + px within a patch), and the channels with the largest
- * mean |h| over the clip with their kernels, their maps over time and their mean over the grid.
+ * on the frame's pixels (channel = py·p + px within a patch), and the channels whose h varies
+ * most over the clip (variance over frames and grid) with their kernels, their maps over time and their mean over the grid.
  */
 export async function convLstmFeatureViews(
   config: ConvLstmConfig,
@@ -40,13 +40,13 @@ export async function convLstmFeatureViews(
       .transpose([4, 0, 2, 1, 3]),
     maps: hidden.transpose([3, 0, 1, 2]), // [U, Tin, G, G]
     perFrame: hidden.mean([1, 2]), // [Tin, U]
-    meanAbs: hidden.abs().mean([0, 1, 2]), // [U]
+    spread: tf.moments(hidden, [0, 1, 2]).variance, // [U]
   }));
-  const [kernels, maps, perFrame, meanAbs] = (await Promise.all(
+  const [kernels, maps, perFrame, spread] = (await Promise.all(
     Object.values(parts).map((x) => x.data()),
   )) as Float32Array[];
   tf.dispose(Object.values(parts));
-  const top = topIndices(meanAbs, Math.min(units, FEATURE_TOP_CHANNELS));
+  const top = topIndices(spread, Math.min(units, FEATURE_TOP_CHANNELS));
   const shown = Math.min(units, FEATURE_TILES);
   const first = Array.from({ length: shown }, (_, u) => u);
   const range = shown < units ? `channels 1–${shown} of ${units}` : `all ${units} channels`;
@@ -61,7 +61,7 @@ export async function convLstmFeatureViews(
     {
       group: 'features',
       title: 'Channels that respond most to this clip',
-      caption: `The ${top.length} first-layer encoder channels with the largest mean |h| over the clip's ${steps} input frames (channels ${top.map((u) => u + 1).join(', ')}): their input kernels, h on the ${g}×${g} grid after each input frame (each map scaled to its own largest |h|), and its mean over the grid.`,
+      caption: `The ${top.length} first-layer encoder channels whose h varies most over the clip's ${steps} input frames and grid (channels ${top.map((u) => u + 1).join(', ')}): their input kernels, h on the ${g}×${g} grid after each input frame (each map scaled to its own largest |h|), and its mean over the grid.`,
       panels: [
         tilePanel('Input kernels', kernelTiles(top), top.length, 1, side, side),
         tilePanel('Hidden state', pickTiles(maps, top, steps * g * g), top.length, steps, g, g),

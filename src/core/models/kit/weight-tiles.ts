@@ -118,3 +118,22 @@ export function meanAbsolute(perStep: Float32Array, steps: number): number[] {
     for (let u = 0; u < units; u++) sums[u] += Math.abs(perStep[t * units + u]);
   return sums.map((sum) => sum / steps);
 }
+
+/**
+ * The variance of each unit over the rows of `values` [rows, units]: how much a unit's response
+ * changes over a clip's frames and locations (a constant response to the background, whatever
+ * its size, says nothing about the clip).
+ */
+export function unitVariance(values: Float32Array, rows: number): number[] {
+  const units = values.length / rows;
+  const mean = new Array<number>(units).fill(0);
+  const square = new Array<number>(units).fill(0);
+  for (let r = 0; r < rows; r++) {
+    for (let u = 0; u < units; u++) {
+      const v = values[r * units + u];
+      mean[u] += v / rows;
+      square[u] += (v * v) / rows;
+    }
+  }
+  return mean.map((m, u) => Math.max(0, square[u] - m * m));
+}

@@ -8,7 +8,7 @@
 import type { FramePanel, SampleChart, SampleView } from '../types';
 import type { RcnnConfig } from './config';
 import type { SweepPoint } from './dictionary';
-import { meanAbsolute, pickTiles, responseChart, tilePanel, topIndices } from '../kit/weight-tiles';
+import { pickTiles, responseChart, tilePanel, topIndices, unitVariance } from '../kit/weight-tiles';
 
 /** Centroids drawn in the atlas at most (64 × 64 cells); the caption says when there are more. */
 export const ATLAS_MAX_CENTROIDS = 4096;
@@ -213,8 +213,8 @@ export interface FeatureData {
 
 /**
  * Feature views: the patch dictionary's centroids (what the codes the network reads and predicts
- * stand for), and the recurrent channels that respond most to the clip (largest mean |h| over
- * its frames and locations) with their maps over the patch grid and their mean over time.
+ * stand for), and the recurrent channels that respond most to the clip (largest variance of h
+ * over its frames and locations) with their maps over the patch grid and their mean over time.
  */
 export function buildFeatureViews(data: FeatureData): SampleView[] {
   const { config, grid: g, centroids, counts, states } = data;
@@ -235,7 +235,7 @@ export function buildFeatureViews(data: FeatureData): SampleView[] {
     }
   }
   const top = topIndices(
-    meanAbsolute(states, steps * locations),
+    unitVariance(states, steps * locations),
     Math.min(channels, FEATURE_TOP_CHANNELS),
   );
   const shownText = atlas.shown < k ? `the ${atlas.shown} most used of ${k}` : `all ${k}`;
@@ -249,7 +249,7 @@ export function buildFeatureViews(data: FeatureData): SampleView[] {
     {
       group: 'features',
       title: 'Channels that respond most to this clip',
-      caption: `The ${top.length} recurrent channels with the largest mean |h| over the clip (channels ${top.map((c) => c + 1).join(', ')}): h on the ${g}×${g} grid of patches after each of frames 1–${steps} (gray is 0, each map scaled to its own largest |h|), and its mean over the grid.`,
+      caption: `The ${top.length} recurrent channels whose h varies most over the clip (channels ${top.map((c) => c + 1).join(', ')}): h on the ${g}×${g} grid of patches after each of frames 1–${steps} (gray is 0, each map scaled to its own largest |h|), and its mean over the grid.`,
       panels: [
         tilePanel(
           'Recurrent state',
