@@ -14,9 +14,12 @@ export const DIGIT_CLASSES = 10;
  */
 export type LabelTask = 'first-digit' | 'digits-present';
 
+/** What a probe classifies: a Moving MNIST task, or the labels the user gave a dataset's files. */
+export type ProbeTask = LabelTask | 'file-labels';
+
 /** Labels of N clips: `classes` is [N] for single-label tasks, `targets` [N, K] 0/1 for both. */
 export interface ClipLabels {
-  task: LabelTask;
+  task: ProbeTask;
   n: number;
   k: number; // number of classes
   classes: Int32Array | null; // [N] class index (single-label tasks only)

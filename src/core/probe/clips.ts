@@ -1,6 +1,6 @@
 /**
- * Labelled Moving MNIST clips for probes, kept as uint8 frames (20 KB a clip at 20 × 32 × 32)
- * and turned into a model's input a batch at a time.
+ * Labelled clips for probes, turned into a model's input a batch at a time: Moving MNIST clips
+ * kept as uint8 frames (20 KB a clip at 20 × 32 × 32); the user's own in file-labels.ts.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { movingMnistLabels } from '../data/labels';
@@ -17,10 +17,11 @@ export interface LabelledDigits {
   labels: MnistLabels;
 }
 
-/** Clips [N, T, H, W] uint8 with their labels. */
+/** Labelled clips a probe reads: their labels and any of them as a model's input. */
 export interface LabelledClips {
-  videos: VideoBytes;
   labels: ClipLabels;
+  /** Clips `indices` as the input [B, T, H, W, C] of a model that needs `needs`. */
+  batch(indices: ArrayLike<number>, needs: DataRequirements): tf.Tensor5D;
 }
 
 /** `n` clips drawn from `digits` with generator seed `seed`, labelled for `task`. */
@@ -36,21 +37,24 @@ export function drawLabelledClips(
     options,
     seed,
   ).nextBatchWithLayout(n);
-  return { videos, labels: movingMnistLabels(layout, options.digits, digits.labels, task) };
+  return {
+    labels: movingMnistLabels(layout, options.digits, digits.labels, task),
+    batch: (indices, needs) => clipBatch(videos, indices, needs),
+  };
 }
 
-/** Clips `indices` of `clips` as a model's input [B, T, H, W, C]. */
-export function clipBatch(
-  clips: LabelledClips,
+/** Clips `indices` of `videos` [N, T, H, W] as a model's input [B, T, H, W, C]. */
+function clipBatch(
+  videos: VideoBytes,
   indices: ArrayLike<number>,
   needs: DataRequirements,
 ): tf.Tensor5D {
-  const { t, height, width } = clips.videos;
+  const { t, height, width } = videos;
   const size = t * height * width;
   const data = new Uint8Array(indices.length * size);
   for (let j = 0; j < indices.length; j++) {
     const i = indices[j];
-    data.set(clips.videos.data.subarray(i * size, (i + 1) * size), j * size);
+    data.set(videos.data.subarray(i * size, (i + 1) * size), j * size);
   }
   return bytesToTensor({ data, n: indices.length, t, height, width }, needs);
 }

@@ -2,13 +2,15 @@
  * The papers' comparison for one trained model (pure TypeScript + tfjs): its features against the
  * same network from random initialisation (same config, same initialisation seed), each probed
  * with a frozen linear probe or fully fine-tuned, at several numbers of labelled clips per class,
- * on Moving MNIST clips labelled by their first digit or by the digits they show.
+ * on Moving MNIST clips labelled by their first digit or by the digits they show, or on the clips
+ * of a user's dataset labelled by the label of their file (file-labels.ts).
  */
-import type { LabelTask } from '../data/labels';
-import type { MovingMnistOptions } from '../data/types';
-import type { ModelState, VideoModel } from '../models/types';
+import type { ProbeTask } from '../data/labels';
+import type { CropMode, FrameSet, MovingMnistOptions } from '../data/types';
+import type { DataRequirements, ModelState, VideoModel } from '../models/types';
 import { drawLabelledClips } from './clips';
 import type { LabelledClips, LabelledDigits } from './clips';
+import { fileLabelledSets } from './file-labels';
 import { DEFAULT_FINE_TUNE, featuresOf, fineTuneScore, namedWeights } from './fine-tune';
 import type { Between, FineTuneOptions } from './fine-tune';
 import { DEFAULT_LINEAR_PROBE, linearProbeScore } from './linear-probe';
@@ -23,11 +25,11 @@ export type ProbeMode = 'linear' | 'fine-tune';
 
 export interface ProbeSettings {
   mode: ProbeMode;
-  task: LabelTask;
+  task: ProbeTask;
   labelsPerClass: LabelCount[]; // e.g. [1, 5, 10, 50, 'all']
-  trainClips: number; // clips the labelled ones are drawn from (train digits)
-  testClips: number; // clips scored (test digits)
-  dataSeed: number; // train clips; the test clips use dataSeed + 1
+  trainClips: number; // clips the labelled ones are drawn from (train digits; Moving MNIST only)
+  testClips: number; // clips scored (test digits; Moving MNIST only)
+  dataSeed: number; // train clips, the test clips use dataSeed + 1; the split of file-labelled clips
   seeds: number[]; // one draw of labelled clips and head initialisation per seed; scores averaged
   batch: number; // clips per features() call (and per fine-tuning step)
   epochs: number; // fine-tuning passes over the labelled clips
@@ -48,7 +50,8 @@ export const DEFAULT_PROBE_SETTINGS: Readonly<ProbeSettings> = Object.freeze({
 /** Mean scores (targets.ts) per entry of `labelsPerClass`, with the chance level of the score. */
 export interface ProbeResult {
   mode: ProbeMode;
-  task: LabelTask;
+  task: ProbeTask;
+  /** As asked, or for file labels capped by the training clips of each label. */
   labelsPerClass: LabelCount[];
   pretrained: number[];
   random: number[];
@@ -56,6 +59,8 @@ export interface ProbeResult {
   trainClips: number;
   testClips: number;
   seeds: number[];
+  /** The labels the classes stand for (file labels; the digits 0–9 otherwise). */
+  classes?: string[];
 }
 
 /** A fresh model: with the trained weights (`pretrained`) or as initialised. */
@@ -148,32 +153,17 @@ async function linearScores(
 }
 
 /**
- * Probes the model `make(true)` builds against `make(false)` on the same clips. Every model it
- * builds it disposes.
+ * Probes the model `make(true)` builds against `make(false)` on the same labelled clips, at
+ * `settings.labelsPerClass`. Every model it builds it disposes.
  */
-export async function compareWithRandomInit(
+async function compareOnClips(
   make: ModelFactory,
-  train: LabelledDigits,
-  test: LabelledDigits,
-  data: MovingMnistOptions,
+  trainClips: LabelledClips,
+  testClips: LabelledClips,
   settings: ProbeSettings,
-  hooks: ProbeHooks = {},
+  hooks: ProbeHooks,
 ): Promise<ProbeResult> {
   const between = hooks.between ?? (() => Promise.resolve());
-  const trainClips = drawLabelledClips(
-    train,
-    data,
-    settings.trainClips,
-    settings.dataSeed,
-    settings.task,
-  );
-  const testClips = drawLabelledClips(
-    test,
-    data,
-    settings.testClips,
-    settings.dataSeed + 1,
-    settings.task,
-  );
   const result: ProbeResult = {
     mode: settings.mode,
     task: settings.task,
@@ -181,8 +171,8 @@ export async function compareWithRandomInit(
     pretrained: [],
     random: [],
     chance: chanceScore(testClips.labels),
-    trainClips: settings.trainClips,
-    testClips: settings.testClips,
+    trainClips: trainClips.labels.n,
+    testClips: testClips.labels.n,
     seeds: [...settings.seeds],
   };
   const units =
@@ -230,4 +220,57 @@ export async function compareWithRandomInit(
   }
   hooks.onProgress?.(1, 'probed');
   return result;
+}
+
+/** Probes on Moving MNIST clips drawn from `train` and `test` digits, labelled for the task. */
+export async function compareWithRandomInit(
+  make: ModelFactory,
+  train: LabelledDigits,
+  test: LabelledDigits,
+  data: MovingMnistOptions,
+  settings: ProbeSettings,
+  hooks: ProbeHooks = {},
+): Promise<ProbeResult> {
+  if (settings.task === 'file-labels') {
+    throw new Error('Moving MNIST clips have digits, not file labels');
+  }
+  const { task, dataSeed } = settings;
+  return compareOnClips(
+    make,
+    drawLabelledClips(train, data, settings.trainClips, dataSeed, task),
+    drawLabelledClips(test, data, settings.testClips, dataSeed + 1, task),
+    settings,
+    hooks,
+  );
+}
+
+/** A user's dataset with a label per file ('' = unlabelled), as a run holds it. */
+export interface LabelledDataset {
+  frames: FrameSet;
+  crop: CropMode;
+  labels: readonly string[];
+}
+
+/**
+ * Probes on the clips of a dataset's labelled files (file-labels.ts), split stratified by
+ * label; `needs` is what the model reads. The label counts are capped by what each label has.
+ */
+export async function compareOnFileLabels(
+  make: ModelFactory,
+  dataset: LabelledDataset,
+  needs: DataRequirements,
+  settings: ProbeSettings,
+  hooks: ProbeHooks = {},
+): Promise<ProbeResult> {
+  const sets = fileLabelledSets(
+    dataset.frames,
+    dataset.crop,
+    dataset.labels,
+    needs,
+    settings.labelsPerClass,
+    settings.dataSeed,
+  );
+  const capped = { ...settings, task: 'file-labels' as const, labelsPerClass: sets.labelsPerClass };
+  const result = await compareOnClips(make, sets.train, sets.test, capped, hooks);
+  return { ...result, classes: sets.classes };
 }

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { VideoModel } from '../models/types';
-import { batchesOf, clipBatch } from './clips';
+import { batchesOf } from './clips';
 import type { LabelledClips } from './clips';
 import {
   DEFAULT_LINEAR_PROBE,
@@ -56,7 +56,7 @@ export async function featuresOf(
   const parts: tf.Tensor3D[] = [];
   try {
     for (const chunk of batchesOf(indices, batch)) {
-      const input = clipBatch(clips, chunk, model.data); // [B, T, H, W, C]
+      const input = clips.batch(chunk, model.data); // [B, T, H, W, C]
       parts.push(model.features(input)); // [B, S, F]
       input.dispose();
       await between();
@@ -112,7 +112,7 @@ export async function fineTuneScore(
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       rng.shuffle(order);
       for (const chunk of batchesOf(order, options.batch)) {
-        const videos = clipBatch(train, chunk, model.data); // [B, T, H, W, C]
+        const videos = train.batch(chunk, model.data); // [B, T, H, W, C]
         const targets = selectLabels(train.labels, chunk);
         optimiser.minimize(
           () => {
@@ -132,7 +132,7 @@ export async function fineTuneScore(
     const probabilities = new Float32Array(test.labels.n * test.labels.k);
     let at = 0;
     for (const chunk of batchesOf(all, options.batch)) {
-      const videos = clipBatch(test, chunk, model.data);
+      const videos = test.batch(chunk, model.data);
       const p = tf.tidy(() => {
         const logits = head(videos); // [B·S, K]
         return clipProbabilities(multiLabel, logits, chunk.length, logits.shape[0] / chunk.length);

@@ -6,8 +6,9 @@
  *   first-digit     single-label, K-way softmax; score = accuracy (chance 1/K)
  *   digits-present  multi-label, K sigmoids; score = share of each clip's classes found among its
  *                   m most probable classes, m = the number of classes the clip shows (chance m/K)
+ *   file-labels     single-label like first-digit, K = the labels given to the files (file-labels.ts)
  */
-import type { ClipLabels } from '../data/labels';
+import type { ClipLabels, ProbeTask } from '../data/labels';
 import { SeededRandom } from '../data/random';
 
 /** Labelled clips per class: a count, or every training clip ('all'). */
@@ -18,7 +19,11 @@ export function describeLabelCount(count: LabelCount): string {
 }
 
 /** Labels of single-label clips: classes [N] in 0…k−1. */
-export function singleLabels(classes: ArrayLike<number>, k: number): ClipLabels {
+export function singleLabels(
+  classes: ArrayLike<number>,
+  k: number,
+  task: ProbeTask = 'first-digit',
+): ClipLabels {
   const n = classes.length;
   const targets = new Uint8Array(n * k);
   const copy = new Int32Array(n);
@@ -30,7 +35,7 @@ export function singleLabels(classes: ArrayLike<number>, k: number): ClipLabels 
     copy[i] = c;
     targets[i * k + c] = 1;
   }
-  return { task: 'first-digit', n, k, classes: copy, targets };
+  return { task, n, k, classes: copy, targets };
 }
 
 /** The labels of clips `indices`, in that order. */
