@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MnistDigits, MnistLabels } from '../src/core/data/mnist';
+import type { DatasetPayload, FrameSegment } from '../src/core/data/types';
 import { loadMnistFromDisk, loadMnistLabelsFromDisk } from '../src/core/data/mnist-node';
 import type { RunSpec } from '../src/protocol/messages';
 import { parseProbeRequest } from '../src/protocol/probe';
-import { FakeRun } from './helpers/fake-run';
+import { FakeRun, fakeDigits } from './helpers/fake-run';
 
 const SPEC: RunSpec = {
   model: 'lstm',
@@ -93,6 +94,105 @@ describe('probe command', () => {
   });
 });
 
+/**
+ * Two gestures as a user might record them: a bright vertical bar sweeping across a dark frame
+ * (label 'across') and a dark horizontal bar sweeping down a bright one ('down'), gray 16×16, six
+ * files of each, every file with its own start, speed and noise (seeded); and two unlabelled
+ * files. Light and dark make them plain to any features, trained or not: the test is of the
+ * probe's data path, not of what a model learns in two steps.
+ */
+function barsDataset(clipFrames: number): { payload: DatasetPayload; labels: string[] } {
+  const size = 16;
+  const framesPerFile = 2 * clipFrames;
+  const labels = [...Array.from({ length: 12 }, (_, i) => (i % 2 ? 'down' : 'across')), '', ''];
+  const data = new Uint8Array(labels.length * framesPerFile * size * size);
+  let noise = 12345;
+  const random = () => (noise = (noise * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const segments: FrameSegment[] = labels.map((label, file) => {
+    const start0 = Math.floor(random() * size);
+    const speed = 1 + Math.floor(random() * 3);
+    for (let f = 0; f < framesPerFile; f++) {
+      const at = (start0 + f * speed) % size;
+      const frame = (file * framesPerFile + f) * size * size;
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const onBar = (label === 'across' && x === at) || (label === 'down' && y === at);
+          const level = onBar === (label === 'down') ? 215 : 0;
+          data[frame + y * size + x] = level + Math.floor(random() * 40);
+        }
+      }
+    }
+    return { name: `clip ${file}`, start: file * framesPerFile, length: framesPerFile };
+  });
+  const frames = { data, frames: labels.length * framesPerFile, height: size, width: size };
+  return {
+    payload: {
+      id: 'bars',
+      name: 'Webcam clips',
+      frames: { ...frames, channels: 1, segments },
+      crop: 'center',
+      fps: 10,
+    },
+    labels,
+  };
+}
+
+describe("probe command on the labels of a dataset's files", () => {
+  const VIDEO_SPEC: RunSpec = {
+    ...SPEC,
+    data: { source: 'video', datasetId: 'bars', seed: 1 },
+  };
+  const clipFrames = 7; // the LSTM's 4 input and 3 future frames
+
+  it('classifies the clips of labelled files, well above chance', async () => {
+    const { payload, labels } = barsDataset(clipFrames);
+    const run = new FakeRun(fakeDigits());
+    expect(await run.send({ type: 'init', spec: VIDEO_SPEC, dataset: payload })).toMatchObject({
+      ok: true,
+    });
+    await run.train(2);
+    const plan = {
+      ...parseProbeRequest({ labelsPerClass: [1, 5, 'all'], seeds: 1 }, 'video'),
+      fileLabels: labels,
+    };
+    const reply = await run.send({ type: 'probe', plan });
+    if (!reply.ok || reply.value?.type !== 'probe') throw new Error(JSON.stringify(reply));
+    const { report } = reply.value;
+    // 24 labelled clips, a third of each label's files held out; unlabelled files left out.
+    expect(report).toMatchObject({
+      task: 'file-labels',
+      classes: ['across', 'down'],
+      chance: 0.5,
+      digits: null,
+      trainClips: 16,
+      testClips: 8,
+      labelsPerClass: [1, 5, 'all'],
+    });
+    // The bars' direction is plain in any features of the clips: the probe must see it.
+    expect(report.pretrained[2]).toBeGreaterThanOrEqual(0.85);
+    expect(run.of('probe').map((event) => event.report)).toEqual([report]);
+    await run.send({ type: 'dispose' });
+  });
+
+  it('refuses digit tasks and labels that cannot be split, saying why', async () => {
+    const { payload, labels } = barsDataset(clipFrames);
+    const run = new FakeRun(fakeDigits());
+    await run.send({ type: 'init', spec: VIDEO_SPEC, dataset: payload });
+    const digitsPlan = { ...parseProbeRequest({}), fileLabels: labels };
+    expect(await run.send({ type: 'probe', plan: digitsPlan })).toMatchObject({
+      ok: false,
+      error: { message: /labels given to its files.*not by "first-digit"/ },
+    });
+    const oneLabel = labels.map((label) => (label === 'down' ? '' : label));
+    const plan = { ...parseProbeRequest({}, 'video'), fileLabels: oneLabel };
+    expect(await run.send({ type: 'probe', plan })).toMatchObject({
+      ok: false,
+      error: { message: /at least two different labels; every labelled clip is "across"/ },
+    });
+    await run.send({ type: 'dispose' });
+  });
+});
+
 describe('probe options', () => {
   it('default to a linear probe of the first digit at 1, 5, 10 and 50 labels per class', () => {
     const { settings, digits } = parseProbeRequest(undefined);
@@ -117,5 +217,13 @@ describe('probe options', () => {
     expect(() => parseProbeRequest({ labelsPerClass: [0] })).toThrow(/labelsPerClass/);
     expect(() => parseProbeRequest({ seeds: 1.5 })).toThrow(/seeds must be an integer/);
     expect(() => parseProbeRequest('fast')).toThrow(/must be an object/);
+    expect(() => parseProbeRequest({ task: 'first-digit' }, 'video')).toThrow(
+      /task must be one of: file-labels for a run on an imported dataset/,
+    );
+    expect(() => parseProbeRequest({ task: 'file-labels' })).toThrow(/task must be one of/);
+    expect(parseProbeRequest({}, 'video')).toMatchObject({
+      settings: { task: 'file-labels' },
+      digits: null,
+    });
   });
 });

@@ -67,6 +67,8 @@ function newManager(): RunManager {
     },
     {
       payload: (id) => (id === SHORT_DATASET.id ? SHORT_DATASET : undefined),
+      fileLabels: (id) =>
+        id === SHORT_DATASET.id ? SHORT_DATASET.frames.segments.map(() => '') : undefined,
       list: () => [{ id: SHORT_DATASET.id }],
     },
   );

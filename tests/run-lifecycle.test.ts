@@ -52,6 +52,8 @@ const SHORT_DATASET: DatasetPayload = {
 };
 const datasets: DatasetSource = {
   payload: (id) => (id === SHORT_DATASET.id ? SHORT_DATASET : undefined),
+  fileLabels: (id) =>
+    id === SHORT_DATASET.id ? SHORT_DATASET.frames.segments.map(() => '') : undefined,
   list: () => [{ id: SHORT_DATASET.id }],
 };
 

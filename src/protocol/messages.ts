@@ -117,7 +117,8 @@ export type Command =
   /**
    * Probes the run's features as they are now (src/core/probe): a snapshot of the weights is
    * probed on copies of the model, in slices between training steps while the run trains.
-   * Replies with a `probe` value; a Moving MNIST run only (the clips' digits are the labels).
+   * Replies with a `probe` value. A Moving MNIST run's clips are labelled by their digits, an
+   * imported dataset's by the labels the plan brings for its files.
    */
   | { type: 'probe'; plan: ProbePlan }
   /**

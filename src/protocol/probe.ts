@@ -3,7 +3,8 @@
  * UI and the automation API give it, checked here with messages naming the field, before it
  * reaches the worker.
  */
-import type { LabelTask } from '../core/data/labels';
+import type { ProbeTask } from '../core/data/labels';
+import type { DataSpec } from '../core/data/types';
 import { ConfigError } from '../core/models/config-schema';
 import { DEFAULT_PROBE_SETTINGS } from '../core/probe/compare';
 import type { ProbeMode, ProbeResult, ProbeSettings } from '../core/probe/compare';
@@ -12,31 +13,47 @@ import { describeValue, quote } from '../core/quote';
 
 export type { ProbeMode, ProbeResult } from '../core/probe/compare';
 export type { LabelCount } from '../core/probe/targets';
+export type { ProbeTask } from '../core/data/labels';
 
 /** `probe(id, request)`: every field optional. */
 export interface ProbeRequest {
   mode?: ProbeMode; // 'linear' (default) or 'fine-tune'
-  task?: LabelTask; // 'first-digit' (default) or 'digits-present'
-  /** Labelled clips per class: one count, 'all', or a list (default [1, 5, 10, 50]). */
+  /**
+   * Moving MNIST: 'first-digit' (default) or 'digits-present'; an imported or webcam dataset:
+   * 'file-labels' (default and only choice), the labels given to its files.
+   */
+  task?: ProbeTask;
+  /**
+   * Labelled clips per class: one count, 'all', or a list (default [1, 5, 10, 50]); with file
+   * labels capped by the training clips each label has.
+   */
   labelsPerClass?: LabelCount | LabelCount[];
   /** Digits per clip: default 1 for first-digit (the first digit is then visible), else the run's. */
   digits?: number;
-  trainClips?: number; // clips the labelled ones are drawn from (default 1000)
-  testClips?: number; // clips scored (default 500)
+  trainClips?: number; // Moving MNIST clips the labelled ones are drawn from (default 1000)
+  testClips?: number; // Moving MNIST clips scored (default 500)
   seeds?: number; // draws of labelled clips averaged (default 3)
   epochs?: number; // fine-tuning passes over the labelled clips (default 5)
 }
 
-/** A checked request: the settings of src/core/probe plus the digits per clip (null = the run's). */
+/**
+ * A checked request: the settings of src/core/probe plus the digits per clip (null = the run's;
+ * always null for file labels).
+ */
 export interface ProbePlan {
   settings: ProbeSettings;
   digits: number | null;
+  /**
+   * Task 'file-labels': the label of each file of the run's dataset ('' = unlabelled), as the
+   * app holds them when the probe is asked for (labels may change after the run started).
+   */
+  fileLabels: string[] | null;
 }
 
 /** A probe's answer: its scores, the run's step and the clips' digits, how long it took. */
 export interface ProbeReport extends ProbeResult {
   step: number;
-  digits: number;
+  digits: number | null; // null: clips of a user's dataset
   ms: number;
 }
 
@@ -51,7 +68,11 @@ const KEYS = [
   'epochs',
 ];
 const MODES: readonly ProbeMode[] = ['linear', 'fine-tune'];
-const TASKS: readonly LabelTask[] = ['first-digit', 'digits-present'];
+/** The tasks a run's data offers, the default first. */
+const TASKS: Record<DataSpec['source'], readonly ProbeTask[]> = {
+  'moving-mnist': ['first-digit', 'digits-present'],
+  video: ['file-labels'],
+};
 
 function count(field: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -80,8 +101,14 @@ function labelCounts(value: unknown): LabelCount[] {
   return list as LabelCount[];
 }
 
-/** Checks a probe request (from the UI or the automation API); throws ConfigError naming the field. */
-export function parseProbeRequest(input: unknown): ProbePlan {
+/**
+ * Checks a probe request (from the UI or the automation API) for a run on data from `source`;
+ * throws ConfigError naming the field.
+ */
+export function parseProbeRequest(
+  input: unknown,
+  source: DataSpec['source'] = 'moving-mnist',
+): ProbePlan {
   const request = input ?? {};
   if (typeof request !== 'object' || Array.isArray(request)) {
     throw new ConfigError(
@@ -105,25 +132,30 @@ export function parseProbeRequest(input: unknown): ProbePlan {
       `mode must be one of: ${MODES.join(', ')} (got ${describeValue(record.mode)})`,
     );
   }
-  const task = record.task ?? 'first-digit';
-  if (!TASKS.includes(task as LabelTask)) {
+  const tasks = TASKS[source];
+  const task = record.task ?? tasks[0];
+  if (!tasks.includes(task as ProbeTask)) {
+    const data = source === 'video' ? 'an imported dataset' : 'Moving MNIST';
     throw new ConfigError(
       'task',
-      `task must be one of: ${TASKS.join(', ')} (got ${describeValue(record.task)})`,
+      `task must be one of: ${tasks.join(', ')} for a run on ${data} (got ${describeValue(record.task)})`,
     );
+  }
+  if (task === 'file-labels' && record.digits !== undefined) {
+    throw new ConfigError('digits', 'digits applies to Moving MNIST clips, not to file labels');
   }
   const seeds = count('seeds', record.seeds, DEFAULT_PROBE_SETTINGS.seeds.length, 10);
   const digits =
-    record.digits === undefined
-      ? task === 'first-digit'
+    record.digits !== undefined
+      ? count('digits', record.digits, 1, 4)
+      : task === 'first-digit'
         ? 1
-        : null
-      : count('digits', record.digits, 1, 4);
+        : null;
   return {
     settings: {
       ...DEFAULT_PROBE_SETTINGS,
       mode: mode as ProbeMode,
-      task: task as LabelTask,
+      task: task as ProbeTask,
       labelsPerClass: labelCounts(record.labelsPerClass),
       trainClips: count('trainClips', record.trainClips, DEFAULT_PROBE_SETTINGS.trainClips, 10_000),
       testClips: count('testClips', record.testClips, DEFAULT_PROBE_SETTINGS.testClips, 10_000),
@@ -131,5 +163,6 @@ export function parseProbeRequest(input: unknown): ProbePlan {
       epochs: count('epochs', record.epochs, DEFAULT_PROBE_SETTINGS.epochs, 100),
     },
     digits,
+    fileLabels: null,
   };
 }

@@ -14,7 +14,7 @@ import { checkpointFileName, decodeCheckpoint } from '../core/checkpoint/run-che
 import type { CheckpointRun, DatasetFingerprint } from '../core/checkpoint/run-checkpoint';
 import { DataError } from '../core/data/data-error';
 import type { MnistDigits, MnistLabels } from '../core/data/mnist';
-import type { DataSpec, DatasetPayload } from '../core/data/types';
+import type { DataSpec, DatasetPayload, MovingMnistDataSpec } from '../core/data/types';
 import {
   DEFAULT_DATA_SEED,
   firstFramesForDisplay,
@@ -54,7 +54,8 @@ import { heldOutViews } from './held-out';
 import { buildRunData, needsMnist } from '../core/data/run-data';
 import { yieldToEventLoop } from './yield';
 import { backendMemoryKey } from './backend-memory';
-import { compareWithRandomInit, modelFactory } from '../core/probe/compare';
+import { compareOnFileLabels, compareWithRandomInit, modelFactory } from '../core/probe/compare';
+import type { LabelledDataset, LabelledDigits, ProbeHooks } from '../core/probe/compare';
 import type { ProbePlan, ProbeReport } from '../protocol/probe';
 import type { BackendMemory } from './backend-memory';
 
@@ -913,54 +914,107 @@ export class RunHandler {
    */
   private async probe(plan: ProbePlan): Promise<ReplyValue> {
     const session = this.requireSession();
-    const { data } = session.run;
-    if (data.source !== 'moving-mnist' || !session.digits) {
-      throw new ConfigError(
-        'data',
-        'Probes classify Moving MNIST clips by their digits; this run trains on an imported dataset, which has no labels',
-      );
-    }
     if (!session.model.features) {
       throw new ConfigError('model', `The ${session.run.model} model has no features to probe`);
     }
     if (this.probing) throw new ConfigError('probe', 'This run is already being probed');
-    if (!this.env.loadMnistLabels) throw new Error('MNIST labels are not available here');
     this.probing = true;
     const startedAt = this.env.now();
-    let release = await this.holdGpu();
+    let release = () => {};
     try {
-      this.mnistLabels ??= this.env.loadMnistLabels();
-      const labels = await this.mnistLabels;
+      const probeData = await this.probeData(session, plan);
+      release = await this.holdGpu();
       const step = session.trainer.step;
       // exportState snapshots synchronously: later steps do not change what is probed.
       const state = await session.model.exportState();
       const make = await modelFactory(session.build, session.run.seed, state);
-      const spec = plan.digits === null ? data : { ...data, digits: plan.digits };
-      const options = movingMnistOptionsFor(spec, session.model.data);
-      const result = await compareWithRandomInit(
-        make,
-        { images: session.digits.train, labels: labels.train },
-        { images: session.digits.test, labels: labels.test },
-        options,
-        plan.settings,
-        {
-          between: async () => {
-            release();
-            await yieldToEventLoop();
-            release = await this.holdGpu();
-          },
-          onProgress: (fraction, message) =>
-            this.emit({ type: 'progress', phase: 'probe', fraction, message: `Probe: ${message}` }),
+      const hooks: ProbeHooks = {
+        between: async () => {
+          release();
+          await yieldToEventLoop();
+          release = await this.holdGpu();
         },
-      );
-      const ms = this.env.now() - startedAt;
-      const report: ProbeReport = { ...result, step, digits: options.digits, ms };
+        onProgress: (fraction, message) =>
+          this.emit({ type: 'progress', phase: 'probe', fraction, message: `Probe: ${message}` }),
+      };
+      let report: ProbeReport;
+      if (probeData.source === 'video') {
+        const result = await compareOnFileLabels(
+          make,
+          probeData.dataset,
+          session.model.data,
+          plan.settings,
+          hooks,
+        );
+        report = { ...result, step, digits: null, ms: this.env.now() - startedAt };
+      } else {
+        const spec =
+          plan.digits === null ? probeData.spec : { ...probeData.spec, digits: plan.digits };
+        const options = movingMnistOptionsFor(spec, session.model.data);
+        const result = await compareWithRandomInit(
+          make,
+          probeData.train,
+          probeData.test,
+          options,
+          plan.settings,
+          hooks,
+        );
+        report = { ...result, step, digits: options.digits, ms: this.env.now() - startedAt };
+      }
       this.emit({ type: 'probe', report });
       return { type: 'probe', report };
     } finally {
       release();
       this.probing = false;
     }
+  }
+
+  /**
+   * The labelled clips a probe of this run reads: Moving MNIST digits with their classes, or the
+   * run's dataset with the labels the plan brings for its files. Refuses a task the data lacks.
+   */
+  private async probeData(
+    session: Session,
+    plan: ProbePlan,
+  ): Promise<
+    | {
+        source: 'moving-mnist';
+        spec: MovingMnistDataSpec;
+        train: LabelledDigits;
+        test: LabelledDigits;
+      }
+    | { source: 'video'; dataset: LabelledDataset }
+  > {
+    const { data } = session.run;
+    const { task } = plan.settings;
+    if (data.source === 'video') {
+      if (task !== 'file-labels' || !session.dataset) {
+        throw new ConfigError(
+          'task',
+          `This run trains on an imported dataset: probes classify its clips by the labels given to its files (task 'file-labels'), not by ${quote(task)}`,
+        );
+      }
+      if (!plan.fileLabels) {
+        throw new ConfigError('fileLabels', 'The probe came without the labels of the files');
+      }
+      const { frames, crop } = session.dataset;
+      return { source: 'video', dataset: { frames, crop, labels: plan.fileLabels } };
+    }
+    if (task === 'file-labels' || !session.digits) {
+      throw new ConfigError(
+        'task',
+        'This run trains on Moving MNIST: probes classify its clips by their digits (first-digit or digits-present)',
+      );
+    }
+    if (!this.env.loadMnistLabels) throw new Error('MNIST labels are not available here');
+    this.mnistLabels ??= this.env.loadMnistLabels();
+    const labels = await this.mnistLabels;
+    return {
+      source: 'moving-mnist',
+      spec: data,
+      train: { images: session.digits.train, labels: labels.train },
+      test: { images: session.digits.test, labels: labels.test },
+    };
   }
 
   /** The run as a safetensors file (a running run keeps training while it is read back). */

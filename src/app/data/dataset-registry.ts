@@ -120,6 +120,11 @@ export class DatasetRegistry {
     };
   }
 
+  fileLabels(id: string): string[] | undefined {
+    const labels = this.datasets.get(id)?.info.labels;
+    return labels ? [...labels] : undefined;
+  }
+
   remove(id: string): void {
     if (!this.datasets.delete(id)) throw new Error(`Unknown dataset ${quote(String(id))}`);
     useDatasets.getState().removeDataset(id);

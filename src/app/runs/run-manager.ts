@@ -90,6 +90,8 @@ interface RunHandle {
 /** Where runs find imported datasets (the app's DatasetRegistry). */
 export interface DatasetSource {
   payload(id: string): DatasetPayload | undefined;
+  /** The label of each file of the dataset ('' = unlabelled), as the user has set them now. */
+  fileLabels(id: string): string[] | undefined;
   list(): { id: string }[];
 }
 
@@ -254,10 +256,22 @@ export class RunManager {
   /**
    * Probes the run's features as they are now against random initialisation (src/core/probe):
    * a frozen linear probe or full fine-tuning, at the asked numbers of labelled clips per class.
-   * A running run keeps training meanwhile. Bad options reject with a ConfigError naming them.
+   * A run on an imported dataset is probed with the labels its files have now. A running run
+   * keeps training meanwhile. Bad options reject with a ConfigError naming them.
    */
   async probe(id: string, request: unknown = {}): Promise<ProbeReport> {
-    const plan = parseProbeRequest(request);
+    const data = this.state(id)?.spec.data;
+    const plan = parseProbeRequest(request, data?.source);
+    if (data?.source === 'video') {
+      const labels = this.datasets?.fileLabels(data.datasetId);
+      if (!labels) {
+        throw new ConfigError(
+          'data.datasetId',
+          `The dataset ${quote(data.datasetId)} this run trains on was removed, and its file labels with it`,
+        );
+      }
+      plan.fileLabels = labels;
+    }
     const value = await this.request(id, { type: 'probe', plan });
     if (value?.type !== 'probe') throw new Error(`Run ${id} sent no probe result`);
     return value.report;
