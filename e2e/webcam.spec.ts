@@ -1,6 +1,7 @@
 /**
  * Webcam clips in the Data view, with Chromium's fake camera (a moving test pattern): turn the
- * camera on, record two labelled clips into one dataset, relabel one, train a run on them; and
+ * camera on, record two labelled clips into one dataset, relabel one, train a run on them and
+ * probe its features with the clips' labels from the run view; and
  * a refused camera permission is in webcam-refused.spec.ts (other browser flags).
  */
 import { expect, test } from './fixtures';
@@ -86,10 +87,11 @@ test('records labelled clips into a dataset that a run trains on', async ({ page
   await dataset.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'test-results/webcam-dataset-390.png' });
 
-  // The clips train a model like any imported video.
+  // The clips train a model like any imported video (clips of 10 frames: two in each file).
   const id = await playground.createRun({
     model: 'lstm',
     preset: 'tiny',
+    config: { inputFrames: 5, futureFrames: 5 },
     data: { source: 'video', datasetId: info.id, seed: 1 },
   });
   await playground.step(id, 1);
@@ -98,4 +100,19 @@ test('records labelled clips into a dataset that a run trains on', async ({ page
   const losses = Object.values(run.metrics).flatMap((points) => points.map(([, v]) => v));
   expect(losses.length).toBeGreaterThan(0);
   expect(losses.every(Number.isFinite)).toBe(true);
+
+  // The labelled clips probe the run's features, from the run view.
+  await page.getByRole('navigation', { name: 'View' }).getByRole('button', { name: 'Run' }).click();
+  const probes = page.getByRole('region', { name: 'What it learned: few-label probes' });
+  await expect(probes).toContainText('Labels now: wave (1 file), clap hands (1 file).');
+  await expect(probes.getByRole('button', { name: 'The labels you gave the files' })).toBeVisible();
+  await probes.getByRole('button', { name: 'Run probe' }).click();
+  const chart = probes.getByRole('img', { name: /^Linear probe, your labels: score against/ });
+  await expect(chart).toBeVisible({ timeout: 120_000 });
+  await expect(chart).toContainText('chance 0.5');
+  // Each file's first clip to learn from, its last to test.
+  await expect(probes).toContainText(
+    '2 labels (wave, clap hands), 2 clips to learn from, 2 to test',
+  );
+  await expect(chart.locator('polyline')).toHaveCount(2);
 });

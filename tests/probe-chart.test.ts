@@ -13,6 +13,12 @@ describe('probeTicks', () => {
     expect(ticks[4].at).toBeCloseTo(2, 12); // log10(1000 / 10 classes)
   });
 
+  it('puts all at the clips per label for file labels', () => {
+    const ticks = probeTicks([1, 'all'], 12, 3); // three labels, four training clips each
+    expect(ticks[1].label).toBe('all (~4)');
+    expect(ticks[1].at).toBeCloseTo(Math.log10(4), 12);
+  });
+
   it('keeps all clear of the largest count when there are few clips', () => {
     const ticks = probeTicks([1, 5, 'all'], 60); // 'all' ~6 per class, next to 5
     expect(ticks[2].label).toBe('all (~6)');

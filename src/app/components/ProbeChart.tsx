@@ -18,16 +18,30 @@ export const PROBE_SERIES = [
   { key: 'random', label: 'Random init', color: '#c2410c', dash: '5 4' },
 ] as const;
 
+const TASK_TITLES: Record<ProbeReport['task'], string> = {
+  'first-digit': 'first digit',
+  'digits-present': 'digits present',
+  'file-labels': 'your labels',
+};
+
 export function probeTitle(report: ProbeReport): string {
   const mode = report.mode === 'linear' ? 'Linear probe' : 'Fine-tuned';
-  const task = report.task === 'first-digit' ? 'first digit' : 'digits present';
-  return `${mode}, ${task}`;
+  return `${mode}, ${TASK_TITLES[report.task]}`;
+}
+
+/** What the clips were: their digits per clip, or the labels given to the files. */
+function clipsCaption(report: ProbeReport): string {
+  if (report.digits !== null) {
+    return `${report.digits} digit${report.digits === 1 ? '' : 's'} per clip`;
+  }
+  const classes = report.classes ?? [];
+  return `${classes.length} labels (${classes.join(', ')}), ${report.trainClips} clips to learn from, ${report.testClips} to test`;
 }
 
 /** `runLabel` names the run in the chart's accessible name (Compare shows several runs' charts). */
 export function ProbeChart({ report, runLabel }: { report: ProbeReport; runLabel?: string }) {
   const titleId = useId();
-  const ticks = probeTicks(report.labelsPerClass, report.trainClips);
+  const ticks = probeTicks(report.labelsPerClass, report.trainClips, report.classes?.length);
   const positions = ticks.map((tick) => tick.at);
   const x = linearMap(
     Math.min(...positions),
@@ -45,8 +59,7 @@ export function ProbeChart({ report, runLabel }: { report: ProbeReport; runLabel
   return (
     <figure className="probe-chart">
       <figcaption id={titleId} className="small">
-        {title} · step {report.step.toLocaleString()} · {report.digits} digit
-        {report.digits === 1 ? '' : 's'} per clip
+        {title} · step {report.step.toLocaleString()} · {clipsCaption(report)}
       </figcaption>
       <svg
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}

@@ -1,12 +1,15 @@
 /**
  * What the run's features are worth with few labels, as the papers measure it: a probe of the run
  * as it is now (src/core/probe, in the run's worker while it keeps training) against the same
- * network from random initialisation, charted per kind of probe (the latest of each).
+ * network from random initialisation, charted per kind of probe (the latest of each). A Moving
+ * MNIST run is probed on its clips' digits; a run on an imported or webcam dataset on the labels
+ * the user gave the dataset's files.
  */
 import { useId, useState } from 'react';
 import type { LabelTask } from '../../core/data/labels';
 import type { ProbeMode, ProbeReport, ProbeRequest } from '../../protocol/probe';
 import { runManager } from '../runs/instance';
+import { useDatasets } from '../state/datasets';
 import type { RunState } from '../state/store';
 import { describeCommandError } from './errors';
 import { ProbeChart } from './ProbeChart';
@@ -39,18 +42,54 @@ export const PROBE_SIZES: Record<ProbeSize, { label: string; request: ProbeReque
   },
 };
 
-export function probeRequest({ mode, task, size }: ProbeOptions): ProbeRequest {
+/** A user's dataset has a few clips per label: every count up to all of them, averaged over 3 draws. */
+const FILE_LABELS_REQUEST: ProbeRequest = { labelsPerClass: [1, 5, 10, 'all'], seeds: 3 };
+
+/** Whether the run's clips are labelled by the labels given to its dataset's files. */
+export function probesFileLabels(run: RunState): boolean {
+  return run.spec.data?.source === 'video';
+}
+
+/** The request for `run`: file labels for a run on a user's dataset, the chosen task otherwise. */
+export function probeRequest({ mode, task, size }: ProbeOptions, run: RunState): ProbeRequest {
+  if (probesFileLabels(run)) return { ...FILE_LABELS_REQUEST, mode, task: 'file-labels' };
   return { ...PROBE_SIZES[size].request, mode, task };
 }
 
-/** Mode, task and size of the next probe. */
+/**
+ * Mode, task and size of the next probe; with `fileLabels` (a run on a user's dataset) the task
+ * is the labels given to the files, and its few clips need no size.
+ */
 export function ProbeOptionsBar({
   value,
   onChange,
+  fileLabels = false,
 }: {
   value: ProbeOptions;
   onChange(value: ProbeOptions): void;
+  fileLabels?: boolean;
 }) {
+  if (fileLabels) {
+    return (
+      <div className="toolbar">
+        <SegmentedControl
+          label="Mode"
+          value={value.mode}
+          options={[
+            { value: 'linear', label: 'Linear probe' },
+            { value: 'fine-tune', label: 'Fine-tune' },
+          ]}
+          onChange={(mode) => onChange({ ...value, mode })}
+        />
+        <SegmentedControl
+          label="Task"
+          value="file-labels"
+          options={[{ value: 'file-labels', label: 'The labels you gave the files' }]}
+          onChange={() => {}}
+        />
+      </div>
+    );
+  }
   return (
     <div className="toolbar">
       <SegmentedControl
@@ -84,11 +123,6 @@ export function ProbeOptionsBar({
   );
 }
 
-/** Whether a run's clips carry digit labels (Moving MNIST; imported videos have none). */
-export function isProbeable(run: RunState): boolean {
-  return (run.spec.data?.source ?? 'moving-mnist') === 'moving-mnist';
-}
-
 /** The latest probe of each kind (mode and task), newest first. */
 export function latestProbes(probes: readonly ProbeReport[]): ProbeReport[] {
   const seen = new Set<string>();
@@ -107,12 +141,12 @@ export function ProbePanel({ run }: { run: RunState }) {
   const [options, setOptions] = useState<ProbeOptions>(DEFAULT_PROBE_OPTIONS);
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  if (!isProbeable(run)) return null;
+  const fileLabels = probesFileLabels(run);
   const start = () => {
     setRunning(true);
     setError(null);
     runManager
-      .probe(run.id, probeRequest(options))
+      .probe(run.id, probeRequest(options, run))
       .catch((e: unknown) => setError(describeCommandError(e)))
       .finally(() => setRunning(false));
   };
@@ -123,13 +157,17 @@ export function ProbePanel({ run }: { run: RunState }) {
       <div className="card-header">
         <h3 id={headingId}>What it learned: few-label probes</h3>
       </div>
-      <p className="muted small">
-        As the papers judge their models: classify Moving MNIST clips by their digits with a handful
-        of labelled clips per class, on the run’s features as they are now (a linear probe, or
-        fine-tuning the whole network), against the same network from random initialisation.
-        Training keeps going meanwhile.
-      </p>
-      <ProbeOptionsBar value={options} onChange={setOptions} />
+      {fileLabels ? (
+        <FileLabelsNote run={run} />
+      ) : (
+        <p className="muted small">
+          As the papers judge their models: classify Moving MNIST clips by their digits with a
+          handful of labelled clips per class, on the run’s features as they are now (a linear
+          probe, or fine-tuning the whole network), against the same network from random
+          initialisation. Training keeps going meanwhile.
+        </p>
+      )}
+      <ProbeOptionsBar value={options} onChange={setOptions} fileLabels={fileLabels} />
       <button type="button" onClick={start} disabled={running}>
         {running ? 'Probing…' : 'Run probe'}
       </button>
@@ -152,5 +190,25 @@ export function ProbePanel({ run }: { run: RunState }) {
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** What a probe on file labels does, and the labels the run's dataset has now. */
+function FileLabelsNote({ run }: { run: RunState }) {
+  const data = run.spec.data;
+  const datasetId = data?.source === 'video' ? data.datasetId : '';
+  const labels = useDatasets((state) => state.datasets[datasetId]?.labels);
+  const counts = new Map<string, number>();
+  for (const label of labels ?? []) if (label) counts.set(label, (counts.get(label) ?? 0) + 1);
+  const summary = [...counts].map(([label, n]) => `${label} (${n} file${n === 1 ? '' : 's'})`);
+  return (
+    <p className="muted small">
+      Classify this dataset’s clips by the labels you gave its files in the Data view, with a
+      handful of labelled clips per label, on the run’s features as they are now (a linear probe, or
+      fine-tuning the whole network), against the same network from random initialisation. Clips of
+      unlabelled files are left out; a third of each label’s clips is kept to test, so every label
+      needs two clips. Training keeps going meanwhile.{' '}
+      {summary.length > 0 ? `Labels now: ${summary.join(', ')}.` : 'No file has a label yet.'}
+    </p>
   );
 }

@@ -5,8 +5,8 @@
  */
 import type { LabelCount } from '../../protocol/probe';
 
-/** Classes of both probe tasks (MNIST digits). */
-const CLASSES = 10;
+/** Classes of the Moving MNIST tasks (the digits); file labels bring their own. */
+const DIGIT_CLASSES = 10;
 /** Least gap on the log10 axis between 'all' and the largest count (50 → 'all' ≥ ~100). */
 const ALL_GAP = 0.3;
 
@@ -17,11 +17,18 @@ export interface ProbeTick {
   label: string;
 }
 
-/** A tick per entry of `counts`, in the given order; `trainClips` is what 'all' labels. */
-export function probeTicks(counts: readonly LabelCount[], trainClips: number): ProbeTick[] {
+/**
+ * A tick per entry of `counts`, in the given order; `trainClips` of `classes` classes is what
+ * 'all' labels.
+ */
+export function probeTicks(
+  counts: readonly LabelCount[],
+  trainClips: number,
+  classes = DIGIT_CLASSES,
+): ProbeTick[] {
   const finite = counts.filter((c): c is number => c !== 'all');
   const largest = finite.length > 0 ? Math.log10(Math.max(...finite)) : 0;
-  const perClass = trainClips / CLASSES;
+  const perClass = trainClips / classes;
   const allAt = Math.max(Math.log10(perClass), largest + ALL_GAP);
   return counts.map((count) =>
     count === 'all'

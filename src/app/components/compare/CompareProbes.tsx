@@ -9,7 +9,12 @@ import { runManager } from '../../runs/instance';
 import type { RunState } from '../../state/store';
 import { describeCommandError } from '../errors';
 import { ProbeChart } from '../ProbeChart';
-import { DEFAULT_PROBE_OPTIONS, ProbeOptionsBar, isProbeable, probeRequest } from '../ProbePanel';
+import {
+  DEFAULT_PROBE_OPTIONS,
+  ProbeOptionsBar,
+  probeRequest,
+  probesFileLabels,
+} from '../ProbePanel';
 import type { ProbeOptions } from '../ProbePanel';
 
 export function CompareProbes({ runs }: { runs: readonly RunState[] }) {
@@ -17,16 +22,14 @@ export function CompareProbes({ runs }: { runs: readonly RunState[] }) {
   const [options, setOptions] = useState<ProbeOptions>(DEFAULT_PROBE_OPTIONS);
   const [running, setRunning] = useState(false);
   const [errors, setErrors] = useState<string[]>([]);
-  const probeable = runs.filter(isProbeable);
-  if (probeable.length === 0) return null;
+  if (runs.length === 0) return null;
   const start = () => {
     setRunning(true);
     setErrors([]);
-    const request = probeRequest(options);
     void Promise.all(
-      probeable.map((run) =>
+      runs.map((run) =>
         runManager
-          .probe(run.id, request)
+          .probe(run.id, probeRequest(options, run))
           .then(() => null)
           .catch((e: unknown) => `${run.label}: ${describeCommandError(e)}`),
       ),
@@ -38,14 +41,27 @@ export function CompareProbes({ runs }: { runs: readonly RunState[] }) {
   const latest = (run: RunState) =>
     [...run.probes]
       .reverse()
-      .find((report) => report.mode === options.mode && report.task === options.task);
+      .find(
+        (report) =>
+          report.mode === options.mode &&
+          report.task === (probesFileLabels(run) ? 'file-labels' : options.task),
+      );
   return (
     <section className="card" aria-labelledby={headingId}>
       <div className="card-header">
         <h3 id={headingId}>Few-label probes</h3>
         <span className="muted small">the latest probe of each run, of the kind chosen</span>
       </div>
-      <ProbeOptionsBar value={options} onChange={setOptions} />
+      <ProbeOptionsBar
+        value={options}
+        onChange={setOptions}
+        fileLabels={runs.every(probesFileLabels)}
+      />
+      {runs.some(probesFileLabels) && !runs.every(probesFileLabels) ? (
+        <p className="muted small">
+          Runs on an imported dataset are probed on the labels given to its files.
+        </p>
+      ) : null}
       <button type="button" onClick={start} disabled={running}>
         {running ? 'Probing the compared runs…' : 'Probe the compared runs'}
       </button>
@@ -55,7 +71,7 @@ export function CompareProbes({ runs }: { runs: readonly RunState[] }) {
         </p>
       ))}
       <div className="probe-charts">
-        {probeable.map((run) => {
+        {runs.map((run) => {
           const report = latest(run);
           return (
             <div key={run.id} className="compare-probe">
