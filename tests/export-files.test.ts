@@ -188,6 +188,23 @@ describe('metrics files', () => {
       'recon,loss': { steps: [2, 3], wallMs: [20.6, 31], values: [0.1, 0.05] },
     },
     evaluations: [{ step: 2, scalars: { 'future/mse': 42.5 } }],
+    probes: [
+      {
+        mode: 'linear',
+        task: 'file-labels',
+        labelsPerClass: [1, 'all'],
+        pretrained: [0.75, 1],
+        random: [0.5, 0.75],
+        chance: 0.5,
+        trainClips: 6,
+        testClips: 4,
+        seeds: [1, 2, 3],
+        classes: ['wave', 'clap'],
+        step: 3,
+        digits: null,
+        ms: 1200,
+      },
+    ],
   };
 
   it('CSV: one row per step, training metrics and held-out scores, names quoted', () => {
@@ -200,11 +217,12 @@ describe('metrics files', () => {
     ]);
   });
 
-  it('JSON: the run, every series and every evaluation, NaN kept visible', () => {
+  it('JSON: the run, every series, evaluation and probe, NaN kept visible', () => {
     const parsed = JSON.parse(metricsJson(data));
     expect(parsed.format).toBe('video-model-playground/metrics');
     expect(parsed.run).toEqual(data.run);
     expect(parsed.series.loss.values).toEqual([0.5, 0.25, 'NaN']);
     expect(parsed.evaluations).toEqual(data.evaluations);
+    expect(parsed.probes).toEqual(data.probes);
   });
 });

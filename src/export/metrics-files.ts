@@ -1,7 +1,7 @@
 /**
  * A run's metrics as CSV (one row per step: training metrics, plus held-out scores at the steps
  * where the run was evaluated, as `eval:<name>` columns) and as JSON (the run's spec and config,
- * every series and every evaluation). Pure TypeScript.
+ * every series, every evaluation and every few-label probe). Pure TypeScript.
  */
 import type { MetricsExport } from '../protocol/export-messages';
 

@@ -3,6 +3,7 @@
  * the main thread. One request, one reply, matched by `requestId`.
  */
 import type { SampleView } from '../core/models/types';
+import type { ProbeReport } from './probe';
 
 export const SAMPLE_FORMATS = ['gif', 'webm', 'png'] as const;
 export const METRICS_FORMATS = ['csv', 'json'] as const;
@@ -47,6 +48,8 @@ export interface MetricsExport {
   };
   series: Record<string, SeriesData>;
   evaluations: EvaluationRecord[];
+  /** The run's few-label probes in the order they finished (JSON only: not one row a step). */
+  probes: ProbeReport[];
 }
 
 export type ExportJob =

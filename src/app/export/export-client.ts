@@ -85,6 +85,7 @@ export class ExportClient {
       },
       series,
       evaluations: this.evaluations.get(id),
+      probes: [...run.probes],
     };
   }
 
