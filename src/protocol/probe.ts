@@ -44,8 +44,9 @@ export interface ProbePlan {
   settings: ProbeSettings;
   digits: number | null;
   /**
-   * Task 'file-labels': the label of each file of the run's dataset ('' = unlabelled), as the
-   * app holds them when the probe is asked for (labels may change after the run started).
+   * Task 'file-labels': the label of each segment of the run's dataset ('' = unlabelled): a
+   * video file's or webcam clip's, or for each sequence of a .npy array the array's; as the app
+   * holds them when the probe is asked for (labels may change after the run started).
    */
   fileLabels: string[] | null;
 }

@@ -120,9 +120,18 @@ export class DatasetRegistry {
     };
   }
 
+  /**
+   * The label of each segment of the dataset's frames: a video file or webcam clip is one
+   * segment; a .npy array is one file of many sequences, which all take the array's label.
+   */
   fileLabels(id: string): string[] | undefined {
-    const labels = this.datasets.get(id)?.info.labels;
-    return labels ? [...labels] : undefined;
+    const stored = this.datasets.get(id);
+    if (!stored) return undefined;
+    const { labels } = stored.info;
+    const segments = stored.frames.segments.length;
+    return labels.length === segments
+      ? [...labels]
+      : new Array<string>(segments).fill(labels[0] ?? '');
   }
 
   remove(id: string): void {

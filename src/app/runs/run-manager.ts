@@ -90,7 +90,10 @@ interface RunHandle {
 /** Where runs find imported datasets (the app's DatasetRegistry). */
 export interface DatasetSource {
   payload(id: string): DatasetPayload | undefined;
-  /** The label of each file of the dataset ('' = unlabelled), as the user has set them now. */
+  /**
+   * The label of each segment of the dataset ('' = unlabelled), as the user has set them now: a
+   * file's label for each of its segments.
+   */
   fileLabels(id: string): string[] | undefined;
   list(): { id: string }[];
 }
