@@ -1,7 +1,8 @@
 /**
  * The classroom vote in the presentation view (Vondrick et al.'s human study): a VGAN tiny run's
  * generated clips against real clips, two voters, then the results with the fooled rate and its
- * Wilson interval; then the VGAN against an LSTM. The votes cast are checked against the seeded
+ * Wilson interval, a vote and its results surviving a switch to another view and back; then the
+ * VGAN against an LSTM. The votes cast are checked against the seeded
  * order of src/core/eval/human-study.ts, so the sides a click counts for are tested too.
  */
 import { expect, test } from './fixtures';
@@ -51,7 +52,14 @@ test('a class votes on real vs generated and model vs model, and sees the result
       expected.push((side === 'left') === shown.aOnLeft ? 'a' : 'b');
     }
     await expect(card).toContainText('all pairs voted');
-    if (round === 0) await card.getByRole('button', { name: 'Next voter' }).click();
+    if (round === 0) {
+      // A look at another view does not lose the vote (the presentation view unmounts).
+      await page.evaluate(() => window.playground.setView('run'));
+      await expect(card).toHaveCount(0);
+      await page.evaluate(() => window.playground.setView('present'));
+      await expect(card).toContainText('all pairs voted');
+      await card.getByRole('button', { name: 'Next voter' }).click();
+    }
   }
   await card.getByRole('button', { name: 'Show results' }).click();
   const tally = tallyVotes(expected);
@@ -67,6 +75,11 @@ test('a class votes on real vs generated and model vs model, and sees the result
   await expect(results.getByRole('row', { name: /^Real/ })).toContainText(
     `${tally.b}${percent(tally.shareB)}`,
   );
+  // …nor the results.
+  await page.evaluate(() => window.playground.setView('compare'));
+  await expect(card).toHaveCount(0);
+  await page.evaluate(() => window.playground.setView('present'));
+  await expect(generatedRow).toContainText(`${tally.a}${percent(tally.shareA)}`);
   await page.setViewportSize({ width: 1280, height: 720 });
   await card.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'test-results/vote-results-1280.png' });

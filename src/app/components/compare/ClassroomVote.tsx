@@ -7,26 +7,18 @@
  */
 import { useId, useState } from 'react';
 import { tallyVotes, voteOrder } from '../../../core/eval/human-study';
-import type { Interval, VoteChoice } from '../../../core/eval/human-study';
+import type { Interval } from '../../../core/eval/human-study';
 import type { FramePanel } from '../../../core/models/types';
 import { votePairs, voteMatchups } from '../../compare/vote-clips';
-import type { VoteMatchup, VotePair } from '../../compare/vote-clips';
+import type { VoteMatchup } from '../../compare/vote-clips';
+import { useClassroomVote } from '../../state/classroom-vote';
+import type { Vote } from '../../state/classroom-vote';
 import type { RunState } from '../../state/store';
 import { useFrameClock } from '../hooks';
 import { FrameTile } from './FrameTile';
 
 const CLIP_FPS = 8;
 const CLIP_PX = 160;
-
-interface Vote {
-  matchup: VoteMatchup;
-  names: [string, string]; // what A and B are
-  pairs: VotePair[];
-  seed: number;
-  round: number; // the voter (0, 1, …)
-  position: number; // the pair on screen in this round
-  votes: VoteChoice[];
-}
 
 function runLabel(id: string, runs: readonly RunState[]): string {
   return runs.find((run) => run.id === id)?.label ?? id;
@@ -52,10 +44,11 @@ const range = (interval: Interval) => `${percent(interval.low)}–${percent(inte
 export function ClassroomVote({ runs }: { runs: readonly RunState[] }) {
   const headingId = useId();
   const matchups = voteMatchups(runs);
-  const [choice, setChoice] = useState(0);
-  const [seedText, setSeedText] = useState('1');
-  const [vote, setVote] = useState<Vote | null>(null);
-  const [showResults, setShowResults] = useState(false);
+  const { choice, seedText, vote, showResults, update } = useClassroomVote();
+  const setChoice = (value: number) => update({ choice: value });
+  const setSeedText = (value: string) => update({ seedText: value });
+  const setVote = (value: Vote | null) => update({ vote: value });
+  const setShowResults = (value: boolean) => update({ showResults: value });
   const matchup = matchups[Math.min(choice, matchups.length - 1)];
   const available = matchup ? votePairs(matchup, runs).length : 0;
   const seed = Number(seedText);
