@@ -1,8 +1,9 @@
 /**
  * The benchmark's measurements of the app itself, driven in the real UI (index.html) through
- * Playwright: a run's training throughput as the app delivers it, and the main thread's long tasks
- * and frame rate while two runs train.
+ * Playwright: a run's training throughput as the app delivers it, the main thread's long tasks
+ * and frame rate while two runs train, and the seconds from Create & start to the first step.
  */
+import os from 'node:os';
 
 /** Opens the app and waits for `window.playground`. */
 async function openApp(page, baseUrl) {
@@ -149,4 +150,35 @@ export async function measureResponsiveness(page, baseUrl, { specs, seconds, vie
     longestFrameMs: gaps.length ? Math.max(...gaps) : NaN,
     steps: stepsAfter.map((after, i) => after - stepsBefore[i]),
   };
+}
+
+/**
+ * Seconds from Create & start to the first reported step, as a new user meets it: a fresh browser
+ * context (empty storage and cache, so no remembered backend choice), the cell picked in the
+ * sidebar, the Auto backend. A run that fails or does not step within `timeoutMs` gives
+ * `seconds: null` and the reason.
+ */
+export async function measureFirstStep(browser, baseUrl, cell, timeoutMs) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  const loadAverage = os.loadavg()[0];
+  try {
+    await openApp(page, baseUrl);
+    await page.getByLabel('Model', { exact: true }).selectOption(cell.model);
+    await page.getByLabel('Variant', { exact: true }).selectOption(cell.variant);
+    await page.locator(`input[name="preset"][value="${cell.preset}"]`).check();
+    await page.getByLabel('Backend', { exact: true }).selectOption('auto');
+    const clicked = Date.now();
+    await page.getByRole('button', { name: 'Create & start', exact: true }).click();
+    const run = await page.evaluate(
+      ([ms]) => window.playground.waitForStep(window.playground.listRuns()[0], 1, ms),
+      [timeoutMs],
+    );
+    const seconds = (Date.now() - clicked) / 1000;
+    return { ...cell, seconds, backend: run.backend, error: null, loadAverage };
+  } catch (error) {
+    return { ...cell, seconds: null, backend: null, error: error.message, loadAverage };
+  } finally {
+    await context.close();
+  }
 }

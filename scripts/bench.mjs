@@ -4,7 +4,8 @@
  * as the browser tests: every model × preset × backend (ms/step, FLOPs, memory), each registered
  * optimisation switched off vs on, k-means, the Moving MNIST generator and the video decoder in a
  * benchmark worker; then the app itself (a run through the UI against a bare loop, the main thread
- * while two runs train) and the GPU pool over a long run. Prints one report with the targets and
+ * while two runs train, the seconds from Create & start to the first step of each tiny preset in a
+ * fresh browser profile) and the GPU pool over a long run. Prints one report with the targets and
  * the change against the previous run, and writes bench-results/latest.json plus a dated copy.
  *
  * Options (defaults in brackets):
@@ -15,6 +16,7 @@
  *   --overhead-cell lstm/composite/tiny  --overhead-rounds 24  --overhead-segment 12 (steps; 0 rounds skips)
  *   --ui-seconds 20           main thread while two runs train (0 skips)
  *   --memory-cells lstm/composite/tiny  --memory-steps 1000 (0 skips)
+ *   --first-step-cells lstm/composite/tiny,… (every model's tiny preset; none skips)
  *   --out bench-results
  */
 import { execSync, spawn } from 'node:child_process';
@@ -22,8 +24,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium-flags.mjs';
-import { measureResponsiveness, openAppRun } from './bench-app.mjs';
+import { measureFirstStep, measureResponsiveness, openAppRun } from './bench-app.mjs';
 import { formatReport } from '../src/bench/report.ts';
+import { MODELS } from '../src/core/models/registry.ts';
 import { quantile, throughput } from '../src/core/train/stats.ts';
 
 const args = process.argv.slice(2);
@@ -65,6 +68,13 @@ const uiSeconds = Number(option('ui-seconds', '20'));
 const memoryCells = option('memory-cells', 'lstm/composite/tiny').split(',').map(parseCell);
 const memorySteps = Number(option('memory-steps', '1000'));
 const outDir = option('out', 'bench-results');
+const everyTinyPreset = MODELS.filter((m) => m.presets.some((p) => p.id === 'tiny'))
+  .map((m) => `${m.kind}/${m.defaultVariant}/tiny`)
+  .join(',');
+const firstStepOption = option('first-step-cells', everyTinyPreset);
+const firstStepCells = firstStepOption === 'none' ? [] : firstStepOption.split(',').map(parseCell);
+/** A first step later than this is reported as failed (the target is 10 s). */
+const FIRST_STEP_TIMEOUT_MS = 180_000;
 
 const PORT = Number(process.env.BENCH_PORT ?? 4199);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
@@ -123,6 +133,13 @@ try {
   );
   await benchPage.goto(`${BASE_URL}/bench.html`);
   const task = (t) => benchPage.evaluate((x) => window.runBenchmark(x), t);
+
+  // First, while nothing else of the benchmark runs: each start in its own fresh profile.
+  const firstStep = [];
+  for (const cell of firstStepCells) {
+    log(`first step: ${cellKey(cell)}, Auto backend, fresh profile`);
+    firstStep.push(await measureFirstStep(browser, BASE_URL, cell, FIRST_STEP_TIMEOUT_MS));
+  }
 
   const result = await task({ task: 'cells', plan });
 
@@ -261,6 +278,7 @@ try {
       uiSeconds,
       memoryCells,
       memorySteps,
+      firstStepCells,
     },
     models: result.models,
     optimizations: result.optimizations,
@@ -270,6 +288,7 @@ try {
     memory,
     overhead,
     responsiveness,
+    firstStep,
   };
   const latest = `${outDir}/latest.json`;
   const previous = existsSync(latest) ? JSON.parse(readFileSync(latest, 'utf8')) : null;

@@ -283,6 +283,40 @@ describe('report', () => {
     expect(text).not.toContain('vs previous');
   });
 
+  it('reports the time to the first step of each start against the 10 s target', () => {
+    const start = { variant: 'composite', preset: 'tiny', error: null, loadAverage: 3.5 };
+    const text = formatReport(
+      record({
+        firstStep: [
+          { ...start, model: 'lstm', seconds: 6.25, backend: 'cpu' },
+          { ...start, model: 'vgan', variant: 'two-stream', seconds: 12.5, backend: 'cpu' },
+          {
+            ...start,
+            model: 'rcnn',
+            variant: 'recurrent',
+            seconds: null,
+            backend: null,
+            error: 'Run r3 did not reach step 1 within 180000 ms',
+          },
+        ],
+      }),
+    );
+    expect(text).toContain('Time to the first step (Create & start, Auto backend');
+    expect(text).toMatch(/\| lstm\/composite\/tiny +\| 6\.3 +\| cpu +\| 3\.50 +\|/);
+    expect(text).toMatch(
+      /\| lstm\/composite\/tiny: first step ≤ 10 s after Create & start \(Auto backend\) +\| 6\.3 s on cpu +\| PASS +\|/,
+    );
+    expect(text).toMatch(
+      /\| vgan\/two-stream\/tiny: first step ≤ 10 s .*\| 12\.5 s on cpu +\| FAIL +\|/,
+    );
+    expect(text).toMatch(
+      /\| rcnn\/recurrent\/tiny: first step .*\| no first step: Run r3 did not reach step 1 within 180000 ms +\| FAIL +\|/,
+    );
+    const before = formatReport(record());
+    expect(before).not.toContain('Time to the first step');
+    expect(before).not.toContain('first step ≤');
+  });
+
   it('pads table columns', () => {
     expect(table(['a', 'bb'], [['xxx', 'y']]).split('\n')).toEqual([
       '| a   | bb |',

@@ -64,6 +64,23 @@ export interface ResponsivenessRow {
   steps: number[];
 }
 
+/**
+ * Create & start with the Auto backend in a fresh browser profile (nothing remembered), from the
+ * click to the run's first reported step.
+ */
+export interface FirstStepRow {
+  model: string;
+  variant: string;
+  preset: string;
+  /** null: no first step (see `error`). */
+  seconds: number | null;
+  /** The backend the first step ran on. */
+  backend: string | null;
+  error: string | null;
+  /** The machine's 1-minute load average when the measurement began. */
+  loadAverage: number;
+}
+
 export interface BenchRecord {
   version: 2;
   date: string;
@@ -80,6 +97,8 @@ export interface BenchRecord {
   memory: MemoryCheckRow[];
   overhead: OverheadRow | null;
   responsiveness: ResponsivenessRow | null;
+  /** Absent in records from before the benchmark measured it. */
+  firstStep?: FirstStepRow[];
 }
 
 // --- targets -------------------------------------------------------------------------------------
@@ -88,6 +107,7 @@ export const TARGETS = {
   overheadRatio: 0.95,
   longTaskMs: 50,
   dataSpeedup: 10,
+  firstStepSeconds: 10,
 } as const;
 
 /** The per-step work target of a cell (the model's own; see `ModelSpec.stepWorkTarget`). */
@@ -133,6 +153,16 @@ export function evaluateTargets(record: BenchRecord): TargetResult[] {
       : 'not measured',
     pass: overhead ? overhead.ratio >= TARGETS.overheadRatio : null,
   });
+  for (const start of record.firstStep ?? []) {
+    results.push({
+      name: `${cellName(start)}: first step ≤ ${TARGETS.firstStepSeconds} s after Create & start (Auto backend)`,
+      measured:
+        start.seconds === null
+          ? `no first step: ${start.error ?? 'unknown error'}`
+          : `${fixed(start.seconds)} s on ${start.backend ?? '?'}`,
+      pass: start.seconds !== null && start.seconds <= TARGETS.firstStepSeconds,
+    });
+  }
   const ui = record.responsiveness;
   results.push({
     name: `no main-thread task over ${TARGETS.longTaskMs} ms while two runs train`,
@@ -379,6 +409,24 @@ export function formatReport(record: BenchRecord, previous: BenchRecord | null =
   if (u) {
     out.push(
       `Main thread while ${u.runs.join(' and ')} train on ${u.backend} (${fixed(u.seconds, 0)} s; views ${u.views.join(', ')}): ${u.longTasks} long tasks (> 50 ms)${u.longTasks ? `, longest ${fixed(u.longestTaskMs, 0)} ms` : ''}${u.taskLog?.length ? ` [${u.taskLog.map((t) => `${t.durationMs} ms on ${t.view}${t.msAfterSwitch === null ? '' : ` ${t.msAfterSwitch} ms after switching to it`}`).join('; ')}]` : ''}; ${fixed(u.framesPerSecond, 1)} frames/s, longest frame ${fixed(u.longestFrameMs, 0)} ms; steps meanwhile ${u.steps.join(' and ')}`,
+    );
+  }
+  if (record.firstStep?.length) {
+    out.push(
+      '',
+      'Time to the first step (Create & start, Auto backend, fresh browser profile)',
+      '',
+      table(
+        ['model/variant/preset', 'seconds', 'first step on', 'load average'],
+        record.firstStep.map((start) => [
+          cellName(start),
+          start.seconds === null
+            ? `failed: ${start.error ?? 'unknown error'}`
+            : fixed(start.seconds),
+          start.backend ?? '–',
+          fixed(start.loadAverage, 2),
+        ]),
+      ),
     );
   }
   for (const check of record.memory) {
