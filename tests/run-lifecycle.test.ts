@@ -3,7 +3,8 @@
  * workers on the tfjs CPU backend (issue 20): a run opened from a checkpoint is never ready before
  * it is restored, so a save at that moment stores the restored state; `dispose` wakes
  * `waitForStep` at once; a link's runs are created all or none, the worker's checks included;
- * and a run whose creation failed never goes into a shared link.
+ * commands given to a run waiting for its turn are sent once it is built (or refused once it is
+ * removed); and a run whose creation failed never goes into a shared link.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +195,42 @@ describe('a started experiment', () => {
     expect(firstStepAtWorkerStart[0]).toBe(0);
     for (const step of firstStepAtWorkerStart.slice(1)) expect(step).toBeGreaterThanOrEqual(1);
     for (const id of ids) await manager.waitForStep(id, 1, 60_000);
+  });
+
+  it('sends the commands given to a waiting run once it is built, in order', async () => {
+    const runs = newManager();
+    const creation = createExperimentRuns(runs, {
+      runs: [SPEC, { ...SPEC, seed: 1 }],
+      start: true,
+    });
+    const [, waiting] = runs.listRuns();
+    expect(state(waiting).progress?.phase).toBe('queued');
+    // Pause, then one step: the run is built and starts, pauses, and trains exactly one step more.
+    const paused = runs.pause(waiting);
+    const stepped = runs.step(waiting, 1);
+    await paused;
+    const pausedAt = state(waiting).step;
+    await stepped;
+    await runs.waitForStep(waiting, pausedAt + 1, 60_000);
+    await runs.pause(waiting);
+    expect(state(waiting).step).toBe(pausedAt + 1);
+    await creation;
+  });
+
+  it('refuses the commands given to a waiting run that is removed before it is built', async () => {
+    const runs = newManager();
+    const creation = createExperimentRuns(runs, {
+      runs: [SPEC, { ...SPEC, seed: 1 }],
+      start: true,
+    }).catch(() => undefined);
+    const [, waiting] = runs.listRuns();
+    const evaluating = runs.evaluate(waiting).then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    );
+    await runs.dispose(waiting);
+    expect(await evaluating).toBe(`Run ${waiting} was disposed`);
+    await creation;
   });
 
   it('lets a waiting run be removed before it is built', async () => {

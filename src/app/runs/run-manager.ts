@@ -82,6 +82,12 @@ interface Pending {
 interface RunHandle {
   /** Null while the run waits for its turn to be built (createRun's `after`). */
   worker: Worker | null;
+  /**
+   * Settles once a run that waited for its turn is ready (or has failed or been removed): the
+   * commands sent to it meanwhile are sent then, in order, instead of being refused.
+   */
+  turn: Promise<void>;
+  endTurn: (error?: Error) => void;
   pending: Map<number, Pending>;
   history: MetricHistory;
   stepWaiters: Set<() => void>;
@@ -145,8 +151,15 @@ export class RunManager {
   ): Promise<string> {
     const dataset = spec.data?.source === 'video' ? this.dataset(spec.data.datasetId) : undefined;
     const id = `run-${this.nextRunNumber++}`;
+    let endTurn: RunHandle['endTurn'] = () => {};
+    const turn = new Promise<void>((resolve, reject) => {
+      endTurn = (error) => (error ? reject(error) : resolve());
+    });
+    turn.catch(() => undefined); // nobody may be waiting
     const handle: RunHandle = {
       worker: null,
+      turn,
+      endTurn,
       pending: new Map(),
       history: new MetricHistory(),
       stepWaiters: new Set(),
@@ -160,6 +173,24 @@ export class RunManager {
       await after.catch(() => undefined);
       if (this.runs.get(id) !== handle) throw new Error(`Run ${id} was disposed`);
     }
+    try {
+      await this.startWorker(id, handle, spec, dataset, checkpoint, start);
+      handle.endTurn();
+    } catch (error) {
+      handle.endTurn(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    return id;
+  }
+
+  private async startWorker(
+    id: string,
+    handle: RunHandle,
+    spec: RunSpec,
+    dataset: DatasetPayload | undefined,
+    checkpoint: ArrayBuffer | undefined,
+    start: boolean,
+  ): Promise<void> {
     const worker = this.createWorker();
     handle.worker = worker;
     worker.onmessage = (event: MessageEvent<WorkerEvent>) => this.onEvent(id, event.data);
@@ -179,7 +210,6 @@ export class RunManager {
       ...(checkpoint ? { checkpoint } : {}),
       ...(start ? { start } : {}),
     });
-    return id;
   }
 
   private dataset(id: string): DatasetPayload {
@@ -249,6 +279,7 @@ export class RunManager {
   async dispose(id: string): Promise<void> {
     const handle = this.handle(id);
     handle.worker?.terminate();
+    handle.endTurn(new Error(`Run ${id} was disposed`));
     this.runs.delete(id);
     usePlayground.getState().removeRun(id);
     for (const pending of handle.pending.values())
@@ -435,15 +466,13 @@ export class RunManager {
   /** Sends a command (transferring its buffers) and resolves with the reply's value. */
   private request(id: string, command: Command): Promise<ReplyValue | undefined> {
     const handle = this.handle(id);
+    const worker = handle.worker;
+    if (!worker) return handle.turn.then(() => this.request(id, command));
     const requestId = this.nextRequestId++;
     const message: CommandMessage = { ...command, requestId };
     return new Promise((resolve, reject) => {
-      if (!handle.worker) {
-        reject(new Error(`Run ${id} is waiting for its turn to be created`));
-        return;
-      }
       try {
-        handle.worker.postMessage(message, commandTransferables(command));
+        worker.postMessage(message, commandTransferables(command));
       } catch (error) {
         // Functions, DOM nodes and the like cannot be cloned into a worker.
         const reason = error instanceof Error ? error.message : String(error);
