@@ -65,7 +65,8 @@ test('a run driven from the UI: validation, memory warning, keyboard, live learn
   await page.waitForTimeout(1_500);
   expect((await playground.getRun(id)).step).toBe(pausedAt);
 
-  // A live learning-rate change: rejected when invalid, applied when valid.
+  // A live learning-rate change (the section starts folded): rejected when invalid, applied when valid.
+  await page.getByText('Hyperparameters and shortcuts').click();
   const learningRate = page.getByRole('textbox', { name: /^Learning rate \(now/ });
   await learningRate.fill('-1');
   await expect(page.getByText(/Learning rate must be positive/)).toBeVisible();

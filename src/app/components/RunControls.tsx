@@ -10,20 +10,19 @@ import { HyperparameterEditor } from './HyperparameterEditor';
 import { describeCommandError } from './errors';
 import { ownsKey } from './format';
 
-/** Windows as narrow as a phone's (the styles' one-column breakpoint for small screens). */
-const NARROW = '(max-width: 600px)';
-
 type Action = 'toggle' | 'step' | 'step10' | 'stop' | 'evaluate' | 'remove';
 
 export function RunControls({ run }: { run: RunState }) {
   const [pending, setPending] = useState<Action | null>(null);
   const [commandError, setCommandError] = useState<string | null>(null);
-  // On a phone the live hyperparameters start folded, so the frames are not a screen away.
-  const [tuningOpen, setTuningOpen] = useState(() => !window.matchMedia(NARROW).matches);
+  // The live hyperparameters start folded, so the frames and the loss curve are on the first
+  // screen (they took 250 px above the frames at 1280×720).
+  const [tuningOpen, setTuningOpen] = useState(false);
   const updateRun = usePlayground((state) => state.updateRun);
   const { id, status } = run;
 
   const idle = status === 'ready' || status === 'paused';
+  const waiting = run.progress?.phase === 'queued';
   const busy = pending !== null;
   const can = {
     toggle: !busy && (idle || status === 'running'),
@@ -114,6 +113,13 @@ export function RunControls({ run }: { run: RunState }) {
           Remove run
         </button>
       </div>
+      {waiting ? (
+        <p className="muted small" role="status">
+          Waiting for its turn: runs created together are built one after another, so that the first
+          one trains sooner on a machine with few cores. This run is built once the first has
+          trained its first step; its buttons work from then on.
+        </p>
+      ) : null}
       {pending && pending !== 'remove' ? (
         <p className="muted small" role="status">
           {PENDING_TEXT[pending]}
