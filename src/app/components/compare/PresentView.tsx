@@ -25,6 +25,8 @@ import { PlaybackClock, PlaybackControls, PlaybackRows, usePlaybackKeys } from '
 import './compare.css';
 
 const MAX_TILE_PX = 240;
+/** Below this a frame is hard to read from the back of a room: fewer tiles to a row instead. */
+const MIN_TILE_PX = 96;
 /** A run being created before its worker reports a phase of its own. */
 const CREATING: RunProgress = { phase: 'create', fraction: 0, message: '' };
 const TILE_GAP_PX = 12;
@@ -105,7 +107,8 @@ function PresentColumn({ run }: { run: RunState }) {
   const smoothing = useWorkspace((state) => state.smoothing);
   const version = useMetricsVersion([run]);
   const panels = playbackPanels(run, example);
-  const columns = Math.min(Math.max(1, panels.length), 3);
+  const fitting = Math.floor((width + TILE_GAP_PX) / (MIN_TILE_PX + 8 + TILE_GAP_PX));
+  const columns = Math.min(Math.max(1, panels.length), 3, Math.max(1, fitting));
   const tile = Math.max(
     64,
     Math.min(MAX_TILE_PX, Math.floor((width - (columns - 1) * TILE_GAP_PX) / columns) - 8),
