@@ -24,6 +24,7 @@ import { SegmentedControl } from './SegmentedControl';
 
 const ANIMATION_FPS = 8;
 const MIN_CELL_PX = 14;
+const FRAME_OUTLINE = 'rgba(100, 116, 139, 0.6)';
 
 /** Cards for the extra view groups a model may send, in this order, with what they show. */
 const GROUP_CARDS: Record<string, { title: string; caption: string }> = {
@@ -250,9 +251,14 @@ function StripCanvas({ panel, length, cellWidth, cellHeight, smooth }: StripCanv
     const width = length * cellWidth + (length - 1) * FRAME_GAP_PX;
     const context = prepareCanvas(canvas, width, cellHeight, smooth);
     if (!context) return;
+    // A thin outline keeps white frames (the rCNN's uncertainty of an untrained model) from
+    // vanishing into the white card.
+    context.strokeStyle = FRAME_OUTLINE;
+    context.lineWidth = 1;
     sources.forEach((source, t) => {
       const x = (panel.timeOffset + t) * (cellWidth + FRAME_GAP_PX);
       context.drawImage(source, x, 0, cellWidth, cellHeight);
+      context.strokeRect(x + 0.5, 0.5, cellWidth - 1, cellHeight - 1);
     });
   }, [sources, panel.timeOffset, length, cellWidth, cellHeight, smooth]);
   const first = panel.timeOffset + 1;
