@@ -158,7 +158,12 @@ export function PlaybackRows({ runs, tileSize, bare = false }: PlaybackRowsProps
               </span>
             </header>
             {panels.length === 0 ? (
-              <p className="muted small">Frames appear once the run is ready.</p>
+              <p className="muted small">
+                {/* A run started at once samples after its first step, so "ready" is not enough. */}
+                {run.status === 'creating' || run.status === 'warming-up'
+                  ? 'Frames appear once the run is ready.'
+                  : 'Frames appear after the first training step.'}
+              </p>
             ) : (
               <div className="playback-tiles">
                 {panels.map((panel, i) => (
