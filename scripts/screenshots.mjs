@@ -4,7 +4,8 @@
  * be looked at (it asserts nothing, so it is not part of `npm test`): the first screen, the run
  * view of each model with a few steps trained, Compare with two runs, Present, Data, a lesson link
  * and the classroom demo while its later runs wait for their turn. Serves the built app (run
- * `npx vite build` first) and drives it like the browser tests.
+ * `npx vite build` first) and drives it like the browser tests. A Playwright test run empties
+ * test-results/, so look before running one.
  *
  *   node --import tsx scripts/screenshots.mjs [--steps 3] [--out test-results/screenshots]
  */
