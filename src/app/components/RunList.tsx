@@ -3,7 +3,7 @@ import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { usePlayground } from '../state/store';
 import type { RunState } from '../state/store';
-import { STATUS_LABELS } from './format';
+import { statusLabel } from './format';
 
 export function RunList() {
   const runs = usePlayground(
@@ -58,7 +58,7 @@ function RunListItem({ run, selected, onSelect }: RunListItemProps) {
           {number} {run.spec.model.toUpperCase()} · {run.spec.preset}
         </span>
         <span className="run-item-meta">
-          {STATUS_LABELS[run.status]} · step {run.step.toLocaleString()}
+          {statusLabel(run)} · step {run.step.toLocaleString()}
           {run.spec.variant ? ` · ${run.spec.variant}` : ''}
         </span>
       </span>

@@ -17,7 +17,7 @@ import { RunErrorBanner, RunProgressBar, RunWarnings } from './RunBanners';
 import { RunStatsGrid } from './RunStatsGrid';
 import { ProbePanel } from './ProbePanel';
 import { StressTestPanel } from './StressTestPanel';
-import { STATUS_LABELS, formatValue } from './format';
+import { formatValue, statusLabel } from './format';
 
 export function RunView({ run }: { run: RunState }) {
   const headingId = useId();
@@ -45,7 +45,7 @@ export function RunView({ run }: { run: RunState }) {
           </p>
         </div>
         <p className={`status-pill status-pill-${run.status}`} aria-live="polite">
-          {STATUS_LABELS[run.status]}
+          {statusLabel(run)}
         </p>
       </header>
       <BackendBadge backend={run.backend} failed={run.status === 'error'} />

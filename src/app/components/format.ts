@@ -1,5 +1,6 @@
 /** Number, byte and duration formatting shared by the run views. */
 import type { BackendName, RunStatus } from '../../protocol/messages';
+import type { RunState } from '../state/store';
 
 export const BACKEND_LABELS: Record<BackendName, string> = {
   webgpu: 'WebGPU',
@@ -17,6 +18,11 @@ export const STATUS_LABELS: Record<RunStatus, string> = {
   error: 'Error',
   disposed: 'Removed',
 };
+
+/** A run's status in words; a run waiting for its turn to be built says so, not "Creating". */
+export function statusLabel(run: Pick<RunState, 'status' | 'progress'>): string {
+  return run.progress?.phase === 'queued' ? 'Waiting for its turn' : STATUS_LABELS[run.status];
+}
 
 /** 1536 → "1.5 KB"; binary units, as GPU memory is reported. */
 export function formatBytes(bytes: number | null | undefined): string {

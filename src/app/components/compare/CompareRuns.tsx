@@ -10,7 +10,7 @@ import type { RunState } from '../../state/store';
 import { comparedIds, useWorkspace } from '../../state/workspace';
 import { describeCommandError } from '../errors';
 import { ErrorAlert } from '../ErrorAlert';
-import { STATUS_LABELS } from '../format';
+import { statusLabel } from '../format';
 
 export function CompareRuns({ runs }: { runs: readonly RunState[] }) {
   const selection = useWorkspace((state) => state.compareSelection);
@@ -54,7 +54,7 @@ export function CompareRuns({ runs }: { runs: readonly RunState[] }) {
                 <span className="compare-run-text">
                   <span className="compare-run-name">{run.label}</span>
                   <span className={`muted small status-text-${run.status}`}>
-                    {STATUS_LABELS[run.status]} · step {run.step.toLocaleString()}
+                    {statusLabel(run)} · step {run.step.toLocaleString()}
                   </span>
                   {run.status === 'error' && run.error ? (
                     <span className="compare-run-error small" title={run.error.message}>

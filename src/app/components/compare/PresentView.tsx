@@ -11,7 +11,7 @@ import { dataLabel, runColor } from '../../compare/compare-data';
 import { runManager } from '../../runs/instance';
 import type { RunProgress, RunState } from '../../state/store';
 import { useWorkspace } from '../../state/workspace';
-import { STATUS_LABELS } from '../format';
+import { statusLabel } from '../format';
 import { isLossMetric, lossColor } from '../LossChart';
 import { RunProgressBar } from '../RunBanners';
 import { useElementWidth } from '../hooks';
@@ -123,7 +123,7 @@ function PresentColumn({ run }: { run: RunState }) {
         <span className="run-swatch" style={{ background: runColor(run.id) }} aria-hidden="true" />
         {findModel(run.spec.model)?.title ?? run.spec.model}
         <span className="present-run-meta">
-          {run.spec.variant} · {run.spec.preset} · {STATUS_LABELS[run.status]} · step{' '}
+          {run.spec.variant} · {run.spec.preset} · {statusLabel(run)} · step{' '}
           {run.step.toLocaleString()}
         </span>
       </h3>

@@ -14,7 +14,7 @@ import {
 import { runColor } from '../../compare/compare-data';
 import type { RunState } from '../../state/store';
 import { useWorkspace } from '../../state/workspace';
-import { STATUS_LABELS, ownsKey } from '../format';
+import { ownsKey, statusLabel } from '../format';
 import { SegmentedControl } from '../SegmentedControl';
 import { FrameTile } from './FrameTile';
 import { useFrameClock } from '../hooks';
@@ -153,7 +153,7 @@ export function PlaybackRows({ runs, tileSize, bare = false }: PlaybackRowsProps
               />
               <span className="playback-run-name">{run.label}</span>
               <span className="muted small">
-                {entry?.title ?? run.spec.model} · {STATUS_LABELS[run.status]}
+                {entry?.title ?? run.spec.model} · {statusLabel(run)}
                 {run.samples ? ` · samples from step ${run.samples.step.toLocaleString()}` : ''}
               </span>
             </header>
