@@ -20,6 +20,7 @@ import {
   readSafetensors,
   writeRaw,
 } from './helpers/safetensors-reader';
+import { launchOf } from '../src/protocol/run-spec';
 
 const LSTM_CONFIG = {
   frameSize: 16,
@@ -45,7 +46,7 @@ const runs: FakeRun[] = [];
 async function ready(spec: RunSpec): Promise<FakeRun> {
   const run = new FakeRun();
   runs.push(run);
-  const reply = await run.send({ type: 'init', spec });
+  const reply = await run.send({ type: 'init', ...launchOf(spec) });
   if (!reply.ok) throw new Error(reply.error.message);
   return run;
 }

@@ -13,6 +13,7 @@ import type { DatasetPayload } from '../src/core/data/types';
 import type { RunSpec } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
 import { readSafetensors, tensorBytes } from './helpers/safetensors-reader';
+import { launchOf } from '../src/protocol/run-spec';
 
 const N = 3;
 const M = 2;
@@ -58,7 +59,11 @@ function specFor(entry: ModelDefinition<ModelKind>, variant: string, extra = {})
 async function ready(spec: RunSpec, dataset?: DatasetPayload): Promise<FakeRun> {
   const run = new FakeRun();
   runs.push(run);
-  const reply = await run.send({ type: 'init', spec, ...(dataset ? { dataset } : {}) });
+  const reply = await run.send({
+    type: 'init',
+    ...launchOf(spec),
+    ...(dataset ? { dataset } : {}),
+  });
   if (!reply.ok) throw new Error(reply.error.message);
   return run;
 }

@@ -20,6 +20,7 @@ import { parseRunSpec } from '../src/protocol/run-spec';
 import type { DataEvent } from '../src/protocol/data-messages';
 import { DataHandler } from '../src/runtime/data-handler';
 import { FakeRun, fakeDigits } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 /** A message quotes at most an excerpt: the limit plus room for the sentence around it. */
 const SHORT_MESSAGE = 600;
@@ -253,7 +254,7 @@ describe('type confusion: messages say what type was expected and what was given
   beforeAll(async () => {
     await tf.setBackend('cpu');
     run = new FakeRun();
-    const reply = await run.send({ type: 'init', spec: LSTM_TINY });
+    const reply = await run.send({ type: 'init', ...launchOf(LSTM_TINY) });
     if (!reply.ok) throw new Error(reply.error.message);
   });
 

@@ -17,6 +17,7 @@ import { Trainer } from '../src/core/train/trainer';
 import type { RunSpec } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
 import { readSafetensors } from './helpers/safetensors-reader';
+import { launchOf } from '../src/protocol/run-spec';
 
 const SPEC: RunSpec = {
   model: 'lstm',
@@ -54,7 +55,7 @@ describe('a checkpoint with non-finite state', () => {
 
   beforeAll(async () => {
     run = new FakeRun();
-    const reply = await run.send({ type: 'init', spec: SPEC });
+    const reply = await run.send({ type: 'init', ...launchOf(SPEC) });
     if (!reply.ok) throw new Error(reply.error.message);
     await run.train(2);
     good = await run.exportCheckpoint();

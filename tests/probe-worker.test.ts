@@ -11,6 +11,7 @@ import { loadMnistFromDisk, loadMnistLabelsFromDisk } from '../src/core/data/mni
 import type { RunSpec } from '../src/protocol/messages';
 import { parseProbeRequest } from '../src/protocol/probe';
 import { FakeRun, fakeDigits } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 const SPEC: RunSpec = {
   model: 'lstm',
@@ -40,7 +41,7 @@ beforeAll(async () => {
 describe('probe command', () => {
   it('probes a snapshot while the run trains on, and reports the scores', async () => {
     const run = new FakeRun(digits, { labels });
-    expect(await run.send({ type: 'init', spec: SPEC })).toMatchObject({ ok: true });
+    expect(await run.send({ type: 'init', ...launchOf(SPEC) })).toMatchObject({ ok: true });
     await run.train(2);
     const plan = parseProbeRequest({
       labelsPerClass: [1, 2],
@@ -87,7 +88,7 @@ describe('probe command', () => {
 
   it('needs the digits’ labels', async () => {
     const run = new FakeRun(digits);
-    await run.send({ type: 'init', spec: SPEC });
+    await run.send({ type: 'init', ...launchOf(SPEC) });
     const reply = await run.send({ type: 'probe', plan: parseProbeRequest({}) });
     expect(reply).toMatchObject({ ok: false, error: { message: /labels/ } });
     await run.send({ type: 'dispose' });
@@ -147,7 +148,9 @@ describe("probe command on the labels of a dataset's files", () => {
   it('classifies the clips of labelled files, well above chance', async () => {
     const { payload, labels } = barsDataset(clipFrames);
     const run = new FakeRun(fakeDigits());
-    expect(await run.send({ type: 'init', spec: VIDEO_SPEC, dataset: payload })).toMatchObject({
+    expect(
+      await run.send({ type: 'init', ...launchOf(VIDEO_SPEC), dataset: payload }),
+    ).toMatchObject({
       ok: true,
     });
     await run.train(2);
@@ -177,7 +180,7 @@ describe("probe command on the labels of a dataset's files", () => {
   it('refuses digit tasks and labels that cannot be split, saying why', async () => {
     const { payload, labels } = barsDataset(clipFrames);
     const run = new FakeRun(fakeDigits());
-    await run.send({ type: 'init', spec: VIDEO_SPEC, dataset: payload });
+    await run.send({ type: 'init', ...launchOf(VIDEO_SPEC), dataset: payload });
     const digitsPlan = { ...parseProbeRequest({}), fileLabels: labels };
     expect(await run.send({ type: 'probe', plan: digitsPlan })).toMatchObject({
       ok: false,

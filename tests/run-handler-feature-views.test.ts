@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../src/protocol/messages';
 import { transferablesOf } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 const LSTM: RunSpec = {
   model: 'lstm',
@@ -117,7 +118,7 @@ afterEach(async () => {
 async function ready(spec: RunSpec = LSTM): Promise<FakeRun> {
   const run = new FakeRun();
   runs.push(run);
-  expect(await run.send({ type: 'init', spec })).toMatchObject({ ok: true });
+  expect(await run.send({ type: 'init', ...launchOf(spec) })).toMatchObject({ ok: true });
   return run;
 }
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
 import type { VideoModel } from '../src/core/models/types';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 vi.mock('../src/core/models/lstm/model', () => ({
   createLstmModel: (): VideoModel => {
@@ -33,8 +34,12 @@ describe('RunHandler with a loss that becomes NaN', () => {
     await tf.setBackend('cpu');
     const run = new FakeRun();
     expect(
-      (await run.send({ type: 'init', spec: { model: 'lstm', preset: 'tiny', backend: 'cpu' } }))
-        .ok,
+      (
+        await run.send({
+          type: 'init',
+          ...launchOf({ model: 'lstm', preset: 'tiny', backend: 'cpu' }),
+        })
+      ).ok,
     ).toBe(true);
     await run.send({ type: 'start' });
     await run.until(() => run.of('error').length > 0);

@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { VideoModel } from '../src/core/models/types';
 import { STATE_CHECK_EVERY } from '../src/core/train/trainer';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 /** Its weight turns NaN at step 3; its loss is 1 throughout. */
 vi.mock('../src/core/models/lstm/model', () => ({
@@ -50,7 +51,7 @@ describe('RunHandler with weights that go NaN under a finite loss', () => {
     const run = new FakeRun();
     const init = await run.send({
       type: 'init',
-      spec: { model: 'lstm', preset: 'tiny', backend: 'cpu' },
+      ...launchOf({ model: 'lstm', preset: 'tiny', backend: 'cpu' }),
     });
     expect(init.ok).toBe(true);
     await run.train(1);

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../src/protocol/messages';
 import { HELD_OUT_GROUP } from '../src/protocol/sample-groups';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 /** The tiny preset at 32×32 with 16 codes: a dictionary in well under a second. */
 const SPEC: RunSpec = {
@@ -44,7 +45,7 @@ beforeAll(async () => {
 describe('RunHandler with the rCNN on cpu', () => {
   it('builds the dictionary with cancellable progress before warming up, then trains', async () => {
     const run = new FakeRun();
-    expect(await run.send({ type: 'init', spec: SPEC })).toMatchObject({ ok: true });
+    expect(await run.send({ type: 'init', ...launchOf(SPEC) })).toMatchObject({ ok: true });
     const progress = run.of('progress');
     const dictionary = progress.filter((event) => event.phase === 'dictionary');
     expect(dictionary.length).toBeGreaterThan(3);
@@ -86,7 +87,7 @@ describe('RunHandler with the rCNN on cpu', () => {
   it('cancels while the dictionary is being built: init fails with code cancelled', async () => {
     const run = new FakeRun();
     const spec = { ...SPEC, config: { ...SPEC.config, kmeansIterations: 100_000 } };
-    const init = run.send({ type: 'init', spec });
+    const init = run.send({ type: 'init', ...launchOf(spec) });
     await run.until(() => run.of('progress').some((event) => /update 2 of/.test(event.message)));
     // The worker entry handles cancel outside its command queue; so does this call.
     expect(await run.send({ type: 'cancel' })).toMatchObject({ ok: true });

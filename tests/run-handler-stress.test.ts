@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../src/protocol/messages';
 import { transferablesOf } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 const SPEC: RunSpec = {
   model: 'lstm',
@@ -41,7 +42,7 @@ afterEach(async () => {
 async function ready(spec: RunSpec): Promise<FakeRun> {
   const run = new FakeRun();
   runs.push(run);
-  expect(await run.send({ type: 'init', spec })).toMatchObject({ ok: true });
+  expect(await run.send({ type: 'init', ...launchOf(spec) })).toMatchObject({ ok: true });
   return run;
 }
 

@@ -12,6 +12,7 @@ import { RATES, samplesDue } from '../src/runtime/run-handler';
 import { loadMnistFromDisk } from '../src/core/data/mnist-node';
 import { FakeRun } from './helpers/fake-run';
 import type { FakeRunOptions } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 /** The tiny preset at 16×16 px with 8-px digits, 16 units and 4 + 3 frames: a few ms a step. */
 const SPEC: RunSpec = {
@@ -48,7 +49,7 @@ afterEach(async () => {
 async function ready(spec: RunSpec = SPEC, options: FakeRunOptions = {}): Promise<FakeRun> {
   const run = new FakeRun(undefined, options);
   runs.push(run);
-  const reply = await run.send({ type: 'init', spec });
+  const reply = await run.send({ type: 'init', ...launchOf(spec) });
   expect(reply).toMatchObject({ ok: true });
   return run;
 }
@@ -86,7 +87,7 @@ describe('RunHandler with the real LSTM on cpu', () => {
   it('init with start trains at once, its first samples after its first step', async () => {
     const run = new FakeRun();
     runs.push(run);
-    const reply = await run.send({ type: 'init', spec: SPEC, start: true });
+    const reply = await run.send({ type: 'init', ...launchOf(SPEC), start: true });
     expect(reply).toMatchObject({ ok: true });
     await run.until(() => run.of('samples').length > 0);
     expect(statuses(run).slice(0, 3)).toEqual(['creating', 'ready', 'running']);
@@ -176,7 +177,8 @@ describe('RunHandler with the real LSTM on cpu', () => {
     const before = tf.memory().numTensors;
     const reply = await run.send({
       type: 'init',
-      spec: { ...SPEC, config: { ...SPEC.config, hiddenUnits: -1 } },
+      // A resolved run that parseRunSpec would have refused: the worker checks it again.
+      run: { ...launchOf(SPEC).run, config: { ...launchOf(SPEC).run.config, hiddenUnits: -1 } },
     });
     expect(reply).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
     expect(reply.ok === false && reply.error.message).toContain('hiddenUnits');
@@ -195,7 +197,7 @@ describe('RunHandler with the real LSTM on cpu', () => {
     const before = tf.memory().numTensors;
     const reply = await run.send({
       type: 'init',
-      spec: { ...SPEC, data: { source: 'moving-mnist', canvasSize: 64 } },
+      run: { ...launchOf(SPEC).run, data: { source: 'moving-mnist', canvasSize: 64 } },
     });
     expect(reply).toMatchObject({ ok: false, error: { code: 'invalid-config' } });
     expect(reply.ok === false && reply.error.message).toContain('canvasSize');
@@ -285,7 +287,7 @@ describe('RunHandler with the real LSTM on cpu', () => {
   it('offers the first frames of the held-out set and samples the sequences the user picks', async () => {
     const run = new FakeRun(await loadMnistFromDisk()); // real digits: distinct first frames
     runs.push(run);
-    expect(await run.send({ type: 'init', spec: SPEC })).toMatchObject({ ok: true });
+    expect(await run.send({ type: 'init', ...launchOf(SPEC) })).toMatchObject({ ok: true });
     const [heldOut] = run.of('held-out');
     expect(heldOut.count).toBe(6);
     expect(heldOut.indices).toEqual([0, 1, 2]);

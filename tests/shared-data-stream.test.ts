@@ -17,6 +17,7 @@ import type { DataRequirements } from '../src/core/models/types';
 import type { RunSpec } from '../src/protocol/messages';
 import { HELD_OUT_GROUP } from '../src/protocol/sample-groups';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 const SPEC: MovingMnistDataSpec = { source: 'moving-mnist', seed: 1234, digitSize: 14, speed: 3 };
 const LSTM_TINY: DataRequirements = {
@@ -122,7 +123,7 @@ describe('held-out sequences sent by the runtime', () => {
   it('are the same clips for an LSTM and a VGAN run on one data spec', async () => {
     const heldOut = async (spec: RunSpec) => {
       const run = new FakeRun(digits);
-      const reply = await run.send({ type: 'init', spec });
+      const reply = await run.send({ type: 'init', ...launchOf(spec) });
       expect(reply).toMatchObject({ ok: true });
       const views = run.of('samples')[0].views.filter((view) => view.group === HELD_OUT_GROUP);
       await run.send({ type: 'dispose' });

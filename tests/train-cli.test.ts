@@ -18,6 +18,7 @@ import { LstmEncoderDecoder } from '../src/core/models/lstm/model';
 import type { RunSpec } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
 import { floatsOf, readSafetensors, tensorBytes } from './helpers/safetensors-reader';
+import { launchOf } from '../src/protocol/run-spec';
 
 const CONFIG = { frameSize: 16, hiddenUnits: 8, inputFrames: 4, futureFrames: 3, batchSize: 4 };
 const FLAGS = [
@@ -110,7 +111,7 @@ describe('npm run train', () => {
 
     // A run worker with the same spec takes the same three steps: same weights, optimiser, stream.
     const worker = new FakeRun(digits);
-    expect(await worker.send({ type: 'init', spec: SPEC })).toMatchObject({ ok: true });
+    expect(await worker.send({ type: 'init', ...launchOf(SPEC) })).toMatchObject({ ok: true });
     const steps = () => worker.of('metrics').flatMap((e) => e.points).length;
     await worker.send({ type: 'step', n: 3 });
     await worker.until(() => steps() === 3 && worker.lastStatus() === 'paused');

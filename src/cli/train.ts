@@ -11,19 +11,16 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError } from '../core/checkpoint/errors';
 import { checkpointRunSpec, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
-import type { CheckpointRun, RunCheckpoint } from '../core/checkpoint/run-checkpoint';
+import type { RunCheckpoint } from '../core/checkpoint/run-checkpoint';
 import { loadMnistFromDisk } from '../core/data/mnist-node';
-import { buildRunData } from '../core/data/run-data';
 import { DEFAULT_DATA_SEED } from '../core/data/video-stream';
 import { selectBackend } from '../core/gpu/backend';
 import { createGpuGuard } from '../core/gpu/gpu-guard';
 import { ConfigError } from '../core/models/config-schema';
-import { modelDefinition } from '../core/models/registry';
-import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
-import { TrainingHistory } from '../core/train/history';
-import { prepareModel } from '../core/train/prepare';
-import { Trainer } from '../core/train/trainer';
-import { parseRunSpec } from '../protocol/run-spec';
+import { assembleRun, planRunRestore, resolveRun } from '../core/train/assemble-run';
+import { captureCheckpoint } from '../core/train/checkpointing';
+import type { ResolvedRunSpec } from '../protocol/messages';
+import { launchOf } from '../protocol/run-spec';
 import { installNodeWebGpu } from '../node/webgpu';
 import { ArgsError, USAGE, parseTrainArgs } from './args';
 import { runAsMain } from './program';
@@ -36,7 +33,7 @@ const formatNumber = (value: number) =>
     ? value.toExponential(3)
     : value.toFixed(4);
 
-function runFromArgs(args: TrainArgs, checkpoint: RunCheckpoint | null): CheckpointRun {
+function runFromArgs(args: TrainArgs, checkpoint: RunCheckpoint | null): ResolvedRunSpec {
   const input = checkpoint
     ? checkpointRunSpec(checkpoint.run)
     : {
@@ -47,15 +44,7 @@ function runFromArgs(args: TrainArgs, checkpoint: RunCheckpoint | null): Checkpo
         data: { source: 'moving-mnist', ...args.data, seed: args.dataSeed ?? DEFAULT_DATA_SEED },
         seed: args.seed ?? 0,
       };
-  const spec = parseRunSpec(input); // unknown keys and bad values throw, naming the key
-  return {
-    model: spec.model,
-    variant: spec.variant as string,
-    preset: spec.preset as string,
-    config: { ...spec.resolved.config },
-    data: { source: 'moving-mnist', ...spec.data, seed: spec.data?.seed ?? DEFAULT_DATA_SEED },
-    seed: spec.seed ?? 0,
-  };
+  return launchOf(input).run; // unknown keys and bad values throw, naming the key
 }
 
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
@@ -87,57 +76,46 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
   }
   const digits = await loadMnistFromDisk();
 
-  const resolved = modelDefinition(run.model).restore(run.variant, run.preset, run.config);
-  const model = (await resolved.builder())(run.seed);
-  const evalCount = resolved.cadence.evalSequences;
-  const data = buildRunData(run.data, digits, undefined, model.data, evalCount);
-  let stream = data.stream;
-  const evalSet = data.evalSet;
   const guard = createGpuGuard();
+  // As the run worker builds its run: the model's preparation, then a warm-up.
+  let lastReport = '';
+  const assembled = await assembleRun(
+    run,
+    resolveRun(run),
+    { digits },
+    {
+      gpu: guard,
+      onPrepare: ({ fraction, message }) => {
+        const line = `${message} (${Math.round(fraction * 100)}%)`;
+        if (fraction >= 1 || line.split(' (')[0] !== lastReport.split(' (')[0]) log(line);
+        lastReport = line;
+      },
+    },
+  ).catch((error: unknown) => {
+    guard.dispose();
+    throw error;
+  });
+  const { model, resolved } = assembled;
+  const evalCount = resolved.cadence.evalSequences;
   try {
-    // As the run worker does before it reports ready: the model's preparation, then a warm-up.
-    let lastReport = '';
-    await guard.run(() =>
-      prepareModel(
-        model,
-        stream,
-        ({ fraction, message }) => {
-          const line = `${message} (${Math.round(fraction * 100)}%)`;
-          if (fraction >= 1 || line.split(' (')[0] !== lastReport.split(' (')[0]) log(line);
-          lastReport = line;
-        },
-        new AbortController().signal,
-      ),
-    );
-    const warmBatch = stream.nextBatch();
-    try {
-      await guard.run(() => model.warmUp(warmBatch));
-    } finally {
-      warmBatch.dispose();
-    }
-    let step = 0;
-    let history = new TrainingHistory();
     if (checkpoint) {
-      const plan = planRestore({ run, model }, checkpoint, (spec) => {
-        const restored = buildRunData(spec, digits, undefined, model.data, evalCount);
-        restored.evalSet.dispose(); // the same held-out set: the config matches the run's
-        return restored.stream;
-      });
-      model.importState(checkpoint.model);
-      stream = plan.stream;
-      step = plan.step;
-      history = new TrainingHistory(plan.history);
-      log(`resumed from ${args.resume} at step ${step}`);
+      planRunRestore(assembled, checkpoint, { digits }, { gpu: guard }).apply();
+      log(`resumed from ${args.resume} at step ${assembled.trainer.step}`);
     }
-    const trainer = new Trainer(model, stream, guard);
-    trainer.step = step;
+    const { trainer, history } = assembled;
     log(
       `${model.parameterCount().toLocaleString('en-US')} parameters; training ${args.steps} steps`,
     );
 
     const save = async () => {
       const bytes = await captureCheckpoint(
-        { run, model, stream, step: trainer.step, history: history.toArray() },
+        {
+          run: assembled.run,
+          model,
+          stream: assembled.stream,
+          step: trainer.step,
+          history: history.toArray(),
+        },
         CLI_PRODUCER,
       );
       await writeAtomically(args.out, bytes);
@@ -150,7 +128,7 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
       log('Interrupted: writing the checkpoint after this step…');
     };
     process.once('SIGINT', onInterrupt);
-    const target = step + args.steps;
+    const target = trainer.step + args.steps;
     const logEvery = args.logEvery ?? Math.max(1, Math.round(args.steps / 20));
     const trainingStart = performance.now() - history.lastWallMs(); // the time axis goes on
     let windowStart = performance.now();
@@ -198,7 +176,7 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
     }
 
     if (args.evaluate && !interrupted) {
-      const result = await guard.run(() => model.evaluate(evalSet));
+      const result = await guard.run(() => model.evaluate(assembled.evalSet));
       log(
         `held-out evaluation at step ${trainer.step} (${evalCount} sequences of MNIST test digits):`,
       );
@@ -213,7 +191,7 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
     return interrupted ? 130 : 0;
   } finally {
     model.dispose();
-    evalSet.dispose();
+    assembled.evalSet.dispose();
     guard.dispose();
   }
 }

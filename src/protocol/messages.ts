@@ -3,6 +3,7 @@
  * Commands carry a `requestId`; the worker answers each with a `reply`. Everything else the worker
  * sends is an event.
  */
+import type { CheckpointRun } from '../core/checkpoint/run-checkpoint';
 import type { DataSpec, DatasetPayload } from '../core/data/types';
 import type { ModelKind } from '../core/models/registry';
 import type { EvalResult, FramePanel, Hyperparameters, SampleView } from '../core/models/types';
@@ -36,6 +37,19 @@ export interface RunSpec {
   backend?: BackendName;
   /** Seed for weight init and sampling noise (the data stream has its own `data.seed`). */
   seed?: number;
+}
+
+/**
+ * A run spec with nothing left to fill in (run-spec.ts, launchOf): the full config (preset,
+ * variant and overrides), the data spec with its seed, the model seed. The same record a
+ * checkpoint keeps of its run.
+ */
+export type ResolvedRunSpec = CheckpointRun;
+
+/** What a run worker starts with (the `init` command): the resolved run and a forced backend. */
+export interface RunLaunch {
+  run: ResolvedRunSpec;
+  backend?: BackendName;
 }
 
 export type RunStatus =
@@ -80,7 +94,9 @@ export interface RunStats {
 
 export type Command =
   /**
-   * `dataset`: the frames of the imported dataset that `spec.data` names (source 'video').
+   * `run`: the resolved run (launchOf); `backend`: a forced backend, when absent the worker picks
+   * WebGPU, then WebGL, then CPU.
+   * `dataset`: the frames of the imported dataset that `run.data` names (source 'video').
    * `checkpoint`: a safetensors checkpoint (transferred) the run is restored from before it
    * reports ready; the run then starts paused at the checkpoint's step.
    * `start`: the run starts training once ready (as a `start` command would), its first samples
@@ -88,7 +104,8 @@ export type Command =
    */
   | {
       type: 'init';
-      spec: RunSpec;
+      run: ResolvedRunSpec;
+      backend?: BackendName;
       dataset?: DatasetPayload;
       checkpoint?: ArrayBuffer;
       start?: boolean;

@@ -6,12 +6,16 @@ import { ConfigError } from '../core/models/config-schema';
 import type { ResolvedModel } from '../core/models/kit/definition';
 import { MODEL_KINDS, findModel } from '../core/models/registry';
 import type { ModelKind } from '../core/models/registry';
-import { movingMnistOptionsFor, resolveMovingMnistOptions } from '../core/data/moving-mnist';
+import {
+  DEFAULT_DATA_SEED,
+  movingMnistOptionsFor,
+  resolveMovingMnistOptions,
+} from '../core/data/moving-mnist';
 import type { DataSpec, MovingMnistDataSpec, MovingMnistOptions } from '../core/data/types';
 import type { DataRequirements } from '../core/models/types';
 import { describeValue, quote } from '../core/quote';
 import { checkSeed } from '../core/seed';
-import type { BackendName, RunSpec } from './messages';
+import type { BackendName, RunLaunch, RunSpec } from './messages';
 
 const SPEC_KEYS = ['model', 'variant', 'preset', 'config', 'data', 'backend', 'seed'];
 const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
@@ -34,12 +38,36 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A spec as parseRunSpec returns it: checked, with its model resolved. */
+export type ParsedRunSpec = RunSpec & { resolved: ResolvedModel<ModelKind> };
+
+/** The parsed spec filled in with its defaults, from the model it resolved (no second resolve). */
+export function resolveRunSpec(spec: ParsedRunSpec): RunLaunch {
+  const data = spec.data ?? { source: 'moving-mnist' };
+  return {
+    run: {
+      model: spec.model,
+      variant: spec.resolved.variant,
+      preset: spec.resolved.preset,
+      config: { ...spec.resolved.config },
+      data: { ...data, seed: data.seed ?? DEFAULT_DATA_SEED },
+      seed: spec.seed ?? 0,
+    },
+    ...(spec.backend ? { backend: spec.backend } : {}),
+  };
+}
+
+/** A run spec from the UI, a link or a test → what its worker starts with; throws a ConfigError. */
+export function launchOf(input: unknown): RunLaunch {
+  return resolveRunSpec(parseRunSpec(input));
+}
+
 /**
  * Returns the spec with its model resolved, or throws ConfigError naming the bad field. Checks
  * everything a worker would check before it allocates: the config, the seeds, the data options,
  * and that Moving MNIST options fit the model (frames, canvas size, digit size and speed).
  */
-export function parseRunSpec(input: unknown): RunSpec & { resolved: ResolvedModel<ModelKind> } {
+export function parseRunSpec(input: unknown): ParsedRunSpec {
   if (!isRecord(input)) {
     throw new ConfigError('spec', `The run spec must be an object (got ${describeValue(input)})`);
   }

@@ -11,30 +11,22 @@ import { GpuError, createGpuGuard } from '../core/gpu/gpu-guard';
 import type { GpuGuard } from '../core/gpu/gpu-guard';
 import { CheckpointError, NonFiniteStateError } from '../core/checkpoint/errors';
 import { checkpointFileName, decodeCheckpoint } from '../core/checkpoint/run-checkpoint';
-import type { CheckpointRun, DatasetFingerprint } from '../core/checkpoint/run-checkpoint';
+import type { DatasetFingerprint } from '../core/checkpoint/run-checkpoint';
 import { DataError } from '../core/data/data-error';
 import type { MnistDigits, MnistLabels } from '../core/data/mnist';
 import type { DataSpec, DatasetPayload, MovingMnistDataSpec } from '../core/data/types';
-import {
-  DEFAULT_DATA_SEED,
-  firstFramesForDisplay,
-  gatherSequences,
-} from '../core/data/video-stream';
+import { firstFramesForDisplay, gatherSequences } from '../core/data/video-stream';
 import { movingMnistOptionsFor } from '../core/data/moving-mnist';
-import type { BatchSource } from '../core/data/batch-source';
 import { ConfigError, LARGE_MEMORY_BYTES } from '../core/models/config-schema';
-import { modelDefinition } from '../core/models/registry';
 import { describeValue, quote, shortJson } from '../core/quote';
-import type { VideoModel } from '../core/models/types';
-import { prepareModel } from '../core/train/prepare';
 import { stressTest } from '../core/train/stress-test';
 import type { StressTestOptions } from '../core/train/stress-test';
 import { BackendTrialInSlices, fastestBackend } from '../core/train/backend-trial';
 import type { TrialBatch } from '../core/train/backend-trial';
 import { Trainer } from '../core/train/trainer';
-import { captureCheckpoint, planRestore } from '../core/train/checkpointing';
-import type { RestorePlan } from '../core/train/checkpointing';
-import { TrainingHistory } from '../core/train/history';
+import { assembleRun, planRunRestore, resolveRun } from '../core/train/assemble-run';
+import type { AssembledRun, RunInputs } from '../core/train/assemble-run';
+import { captureCheckpoint } from '../core/train/checkpointing';
 import type { AdapterSummary } from '../core/gpu/backend-types';
 import type {
   BackendChoice,
@@ -44,14 +36,14 @@ import type {
   MetricPoint,
   ReplyValue,
   RunError,
-  RunSpec,
+  ResolvedRunSpec,
   RunStats,
   RunStatus,
   WorkerEvent,
 } from '../protocol/messages';
 import { transferablesOf } from '../protocol/messages';
 import { heldOutViews } from './held-out';
-import { buildRunData, needsMnist } from '../core/data/run-data';
+import { needsMnist } from '../core/data/run-data';
 import { yieldToEventLoop } from './yield';
 import { backendMemoryKey } from './backend-memory';
 import { compareOnFileLabels, compareWithRandomInit, modelFactory } from '../core/probe/compare';
@@ -108,26 +100,13 @@ export function samplesDue(
   return step % sampleEvery === 0 && trainingMsSinceLast >= gapMs;
 }
 
-interface Session {
-  model: VideoModel;
-  /** A fresh model of the run's config (probes work on copies). */
-  build: (seed: number) => VideoModel;
-  trainer: Trainer;
-  evalSet: tf.Tensor5D;
-  evalEvery: number;
-  sampleEvery: number;
+/** The assembled run and what the worker keeps beside it. */
+interface Session extends AssembledRun {
+  guard: GpuGuard;
+  /** What the run's data is built from (a restore rebuilds it for the checkpoint's data spec). */
+  inputs: RunInputs;
   /** Held-out sequences the samples show; the first is the main example. */
   exampleIndices: number[];
-  // What a checkpoint records and a restore replaces:
-  run: CheckpointRun;
-  stream: BatchSource;
-  guard: GpuGuard;
-  history: TrainingHistory;
-  // What the run's data is built from (a restore may rebuild it for the checkpoint's data spec):
-  digits: MnistDigits | null;
-  dataset: DatasetPayload | undefined;
-  /** A fresh model of the run's kind, config and seed on the active backend. */
-  makeModel: () => VideoModel;
 }
 
 /**
@@ -199,7 +178,13 @@ export class RunHandler {
   private async dispatch(message: CommandMessage): Promise<ReplyValue | void> {
     switch (message.type) {
       case 'init':
-        return this.init(message.spec, message.dataset, message.checkpoint, message.start);
+        return this.init(
+          message.run,
+          message.backend,
+          message.dataset,
+          message.checkpoint,
+          message.start,
+        );
       case 'start':
         this.requireTrainable();
         this.stepsRequested = Infinity;
@@ -299,20 +284,19 @@ export class RunHandler {
   }
 
   /**
-   * Builds the run. With `checkpoint`, the run is restored from it before it reports ready (and
-   * then it is paused at the checkpoint's step): no command sees the freshly initialised state.
+   * Builds the run (assembleRun). With `checkpoint`, the run is restored from it before it
+   * reports ready (and then it is paused at the checkpoint's step): no command sees the freshly
+   * initialised state.
    */
   private async init(
-    spec: RunSpec,
+    run: ResolvedRunSpec,
+    forcedBackend?: BackendName,
     dataset?: DatasetPayload,
     checkpoint?: ArrayBuffer,
     start = false,
   ): Promise<void> {
     if (this.session) throw new Error('This run is already initialised');
-    const entry = modelDefinition(spec.model);
-    const variant = spec.variant ?? entry.defaultVariant;
-    const preset = spec.preset ?? entry.defaultPreset;
-    const resolved = entry.resolve(variant, preset, spec.config);
+    const resolved = resolveRun(run);
     const estimate = resolved.memoryBytes();
     if (estimate > LARGE_MEMORY_BYTES) {
       this.emit({
@@ -323,98 +307,67 @@ export class RunHandler {
 
     this.setStatus('creating');
     // MNIST loads while the backend starts (the fetch needs no backend); awaited below.
-    const digitsLoad = needsMnist(spec.data) ? this.loadDigits() : null;
+    const digitsLoad = needsMnist(run.data) ? this.loadDigits() : null;
     digitsLoad?.catch(() => undefined); // a failure is thrown where it is awaited
     // No backend forced: a software WebGPU adapter is recognised before WebGPU starts (starting
     // it takes seconds there), and the run starts on the CPU (startOnCpu).
-    const auto = spec.backend === undefined && estimate <= TRIAL_MAX_BYTES;
+    const auto = forcedBackend === undefined && estimate <= TRIAL_MAX_BYTES;
     const adapter = auto ? await probeWebGpuAdapter() : null;
     let backend: BackendReport | null = null;
     if (adapter?.isSoftware) {
-      const key = backendMemoryKey(adapter, {
-        model: spec.model,
-        variant,
-        preset,
-        config: resolved.config,
-      });
+      const { model, variant, preset, config } = run;
+      const key = backendMemoryKey(adapter, { model, variant, preset, config });
       backend = await this.startOnCpu(adapter, key);
     }
-    backend ??= await selectBackend(spec.backend);
+    backend ??= await selectBackend(forcedBackend);
     this.backendReport = backend;
     this.emit({ type: 'backend', backend });
-    const digits = digitsLoad ? await digitsLoad : null;
+    const inputs: RunInputs = { digits: digitsLoad ? await digitsLoad : null, dataset };
 
-    const build = await resolved.builder();
-    const makeModel = () => build(spec.seed ?? 0);
-    const model = makeModel();
+    const guard = createGpuGuard();
+    const controller = new AbortController();
+    this.abortController = controller;
+    let assembled: AssembledRun;
     try {
-      const evalCount = resolved.cadence.evalSequences;
-      const dataSpec = spec.data ?? { source: 'moving-mnist' as const };
-      const runData = buildRunData(dataSpec, digits, dataset, model.data, evalCount);
-      const { stream, evalSet } = runData;
-      const guard = createGpuGuard();
-      try {
-        await this.prepare(model, stream, guard);
-      } catch (error) {
-        evalSet.dispose();
-        throw error;
-      }
-      const trainer = new Trainer(model, stream, guard, () => this.env.now());
-      this.session = {
-        model,
-        build,
-        trainer,
-        evalSet,
-        evalEvery: resolved.cadence.evalEvery,
-        sampleEvery: resolved.cadence.sampleEvery,
-        exampleIndices: Array.from(
-          { length: Math.min(RATES.sampleExamples, evalSet.shape[0]) },
-          (_, i) => i,
-        ),
-        run: {
-          model: spec.model,
-          variant,
-          preset,
-          config: { ...resolved.config },
-          data: { ...dataSpec, seed: dataSpec.seed ?? DEFAULT_DATA_SEED },
-          seed: spec.seed ?? 0,
+      assembled = await assembleRun(run, resolved, inputs, {
+        gpu: guard,
+        now: () => this.env.now(),
+        signal: controller.signal,
+        onPrepare: (progress) => this.emit({ type: 'progress', ...progress, cancellable: true }),
+        onStage: (stage) => {
+          if (stage !== 'warm-up') return;
+          this.setStatus('warming-up');
+          this.emit({
+            type: 'progress',
+            phase: 'warm-up',
+            fraction: 0,
+            message: 'Compiling kernels',
+          });
         },
-        stream,
-        guard,
-        history: new TrainingHistory(),
-        digits,
-        dataset,
-        makeModel,
-      };
-
-      // The CPU backend compiles nothing: there the first training step is the warm-up. The
-      // warm-up's batch is drawn on every backend, so a spec trains on the same batches on each.
-      if (backend.backend === 'cpu') {
-        stream.nextBatch().dispose();
-      } else {
-        this.setStatus('warming-up');
-        this.emit({
-          type: 'progress',
-          phase: 'warm-up',
-          fraction: 0,
-          message: 'Compiling kernels',
-        });
-        const warmBatch = stream.nextBatch();
-        try {
-          await guard.run(() => model.warmUp(warmBatch));
-        } finally {
-          warmBatch.dispose();
-        }
-      }
+      });
+    } finally {
+      this.abortController = null;
+    }
+    const { model, evalSet } = assembled;
+    this.session = {
+      ...assembled,
+      guard,
+      inputs,
+      exampleIndices: Array.from(
+        { length: Math.min(RATES.sampleExamples, evalSet.shape[0]) },
+        (_, i) => i,
+      ),
+    };
+    try {
       if (checkpoint) await this.restore(this.session, checkpoint);
       this.emit({ type: 'progress', phase: 'warm-up', fraction: 1, message: 'Ready' });
       this.emit({
         type: 'ready',
         backend,
         parameterCount: model.parameterCount(),
-        config: { ...resolved.config, variant, preset },
+        config: { ...resolved.config, variant: run.variant, preset: run.preset },
         hyperparameters: model.getHyperparameters(),
-        stressTestable: dataSpec.source === 'moving-mnist' && model.futurePredictor !== undefined,
+        stressTestable: run.data.source === 'moving-mnist' && model.futurePredictor !== undefined,
       });
       this.setStatus(checkpoint ? 'paused' : 'ready');
       await this.sendHeldOut();
@@ -431,7 +384,6 @@ export class RunHandler {
       }
     } catch (error) {
       this.disposeSession();
-      model.dispose();
       throw error;
     }
   }
@@ -577,7 +529,7 @@ export class RunHandler {
       restore: async () => {
         await selectBackend(current);
       },
-      makeModel: session.makeModel,
+      makeModel: () => session.build(session.run.seed),
       state,
       batch,
       steps: TRIAL_STEPS,
@@ -609,7 +561,7 @@ export class RunHandler {
       fraction: 0.5,
       message: `Compiling kernels on ${to}; training goes on after`,
     });
-    const moved = session.makeModel();
+    const moved = session.build(session.run.seed);
     const { stream } = session;
     const start = stream.getState();
     const batch = stream.nextBatch();
@@ -631,25 +583,6 @@ export class RunHandler {
     trainer.step = session.trainer.step;
     session.trainer = trainer;
     return report;
-  }
-
-  /** The model's preparation (see prepareModel), cancellable with a `cancel` command. */
-  private async prepare(model: VideoModel, stream: BatchSource, guard: GpuGuard): Promise<void> {
-    if (!model.prepare) return;
-    const controller = new AbortController();
-    this.abortController = controller;
-    try {
-      await guard.run(() =>
-        prepareModel(
-          model,
-          stream,
-          (progress) => this.emit({ type: 'progress', ...progress, cancellable: true }),
-          controller.signal,
-        ),
-      );
-    } finally {
-      this.abortController = null;
-    }
   }
 
   private requireSession(): Session {
@@ -743,9 +676,14 @@ export class RunHandler {
     // The first samples of a run started at once come after its first step (see init).
     const due =
       this.samplesSent === 0 ||
-      samplesDue(result.step, session.sampleEvery, this.trainingMsSinceSample, this.lastSampleMs);
+      samplesDue(
+        result.step,
+        session.resolved.cadence.sampleEvery,
+        this.trainingMsSinceSample,
+        this.lastSampleMs,
+      );
     if (due) await this.sendSamples();
-    if (result.step % session.evalEvery === 0) await this.evaluate();
+    if (result.step % session.resolved.cadence.evalEvery === 0) await this.evaluate();
   }
 
   private flushMetrics(): void {
@@ -837,14 +775,14 @@ export class RunHandler {
       );
     }
     const data = session.run.data;
-    if (data.source !== 'moving-mnist' || !session.digits) {
+    if (data.source !== 'moving-mnist' || !session.inputs.digits) {
       throw new ConfigError(
         'data',
         'Stress tests change the number of Moving MNIST digits; this run trains on an imported dataset',
       );
     }
     const trained = movingMnistOptionsFor(data, session.model.data);
-    const digits = session.digits.test;
+    const digits = session.inputs.digits.test;
     this.emit({ type: 'progress', phase: 'stress-test', fraction: 0, message: 'Stress tests' });
     const report = await createGpuGuard().run(() =>
       stressTest(session.model, digits, trained, options),
@@ -988,7 +926,7 @@ export class RunHandler {
     const { data } = session.run;
     const { task } = plan.settings;
     if (data.source === 'video') {
-      if (task !== 'file-labels' || !session.dataset) {
+      if (task !== 'file-labels' || !session.inputs.dataset) {
         throw new ConfigError(
           'task',
           `This run trains on an imported dataset: probes classify its clips by the labels given to its files (task 'file-labels'), not by ${quote(task)}`,
@@ -997,10 +935,10 @@ export class RunHandler {
       if (!plan.fileLabels) {
         throw new ConfigError('fileLabels', 'The probe came without the labels of the files');
       }
-      const { frames, crop } = session.dataset;
+      const { frames, crop } = session.inputs.dataset;
       return { source: 'video', dataset: { frames, crop, labels: plan.fileLabels } };
     }
-    if (task === 'file-labels' || !session.digits) {
+    if (task === 'file-labels' || !session.inputs.digits) {
       throw new ConfigError(
         'task',
         'This run trains on Moving MNIST: probes classify its clips by their digits (first-digit or digits-present)',
@@ -1012,8 +950,8 @@ export class RunHandler {
     return {
       source: 'moving-mnist',
       spec: data,
-      train: { images: session.digits.train, labels: labels.train },
-      test: { images: session.digits.test, labels: labels.test },
+      train: { images: session.inputs.digits.train, labels: labels.train },
+      test: { images: session.inputs.digits.test, labels: labels.test },
     };
   }
 
@@ -1029,7 +967,7 @@ export class RunHandler {
         run: session.run,
         model: session.model,
         stream: session.stream,
-        ...(session.dataset ? { dataset: fingerprint(session.dataset) } : {}),
+        ...(session.inputs.dataset ? { dataset: fingerprint(session.inputs.dataset) } : {}),
         step,
         history: session.history.toArray(),
       },
@@ -1064,47 +1002,24 @@ export class RunHandler {
   private async restore(session: Session, bytes: ArrayBuffer): Promise<void> {
     const checkpoint = decodeCheckpoint(bytes);
     checkSameData(session, checkpoint.run.data, checkpoint.dataset);
-    const evalCount = numberOr(checkpoint.run.config.evalSequences, session.model.data.batchSize);
     // The checkpoint's stream and held-out set, built from the run's own digits or dataset.
-    const built: tf.Tensor5D[] = [];
-    let plan: RestorePlan;
-    try {
-      plan = planRestore(session, checkpoint, (data) => {
-        const { stream, evalSet } = buildRunData(
-          data,
-          session.digits,
-          session.dataset,
-          session.model.data,
-          evalCount,
-        );
-        built.push(evalSet);
-        return stream;
-      });
-      await this.stepInFlight?.catch(() => undefined);
-      // No await from here on: the restore happens between two steps of a running loop.
-      session.model.importState(checkpoint.model);
-    } catch (error) {
-      tf.dispose(built);
-      throw error;
-    }
-    session.evalSet.dispose();
-    session.evalSet = built[0];
-    const trainer = new Trainer(session.model, plan.stream, session.guard, () => this.env.now());
-    trainer.step = plan.step;
-    session.trainer = trainer;
-    session.stream = plan.stream;
-    session.run = plan.run;
-    session.history = new TrainingHistory(plan.history);
+    const restore = planRunRestore(session, checkpoint, session.inputs, {
+      gpu: session.guard,
+      now: () => this.env.now(),
+    });
+    await this.stepInFlight?.catch(() => undefined);
+    // No await from here on: the restore happens between two steps of a running loop.
+    restore.apply();
     this.stateBrokenAt = null; // the checkpoint's state is finite (decodeCheckpoint checks)
     // The wall-clock axis goes on from where the checkpoint's curves end.
     this.trainingStartedAt = this.env.now() - session.history.lastWallMs();
     this.flushMetrics();
     this.emit({
       type: 'restored',
-      step: plan.step,
+      step: restore.step,
       history: session.history.toArray(),
-      data: plan.run.data,
-      seed: plan.run.seed,
+      data: restore.run.data,
+      seed: restore.run.seed,
       hyperparameters: session.model.getHyperparameters(),
     });
   }
@@ -1165,10 +1080,10 @@ function checkSameData(
       `This checkpoint trained on ${describe(data.source)}, but this run trains on ${describe(session.run.data.source)}`,
     );
   }
-  if (data.source !== 'video' || !session.dataset) return;
-  const here = fingerprint(session.dataset);
+  if (data.source !== 'video' || !session.inputs.dataset) return;
+  const here = fingerprint(session.inputs.dataset);
   const matches =
-    data.datasetId === session.dataset.id &&
+    data.datasetId === session.inputs.dataset.id &&
     dataset !== undefined &&
     JSON.stringify(dataset) === JSON.stringify(here);
   if (!matches) {
@@ -1179,10 +1094,6 @@ function checkSameData(
       `This checkpoint trained on dataset ${saved}, but this run trains on ${quote(here.name)} (${here.frames} frames)`,
     );
   }
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
 /** The GPU buffer pool size when the backend reports one (the memory a run really holds). */

@@ -20,6 +20,7 @@ import {
 import type { RunCheckpoint } from '../../src/core/checkpoint/run-checkpoint';
 import { loadMnistFromDisk } from '../../src/core/data/mnist-node';
 import { FakeRun } from '../helpers/fake-run';
+import { launchOf } from '../../src/protocol/run-spec';
 
 const TOLERANCE = 1e-5;
 
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     const spec = { ...checkpointRunSpec(readCheckpointInfo(bytes).run), backend: 'cpu' as const };
     const run = new FakeRun(digits);
     try {
-      const init = await run.send({ type: 'init', spec });
+      const init = await run.send({ type: 'init', ...launchOf(spec) });
       assert.ok(init.ok, `${name}: init failed: ${JSON.stringify(init)}`);
       const reply = await run.send({ type: 'import-checkpoint', bytes: bytes.slice().buffer });
       assert.ok(reply.ok, `${name}: the app refused it: ${JSON.stringify(reply)}`);

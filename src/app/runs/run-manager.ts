@@ -23,7 +23,8 @@ import type {
   WorkerEvent,
 } from '../../protocol/messages';
 import { commandTransferables } from '../../protocol/messages';
-import { parseRunSpec } from '../../protocol/run-spec';
+import { parseRunSpec, resolveRunSpec } from '../../protocol/run-spec';
+import type { ParsedRunSpec } from '../../protocol/run-spec';
 import { parseProbeRequest } from '../../protocol/probe';
 import type { ProbeReport } from '../../protocol/probe';
 import { usePlayground } from '../state/store';
@@ -130,11 +131,11 @@ export class RunManager {
 
   /**
    * Everything about a spec that can be checked before a worker starts (parseRunSpec, and that
-   * its dataset is imported); returns the spec as the worker takes it, or throws a ConfigError
+   * its dataset is imported); returns the spec with its model resolved, or throws a ConfigError
    * naming the field.
    */
-  checkRunSpec(input: unknown): RunSpec {
-    const { resolved: _resolved, ...spec } = parseRunSpec(input);
+  checkRunSpec(input: unknown): ParsedRunSpec {
+    const spec = parseRunSpec(input);
     if (spec.data?.source === 'video') this.dataset(spec.data.datasetId);
     return spec;
   }
@@ -144,12 +145,15 @@ export class RunManager {
    * `checkpoint` first, when given: a run opened from a file is never ready before that).
    */
   private async launch(
-    spec: RunSpec,
+    parsed: ParsedRunSpec,
     checkpoint?: ArrayBuffer,
     start = false,
     after?: Promise<unknown>,
   ): Promise<string> {
-    const dataset = spec.data?.source === 'video' ? this.dataset(spec.data.datasetId) : undefined;
+    // The worker gets the run resolved here, the store the spec as given (links carry it).
+    const { resolved: _resolved, ...spec } = parsed;
+    const { run, backend } = resolveRunSpec(parsed);
+    const dataset = run.data.source === 'video' ? this.dataset(run.data.datasetId) : undefined;
     const id = `run-${this.nextRunNumber++}`;
     let endTurn: RunHandle['endTurn'] = () => {};
     const turn = new Promise<void>((resolve, reject) => {
@@ -174,7 +178,14 @@ export class RunManager {
       if (this.runs.get(id) !== handle) throw new Error(`Run ${id} was disposed`);
     }
     try {
-      await this.startWorker(id, handle, spec, dataset, checkpoint, start);
+      await this.startWorker(id, handle, {
+        type: 'init',
+        run,
+        ...(backend ? { backend } : {}),
+        ...(dataset ? { dataset } : {}),
+        ...(checkpoint ? { checkpoint } : {}),
+        ...(start ? { start } : {}),
+      });
       handle.endTurn();
     } catch (error) {
       handle.endTurn(error instanceof Error ? error : new Error(String(error)));
@@ -183,13 +194,11 @@ export class RunManager {
     return id;
   }
 
+  /** Starts the run's worker and sends it `init`; resolves once the run is ready. */
   private async startWorker(
     id: string,
     handle: RunHandle,
-    spec: RunSpec,
-    dataset: DatasetPayload | undefined,
-    checkpoint: ArrayBuffer | undefined,
-    start: boolean,
+    init: Command & { type: 'init' },
   ): Promise<void> {
     const worker = this.createWorker();
     handle.worker = worker;
@@ -203,13 +212,7 @@ export class RunManager {
       this.onEvent(id, { type: 'status', status: 'error', step: this.state(id)?.step ?? 0 });
     };
     // The dataset's frames are copied into the worker (not transferred): other runs share them.
-    await this.send(id, {
-      type: 'init',
-      spec,
-      ...(dataset ? { dataset } : {}),
-      ...(checkpoint ? { checkpoint } : {}),
-      ...(start ? { start } : {}),
-    });
+    await this.send(id, init);
   }
 
   private dataset(id: string): DatasetPayload {

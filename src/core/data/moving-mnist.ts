@@ -36,6 +36,8 @@ import type {
   VideoBytes,
 } from './types';
 
+export const DEFAULT_DATA_SEED = 42; // Srivastava's reference code seeds its data with 42
+
 /** Srivastava et al.'s configuration. */
 export const DEFAULT_MOVING_MNIST: Readonly<MovingMnistOptions> = Object.freeze({
   digits: 2,
