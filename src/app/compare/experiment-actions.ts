@@ -134,17 +134,17 @@ export function createExperimentRuns(
   } catch (error) {
     return Promise.reject(error);
   }
-  const before = usePlayground.getState().runOrder.length;
   // The first run is built alone; the others once it trains (see firstRunTrains).
   let firstTrains: Promise<unknown> | undefined;
+  const created: string[] = [];
   const creations = experiment.runs.map((spec, i) => {
-    const creation = manager.createRun(spec, { start: experiment.start, after: firstTrains });
-    if (i === 0) firstTrains = firstRunTrains(manager, creation, experiment.start);
-    return creation.catch((error: unknown) => {
+    const { id, ready } = manager.startRun(spec, { start: experiment.start, after: firstTrains });
+    created.push(id);
+    if (i === 0) firstTrains = firstRunTrains(manager, ready, experiment.start);
+    return ready.catch((error: unknown) => {
       throw namedForRun(i, error);
     });
   });
-  const created = usePlayground.getState().runOrder.slice(before);
   return Promise.all(creations).catch(async (error: unknown) => {
     await Promise.allSettled(creations); // every worker has answered before the clean-up
     const remaining = new Set(manager.listRuns());
@@ -289,13 +289,10 @@ export async function addRunToCompare(manager: RunManager, run: NewComparedRun):
     ...(first?.spec.backend ? { backend: first.spec.backend } : {}),
   };
   parseRunSpec(spec); // throws before anything is created
-  const creation = manager.createRun(spec);
-  const order = usePlayground.getState().runOrder;
-  const id = order[order.length - 1];
+  const { id, ready } = manager.startRun(spec);
   const selection = useWorkspace.getState().compareSelection;
   if (selection !== null) useWorkspace.getState().setCompareSelection([...selection, id]);
-  await creation;
-  return id;
+  return ready;
 }
 
 /** Every model in registry order (each has a classroom guide). */

@@ -7,106 +7,19 @@ import { useId, useRef, useState } from 'react';
 import type { DragEvent } from 'react';
 import type { NpyLayout } from '../../core/data/npy';
 import { MAX_SEED } from '../../core/seed';
-import type { CropMode } from '../../core/data/types';
-import type { ColorMode, VideoImportOptions } from '../../protocol/data-messages';
-import { DEFAULT_CLIP_LENGTH } from '../data/dataset-registry';
 import { datasetRegistry } from '../data/instance';
+import { DEFAULT_IMPORT_DRAFTS, checkImportDrafts, importFiles } from '../data/import-drafts';
+import type { ImportDrafts } from '../data/import-drafts';
+import { downloadBlob } from '../export/export-client';
 import { useDatasets } from '../state/datasets';
 import type { ImportJob } from '../state/datasets';
 import { parseInteger } from './DataOptions';
-import { DatasetCard, downloadBlob } from './DatasetCard';
+import { DatasetCard } from './DatasetCard';
 import { Field, NumberField } from './Field';
 import { SegmentedControl } from './SegmentedControl';
 import { WebcamCapture } from './WebcamCapture';
 
 const VIDEO_ACCEPT = 'video/*,.mp4,.m4v,.mov,.webm,.mkv,.npy';
-
-interface ImportDrafts {
-  width: string;
-  height: string;
-  crop: CropMode;
-  color: ColorMode;
-  fps: string; // '' = the video's own
-  maxSeconds: string; // '' = all
-  clipLength: string;
-  combine: boolean;
-  layout: NpyLayout;
-  npyCount: string; // '' = all
-}
-
-const DEFAULT_DRAFTS: ImportDrafts = {
-  width: '64',
-  height: '64',
-  crop: 'center',
-  color: 'rgb',
-  fps: '',
-  maxSeconds: '',
-  clipLength: String(DEFAULT_CLIP_LENGTH),
-  combine: true,
-  layout: 'TNHW',
-  npyCount: '',
-};
-
-type DraftErrors = Partial<Record<keyof ImportDrafts, string>>;
-
-function checkDrafts(drafts: ImportDrafts): { errors: DraftErrors; video: VideoImportOptions } {
-  const errors: DraftErrors = {};
-  const width = parseInteger(drafts.width, 'Width', 4, 1024);
-  const height = parseInteger(drafts.height, 'Height', 4, 1024);
-  const clipLength = parseInteger(drafts.clipLength, 'Clip length', 1, 1000);
-  if (width.error) errors.width = width.error;
-  if (height.error) errors.height = height.error;
-  if (clipLength.error) errors.clipLength = clipLength.error;
-  const fps = drafts.fps.trim() === '' ? undefined : Number(drafts.fps);
-  if (fps !== undefined && !(fps > 0 && fps <= 240)) {
-    errors.fps =
-      'Frame rate must be between 0 and 240 frames per second, or empty for the video’s own';
-  }
-  const maxSeconds = drafts.maxSeconds.trim() === '' ? undefined : Number(drafts.maxSeconds);
-  if (maxSeconds !== undefined && !(maxSeconds > 0)) {
-    errors.maxSeconds = 'Seconds must be a positive number, or empty for the whole video';
-  }
-  if (drafts.npyCount.trim() !== '') {
-    const count = parseInteger(drafts.npyCount, 'Sequences', 1, 1_000_000);
-    if (count.error) errors.npyCount = count.error;
-  }
-  return {
-    errors,
-    video: {
-      width: width.value,
-      height: height.value,
-      crop: drafts.crop,
-      color: drafts.color,
-      clipLength: clipLength.value,
-      ...(fps !== undefined ? { fps } : {}),
-      ...(maxSeconds !== undefined ? { maxSeconds } : {}),
-    },
-  };
-}
-
-/** Imports files one after another; with `combine`, videos after the first join its dataset. */
-async function importFiles(files: File[], drafts: ImportDrafts): Promise<void> {
-  const { video } = checkDrafts(drafts);
-  let target: string | undefined;
-  for (const file of files) {
-    try {
-      if (file.name.toLowerCase().endsWith('.npy')) {
-        await datasetRegistry.importNpy(file, {
-          layout: drafts.layout,
-          ...(drafts.npyCount.trim() ? { count: Number(drafts.npyCount) } : {}),
-        });
-      } else {
-        const summary = await datasetRegistry.importVideo(file, {
-          ...video,
-          ...(drafts.combine && target ? { appendTo: target } : {}),
-        });
-        target ??= summary.datasetId;
-      }
-    } catch {
-      // Shown in the failure list by the registry; the other files go on.
-    }
-  }
-}
 
 export function DataPanel() {
   const order = useDatasets((state) => state.order);
@@ -159,10 +72,10 @@ export function DataPanel() {
 }
 
 function ImportCard() {
-  const [drafts, setDrafts] = useState<ImportDrafts>(DEFAULT_DRAFTS);
+  const [drafts, setDrafts] = useState<ImportDrafts>(DEFAULT_IMPORT_DRAFTS);
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
-  const { errors } = checkDrafts(drafts);
+  const { errors } = checkImportDrafts(drafts);
   const valid = Object.keys(errors).length === 0;
   const set = <K extends keyof ImportDrafts>(key: K, value: ImportDrafts[K]) =>
     setDrafts({ ...drafts, [key]: value });

@@ -3,11 +3,10 @@
  * the video as filmed, and a preview of its clips as a model sees them (training and held-out,
  * at a chosen size and colour), with .npy export and removal.
  */
-import { useMemo, useState } from 'react';
-import { DEFAULT_HELD_OUT_FRACTION, trySplitClips } from '../../core/data/clips';
-import { resizeFrameSet } from '../../core/data/frames';
+import { useState } from 'react';
 import type { NpyLayout } from '../../core/data/npy';
-import type { FrameSet } from '../../core/data/types';
+import { exportDatasetNpy, useDatasetPreview } from '../data/dataset-preview';
+import type { PreviewColour, PreviewSize } from '../data/dataset-preview';
 import { datasetRegistry } from '../data/instance';
 import type { DatasetInfo } from '../state/datasets';
 import { parseInteger } from './DataOptions';
@@ -17,43 +16,13 @@ import { NumberField } from './Field';
 import { SegmentedControl } from './SegmentedControl';
 import { formatBytes } from './format';
 
-const THUMBNAILS = 8;
-
 const BADGES: Record<DatasetInfo['kind'], string> = {
   video: 'video',
   webcam: 'webcam',
   npy: '.npy array',
 };
 
-export function downloadBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
-/** `count` frames of `set` starting at `start` as a small frame set (for previews). */
-function framesAt(set: FrameSet, starts: number[]): FrameSet {
-  const frameBytes = set.width * set.height * set.channels;
-  const data = new Uint8Array(starts.length * frameBytes);
-  starts.forEach((f, i) =>
-    data.set(set.data.subarray(f * frameBytes, (f + 1) * frameBytes), i * frameBytes),
-  );
-  return {
-    ...set,
-    data,
-    frames: starts.length,
-    segments: [{ name: '', start: 0, length: starts.length }],
-  };
-}
-
-type PreviewSize = 'stored' | 32 | 64;
-type PreviewColour = 'stored' | 1 | 3;
-
 export function DatasetCard({ info }: { info: DatasetInfo }) {
-  const stored = datasetRegistry.get(info.id);
   const [clipText, setClipText] = useState(String(info.clipLength));
   const [size, setSize] = useState<PreviewSize>('stored');
   const [colour, setColour] = useState<PreviewColour>('stored');
@@ -61,74 +30,14 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
   const [exportError, setExportError] = useState<string | null>(null);
   const clip = parseInteger(clipText, 'Clip length', 1, 1000);
   const clipLength = clip.error ? info.clipLength : clip.value;
-  const split = useMemo(
-    () =>
-      stored
-        ? trySplitClips(stored.frames.segments, {
-            length: clipLength,
-            stride: clipLength,
-            heldOutFraction: DEFAULT_HELD_OUT_FRACTION,
-          })
-        : null,
-    [stored, clipLength],
-  );
-  const preview = useMemo(() => {
-    if (!stored || !split) return null;
-    const frames = stored.frames;
-    const width = size === 'stored' ? frames.width : size;
-    const height = size === 'stored' ? frames.height : size;
-    const channels = colour === 'stored' ? frames.channels : colour;
-    const clipFrames = (start: number) => Array.from({ length: clipLength }, (_, i) => start + i);
-    const rows = [
-      { label: `Training clip 1 of ${split.train.length}`, start: split.train[0] },
-      { label: `Held-out clip 1 of ${split.heldOut.length}`, start: split.heldOut[0] },
-    ];
-    return rows.map((row) => ({
-      ...row,
-      frames: resizeFrameSet(
-        framesAt(frames, clipFrames(row.start)),
-        width,
-        height,
-        channels,
-        info.crop,
-      ),
-    }));
-  }, [stored, split, size, colour, clipLength, info.crop]);
-
-  if (!stored) return null;
-  const thumbnails = stored.thumbnails;
-  const strip: { count: number; width: number; height: number; data: Uint8Array; channels: 1 | 3 } =
-    thumbnails
-      ? { ...thumbnails, channels: 3 }
-      : (() => {
-          // .npy: the first frame of evenly spaced sequences.
-          const count = Math.min(THUMBNAILS, info.segments);
-          const starts = Array.from(
-            { length: count },
-            (_, i) =>
-              stored.frames.segments[Math.round((i * (info.segments - 1)) / Math.max(1, count - 1))]
-                .start,
-          );
-          const set = framesAt(stored.frames, starts);
-          return {
-            count,
-            width: set.width,
-            height: set.height,
-            data: set.data,
-            channels: set.channels,
-          };
-        })();
+  const dataset = useDatasetPreview(info, clipLength, size, colour);
+  if (!dataset) return null; // removed
+  const { split, preview, strip } = dataset;
   const colourName = info.channels === 3 ? 'RGB' : 'gray';
   const exportNpy = async () => {
     setExportError(null);
     try {
-      const lengths = new Set(stored.frames.segments.map((s) => s.length));
-      const blob = await datasetRegistry.exportNpy({
-        datasetId: info.id,
-        layout,
-        ...(lengths.size === 1 && info.kind === 'npy' ? {} : { length: clipLength }),
-      });
-      downloadBlob(blob, `${info.name.replace(/\.[^.]+$/, '')}-${layout}.npy`);
+      await exportDatasetNpy(info, layout, clipLength);
     } catch (error) {
       setExportError(error instanceof Error ? error.message : String(error));
     }

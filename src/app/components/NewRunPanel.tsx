@@ -11,6 +11,7 @@ import type { ModelKind } from '../../core/models/registry';
 import { MAX_SEED } from '../../core/seed';
 import type { BackendName, RunSpec } from '../../protocol/messages';
 import { runManager } from '../runs/instance';
+import type { StartedRun } from '../runs/run-manager';
 import { usePlayground } from '../state/store';
 import { ConfigEditor } from './ConfigEditor';
 import { DataOptions, DEFAULT_DATA_DRAFTS, checkData, parseInteger } from './DataOptions';
@@ -87,17 +88,21 @@ function NewRunForm({ initial }: { initial: ModelDefinition<ModelKind> }) {
       ...(backend !== 'auto' ? { backend } : {}),
       seed: seed.value,
     };
-    // createRun adds the run to the store before it awaits the worker, so its id is known here
-    // (to stay quiet when the user removes a run that is still being created).
-    const before = usePlayground.getState().runOrder.length;
-    const creation = runManager.createRun(spec, { start: startAfter });
-    const order = usePlayground.getState().runOrder;
-    const newId = order.length > before ? order[order.length - 1] : null;
     setConfirmedLarge(false);
-    creation.catch((error: unknown) => {
-      if (newId && !usePlayground.getState().runs[newId]) return;
-      const label = newId ? `Run ${newId.replace('run-', '#')}` : 'The run';
-      setCreateError(`${label} could not be created: ${describeCommandError(error)}`);
+    let started: StartedRun;
+    try {
+      started = runManager.startRun(spec, { start: startAfter });
+    } catch (error) {
+      setCreateError(`The run could not be created: ${describeCommandError(error)}`);
+      return;
+    }
+    const { id, ready } = started;
+    ready.catch((error: unknown) => {
+      // Quiet when the user removed the run while it was being created.
+      if (!usePlayground.getState().runs[id]) return;
+      setCreateError(
+        `Run ${id.replace('run-', '#')} could not be created: ${describeCommandError(error)}`,
+      );
     });
   };
 

@@ -75,6 +75,20 @@ export interface CheckpointOpenOptions {
   source?: string;
 }
 
+export interface RunStartOptions {
+  /** Train as soon as the run is ready. */
+  start?: boolean;
+  /** Start the run's worker only once this settles (the run is listed at once). */
+  after?: Promise<unknown>;
+}
+
+/** A run being created: its id, known at once, and its readiness. */
+export interface StartedRun {
+  id: string;
+  /** Resolves with the id once the run is ready; rejects when its creation fails. */
+  ready: Promise<string>;
+}
+
 interface Pending {
   resolve: (value: ReplyValue | undefined) => void;
   reject: (error: Error) => void;
@@ -122,10 +136,16 @@ export class RunManager {
    * worker starts only once `after` settles: runs created together then take turns on a machine
    * with few cores instead of slowing each other's start.
    */
-  async createRun(
-    input: unknown,
-    options: { start?: boolean; after?: Promise<unknown> } = {},
-  ): Promise<string> {
+  async createRun(input: unknown, options: RunStartOptions = {}): Promise<string> {
+    return this.startRun(input, options).ready;
+  }
+
+  /**
+   * As createRun, but returns at once, with the new run's id (the run is in the store already)
+   * and `ready`, which resolves with the id once the run is ready. Throws a ConfigError naming
+   * the field when the spec is invalid, before anything is created.
+   */
+  startRun(input: unknown, options: RunStartOptions = {}): StartedRun {
     return this.launch(this.checkRunSpec(input), undefined, options.start, options.after);
   }
 
@@ -141,15 +161,16 @@ export class RunManager {
   }
 
   /**
-   * Starts a worker for a checked spec; resolves once the run is ready (restored from
-   * `checkpoint` first, when given: a run opened from a file is never ready before that).
+   * Adds the run for a checked spec to the store and starts its worker; `ready` resolves once the
+   * run is ready (restored from `checkpoint` first, when given: a run opened from a file is never
+   * ready before that).
    */
-  private async launch(
+  private launch(
     parsed: ParsedRunSpec,
     checkpoint?: ArrayBuffer,
     start = false,
     after?: Promise<unknown>,
-  ): Promise<string> {
+  ): StartedRun {
     // The worker gets the run resolved here, the store the spec as given (links carry it).
     const { resolved: _resolved, ...spec } = parsed;
     const { run, backend } = resolveRunSpec(parsed);
@@ -170,6 +191,27 @@ export class RunManager {
     };
     this.runs.set(id, handle);
     usePlayground.getState().addRun(newRunState(id, spec));
+    const init: Command & { type: 'init' } = {
+      type: 'init',
+      run,
+      ...(backend ? { backend } : {}),
+      ...(dataset ? { dataset } : {}),
+      ...(checkpoint ? { checkpoint } : {}),
+      ...(start ? { start } : {}),
+    };
+    return { id, ready: this.startWhenDue(id, handle, init, after).then(() => id) };
+  }
+
+  /**
+   * Starts the run's worker once `after` settles and sends it `init`; resolves when the run is
+   * ready, and ends the run's turn (commands sent meanwhile go out then).
+   */
+  private async startWhenDue(
+    id: string,
+    handle: RunHandle,
+    init: Command & { type: 'init' },
+    after?: Promise<unknown>,
+  ): Promise<void> {
     if (after) {
       usePlayground.getState().updateRun(id, {
         progress: { phase: 'queued', fraction: 0, message: 'Waiting for the first run to train' },
@@ -178,20 +220,12 @@ export class RunManager {
       if (this.runs.get(id) !== handle) throw new Error(`Run ${id} was disposed`);
     }
     try {
-      await this.startWorker(id, handle, {
-        type: 'init',
-        run,
-        ...(backend ? { backend } : {}),
-        ...(dataset ? { dataset } : {}),
-        ...(checkpoint ? { checkpoint } : {}),
-        ...(start ? { start } : {}),
-      });
+      await this.startWorker(id, handle, init);
       handle.endTurn();
     } catch (error) {
       handle.endTurn(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
-    return id;
   }
 
   /** Starts the run's worker and sends it `init`; resolves once the run is ready. */
@@ -376,19 +410,16 @@ export class RunManager {
       throw error;
     }
     if (options.backend) spec = { ...spec, backend: options.backend };
-    const before = new Set(this.runs.keys());
-    const creation = this.launch(this.checkRunSpec(spec), bytes);
-    const id = [...this.runs.keys()].find((key) => !before.has(key));
+    const { id, ready } = this.launch(this.checkRunSpec(spec), bytes);
     try {
-      await creation;
-      if (!id) throw new Error('The new run has no id');
+      await ready;
       const source = options.source ?? 'a checkpoint';
       usePlayground
         .getState()
         .updateRun(id, (run) => ({ restoredFrom: { source, step: run.step } }));
       return id;
     } catch (error) {
-      if (id && this.runs.has(id)) await this.dispose(id);
+      if (this.runs.has(id)) await this.dispose(id);
       throw error;
     }
   }
