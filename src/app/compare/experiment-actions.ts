@@ -117,6 +117,13 @@ export function needsMemoryConfirmation(experiment: Experiment): boolean {
   });
 }
 
+/** An experiment's runs being created: their ids, known at once, and their readiness. */
+export interface StartedExperiment {
+  ids: string[];
+  /** Resolves with the ids once all runs are ready (see startExperimentRuns). */
+  ready: Promise<string[]>;
+}
+
 /**
  * Creates the experiment's runs and, when it says so, starts each as soon as it is ready: all of
  * them or none. Every spec is checked first (its config, data and seeds against its model, and its
@@ -130,27 +137,36 @@ export function createExperimentRuns(
   experiment: Experiment,
 ): Promise<string[]> {
   try {
-    experiment.runs.forEach((spec, i) => inRun(i, () => manager.checkRunSpec(spec)));
+    return startExperimentRuns(manager, experiment).ready;
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** As createExperimentRuns, but returns the runs' ids at once; throws when a spec is refused. */
+export function startExperimentRuns(
+  manager: RunManager,
+  experiment: Experiment,
+): StartedExperiment {
+  experiment.runs.forEach((spec, i) => inRun(i, () => manager.checkRunSpec(spec)));
   // The first run is built alone; the others once it trains (see firstRunTrains).
   let firstTrains: Promise<unknown> | undefined;
-  const created: string[] = [];
+  const ids: string[] = [];
   const creations = experiment.runs.map((spec, i) => {
     const { id, ready } = manager.startRun(spec, { start: experiment.start, after: firstTrains });
-    created.push(id);
+    ids.push(id);
     if (i === 0) firstTrains = firstRunTrains(manager, ready, experiment.start);
     return ready.catch((error: unknown) => {
       throw namedForRun(i, error);
     });
   });
-  return Promise.all(creations).catch(async (error: unknown) => {
+  const ready = Promise.all(creations).catch(async (error: unknown) => {
     await Promise.allSettled(creations); // every worker has answered before the clean-up
     const remaining = new Set(manager.listRuns());
-    await Promise.all(created.filter((id) => remaining.has(id)).map((id) => manager.dispose(id)));
+    await Promise.all(ids.filter((id) => remaining.has(id)).map((id) => manager.dispose(id)));
     throw error;
   });
+  return { ids, ready };
 }
 
 /**
@@ -320,12 +336,15 @@ export function startClassroomDemo(
   manager: RunManager,
   kinds: readonly ModelKind[] = classroomModels(),
 ): Promise<string[]> {
-  const before = usePlayground.getState().runOrder.length;
-  const creation = createExperimentRuns(manager, { runs: classroomSpecs(kinds), start: true });
-  const created = usePlayground.getState().runOrder.slice(before);
+  let started: StartedExperiment;
+  try {
+    started = startExperimentRuns(manager, { runs: classroomSpecs(kinds), start: true });
+  } catch (error) {
+    started = { ids: [], ready: Promise.reject(error) };
+  }
   const workspace = useWorkspace.getState();
-  workspace.setCompareSelection(created);
+  workspace.setCompareSelection(started.ids);
   workspace.setView('present');
   if (!prefersReducedMotion()) workspace.setPlayback({ playing: true });
-  return creation;
+  return started.ready;
 }
