@@ -38,6 +38,7 @@ import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webg
 import { registerOptimization } from '../optimizations';
 import { ACTIVATION_UNIFORM, ACTIVATION_WGSL, wgslName } from './activation';
 import type { Activation } from './activation';
+import { lazyCustomGrad } from '../lazy-grad';
 import { splitReduction } from './reduce';
 
 export const BATCH_NORM_OPTIMIZATION = 'webgpu-batch-norm-activation';
@@ -523,14 +524,8 @@ export function batchNormActivation(
   const run = (name: string, inputs: Record<string, tf.Tensor>) =>
     tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   const short = rows <= COLUMN_ROWS;
-  // customGrad passes the tensors, then the save function.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xs, gamma, beta, save] = args as [
-      tf.Tensor2D,
-      tf.Tensor1D,
-      tf.Tensor1D,
-      tf.GradSaveFunc,
-    ];
+  // Scale and shift gradients only where backprop asks for them (not for a frozen network's).
+  const op = lazyCustomGrad(([xs, gamma, beta], save) => {
     let value: tf.Tensor;
     if (short) {
       save([xs, gamma, beta]);
@@ -541,8 +536,8 @@ export function batchNormActivation(
       value = run(APPLY, { x: xs, scale: gamma, shift: beta, stats });
     }
     return {
-      value: value as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      value,
+      backward: (dy, saved) => {
         const [sx, sGamma, sBeta, moments] = saved;
         const common = { x: sx, scale: sGamma, shift: sBeta, dy };
         let stats: tf.Tensor; // [4, C]: μ, σ², Σg, Σg·x̂
@@ -553,9 +548,9 @@ export function batchNormActivation(
           stats = tf.concat([moments, tf.sum(parts, 1)]);
         }
         return [
-          run(DX, { ...common, stats }), // [N, C]
-          stats.slice([3, 0], [1, columns]).reshape([columns]), // dγ
-          stats.slice([2, 0], [1, columns]).reshape([columns]), // dβ
+          () => run(DX, { ...common, stats }), // [N, C]
+          () => stats.slice([3, 0], [1, columns]).reshape([columns]), // dγ
+          () => stats.slice([2, 0], [1, columns]).reshape([columns]), // dβ
         ];
       },
     };

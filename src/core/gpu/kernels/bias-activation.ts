@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { lazyCustomGrad } from '../lazy-grad';
 import { registerOptimization } from '../optimizations';
 import { ACTIVATION_UNIFORM, ACTIVATION_WGSL, wgslName } from './activation';
 import type { Activation } from './activation';
@@ -118,16 +119,15 @@ export function biasActivation(
     leak: options.leak ?? 0,
   };
   const named = attrs as unknown as tf.NamedAttrMap;
-  // customGrad passes the tensors, then the save function.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xs, bs, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  // The bias gradient only where backprop asks for it (not for a frozen network's).
+  const op = lazyCustomGrad(([xs, bs], save) => {
     save([xs, bs]);
     return {
       value: tf.engine().runKernel(FORWARD, { x: xs, b: bs }, named) as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      backward: (dy, saved) => {
         const [sx, sb] = saved;
         const dx = tf.engine().runKernel(BACKWARD, { x: sx, b: sb, dy }, named) as tf.Tensor2D;
-        return [dx, tf.sum(dx, 0)];
+        return [() => dx, () => tf.sum(dx, 0)];
       },
     };
   });

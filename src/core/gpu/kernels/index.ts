@@ -16,3 +16,4 @@ import './softmax-cross-entropy';
 import './global-norm';
 import './cpu-segment-sum';
 import './blocked-layout';
+import './two-stream-compose';

@@ -36,6 +36,7 @@ import type { ConvAlgorithm } from './ops';
 import type { Activation } from '../../gpu/kernels/activation';
 import { batchNormActivation, batchNormKernelReady } from '../../gpu/kernels/batch-norm';
 import { biasActivation, biasActivationKernelReady } from '../../gpu/kernels/bias-activation';
+import { composeTwoStream, twoStreamComposeReady } from '../../gpu/kernels/two-stream-compose';
 
 /** Torch's default batch-norm epsilon (generator) and the 1e-3 the reference gives D and the encoder. */
 const G_BN_EPSILON = 1e-5;
@@ -356,12 +357,7 @@ export class Generator {
     if (!this.bgHead) {
       return { video: biasThen(heads, this.heads.b, 'tanh') }; // [B, T, S, S, C]
     }
-    const [fg, m] = foregroundAndMask(
-      heads.reshape([b * frames * s * s, headChannels]) as tf.Tensor2D,
-      this.heads.b,
-    ); // [B·T·S·S, C], [B·T·S·S, 1]
-    const foreground = fg.reshape([b, frames, s, s, c]) as tf.Tensor5D;
-    const mask = m.reshape([b, frames, s, s, 1]) as tf.Tensor5D;
+    const headRows = heads.reshape([b * frames * s * s, headChannels]) as tf.Tensor2D;
 
     // Background stream: code → [B, 1, 4, 4, g0] → [B, 1, S, S, C] (one frame).
     let still: tf.Tensor5D;
@@ -386,6 +382,32 @@ export class Generator {
     const bgLogits = this.convs.up(still, bgHead.f).reshape([b, s, s, c]) as tf.Tensor4D; // [B, S, S, C]
     const background = biasThen(bgLogits, bgHead.b, 'tanh'); // [B, S, S, C]
 
+    if (twoStreamComposeReady() && biasActivationKernelReady()) {
+      // One kernel from the joint heads; f and m are sliced out only where something reads them.
+      const options = { activation: 'tanh', lastColumn: 'sigmoid', leak: LEAK } as const;
+      const joint = biasActivation(headRows, this.heads.b as tf.Tensor1D, options);
+      const video = composeTwoStream(
+        joint.reshape([b, frames, s * s, headChannels]) as tf.Tensor4D,
+        background.reshape([b, s * s, c]) as tf.Tensor3D,
+      ).reshape([b, frames, s, s, c]) as tf.Tensor5D;
+      const n = b * frames * s * s;
+      // Each read slices anew, in the reader's scope.
+      const channels = (first: number, count: number) =>
+        joint.slice([0, first], [n, count]).reshape([b, frames, s, s, count]) as tf.Tensor5D;
+      return {
+        video,
+        background,
+        get foreground() {
+          return channels(0, c); // [B, T, S, S, C]
+        },
+        get mask() {
+          return channels(c, 1); // [B, T, S, S, 1]
+        },
+      };
+    }
+    const [fg, m] = foregroundAndMask(headRows, this.heads.b); // [B·T·S·S, C], [B·T·S·S, 1]
+    const foreground = fg.reshape([b, frames, s, s, c]) as tf.Tensor5D;
+    const mask = m.reshape([b, frames, s, s, 1]) as tf.Tensor5D;
     const video = composeVideo(mask, foreground, background); // [B, T, S, S, C]
     return { video, foreground, mask, background };
   }
