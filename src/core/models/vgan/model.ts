@@ -168,16 +168,20 @@ export class VideoGan extends TrainableModel<LiveHyperparameter> implements Vide
     const adversarial = crossEntropy(this.discriminator.logits(out.video), 1);
     const terms: Record<string, tf.Scalar> = { g_loss: adversarial };
     let objective = adversarial;
-    if (out.mask) {
-      const maskL1 = meanValue(out.mask); // m ∈ [0, 1]: mean |m| = mean m
+    const mask = out.mask; // read once: on WebGPU each read slices it out of the heads
+    if (mask) {
+      const maskL1 = meanValue(mask); // m ∈ [0, 1]: mean |m| = mean m
       terms.mask_l1 = maskL1;
-      objective = objective.add(weighted(maskL1, this.settings.values.maskL1Weight));
+      const weight = this.settings.values.maskL1Weight;
+      // Reported either way; a zero weight (image-to-video) adds nothing to backpropagate.
+      if (weight !== 0) objective = objective.add(weighted(maskL1, weight));
     }
     if (this.conditional) {
       const first = firstFrames(out.video); // [B, S, S, C]
       const imageL1 = meanValue(tf.abs(first.sub(input)));
       terms.image_l1 = imageL1;
-      objective = objective.add(weighted(imageL1, this.settings.values.imageL1Weight));
+      const weight = this.settings.values.imageL1Weight;
+      if (weight !== 0) objective = objective.add(weighted(imageL1, weight));
     }
     return { objective, terms };
   }
