@@ -717,6 +717,7 @@ describe.skipIf(!hasWebGpu)('optimisations and the rank-5 workaround', () => {
         'webgpu-lstm-cell',
         'webgpu-reduce-serial',
         'webgpu-matmul-thin',
+        'webgpu-two-stream-compose',
         'webgpu-conv2d-filter-grad',
         'webgpu-fused-adam',
       ]),
