@@ -127,7 +127,11 @@ export function biasActivation(
       backward: (dy, saved) => {
         const [sx, sb] = saved;
         const dx = tf.engine().runKernel(BACKWARD, { x: sx, b: sb, dy }, named) as tf.Tensor2D;
-        return [() => dx, () => tf.sum(dx, 0)];
+        const [rows, columns] = dx.shape;
+        // One column as a vector: tfjs reduces [R, 1] over rows through a transpose, whose
+        // dispatch exceeds WebGPU's limits at a million rows (one-stream small's gray head).
+        const db = () => (columns === 1 ? tf.sum(dx.reshape([rows])).reshape([1]) : tf.sum(dx, 0));
+        return [() => dx, db];
       },
     };
   });

@@ -106,10 +106,9 @@ function chunkMetrics(m: VganParts, real: tf.Tensor5D, z: tf.Tensor2D | null): C
     metrics['real/motion'] = { tensor: motion(real), curve: true };
     metrics['generated/motion'] = { tensor: motion(out.video), curve: true };
   }
-  const mask = out.mask; // read once: on WebGPU each read slices it out of the heads
-  if (mask) {
+  if (out.mask) {
     metrics['generated/mask_l1'] = {
-      tensor: frames(mask).mean(2) as tf.Tensor2D,
+      tensor: frames(out.mask).mean(2) as tf.Tensor2D,
       curve: true,
     };
   }

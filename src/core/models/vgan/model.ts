@@ -164,13 +164,12 @@ export class VideoGan extends TrainableModel<LiveHyperparameter> implements Vide
     objective: tf.Scalar;
     terms: Record<string, tf.Scalar>;
   } {
-    const out = this.generator.forward(input);
+    const out = this.generator.forward(input, 'mask'); // f is not read
     const adversarial = crossEntropy(this.discriminator.logits(out.video), 1);
     const terms: Record<string, tf.Scalar> = { g_loss: adversarial };
     let objective = adversarial;
-    const mask = out.mask; // read once: on WebGPU each read slices it out of the heads
-    if (mask) {
-      const maskL1 = meanValue(mask); // m ∈ [0, 1]: mean |m| = mean m
+    if (out.mask) {
+      const maskL1 = meanValue(out.mask); // m ∈ [0, 1]: mean |m| = mean m
       terms.mask_l1 = maskL1;
       const weight = this.settings.values.maskL1Weight;
       // Reported either way; a zero weight (image-to-video) adds nothing to backpropagate.
@@ -201,7 +200,7 @@ export class VideoGan extends TrainableModel<LiveHyperparameter> implements Vide
     this.assertLive();
     this.check(videos, 'discriminatorStep');
     const code = input ?? this.trainingInput(videos);
-    const fake = tf.tidy(() => this.generator.forward(code).video); // no gradient to G
+    const fake = tf.tidy(() => this.generator.forward(code, 'video').video); // no gradient to G
     try {
       const kept: Record<string, tf.Scalar> = {};
       const { value, grads } = tf.variableGrads(() => {

@@ -200,6 +200,9 @@ export interface GeneratorOutput {
   background?: tf.Tensor4D; // [B, S, S, C] b, before replication over time
 }
 
+/** Which outputs besides the video a caller of the generator reads (two-stream variants). */
+export type GeneratorParts = 'all' | 'mask' | 'video';
+
 /** A transposed conv level: filter g_{i−1} → g_i, batch norm. */
 interface UpLevel {
   f: StridedFilter;
@@ -322,8 +325,11 @@ export class Generator {
     return x.reshape([b, h, h, width]); // [B, 4, 4, g0]
   }
 
-  /** Generator outputs from a code (see `encode`). */
-  decode(code: tf.Tensor): GeneratorOutput {
+  /**
+   * Generator outputs from a code (see `encode`). `parts` says which of f and m a caller reads
+   * besides the video: on WebGPU each is a slice of the joint heads output, a dispatch.
+   */
+  decode(code: tf.Tensor, parts: GeneratorParts = 'all'): GeneratorOutput {
     const { firstFrames: t0, generatorWidths: g } = this.geometry;
     const b = code.shape[0];
     const { frames, frameSize: s, channels: c } = this.config;
@@ -383,7 +389,7 @@ export class Generator {
     const background = biasThen(bgLogits, bgHead.b, 'tanh'); // [B, S, S, C]
 
     if (twoStreamComposeReady() && biasActivationKernelReady()) {
-      // One kernel from the joint heads; f and m are sliced out only where something reads them.
+      // One kernel from the joint heads; f and m are sliced out only for callers that read them.
       const options = { activation: 'tanh', lastColumn: 'sigmoid', leak: LEAK } as const;
       const joint = biasActivation(headRows, this.heads.b as tf.Tensor1D, options);
       const video = composeTwoStream(
@@ -391,18 +397,13 @@ export class Generator {
         background.reshape([b, s * s, c]) as tf.Tensor3D,
       ).reshape([b, frames, s, s, c]) as tf.Tensor5D;
       const n = b * frames * s * s;
-      // Each read slices anew, in the reader's scope.
       const channels = (first: number, count: number) =>
         joint.slice([0, first], [n, count]).reshape([b, frames, s, s, count]) as tf.Tensor5D;
       return {
         video,
         background,
-        get foreground() {
-          return channels(0, c); // [B, T, S, S, C]
-        },
-        get mask() {
-          return channels(c, 1); // [B, T, S, S, 1]
-        },
+        ...(parts === 'all' ? { foreground: channels(0, c) } : {}), // [B, T, S, S, C]
+        ...(parts !== 'video' ? { mask: channels(c, 1) } : {}), // [B, T, S, S, 1]
       };
     }
     const [fg, m] = foregroundAndMask(headRows, this.heads.b); // [B·T·S·S, C], [B·T·S·S, 1]
@@ -412,8 +413,8 @@ export class Generator {
     return { video, foreground, mask, background };
   }
 
-  forward(input: tf.Tensor): GeneratorOutput {
-    return this.decode(this.encode(input));
+  forward(input: tf.Tensor, parts: GeneratorParts = 'all'): GeneratorOutput {
+    return this.decode(this.encode(input), parts);
   }
 }
 
