@@ -58,7 +58,8 @@ export function probeRequest({ mode, task, size }: ProbeOptions, run: RunState):
 
 /**
  * Mode, task and size of the next probe; with `fileLabels` (a run on a user's dataset) the task
- * is the labels given to the files, and its few clips need no size.
+ * is the labels given to the files, shown as text since there is nothing to choose, and its few
+ * clips need no size.
  */
 export function ProbeOptionsBar({
   value,
@@ -81,12 +82,9 @@ export function ProbeOptionsBar({
           ]}
           onChange={(mode) => onChange({ ...value, mode })}
         />
-        <SegmentedControl
-          label="Task"
-          value="file-labels"
-          options={[{ value: 'file-labels', label: 'The labels you gave the files' }]}
-          onChange={() => {}}
-        />
+        <p className="small">
+          <span className="muted">Task:</span> the labels you gave the files
+        </p>
       </div>
     );
   }
