@@ -238,6 +238,16 @@ test('every view: no sideways scrolling on a phone, no serious axe violations', 
   await page.setViewportSize({ width: 1280, height: 720 });
   await playground.open(lesson);
   await expect(page.getByTestId('present-view')).toBeVisible();
+  // Its one way back to the controls sits above the lesson, covering none of it.
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    const button = (await page.getByRole('button', { name: 'Show controls' }).boundingBox())!;
+    const lessonTop = (await page.getByTestId('present-view').boundingBox())!.y;
+    expect(button.y + button.height, `at ${size.width}×${size.height}`).toBeLessThanOrEqual(
+      lessonTop,
+    );
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
   expect(await seriousViolations(page), 'lesson link').toEqual([]);
   await screenshots(page, 'lesson');
 });

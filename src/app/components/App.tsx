@@ -49,17 +49,24 @@ export function App() {
       runView
     );
   if (controlsHidden) {
-    // A lesson link (?controls=hidden): only the content, and one quiet way back to the controls.
+    // A lesson link (?controls=hidden): only the content, and one quiet way back to the controls,
+    // in a row of its own so that it covers nothing while the lesson scrolls.
     return (
       <div className="app app-bare">
         <main id="main" className="main" tabIndex={-1}>
           <h1 className="visually-hidden">Video Model Playground</h1>
+          <div className="show-controls-row">
+            <button
+              type="button"
+              className="show-controls"
+              onClick={() => setControlsHidden(false)}
+            >
+              Show controls
+            </button>
+          </div>
           <LinkNotice />
           {content}
         </main>
-        <button type="button" className="show-controls" onClick={() => setControlsHidden(false)}>
-          Show controls
-        </button>
       </div>
     );
   }
