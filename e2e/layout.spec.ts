@@ -99,6 +99,14 @@ test('first screen: the buttons in view at 1280×720, a model card starts traini
       .poll(order, { message: `the view first at ${width} px, in the DOM and on screen` })
       .toEqual({ mainFirstInDom: width < 900, mainFirstOnScreen: width < 900 });
   }
+  // On a phone the header is two short rows, its buttons in one row that scrolls sideways on its
+  // own, each of them reachable there.
+  const header = page.getByRole('banner');
+  expect((await header.boundingBox())!.height).toBeLessThan(100);
+  for (const button of await header.getByRole('button').all()) {
+    await button.scrollIntoViewIfNeeded();
+    await expect(button).toBeInViewport({ ratio: 0.95 }); // its scroll stops at a fraction of a pixel
+  }
   // Tabbing past the header on a phone reaches the introduction's buttons before the sidebar.
   await page.getByRole('button', { name: 'Hide sidebar' }).focus();
   await page.keyboard.press('Tab');
