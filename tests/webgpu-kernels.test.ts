@@ -9,7 +9,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createGpuGuard } from '../src/core/gpu/gpu-guard';
-import { adamKernelReady, adamUpdate } from '../src/core/gpu/kernels/adam';
+import {
+  ADAM_OPTIMIZATION,
+  adamKernelReady,
+  adamUpdate,
+  packMoments,
+} from '../src/core/gpu/kernels/adam';
 import type { AdamSettings } from '../src/core/gpu/kernels/adam';
 import { setKernelPathsOverride } from '../src/core/gpu/adapter-class';
 import { splitK, TARGET_WORKGROUPS, tileFor } from '../src/core/gpu/kernels/conv3d-gemm';
@@ -26,6 +31,8 @@ import {
   isRank5WorkaroundInstalled,
   uninstallRank5Workaround,
 } from '../src/core/gpu/rank5-workaround';
+import { Optimiser } from '../src/core/models/kit/optimiser';
+import { ParameterStore, checkpointEntries } from '../src/core/models/kit/params';
 import { maxAbs, size, values } from './helpers/arrays';
 import { setupNodeWebGpu } from './helpers/node-webgpu';
 
@@ -683,18 +690,60 @@ describe.skipIf(!hasWebGpu)('the fused Adam kernel equals composed Adam on the C
       const v = input(shape, 4).abs().mul(0.01);
       const full = { ...settings, ...(scaled ? { gradientScale: tf.scalar(0.37) } : {}) };
       if (tf.getBackend() === 'cpu') return composedAdam(w, g, m, v, full);
-      const next = adamUpdate(w, g, m, v, full);
-      return [next.m, next.v, next.w];
+      const next = adamUpdate(w, g, packMoments(m, v), full);
+      return [...tf.unstack(next.moments), next.w];
     });
     expectClose(gpu, cpu);
     for (const values of gpu) expect(values.every(Number.isFinite)).toBe(true);
   });
 
+  it('the optimiser’s packed moments reach checkpoints as m and v, take a restore and survive switching the kernel off', async () => {
+    const { cpu, gpu } = await onBoth(() => {
+      const store = new ParameterStore(3);
+      const w = store.uniform('w', [5, 3], 1);
+      const b = store.zeros('b', [3]);
+      const optimiser = new Optimiser(store.params, { method: 'adam' });
+      const step = (t: number) =>
+        optimiser.apply(
+          { [w.name]: input([5, 3], 10 + t), [b.name]: input([3], 20 + t) },
+          { learningRate: 0.01, beta1: 0.5 },
+          true,
+        );
+      const entries = () => checkpointEntries(store, [optimiser]).map(([, x]) => x);
+      step(0);
+      step(1);
+      const saved = entries().map((x) => x.clone()); // an export mid-run
+      step(2);
+      entries().forEach((x, k) => x.assign(saved[k])); // an import of it
+      step(2);
+      const onGpu = tf.getBackend() === 'webgpu';
+      if (onGpu) setOptimizationEnabled(ADAM_OPTIMIZATION, false, 'webgpu');
+      try {
+        step(3); // composed from the moments the kernel left
+      } finally {
+        if (onGpu) setOptimizationEnabled(ADAM_OPTIMIZATION, true, 'webgpu');
+      }
+      step(4); // the kernel again, from the composed step's moments
+      const final = entries().map((x) => x.clone());
+      optimiser.dispose();
+      store.dispose();
+      return [...saved, ...final];
+    });
+    expectClose(gpu, cpu);
+  });
+
   it('switching webgpu-fused-adam off removes the kernel, so the models compose Adam again', async () => {
     expect(adamKernelReady()).toBe(true);
     const f = () =>
-      adamUpdate(input([10], 1), input([10], 2), input([10], 3), input([10], 4).abs(), torch).w;
-    expect(await programsOf(f)).toContain('AdamProgram');
+      adamUpdate(
+        input([10], 1),
+        input([10], 2),
+        packMoments(input([10], 3), input([10], 4).abs()),
+        torch,
+      ).w;
+    const programs = await programsOf(f);
+    expect(programs).toContain('AdamMomentsProgram');
+    expect(programs).toContain('AdamParameterProgram');
     setOptimizationEnabled('webgpu-fused-adam', false, 'webgpu');
     try {
       expect(adamKernelReady()).toBe(false);

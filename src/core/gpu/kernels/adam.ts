@@ -1,6 +1,7 @@
 /**
- * One parameter's Adam update as three WebGPU dispatches (the new m, v and w) instead of about a
- * dozen elementwise ones with a scalar upload each:
+ * One parameter's Adam update as two WebGPU dispatches instead of about a dozen elementwise ones
+ * with a scalar upload each: one writes the new m and v, kept packed in one [2, …shape] tensor (a
+ * tfjs WebGPU program has one output), the other the new w from them:
  *
  *   g ← s·g (optional scale tensor, e.g. a global-norm clip) + decay·w; non-finite g → 0 (option)
  *   m' = β1·m + (1 − β1)·g,  v' = β2·v + (1 − β2)·g²
@@ -19,7 +20,8 @@ import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webg
 import { registerOptimization } from '../optimizations';
 
 export const ADAM_OPTIMIZATION = 'webgpu-fused-adam';
-const KERNEL = 'VmpAdamUpdate';
+const MOMENTS_KERNEL = 'VmpAdamMoments';
+const PARAMETER_KERNEL = 'VmpAdamParameter';
 const BACKEND = 'webgpu';
 
 export interface AdamSettings {
@@ -39,12 +41,10 @@ export interface AdamSettings {
   gradientScale?: tf.Scalar;
 }
 
-type Part = 'm' | 'v' | 'w';
-
-class AdamProgram implements WebGPUProgram {
+/** The moments program writes m′ then v′ into one [2, …shape] tensor; the parameter program w′. */
+class AdamMomentsProgram implements WebGPUProgram {
   variableNames: string[];
-  uniforms =
-    'size : i32, beta1 : f32, beta2 : f32, epsilon : f32, stepSize : f32, vScale : f32, decay : f32, clip : f32,';
+  uniforms = 'size : i32, beta1 : f32, beta2 : f32, decay : f32,';
   outputShape: number[];
   shaderKey: string;
   workgroupSize: [number, number, number] = [64, 1, 1];
@@ -52,74 +52,118 @@ class AdamProgram implements WebGPUProgram {
   dispatch: [number, number, number];
 
   constructor(
-    shape: number[],
-    private readonly part: Part,
+    momentsShape: number[],
     private readonly scaled: boolean,
     private readonly mask: boolean,
   ) {
-    this.variableNames = ['w', 'g', 'm', 'v', ...(scaled ? ['s'] : [])];
+    this.variableNames = ['w', 'g', 'moments', ...(scaled ? ['s'] : [])];
+    this.outputShape = momentsShape;
+    this.shaderKey = `vmpAdamMoments_${scaled}_${mask}`;
+    const size = momentsShape.reduce((a, b) => a * b, 1);
+    this.dispatchLayout = webgpu_util.flatDispatchLayout([size]);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [size], this.workgroupSize);
+  }
+
+  getUserCode(): string {
+    return `
+  fn main(index : i32) {
+    if (index >= 2 * uniforms.size) { return; }
+    let isV = index >= uniforms.size;
+    let i = select(index, index - uniforms.size, isV);
+    var grad = g[i]${this.scaled ? ' * s[0]' : ''};
+    ${this.mask ? 'if (isnan(grad) || isinf(grad)) { grad = 0.0; }' : ''}
+    grad = grad + uniforms.decay * w[i];
+    if (isV) {
+      result[index] = uniforms.beta2 * moments[index] + (1.0 - uniforms.beta2) * grad * grad;
+    } else {
+      result[index] = uniforms.beta1 * moments[index] + (1.0 - uniforms.beta1) * grad;
+    }
+  }`;
+  }
+}
+
+class AdamParameterProgram implements WebGPUProgram {
+  variableNames = ['w', 'moments'];
+  uniforms = 'size : i32, epsilon : f32, stepSize : f32, vScale : f32, clip : f32,';
+  outputShape: number[];
+  shaderKey = 'vmpAdamParameter';
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: WebGPUProgram['dispatchLayout'];
+  dispatch: [number, number, number];
+
+  constructor(shape: number[]) {
     this.outputShape = shape;
-    this.shaderKey = `vmpAdam_${part}_${scaled}_${mask}`;
     const size = shape.reduce((a, b) => a * b, 1);
     this.dispatchLayout = webgpu_util.flatDispatchLayout([size]);
     this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, [size], this.workgroupSize);
   }
 
   getUserCode(): string {
-    const result = {
-      m: 'mNext',
-      v: 'vNext',
-      w: `w[index] - clamped`,
-    }[this.part];
     return `
   fn main(index : i32) {
     if (index >= uniforms.size) { return; }
-    var grad = g[index]${this.scaled ? ' * s[0]' : ''};
-    ${this.mask ? 'if (isnan(grad) || isinf(grad)) { grad = 0.0; }' : ''}
-    grad = grad + uniforms.decay * w[index];
-    let mNext = uniforms.beta1 * m[index] + (1.0 - uniforms.beta1) * grad;
-    let vNext = uniforms.beta2 * v[index] + (1.0 - uniforms.beta2) * grad * grad;
+    let mNext = moments[index];
+    let vNext = moments[index + uniforms.size];
     let update = uniforms.stepSize * mNext / (sqrt(uniforms.vScale * vNext) + uniforms.epsilon);
     let clamped = select(update, clamp(update, -uniforms.clip, uniforms.clip), uniforms.clip > 0.0);
-    result[index] = ${result};
+    result[index] = w[index] - clamped;
   }`;
   }
 }
 
-const adamKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { w, g, m, v, s } = inputs as Record<string, TensorInfo | undefined>;
-  const a = attrs as unknown as Required<Omit<AdamSettings, 'gradientScale' | 'maskNonFinite'>> & {
-    part: Part;
-    mask: boolean;
-  };
-  const program = new AdamProgram((w as TensorInfo).shape, a.part, s !== undefined, a.mask);
+type Attrs = Required<Omit<AdamSettings, 'gradientScale' | 'maskNonFinite'>> & { mask: boolean };
+
+const floats = (values: number[]) => values.map((value) => ({ type: 'float32', data: [value] }));
+const sizeOf = (t: TensorInfo) => t.shape.reduce((x, y) => x * y, 1);
+
+const momentsKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { w, g, moments, s } = inputs as Record<string, TensorInfo | undefined>;
+  const a = attrs as unknown as Attrs;
+  const program = new AdamMomentsProgram((moments as TensorInfo).shape, s !== undefined, a.mask);
   return (backend as WebGPUBackend).runWebGPUProgram(
     program,
-    [w, g, m, v, ...(s ? [s] : [])] as TensorInfo[],
+    [w, g, moments, ...(s ? [s] : [])] as TensorInfo[],
     'float32',
-    [
-      { type: 'int32', data: [(w as TensorInfo).shape.reduce((x, y) => x * y, 1)] },
-      ...[a.beta1, a.beta2, a.epsilon, a.stepSize, a.vScale, a.decay, a.clip].map((value) => ({
-        type: 'float32',
-        data: [value],
-      })),
-    ],
+    [{ type: 'int32', data: [sizeOf(w as TensorInfo)] }, ...floats([a.beta1, a.beta2, a.decay])],
   );
 };
 
+const parameterKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { w, moments } = inputs as Record<string, TensorInfo>;
+  const a = attrs as unknown as Attrs;
+  return (backend as WebGPUBackend).runWebGPUProgram(
+    new AdamParameterProgram(w.shape),
+    [w, moments],
+    'float32',
+    [{ type: 'int32', data: [sizeOf(w)] }, ...floats([a.epsilon, a.stepSize, a.vScale, a.clip])],
+  );
+};
+
+const KERNELS: [string, KernelFunc][] = [
+  [MOMENTS_KERNEL, momentsKernel],
+  [PARAMETER_KERNEL, parameterKernel],
+];
+
 /** Whether `adamUpdate` can run here (the optimisation is installed on the active backend). */
 export function adamKernelReady(): boolean {
-  return tf.getKernel(KERNEL, tf.getBackend()) !== undefined;
+  return KERNELS.every(([name]) => tf.getKernel(name, tf.getBackend()) !== undefined);
 }
 
-/** The new m, v and w of one parameter (new tensors; the caller assigns and disposes them). */
+/** m and v of one parameter as the packed moments `adamUpdate` takes: [2, …shape]. */
+export function packMoments(m: tf.Tensor, v: tf.Tensor): tf.Tensor {
+  return tf.stack([m, v]);
+}
+
+/**
+ * The new packed moments (m′ then v′, see `packMoments`) and the new w of one parameter (new
+ * tensors; the caller assigns and disposes them).
+ */
 export function adamUpdate(
   w: tf.Tensor,
   g: tf.Tensor,
-  m: tf.Tensor,
-  v: tf.Tensor,
+  moments: tf.Tensor,
   settings: AdamSettings,
-): { m: tf.Tensor; v: tf.Tensor; w: tf.Tensor } {
+): { moments: tf.Tensor; w: tf.Tensor } {
   const attrs = {
     beta1: settings.beta1,
     beta2: settings.beta2,
@@ -130,23 +174,31 @@ export function adamUpdate(
     clip: settings.clip ?? 0,
     mask: settings.maskNonFinite ?? false,
   };
-  const inputs = { w, g, m, v, ...(settings.gradientScale ? { s: settings.gradientScale } : {}) };
-  const part = (name: Part) =>
-    tf.engine().runKernel(KERNEL, inputs, { ...attrs, part: name }) as tf.Tensor;
-  return { m: part('m'), v: part('v'), w: part('w') };
+  const inputs: tf.NamedTensorMap = { w, g, moments };
+  if (settings.gradientScale) inputs.s = settings.gradientScale;
+  const engine = tf.engine();
+  const next = engine.runKernel(MOMENTS_KERNEL, inputs, attrs) as tf.Tensor;
+  return {
+    moments: next,
+    w: engine.runKernel(PARAMETER_KERNEL, { w, moments: next }, attrs) as tf.Tensor,
+  };
 }
 
 registerOptimization({
   id: ADAM_OPTIMIZATION,
   description:
-    'Adam on WebGPU: each parameter’s new m, v and w in one elementwise kernel each, hyperparameters as uniforms (composed: ~12 dispatches and ~6 scalar uploads per parameter)',
+    'Adam on WebGPU: each parameter’s new m and v (packed in one tensor) in one elementwise kernel and its new w in another, hyperparameters as uniforms (composed: ~12 dispatches and ~6 scalar uploads per parameter)',
   backends: [BACKEND],
   install() {
-    if (tf.getKernel(KERNEL, BACKEND) === undefined) {
-      tf.registerKernel({ kernelName: KERNEL, backendName: BACKEND, kernelFunc: adamKernel });
+    for (const [kernelName, kernelFunc] of KERNELS) {
+      if (tf.getKernel(kernelName, BACKEND) === undefined) {
+        tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+      }
     }
   },
   uninstall() {
-    if (tf.getKernel(KERNEL, BACKEND) !== undefined) tf.unregisterKernel(KERNEL, BACKEND);
+    for (const [kernelName] of KERNELS) {
+      if (tf.getKernel(kernelName, BACKEND) !== undefined) tf.unregisterKernel(kernelName, BACKEND);
+    }
   },
 });

@@ -15,7 +15,7 @@
  * parameters (`clipNorm` > 0), g ← g + λ·w for the parameters with `decay` (`weightDecay` > 0);
  * clip(u) clamps each element of the update to ±`updateClip` (> 0).
  *
- * On WebGPU, Adam runs each parameter's update as three fused kernels (gpu/kernels/adam.ts) and the
+ * On WebGPU, Adam runs each parameter's update as two fused kernels (gpu/kernels/adam.ts) and the
  * global-norm clip factor takes one dispatch per 7 parameters (gpu/kernels/global-norm.ts, unless
  * non-finite elements are masked) where those optimisations are installed; elsewhere the same
  * arithmetic is composed from tfjs ops.
@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../checkpoint/errors';
-import { adamKernelReady, adamUpdate } from '../../gpu/kernels/adam';
+import { adamKernelReady, adamUpdate, packMoments } from '../../gpu/kernels/adam';
 import { globalNormClipFactor, globalNormKernelReady } from '../../gpu/kernels/global-norm';
 import { metaNumber } from '../state';
 import type { Parameter } from './params';
@@ -64,6 +64,11 @@ export type OptimiserCounters = Record<string, number>;
 export class Optimiser {
   /** Slot variables by slot name (Adam: m, v; SGD: velocity), one per parameter. */
   private readonly slots: Record<string, tf.Variable[]>;
+  /**
+   * Adam's m and v per parameter packed as the fused kernel takes them (`packMoments`), while it
+   * trains them; the m and v slots are stale then. Null when the slots hold the moments.
+   */
+  private packedMoments: tf.Variable[] | null = null;
   private readonly beta2: number;
   private readonly epsilon: number;
   private readonly counter: 'powers' | 'steps';
@@ -101,6 +106,8 @@ export class Optimiser {
     const scale = clipNorm > 0 ? this.clipFactor(raw, finite, clipNorm) : null;
     const next = this.nextCounters(s.beta1);
     const fused = this.options.method === 'adam' && adamKernelReady();
+    if (fused) this.packMoments();
+    else this.unpackMoments();
     try {
       this.params.forEach((param, i) => {
         tf.tidy(() => {
@@ -119,8 +126,13 @@ export class Optimiser {
     }
   }
 
-  /** Slot variables as checkpoint entries: `optimizer.<slot>.<parameter name>`. */
+  /**
+   * Slot variables as checkpoint entries: `optimizer.<slot>.<parameter name>`. Checkpoints read and
+   * restore m and v one by one, so packed moments go back to the slots first (the next fused step
+   * packs them again).
+   */
   slotEntries(): [string, tf.Variable][] {
+    this.unpackMoments();
     return this.params.flatMap((p, i) =>
       Object.entries(this.slots).map(
         ([slot, variables]) =>
@@ -163,6 +175,29 @@ export class Optimiser {
 
   dispose(): void {
     tf.dispose(Object.values(this.slots).flat());
+    if (this.packedMoments) tf.dispose(this.packedMoments);
+  }
+
+  /** Packs m and v for the fused kernel (once; they stay packed while it runs). */
+  private packMoments(): void {
+    if (this.packedMoments) return;
+    const { m, v } = this.slots;
+    this.packedMoments = m.map((mi, i) => tf.tidy(() => tf.variable(packMoments(mi, v[i]), false)));
+  }
+
+  /** Writes packed moments back to the m and v slots and drops them. */
+  private unpackMoments(): void {
+    if (!this.packedMoments) return;
+    const { m, v } = this.slots;
+    this.packedMoments.forEach((moments, i) =>
+      tf.tidy(() => {
+        const [mi, vi] = tf.unstack(moments);
+        m[i].assign(mi);
+        v[i].assign(vi);
+      }),
+    );
+    tf.dispose(this.packedMoments);
+    this.packedMoments = null;
   }
 
   private nextCounters(beta1: number): { beta1Power: number; beta2Power: number; steps: number } {
@@ -207,8 +242,8 @@ export class Optimiser {
     s: StepSettings,
     commit: boolean,
   ): void {
-    const { m, v } = this.slots;
-    const next = adamUpdate(param.variable, grad, m[i], v[i], {
+    const moments = (this.packedMoments as tf.Variable[])[i];
+    const next = adamUpdate(param.variable, grad, moments, {
       beta1: s.beta1,
       beta2: this.beta2,
       epsilon: this.epsilon,
@@ -219,8 +254,7 @@ export class Optimiser {
       ...(scale ? { gradientScale: scale } : {}),
     });
     if (commit) {
-      m[i].assign(next.m);
-      v[i].assign(next.v);
+      moments.assign(next.moments);
       param.variable.assign(next.w);
     }
   }
