@@ -65,8 +65,9 @@ export class Optimiser {
   /** Slot variables by slot name (Adam: m, v; SGD: velocity), one per parameter. */
   private readonly slots: Record<string, tf.Variable[]>;
   /**
-   * Adam's m and v per parameter packed as the fused kernel takes them (`packMoments`), while it
-   * trains them; the m and v slots are stale then. Null when the slots hold the moments.
+   * Adam's m and v per parameter packed as the fused kernel takes them (`packMoments`) while it
+   * trains them, the m and v slots empty meanwhile (one copy of the moments in memory). Null when
+   * the slots hold the moments.
    */
   private packedMoments: tf.Variable[] | null = null;
   private readonly beta2: number;
@@ -128,8 +129,8 @@ export class Optimiser {
 
   /**
    * Slot variables as checkpoint entries: `optimizer.<slot>.<parameter name>`. Checkpoints read and
-   * restore m and v one by one, so packed moments go back to the slots first (the next fused step
-   * packs them again).
+   * restore m and v one by one, so packed moments go back to the slots first; the next fused step
+   * packs them again and disposes these variables, so they are only good until the next step.
    */
   slotEntries(): [string, tf.Variable][] {
     this.unpackMoments();
@@ -178,25 +179,23 @@ export class Optimiser {
     if (this.packedMoments) tf.dispose(this.packedMoments);
   }
 
-  /** Packs m and v for the fused kernel (once; they stay packed while it runs). */
+  /** Moves m and v into packed moments for the fused kernel (once; they stay packed while it runs). */
   private packMoments(): void {
     if (this.packedMoments) return;
     const { m, v } = this.slots;
     this.packedMoments = m.map((mi, i) => tf.tidy(() => tf.variable(packMoments(mi, v[i]), false)));
+    tf.dispose([...m, ...v]);
+    this.slots.m = [];
+    this.slots.v = [];
   }
 
-  /** Writes packed moments back to the m and v slots and drops them. */
+  /** Moves packed moments back into new m and v slot variables. */
   private unpackMoments(): void {
     if (!this.packedMoments) return;
-    const { m, v } = this.slots;
-    this.packedMoments.forEach((moments, i) =>
-      tf.tidy(() => {
-        const [mi, vi] = tf.unstack(moments);
-        m[i].assign(mi);
-        v[i].assign(vi);
-      }),
-    );
-    tf.dispose(this.packedMoments);
+    const split = this.packedMoments.map((moments) => tf.unstack(moments));
+    this.slots.m = split.map(([m]) => tf.variable(m, false));
+    this.slots.v = split.map(([, v]) => tf.variable(v, false));
+    tf.dispose([...split.flat(), ...this.packedMoments]);
     this.packedMoments = null;
   }
 
