@@ -12,6 +12,8 @@ import {
   movingMnistOptionsFor,
 } from '../src/core/data/video-stream';
 import { createGpuGuard } from '../src/core/gpu/gpu-guard';
+import { Optimiser } from '../src/core/models/kit/optimiser';
+import { ParameterStore } from '../src/core/models/kit/params';
 import { modelDefinition } from '../src/core/models/registry';
 import { countStepWork } from '../src/core/train/step-work';
 import type { StepWork } from '../src/core/train/step-work';
@@ -46,6 +48,27 @@ describe('step work', () => {
       expect(await countStepWork(async () => {})).toEqual({ dispatches: 0, uploads: 0, reads: 0 });
     },
   );
+});
+
+describe.skipIf(!hasWebGpu)('Adam on WebGPU', () => {
+  it('updates a parameter in two dispatches (packed m and v, then w) and uploads nothing', async () => {
+    await tf.setBackend('webgpu');
+    const store = new ParameterStore(1);
+    const shapes = [[3, 4], [4], [2, 2, 5]];
+    const weights = shapes.map((shape, i) => store.uniform(`p${i}`, shape, 1));
+    const optimiser = new Optimiser(store.params, { method: 'adam' });
+    const grads = () => Object.fromEntries(weights.map((w) => [w.name, tf.onesLike(w)]));
+    try {
+      const settings = { learningRate: 0.01, beta1: 0.5 };
+      optimiser.apply(grads(), settings, true); // compiles, packs the moments
+      const g = grads();
+      const work = await countStepWork(async () => optimiser.apply(g, settings, true));
+      expect(work).toEqual({ dispatches: 2 * shapes.length, uploads: 0, reads: 0 });
+    } finally {
+      optimiser.dispose();
+      store.dispose();
+    }
+  });
 });
 
 /**
