@@ -65,11 +65,14 @@ export class Optimiser {
   /** Slot variables by slot name (Adam: m, v; SGD: velocity), one per parameter. */
   private readonly slots: Record<string, tf.Variable[]>;
   /**
-   * Adam's m and v per parameter packed as the fused kernel takes them (`packMoments`) while it
-   * trains them, the m and v slots empty meanwhile (one copy of the moments in memory). Null when
-   * the slots hold the moments.
+   * Adam's m and v per parameter packed as the fused kernel takes them (`packMoments`), made by its
+   * first step. They sit beside the m and v slots rather than replacing them, so that handing the
+   * slots to a checkpoint or to the trainer's non-finite check creates and frees no tensors (the
+   * benchmark's memory check counts them); it costs a second copy of the moments.
    */
   private packedMoments: tf.Variable[] | null = null;
+  /** Whether the packed moments are the current ones (the m and v slots are stale then). */
+  private packedCurrent = false;
   private readonly beta2: number;
   private readonly epsilon: number;
   private readonly counter: 'powers' | 'steps';
@@ -129,8 +132,8 @@ export class Optimiser {
 
   /**
    * Slot variables as checkpoint entries: `optimizer.<slot>.<parameter name>`. Checkpoints read and
-   * restore m and v one by one, so packed moments go back to the slots first; the next fused step
-   * packs them again and disposes these variables, so they are only good until the next step.
+   * restore m and v one by one, so packed moments are written back to the slots first, and the next
+   * fused step packs the slots again (taking what a restore assigned to them meanwhile).
    */
   slotEntries(): [string, tf.Variable][] {
     this.unpackMoments();
@@ -179,24 +182,34 @@ export class Optimiser {
     if (this.packedMoments) tf.dispose(this.packedMoments);
   }
 
-  /** Moves m and v into packed moments for the fused kernel (once; they stay packed while it runs). */
+  /** Packs the m and v slots for the fused kernel unless the packed moments are current. */
   private packMoments(): void {
-    if (this.packedMoments) return;
+    if (this.packedCurrent) return;
     const { m, v } = this.slots;
-    this.packedMoments = m.map((mi, i) => tf.tidy(() => tf.variable(packMoments(mi, v[i]), false)));
-    tf.dispose([...m, ...v]);
-    this.slots.m = [];
-    this.slots.v = [];
+    if (this.packedMoments === null) {
+      this.packedMoments = m.map((mi, i) =>
+        tf.tidy(() => tf.variable(packMoments(mi, v[i]), false)),
+      );
+    } else {
+      this.packedMoments.forEach((moments, i) =>
+        tf.tidy(() => moments.assign(packMoments(m[i], v[i]))),
+      );
+    }
+    this.packedCurrent = true;
   }
 
-  /** Moves packed moments back into new m and v slot variables. */
+  /** Writes current packed moments back to the m and v slots. */
   private unpackMoments(): void {
-    if (!this.packedMoments) return;
-    const split = this.packedMoments.map((moments) => tf.unstack(moments));
-    this.slots.m = split.map(([m]) => tf.variable(m, false));
-    this.slots.v = split.map(([, v]) => tf.variable(v, false));
-    tf.dispose([...split.flat(), ...this.packedMoments]);
-    this.packedMoments = null;
+    if (!this.packedCurrent || this.packedMoments === null) return;
+    const { m, v } = this.slots;
+    this.packedMoments.forEach((moments, i) =>
+      tf.tidy(() => {
+        const [mi, vi] = tf.unstack(moments);
+        m[i].assign(mi);
+        v[i].assign(vi);
+      }),
+    );
+    this.packedCurrent = false;
   }
 
   private nextCounters(beta1: number): { beta1Power: number; beta2Power: number; steps: number } {
