@@ -35,7 +35,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 import { ACTIVATION_UNIFORM, ACTIVATION_WGSL, wgslName } from './activation';
 import type { Activation } from './activation';
 import { lazyCustomGrad } from '../lazy-grad';
@@ -47,10 +47,8 @@ const COLUMN_FORWARD = 'VmpBatchNormColumns';
 const APPLY = 'VmpBatchNormApply';
 const COLUMN_SUMS = 'VmpBatchNormSums';
 const CHUNK_MOMENTS = 'VmpBatchNormChunkMoments';
-const MERGE_MOMENTS = 'VmpBatchNormMergeMoments';
 const CHUNK_SUMS = 'VmpBatchNormChunkSums';
 const DX = 'VmpBatchNormDx';
-const KERNELS = [COLUMN_FORWARD, APPLY, COLUMN_SUMS, CHUNK_MOMENTS, MERGE_MOMENTS, CHUNK_SUMS, DX];
 
 /** Invocations of a per-channel workgroup (WebGPU's guaranteed minimum). */
 const THREADS = 256;
@@ -558,25 +556,9 @@ export function batchNormActivation(
   return op(x, scale, shift) as tf.Tensor2D;
 }
 
-registerOptimization({
-  id: BATCH_NORM_OPTIMIZATION,
-  description:
-    'Batch norm + activation on WebGPU: statistics, normalisation and activation in one kernel (one workgroup per channel), the closed-form gradient in three (composed: ~10 dispatches forward, ~20 backward, scalar and ones uploads from the gradients)',
-  backends: [BACKEND],
-  install() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) === undefined) {
-        tf.registerKernel({
-          kernelName: name,
-          backendName: BACKEND,
-          kernelFunc: KERNEL_FUNCS[name],
-        });
-      }
-    }
-  },
-  uninstall() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
-    }
-  },
-});
+registerOwnKernels(
+  BATCH_NORM_OPTIMIZATION,
+  'Batch norm + activation on WebGPU: statistics, normalisation and activation in one kernel (one workgroup per channel), the closed-form gradient in three (composed: ~10 dispatches forward, ~20 backward, scalar and ones uploads from the gradients)',
+  BACKEND,
+  KERNEL_FUNCS,
+);

@@ -47,3 +47,34 @@ export function registerKernelOverride(
     },
   });
 }
+
+/**
+ * An optimisation that registers kernels of its own (names tfjs does not have), called through
+ * `tf.engine().runKernel` by its ops: installed, they exist; uninstalled, they are gone and the
+ * ops take their composed path.
+ */
+export function registerOwnKernels(
+  id: string,
+  description: string,
+  backend: string,
+  kernels: Record<string, KernelFunc>,
+): void {
+  registerOptimization({
+    id,
+    description,
+    backends: [backend],
+    install() {
+      for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
+        if (tf.getKernel(kernelName, backend) === undefined) {
+          tf.registerKernel({ kernelName, backendName: backend, kernelFunc });
+        }
+      }
+    },
+    uninstall() {
+      for (const kernelName of Object.keys(kernels)) {
+        if (tf.getKernel(kernelName, backend) !== undefined)
+          tf.unregisterKernel(kernelName, backend);
+      }
+    },
+  });
+}

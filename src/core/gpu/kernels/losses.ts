@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 
 export const LOSSES_OPTIMIZATION = 'webgpu-fused-losses';
 const BACKEND = 'webgpu';
@@ -26,7 +26,6 @@ const SIGMOID_CE_GRAD = 'VmpSigmoidCrossEntropyGrad';
 const FILL = 'VmpFillScaled';
 const ELEMENT_LOSS = 'VmpElementLoss';
 const ELEMENT_LOSS_GRAD = 'VmpElementLossGrad';
-const KERNELS = [TOTAL, SIGMOID_CE_GRAD, FILL, ELEMENT_LOSS, ELEMENT_LOSS_GRAD];
 
 const THREADS = 256;
 
@@ -332,25 +331,9 @@ export function meanOf(x: tf.Tensor): tf.Scalar {
   return op(x) as tf.Scalar;
 }
 
-registerOptimization({
-  id: LOSSES_OPTIMIZATION,
-  description:
-    'Losses on WebGPU: sigmoid cross-entropy, accuracy and whole-tensor means in one kernel each way, no uploads (composed: 6–9 dispatches and a scalar or ones upload per gradient)',
-  backends: [BACKEND],
-  install() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) === undefined) {
-        tf.registerKernel({
-          kernelName: name,
-          backendName: BACKEND,
-          kernelFunc: KERNEL_FUNCS[name],
-        });
-      }
-    }
-  },
-  uninstall() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
-    }
-  },
-});
+registerOwnKernels(
+  LOSSES_OPTIMIZATION,
+  'Losses on WebGPU: sigmoid cross-entropy, accuracy and whole-tensor means in one kernel each way, no uploads (composed: 6–9 dispatches and a scalar or ones upload per gradient)',
+  BACKEND,
+  KERNEL_FUNCS,
+);

@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 import { ACTIVATION_UNIFORM, ACTIVATION_WGSL, wgslName } from './activation';
 import type { Activation } from './activation';
 
@@ -35,7 +35,6 @@ const BACKEND = 'webgpu';
 const FORWARD = 'VmpRecurrentSequence';
 const BACKWARD = 'VmpRecurrentSequenceGrad';
 const WEIGHT_GRAD = 'VmpRecurrentWeightGrad';
-const KERNELS = [FORWARD, BACKWARD, WEIGHT_GRAD];
 
 /** Invocations per workgroup (per location). */
 const LANES = 64;
@@ -250,25 +249,9 @@ export function recurrentSequence(
   return op(drive, bias, recurrent) as tf.Tensor2D;
 }
 
-registerOptimization({
-  id: RECURRENT_SEQUENCE_OPTIMIZATION,
-  description:
-    'rCNN recurrence h_t = f(z_t + b + U·h_{t−1}) over a whole sequence on WebGPU: a workgroup per location walks all steps, one dispatch forward, one backward, one for dU (composed: ~3 dispatches per step forward, ~6 backward, plus unstack and concat)',
-  backends: [BACKEND],
-  install() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) === undefined) {
-        tf.registerKernel({
-          kernelName: name,
-          backendName: BACKEND,
-          kernelFunc: KERNEL_FUNCS[name],
-        });
-      }
-    }
-  },
-  uninstall() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
-    }
-  },
-});
+registerOwnKernels(
+  RECURRENT_SEQUENCE_OPTIMIZATION,
+  'rCNN recurrence h_t = f(z_t + b + U·h_{t−1}) over a whole sequence on WebGPU: a workgroup per location walks all steps, one dispatch forward, one backward, one for dU (composed: ~3 dispatches per step forward, ~6 backward, plus unstack and concat)',
+  BACKEND,
+  KERNEL_FUNCS,
+);

@@ -15,14 +15,13 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { lazyCustomGrad } from '../lazy-grad';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 
 export const TWO_STREAM_COMPOSE_OPTIMIZATION = 'webgpu-two-stream-compose';
 const BACKEND = 'webgpu';
 const FORWARD = 'VmpTwoStreamCompose';
 const HEADS_GRAD = 'VmpTwoStreamComposeHeadsGrad';
 const BACKGROUND_GRAD = 'VmpTwoStreamComposeBackgroundGrad';
-const KERNELS = [FORWARD, HEADS_GRAD, BACKGROUND_GRAD];
 
 type Part = 'video' | 'heads-grad' | 'background-grad';
 
@@ -170,25 +169,9 @@ export function composeTwoStream(heads: tf.Tensor4D, still: tf.Tensor3D): tf.Ten
   return op(heads, still) as tf.Tensor4D;
 }
 
-registerOptimization({
-  id: TWO_STREAM_COMPOSE_OPTIMIZATION,
-  description:
-    'The VGAN two-stream composition m⊙f + (1 − m)⊙b on WebGPU: one kernel from the joint heads output and the still, one per gradient (composed: 2 slices and 4 ops forward, ~7 backward)',
-  backends: [BACKEND],
-  install() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) === undefined) {
-        tf.registerKernel({
-          kernelName: name,
-          backendName: BACKEND,
-          kernelFunc: KERNEL_FUNCS[name],
-        });
-      }
-    }
-  },
-  uninstall() {
-    for (const name of KERNELS) {
-      if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
-    }
-  },
-});
+registerOwnKernels(
+  TWO_STREAM_COMPOSE_OPTIMIZATION,
+  'The VGAN two-stream composition m⊙f + (1 − m)⊙b on WebGPU: one kernel from the joint heads output and the still, one per gradient (composed: 2 slices and 4 ops forward, ~7 backward)',
+  BACKEND,
+  KERNEL_FUNCS,
+);
