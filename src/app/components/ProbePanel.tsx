@@ -70,24 +70,6 @@ export function ProbeOptionsBar({
   onChange(value: ProbeOptions): void;
   fileLabels?: boolean;
 }) {
-  if (fileLabels) {
-    return (
-      <div className="toolbar">
-        <SegmentedControl
-          label="Mode"
-          value={value.mode}
-          options={[
-            { value: 'linear', label: 'Linear probe' },
-            { value: 'fine-tune', label: 'Fine-tune' },
-          ]}
-          onChange={(mode) => onChange({ ...value, mode })}
-        />
-        <p className="small">
-          <span className="muted">Task:</span> the labels you gave the files
-        </p>
-      </div>
-    );
-  }
   return (
     <div className="toolbar">
       <SegmentedControl
@@ -99,24 +81,32 @@ export function ProbeOptionsBar({
         ]}
         onChange={(mode) => onChange({ ...value, mode })}
       />
-      <SegmentedControl
-        label="Task"
-        value={value.task}
-        options={[
-          { value: 'first-digit', label: 'First digit' },
-          { value: 'digits-present', label: 'Digits present' },
-        ]}
-        onChange={(task) => onChange({ ...value, task })}
-      />
-      <SegmentedControl
-        label="Size"
-        value={value.size}
-        options={(Object.keys(PROBE_SIZES) as ProbeSize[]).map((size) => ({
-          value: size,
-          label: PROBE_SIZES[size].label,
-        }))}
-        onChange={(size) => onChange({ ...value, size })}
-      />
+      {fileLabels ? (
+        <p className="small">
+          <span className="muted">Task:</span> the labels you gave the files
+        </p>
+      ) : (
+        <>
+          <SegmentedControl
+            label="Task"
+            value={value.task}
+            options={[
+              { value: 'first-digit', label: 'First digit' },
+              { value: 'digits-present', label: 'Digits present' },
+            ]}
+            onChange={(task) => onChange({ ...value, task })}
+          />
+          <SegmentedControl
+            label="Size"
+            value={value.size}
+            options={(Object.keys(PROBE_SIZES) as ProbeSize[]).map((size) => ({
+              value: size,
+              label: PROBE_SIZES[size].label,
+            }))}
+            onChange={(size) => onChange({ ...value, size })}
+          />
+        </>
+      )}
     </div>
   );
 }
