@@ -40,9 +40,15 @@ class LstmLayer(nn.Module):
         self.peephole = nn.Parameter(torch.zeros(3 * units))  # [3U] cell → i, f, o
         self.bias = nn.Parameter(torch.zeros(4 * units))  # [4U] gates i, f, a, o
 
-    def forward(self, x: Optional[torch.Tensor], h: torch.Tensor, c: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        xh = h if x is None else torch.cat([x, h], dim=1)  # [B, I + U]
-        z = F.linear(xh, self.weight, self.bias)  # [B, 4U]
+    def project(self, xs: Optional[torch.Tensor]) -> torch.Tensor:
+        """W_x·x + b: xs [B, T, I] → [B, T, 4U] for every step at once (one large matmul, and one
+        for its weight gradient, instead of T small ones), or [B, I] → [B, 4U]; the bias [4U]
+        alone without input."""
+        return self.bias if xs is None else F.linear(xs, self.weight[:, :self.inputs], self.bias)
+
+    def cell(self, projected: torch.Tensor, h: torch.Tensor, c: torch.Tensor, recurrent: torch.Tensor):
+        """One step from the projected input [B, 4U] (or [4U]) and `recurrent` = W_h [4U, U]."""
+        z = projected + h @ recurrent.t()  # [B, 4U]
         z_i, z_f, z_a, z_o = z.chunk(4, dim=1)  # each [B, U]
         p_i, p_f, p_o = self.peephole.chunk(3)  # each [U]
         i = torch.sigmoid(z_i + c * p_i)
@@ -51,6 +57,9 @@ class LstmLayer(nn.Module):
         o = torch.sigmoid(z_o + c * p_o)
         return o * torch.tanh(c), c  # h', c': [B, U]
 
+    def recurrent(self) -> torch.Tensor:
+        return self.weight[:, self.inputs:]  # [4U, U]
+
 
 class LstmStack(nn.ModuleList):
     """Stacked layers: layer 0 reads the frame (if any), layer l > 0 reads layer l − 1's h."""
@@ -58,10 +67,25 @@ class LstmStack(nn.ModuleList):
     def __init__(self, inputs: int, units: int, layers: int):
         super().__init__(LstmLayer(inputs if l == 0 else units, units) for l in range(layers))
 
-    def step(self, x: Optional[torch.Tensor], state: Tuple[List[torch.Tensor], List[torch.Tensor]]):
+    def run(self, xs: Optional[torch.Tensor], steps: int, state):
+        """The stack over `steps` steps of known inputs xs [B, steps, I] (None: no input), layer by
+        layer; returns the top layer's h [B, steps, U] and the final state."""
         hs, cs = [], []
         for layer, h, c in zip(self, *state):
-            h, c = layer(x, h, c)
+            projected, recurrent, outputs = layer.project(xs), layer.recurrent(), []
+            for t in range(steps):
+                h, c = layer.cell(projected if xs is None else projected[:, t], h, c, recurrent)
+                outputs.append(h)
+            hs.append(h)
+            cs.append(c)
+            xs = torch.stack(outputs, dim=1)  # [B, steps, U]: the next layer's inputs
+        return xs, (hs, cs)
+
+    def step(self, x: Optional[torch.Tensor], state: Tuple[List[torch.Tensor], List[torch.Tensor]]):
+        """One step of every layer (decoders that feed back their own output)."""
+        hs, cs = [], []
+        for layer, h, c in zip(self, *state):
+            h, c = layer.cell(layer.project(x), h, c, layer.recurrent())
             hs.append(h)
             cs.append(c)
             x = h
@@ -87,19 +111,21 @@ class Decoder(nn.Module):
 
     def forward(self, state, steps: int, truth: List[torch.Tensor], teacher_forced: bool, output: str) -> torch.Tensor:
         """Logits [B, steps, P]; `truth[k]` is step k's target frame [B, P] (teacher forcing)."""
-        logits = []
-        for t in range(steps):
-            x = None
-            if self.conditional:
+        if self.conditional and not teacher_forced:  # each step reads the previous step's output
+            logits = []
+            for t in range(steps):
                 if t == 0:
                     x = torch.zeros_like(truth[0])  # [B, P]: the first step has no frame
-                elif teacher_forced:
-                    x = truth[t - 1]
                 else:
                     x = torch.sigmoid(logits[-1]) if output == "sigmoid-bce" else logits[-1]
-            state = self.stack.step(x, state)
-            logits.append(self.readout(state[0][-1]))  # [B, P]
-        return torch.stack(logits, dim=1)  # [B, steps, P]
+                state = self.stack.step(x, state)
+                logits.append(self.readout(state[0][-1]))  # [B, P]
+            return torch.stack(logits, dim=1)  # [B, steps, P]
+        xs = None
+        if self.conditional:  # step 0 has no frame, step t reads target t − 1
+            xs = torch.stack([torch.zeros_like(truth[0])] + truth[:steps - 1], dim=1)  # [B, steps, P]
+        top, _ = self.stack.run(xs, steps, state)  # [B, steps, U]
+        return self.readout(top)  # [B, steps, P]
 
 
 def element_loss(output: str, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -153,8 +179,7 @@ class LstmEncoderDecoder(VideoModel):
         b, tin = frames.shape[0], c["inputFrames"]
         zeros = [frames.new_zeros(b, c["hiddenUnits"]) for _ in range(c["layers"])]
         state = (zeros, list(zeros))
-        for t in range(tin):
-            state = self.encoder.step(frames[:, t], state)
+        _, state = self.encoder.run(frames[:, :tin], tin, state)
         out = {}
         if self.recon is not None:
             truth = [frames[:, tin - 1 - k] for k in range(tin)]  # decoder step k targets frame Tin−1−k
