@@ -78,6 +78,19 @@ test('first screen: the buttons in view at 1280×720, a model card starts traini
   expect(await seriousViolations(page)).toEqual([]);
   await screenshots(page, 'first-screen');
 
+  // Between a phone and a wide window the header takes two rows at most (the title, then the
+  // buttons: 87 px; with the tagline's row as well it was 125 px), every button whole in view.
+  await page.setViewportSize({ width: 700, height: 800 });
+  const header = page.getByRole('banner');
+  await expect.poll(async () => (await header.boundingBox())!.height).toBeLessThan(100);
+  for (const button of await header.getByRole('button').all()) {
+    await expect(button).toBeInViewport({ ratio: 1 });
+  }
+  const sideways = await page.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth,
+  );
+  expect(sideways, 'sideways scrolling at 700 px (px)').toBe(0);
+
   // Reading and focus order follow the layout: the sidebar left of the view on a wide window and
   // first in the DOM; on a phone the introduction above the sidebar and before it in the DOM.
   const order = () =>
@@ -100,9 +113,18 @@ test('first screen: the buttons in view at 1280×720, a model card starts traini
       .toEqual({ mainFirstInDom: width < 900, mainFirstOnScreen: width < 900 });
   }
   // On a phone the header is two short rows, its buttons in one row that scrolls sideways on its
-  // own, each of them reachable there.
-  const header = page.getByRole('banner');
+  // own, each of them reachable there. The end of the row that hides more buttons fades out.
   expect((await header.boundingBox())!.height).toBeLessThan(100);
+  const buttonRow = header.locator('.header-actions');
+  expect(await buttonRow.evaluate((row) => row.scrollWidth - row.clientWidth)).toBeGreaterThan(0);
+  const fades = () =>
+    header.locator('.side-scroll').evaluate((row) => ({
+      left: getComputedStyle(row, '::before').opacity,
+      right: getComputedStyle(row, '::after').opacity,
+    }));
+  await expect.poll(fades).toEqual({ left: '0', right: '1' });
+  await buttonRow.evaluate((row) => row.scrollTo({ left: row.scrollWidth }));
+  await expect.poll(fades).toEqual({ left: '1', right: '0' });
   for (const button of await header.getByRole('button').all()) {
     await button.scrollIntoViewIfNeeded();
     await expect(button).toBeInViewport({ ratio: 0.95 }); // its scroll stops at a fraction of a pixel

@@ -14,6 +14,7 @@ import { useMediaQuery } from './hooks';
 import { NewRunPanel } from './NewRunPanel';
 import { RunList } from './RunList';
 import { RunView } from './RunView';
+import { SideScrollRow } from './SideScrollRow';
 
 /** Where styles.css puts the layout in one column. */
 const ONE_COLUMN = '(max-width: 900px)';
@@ -94,7 +95,7 @@ export function App() {
           <h1>Video Model Playground</h1>
           <p>Train and compare video models from their papers, right in your browser on WebGPU.</p>
         </div>
-        <div className="header-actions">
+        <SideScrollRow className="header-actions">
           <ViewTabs />
           <ShareButton />
           {view !== 'present' ? (
@@ -108,7 +109,7 @@ export function App() {
               {sidebarOpen ? 'Hide sidebar' : 'Show sidebar'}
             </button>
           ) : null}
-        </div>
+        </SideScrollRow>
       </header>
       <div className={`app-layout${sidebarShown ? '' : ' sidebar-hidden'}`}>
         {oneColumn ? [main, sidebar] : [sidebar, main]}
