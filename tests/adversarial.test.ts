@@ -16,8 +16,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataClient } from '../src/app/data/data-client';
-import { DatasetRegistry } from '../src/app/data/dataset-registry';
 import { RunManager } from '../src/app/runs/run-manager';
 import { CheckpointError } from '../src/core/checkpoint/errors';
 import {
@@ -35,10 +33,8 @@ import { MODEL_KINDS, modelDefinition } from '../src/core/models/registry';
 import type { VideoModel } from '../src/core/models/types';
 import { planRestore } from '../src/core/train/checkpointing';
 import { decodeExperiment } from '../src/protocol/experiment';
-import type { DataCommandMessage, DataEvent } from '../src/protocol/data-messages';
 import type { RunSpec } from '../src/protocol/messages';
 import { parseRunSpec } from '../src/protocol/run-spec';
-import { DataHandler } from '../src/runtime/data-handler';
 import type { HostileInput } from './adversarial/generators';
 import {
   hostileCheckpoints,
@@ -48,6 +44,7 @@ import {
 } from './adversarial/generators';
 import { AdversarialTally, refusalProblem } from './adversarial/invariant';
 import { fakeDigits } from './helpers/fake-run';
+import { inProcessDatasetRegistry } from './helpers/in-process-data-worker';
 
 const tally = new AdversarialTally();
 
@@ -117,34 +114,9 @@ describe('links', () => {
   });
 });
 
-/** The data worker's handler behind `postMessage`, in this process, as DataClient expects. */
-class InProcessDataWorker {
-  onmessage: ((event: MessageEvent<DataEvent>) => void) | null = null;
-  onerror: ((event: ErrorEvent) => void) | null = null;
-  private readonly handler = new DataHandler(
-    (event) => setTimeout(() => this.onmessage?.({ data: event } as MessageEvent<DataEvent>)),
-    {
-      openVideo: async () => {
-        throw new Error('no videos here');
-      },
-      loadMnist: async () => fakeDigits(),
-      now: () => performance.now(),
-    },
-  );
-
-  postMessage(message: DataCommandMessage): void {
-    if (message.type === 'cancel') this.handler.cancel(message.target);
-    else void this.handler.handle(message);
-  }
-
-  terminate(): void {}
-}
-
 describe('.npy files', () => {
   it('every hostile file or option is refused naming the file and the problem', async () => {
-    const registry = new DatasetRegistry(
-      new DataClient(() => new InProcessDataWorker() as unknown as Worker),
-    );
+    const registry = inProcessDatasetRegistry();
     const failures = await feed(
       '.npy files',
       hostileNpyFiles(),

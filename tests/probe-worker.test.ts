@@ -10,7 +10,9 @@ import type { DatasetPayload, FrameSegment } from '../src/core/data/types';
 import { loadMnistFromDisk, loadMnistLabelsFromDisk } from '../src/core/data/mnist-node';
 import type { RunSpec } from '../src/protocol/messages';
 import { parseProbeRequest } from '../src/protocol/probe';
+import { encodeNpy, frameSetToNpy } from '../src/core/data/npy';
 import { FakeRun, fakeDigits } from './helpers/fake-run';
+import { inProcessDatasetRegistry } from './helpers/in-process-data-worker';
 import { launchOf } from '../src/protocol/run-spec';
 
 const SPEC: RunSpec = {
@@ -174,6 +176,44 @@ describe("probe command on the labels of a dataset's files", () => {
     // The bars' direction is plain in any features of the clips: the probe must see it.
     expect(report.pretrained[2]).toBeGreaterThanOrEqual(0.85);
     expect(run.of('probe').map((event) => event.report)).toEqual([report]);
+    await run.send({ type: 'dispose' });
+  });
+
+  it('classifies the sequences of a .npy array by the labels file imported with it', async () => {
+    // The bars as a .npy array of 14 sequences, imported with an int64 labels array of all 14
+    // (1 across, 2 down, 0 for the two unlabelled ones) and a count that leaves those two out.
+    const { payload, labels } = barsDataset(clipFrames);
+    const classes = labels.map((label) => ['', 'across', 'down'].indexOf(label));
+    const values = new DataView(new ArrayBuffer(8 * classes.length));
+    classes.forEach((label, i) => values.setBigInt64(8 * i, BigInt(label), true));
+    const labelsFile = encodeNpy(new Uint8Array(values.buffer), [classes.length], '<i8');
+    const registry = inProcessDatasetRegistry();
+    const { datasetId } = await registry.importNpy(
+      new Blob([frameSetToNpy(payload.frames, 'NTHW') as Uint8Array<ArrayBuffer>]),
+      { layout: 'NTHW', count: 12, labels: new Blob([labelsFile as Uint8Array<ArrayBuffer>]) },
+    );
+    const fileLabels = registry.fileLabels(datasetId) ?? [];
+    expect(fileLabels).toEqual(labels.slice(0, 12).map((label) => (label === 'down' ? '2' : '1')));
+    const dataset = registry.payload(datasetId);
+    if (!dataset) throw new Error('no dataset');
+    const run = new FakeRun(fakeDigits());
+    const spec = { ...VIDEO_SPEC, data: { source: 'video' as const, datasetId, seed: 1 } };
+    await run.send({ type: 'init', ...launchOf(spec), dataset });
+    await run.train(2);
+    const plan = {
+      ...parseProbeRequest({ labelsPerClass: ['all'], seeds: 1 }, 'video'),
+      fileLabels,
+    };
+    const reply = await run.send({ type: 'probe', plan });
+    if (!reply.ok || reply.value?.type !== 'probe') throw new Error(JSON.stringify(reply));
+    expect(reply.value.report).toMatchObject({
+      task: 'file-labels',
+      classes: ['1', '2'],
+      chance: 0.5,
+      trainClips: 16,
+      testClips: 8,
+    });
+    expect(reply.value.report.pretrained[0]).toBeGreaterThanOrEqual(0.85);
     await run.send({ type: 'dispose' });
   });
 

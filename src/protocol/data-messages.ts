@@ -56,6 +56,11 @@ export interface NpyImportOptions {
   offset?: number; // first sequence to read (default 0)
   count?: number; // sequences to read (default: all from offset)
   clipLength?: number; // default: the sequence length
+  /**
+   * A label per sequence: a labels file (a .npy array [N] of integers or strings, or text with
+   * one label per line) or a list, one per sequence of the array or per imported sequence.
+   */
+  labels?: Blob | string[];
 }
 
 export interface MovingMnistExportOptions extends Partial<MovingMnistOptions> {
@@ -137,7 +142,13 @@ export function commandTransferables(command: DataCommand): Transferable[] {
 export type DataResult =
   | { kind: 'video'; frames: FrameSet; fps: number; info: VideoFileInfo; thumbnails: Thumbnails }
   | { kind: 'recording'; frames: FrameSet; fps: number; thumbnails: Thumbnails }
-  | { kind: 'npy-frames'; frames: FrameSet; shape: number[] }
+  | {
+      kind: 'npy-frames';
+      frames: FrameSet;
+      shape: number[];
+      /** Each imported sequence's label, when labels were given. */
+      labels?: string[];
+    }
   | { kind: 'npy-file'; bytes: Uint8Array; shape: number[] };
 
 export type DataEvent =

@@ -24,6 +24,12 @@ import {
   resolveNpySlice,
 } from '../core/data/npy';
 import type { NpyVideoShape } from '../core/data/npy';
+import {
+  checkLabelsFileSize,
+  labelsOfSlice,
+  labelsWhat,
+  parseLabelsFile,
+} from '../core/data/sequence-labels';
 import type { CropMode, FrameSegment, FrameSet } from '../core/data/types';
 import { ConfigError } from '../core/models/config-schema';
 import { describeValue, quote } from '../core/quote';
@@ -448,6 +454,16 @@ export class DataHandler {
     const shape = npyVideoShape(header, layout, what);
     checkNpyFileSize(header, shape, file.size, what);
     const slice = resolveNpySlice(shape, { offset: options.offset, count: options.count }, what);
+    const labels =
+      options.labels === undefined
+        ? undefined
+        : labelsOfSlice(
+            await readLabels(options.labels),
+            shape.sequences,
+            slice,
+            labelsWhat(options.labels),
+            what,
+          );
     const frames = slice.count * shape.frames;
     checkDatasetBytes(
       what,
@@ -478,7 +494,7 @@ export class DataHandler {
       this.checkCancelled(requestId);
       report(Math.round(f * 100));
     });
-    return { kind: 'npy-frames', frames: set, shape: header.shape };
+    return { kind: 'npy-frames', frames: set, shape: header.shape, ...(labels ? { labels } : {}) };
   }
 
   private async generateMovingMnist(
@@ -550,6 +566,14 @@ function roundRate(rate: number): number {
 }
 
 /** What to change when an array is too large to import: a slice, or shorter or smaller frames. */
+/** The labels of a .npy import, trimmed: a labels file's, read after its size is checked. */
+async function readLabels(labels: Blob | string[]): Promise<string[]> {
+  if (Array.isArray(labels)) return labels.map((label) => label.trim());
+  const what = labelsWhat(labels);
+  checkLabelsFileSize(labels.size, what);
+  return parseLabelsFile(new Uint8Array(await labels.arrayBuffer()), what);
+}
+
 function npySizeAdvice(shape: NpyVideoShape): string {
   const sequenceBytes = shape.frames * shape.width * shape.height * shape.channels;
   const fitting = Math.floor(MAX_DATASET_BYTES / sequenceBytes);

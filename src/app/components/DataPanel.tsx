@@ -19,7 +19,7 @@ import { Field, NumberField } from './Field';
 import { SegmentedControl } from './SegmentedControl';
 import { WebcamCapture } from './WebcamCapture';
 
-const VIDEO_ACCEPT = 'video/*,.mp4,.m4v,.mov,.webm,.mkv,.npy';
+const VIDEO_ACCEPT = 'video/*,.mp4,.m4v,.mov,.webm,.mkv,.npy,.txt,.csv';
 
 export function DataPanel() {
   const order = useDatasets((state) => state.order);
@@ -101,7 +101,9 @@ function ImportCard() {
       >
         <p className="drop-zone-title">Drop videos or .npy files here</p>
         <p className="muted small">
-          H.264, VP8, VP9 and AV1 decode in this browser; several videos can form one dataset.
+          H.264, VP8, VP9 and AV1 decode in this browser; several videos can form one dataset. A
+          .npy array’s sequences take their labels from a file selected with it, one per sequence,
+          named like <code>clips.labels.txt</code> or <code>labels.npy</code>.
         </p>
         <button
           type="button"

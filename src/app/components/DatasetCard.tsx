@@ -100,7 +100,7 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
           <dd>{formatBytes(info.bytes)}</dd>
         </div>
       </dl>
-      {info.kind === 'npy' ? null : <FileLabels info={info} />}
+      <FileLabels info={info} />
 
       <div className="dataset-strip">
         <h4>{info.kind === 'npy' ? 'First frames of some sequences' : 'The video, as filmed'}</h4>

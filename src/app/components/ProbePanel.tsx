@@ -9,7 +9,7 @@ import { useId, useState } from 'react';
 import type { LabelTask } from '../../core/data/labels';
 import type { ProbeMode, ProbeReport, ProbeRequest } from '../../protocol/probe';
 import { runManager } from '../runs/instance';
-import { useDatasets } from '../state/datasets';
+import { labelCounts, useDatasets } from '../state/datasets';
 import type { RunState } from '../state/store';
 import { describeCommandError } from './errors';
 import { ProbeChart } from './ProbeChart';
@@ -185,10 +185,13 @@ export function ProbePanel({ run }: { run: RunState }) {
 function FileLabelsNote({ run }: { run: RunState }) {
   const data = run.spec.data;
   const datasetId = data?.source === 'video' ? data.datasetId : '';
-  const labels = useDatasets((state) => state.datasets[datasetId]?.labels);
-  const counts = new Map<string, number>();
-  for (const label of labels ?? []) if (label) counts.set(label, (counts.get(label) ?? 0) + 1);
-  const summary = [...counts].map(([label, n]) => `${label} (${n} file${n === 1 ? '' : 's'})`);
+  const info = useDatasets((state) => state.datasets[datasetId]);
+  const { unit, counts } = info
+    ? labelCounts(info)
+    : { unit: 'file', counts: new Map<string, number>() };
+  const summary = [...counts]
+    .filter(([label]) => label !== '')
+    .map(([label, n]) => `${label} (${n.toLocaleString('en-US')} ${unit}${n === 1 ? '' : 's'})`);
   return (
     <p className="muted small">
       Classify this dataset’s clips by the labels you gave its files in the Data view, with a

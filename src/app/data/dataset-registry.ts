@@ -122,12 +122,14 @@ export class DatasetRegistry {
 
   /**
    * The label of each segment of the dataset's frames: a video file or webcam clip is one
-   * segment; a .npy array is one file of many sequences, which all take the array's label.
+   * segment; a .npy array is one file of many sequences, each with its label from a labels file
+   * when one was given, else all with the array's label.
    */
   fileLabels(id: string): string[] | undefined {
     const stored = this.datasets.get(id);
     if (!stored) return undefined;
-    const { labels } = stored.info;
+    const { labels, sequenceLabels } = stored.info;
+    if (sequenceLabels) return [...sequenceLabels];
     const segments = stored.frames.segments.length;
     return labels.length === segments
       ? [...labels]
@@ -197,6 +199,7 @@ export class DatasetRegistry {
 
   async importNpy(file: Blob, options: NpyImportOptions = {}): Promise<ImportSummary> {
     const name = importName(file, options.name, 'array.npy');
+    checkLabelsOption(options.labels);
     const result = await this.run(name, { type: 'read-npy', file, options: { ...options, name } });
     if (result.kind !== 'npy-frames')
       throw new Error('The data worker answered with the wrong result');
@@ -206,6 +209,9 @@ export class DatasetRegistry {
       ...describe(this.newId(), name, 'npy', result.frames, null, clipLength),
       files: [name],
       labels: [''],
+      ...(result.labels
+        ? { sequenceLabels: result.labels.map((label) => excerpt(label, MAX_NAME_CHARS)) }
+        : {}),
       crop: 'center',
       durationSeconds: null,
     };
@@ -294,7 +300,10 @@ export class DatasetRegistry {
     };
   }
 
-  /** Sets the class of file `file` (its index in `files`) of a dataset; '' removes it. */
+  /**
+   * Sets the class of file `file` (its index in `files`) of a dataset; '' removes it. A .npy
+   * array read with a labels file is one file: its label replaces every sequence's.
+   */
   setLabel(datasetId: string, file: number, label: string): DatasetInfo {
     const stored = this.datasets.get(datasetId);
     if (!stored) throw new Error(`Unknown dataset ${quote(String(datasetId))}`);
@@ -309,7 +318,8 @@ export class DatasetRegistry {
     }
     const labels = [...stored.info.labels];
     labels[file] = excerpt(label.trim(), MAX_NAME_CHARS);
-    const info = { ...stored.info, labels };
+    const { sequenceLabels: _replaced, ...rest } = stored.info;
+    const info = { ...rest, labels };
     this.store({ ...stored, info });
     return info;
   }
@@ -426,6 +436,24 @@ function importLabel(label: unknown): string {
     throw new ConfigError('label', `label must be a string (got ${describeValue(label)})`);
   }
   return excerpt(label.trim(), MAX_NAME_CHARS);
+}
+
+/** Refuses a `labels` import option that is neither a labels file nor a list of strings. */
+function checkLabelsOption(labels: unknown): void {
+  if (labels === undefined || labels instanceof Blob) return;
+  if (!Array.isArray(labels)) {
+    throw new ConfigError(
+      'labels',
+      `labels must be a labels file (a File or Blob) or a list of strings (got ${describeValue(labels)})`,
+    );
+  }
+  const bad = labels.findIndex((label) => typeof label !== 'string');
+  if (bad >= 0) {
+    throw new ConfigError(
+      'labels',
+      `labels must be strings: labels[${bad}] is ${describeValue(labels[bad])}`,
+    );
+  }
 }
 
 /** The older frames followed by the new file's, with its segment moved behind them. */

@@ -3,10 +3,12 @@
  * and the import of dropped or picked files through the dataset registry.
  */
 import type { NpyLayout } from '../../core/data/npy';
+import { pairLabelsFiles } from '../../core/data/sequence-labels';
 import type { CropMode } from '../../core/data/types';
 import type { ColorMode, VideoImportOptions } from '../../protocol/data-messages';
 import { parseInteger } from '../components/DataOptions';
 import { DEFAULT_CLIP_LENGTH } from './dataset-registry';
+import { useDatasets } from '../state/datasets';
 import { datasetRegistry } from './instance';
 
 /** The import options as the user typed them. */
@@ -77,16 +79,22 @@ export function checkImportDrafts(drafts: ImportDrafts): {
   };
 }
 
-/** Imports files one after another; with `combine`, videos after the first join its dataset. */
+/**
+ * Imports files one after another, each .npy array with its labels file (`pairLabelsFiles`);
+ * with `combine`, videos after the first join its dataset.
+ */
 export async function importFiles(files: File[], drafts: ImportDrafts): Promise<void> {
   const { video } = checkImportDrafts(drafts);
+  const { imports, error } = pairLabelsFiles(files);
+  if (error) useDatasets.getState().addFailure({ id: Date.now() + Math.random(), message: error });
   let target: string | undefined;
-  for (const file of files) {
+  for (const { file, labels } of imports) {
     try {
       if (file.name.toLowerCase().endsWith('.npy')) {
         await datasetRegistry.importNpy(file, {
           layout: drafts.layout,
           ...(drafts.npyCount.trim() ? { count: Number(drafts.npyCount) } : {}),
+          ...(labels ? { labels } : {}),
         });
       } else {
         const summary = await datasetRegistry.importVideo(file, {

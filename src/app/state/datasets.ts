@@ -13,6 +13,11 @@ export interface DatasetInfo {
   files: string[];
   /** Each file's class ('' = unlabelled), in the order of `files`. */
   labels: string[];
+  /**
+   * A .npy array's class per sequence, from the labels given on import; the array's own label
+   * in `labels` is then '' until set, which labels every sequence alike.
+   */
+  sequenceLabels?: string[];
   width: number;
   height: number;
   channels: 1 | 3;
@@ -92,3 +97,22 @@ export const useDatasets = create<DatasetsState>()((set) => ({
     set((state) => ({ failures: state.failures.filter((failure) => failure.id !== id) })),
   reset: () => set(initial),
 }));
+
+/**
+ * How many of a dataset's files (webcam clips, or a .npy array's sequences) have each label, in
+ * the order labels first appear ('' = unlabelled).
+ */
+export function labelCounts(info: DatasetInfo): {
+  unit: 'file' | 'clip' | 'sequence';
+  counts: Map<string, number>;
+} {
+  const counts = new Map<string, number>();
+  const add = (label: string, n = 1) => counts.set(label, (counts.get(label) ?? 0) + n);
+  if (info.kind !== 'npy') {
+    for (const label of info.labels) add(label);
+    return { unit: info.kind === 'webcam' ? 'clip' : 'file', counts };
+  }
+  if (info.sequenceLabels) for (const label of info.sequenceLabels) add(label);
+  else add(info.labels[0] ?? '', info.segments);
+  return { unit: 'sequence', counts };
+}

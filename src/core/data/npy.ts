@@ -234,16 +234,23 @@ export async function readNpyFrames(
   };
 }
 
-/** A .npy file (version 1.0, uint8, C order) holding `data` with `shape`. */
-export function encodeNpy(data: Uint8Array, shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((product, n) => product * n, 1);
+/**
+ * A .npy file (version 1.0, C order) holding `data` with `shape`: uint8 unless `descr` names
+ * another type, whose values `data` then holds as raw bytes (`descr` byte order).
+ */
+export function encodeNpy(
+  data: Uint8Array,
+  shape: readonly number[],
+  descr: string = '|u1',
+): Uint8Array {
+  const count = shape.reduce((product, n) => product * n, 1) * npyItemBytes(descr);
   if (count !== data.length) {
     throw new RangeError(
-      `encodeNpy: shape (${shape.join(', ')}) needs ${count} bytes, got ${data.length}`,
+      `encodeNpy: shape (${shape.join(', ')}) of ${descr} needs ${count} bytes, got ${data.length}`,
     );
   }
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = `{'descr': '|u1', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + dict.length + 1;
   dict += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
   const header = new TextEncoder().encode(dict);
@@ -255,6 +262,90 @@ export function encodeNpy(data: Uint8Array, shape: readonly number[]): Uint8Arra
   out.set(header, 10);
   out.set(data, 10 + header.length);
   return out;
+}
+
+/** `descr` split into byte order, kind and size: `<i8` is little-endian, integer, 8 bytes. */
+const DESCR = /^([<>|=]?)([a-zA-Z])(\d+)$/;
+
+/** Bytes per item of a plain `descr` (`<U5`: five UTF-32 characters, 20 bytes). */
+function npyItemBytes(descr: string): number {
+  const match = DESCR.exec(descr);
+  if (!match) throw new RangeError(`npyItemBytes: ${descr} is not a plain numpy type`);
+  return (match[2] === 'U' ? 4 : 1) * Number(match[3]);
+}
+
+/**
+ * The values of a one-dimensional .npy array of labels, as text: integers of any size (numpy's
+ * int64 default, int32, uint8 …) as their decimal strings, and strings (`<U…` unicode, `|S…`
+ * bytes) as they are, trimmed. Anything else (floats, booleans, pickled objects) is refused
+ * with a DataError naming `what` and saying how to convert it.
+ */
+export function readNpyLabels(bytes: Uint8Array, what: string): string[] {
+  const header = parseNpyHeader(bytes.subarray(0, Math.min(bytes.length, 1 << 16)), what);
+  if (header.shape.length !== 1) {
+    throw new DataError(
+      `${what} has shape (${excerpt(header.shape.join(', '))}); a labels array has one axis, one label per sequence.`,
+    );
+  }
+  const [, order, kind, sizeText] = DESCR.exec(header.descr) ?? [];
+  const size = Number(sizeText);
+  const integer = (kind === 'i' || kind === 'u') && [1, 2, 4, 8].includes(size);
+  if (!integer && !((kind === 'U' || kind === 'S') && size > 0)) {
+    throw new DataError(
+      `${what} holds ${excerpt(header.descr)} values; labels must be integers or strings. Save them with labels.astype(numpy.int64) or labels.astype(str).`,
+    );
+  }
+  const n = header.shape[0];
+  const itemBytes = npyItemBytes(header.descr);
+  if (bytes.length < header.dataOffset + n * itemBytes) {
+    throw new DataError(
+      `${what} is truncated: its shape (${n},) of ${header.descr} needs ${formatByteCount(header.dataOffset + n * itemBytes)}, but the file has ${formatByteCount(bytes.length)}.`,
+    );
+  }
+  const littleEndian = order !== '>';
+  const view = new DataView(bytes.buffer, bytes.byteOffset + header.dataOffset, n * itemBytes);
+  const bytesText = new TextDecoder();
+  const labels = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const at = i * itemBytes;
+    if (kind === 'U') {
+      // UTF-32 code points, padded with zeros to the array's width.
+      let text = '';
+      for (let c = 0; c < size; c++) {
+        const point = view.getUint32(at + 4 * c, littleEndian);
+        if (point === 0) break;
+        if (point > 0x10ffff) {
+          throw new DataError(`${what} is damaged: label ${i} holds no valid character.`);
+        }
+        text += String.fromCodePoint(point);
+      }
+      labels[i] = text.trim();
+    } else if (kind === 'S') {
+      const item = new Uint8Array(view.buffer, view.byteOffset + at, size);
+      const end = item.indexOf(0);
+      labels[i] = bytesText.decode(end < 0 ? item : item.subarray(0, end)).trim();
+    } else if (size === 8) {
+      labels[i] = String(
+        kind === 'i' ? view.getBigInt64(at, littleEndian) : view.getBigUint64(at, littleEndian),
+      );
+    } else {
+      labels[i] = String(readInteger(view, at, kind === 'i', size, littleEndian));
+    }
+  }
+  return labels;
+}
+
+function readInteger(
+  view: DataView,
+  at: number,
+  signed: boolean,
+  size: number,
+  littleEndian: boolean,
+): number {
+  if (size === 1) return signed ? view.getInt8(at) : view.getUint8(at);
+  if (size === 2)
+    return signed ? view.getInt16(at, littleEndian) : view.getUint16(at, littleEndian);
+  return signed ? view.getInt32(at, littleEndian) : view.getUint32(at, littleEndian);
 }
 
 /** Sequences of `length` frames: whole segments when all have that length, else cut from each. */
