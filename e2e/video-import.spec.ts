@@ -226,7 +226,7 @@ test('bad input: each failure names the file and the reason, in the promise and 
   expect(trained.metrics.loss.every(([, value]) => Number.isFinite(value))).toBe(true);
 });
 
-test('.npy round trip in both layouts, a slice, and a file that is not .npy', async ({
+test('.npy round trip in both layouts, a slice, a file that is not .npy, and labels picked with an array', async ({
   playground,
   page,
 }) => {
@@ -269,4 +269,24 @@ test('.npy round trip in both layouts, a slice, and a file that is not .npy', as
   expect(isSummary(wrong) ? '' : wrong.error).toBe(
     '"bad.npy" is not a .npy file (it does not start with "\\x93NUMPY").',
   );
+
+  // The Data view's picker: an array and its labels file chosen together label its sequences;
+  // the array's own label then labels them all.
+  await page
+    .getByRole('navigation', { name: 'View' })
+    .getByRole('button', { name: /^Data/ })
+    .click();
+  await page.getByLabel('Video or .npy files').setInputFiles([
+    { name: 'picked.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(tnhw) },
+    {
+      name: 'picked.labels.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('wave\nclap\nwave\n'),
+    },
+  ]);
+  const card = page.getByRole('article', { name: 'Dataset picked.npy' });
+  await expect(card).toContainText('3 sequences · wave (2), clap (1)');
+  await card.getByLabel('Label of picked.npy').fill('all');
+  await card.getByLabel('Label of picked.npy').press('Enter');
+  await expect(card).toContainText('3 sequences · all (3)');
 });
