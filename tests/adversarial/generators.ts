@@ -274,7 +274,12 @@ const dict = (shape: string, descr = "'|u1'", fortran = 'False') =>
 /** A valid [T, N, H, W] = (4, 3, 8, 8) array: the base of the option cases. */
 export const VALID_NPY = npyBytes(dict('(4, 3, 8, 8)'), 4 * 3 * 8 * 8);
 
-/** `.npy` files and import options: damaged headers, absurd shapes, wrong dtypes, bad options. */
+const labelsFile = (bytes: Uint8Array) => new Blob([bytes as Uint8Array<ArrayBuffer>]);
+
+/**
+ * `.npy` files and import options: damaged headers, absurd shapes, wrong dtypes, bad options,
+ * and labels of the wrong type, count or dtype.
+ */
 export function hostileNpyFiles(seed = 20): HostileInput<NpyCase>[] {
   const file = (label: string, bytes: Uint8Array, options: Record<string, unknown> = {}) =>
     refuse(label, { bytes, options });
@@ -347,6 +352,16 @@ export function hostileNpyFiles(seed = 20): HostileInput<NpyCase>[] {
     ['count 1e9', { count: 1e9 }],
     ['name as a number', { name: 7 }],
     ['clipLength 0', { clipLength: 0 }],
+    ['labels as a number', { labels: 3 }],
+    ['labels of numbers', { labels: [1, 2, 3] }],
+    ['two labels for three sequences', { labels: ['a', 'b'] }],
+    ['labels text of four lines', { labels: labelsFile(new TextEncoder().encode('a\nb\nc\nd\n')) }],
+    ['an empty labels file', { labels: labelsFile(new Uint8Array(0)) }],
+    ['a labels file of binary junk', { labels: labelsFile(new Uint8Array([0x89, 0x50, 0, 0xff])) }],
+    ['float64 labels', { labels: labelsFile(npyBytes(dict('(3,)', "'<f8'"), 24)) }],
+    ['2-D labels', { labels: labelsFile(npyBytes(dict('(3, 1)', "'<i8'"), 24)) }],
+    ['labels cut off', { labels: labelsFile(npyBytes(dict('(3,)', "'<i8'"), 16)) }],
+    ['unicode labels beyond U+10FFFF', { labels: labelsFile(npyBytes(dict('(3,)', "'<U1'"), 12)) }],
   ] as const) {
     inputs.push(file(`option ${label}`, VALID_NPY, options));
   }

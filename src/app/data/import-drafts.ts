@@ -7,8 +7,8 @@ import { pairLabelsFiles } from '../../core/data/sequence-labels';
 import type { CropMode } from '../../core/data/types';
 import type { ColorMode, VideoImportOptions } from '../../protocol/data-messages';
 import { parseInteger } from '../components/DataOptions';
-import { DEFAULT_CLIP_LENGTH } from './dataset-registry';
 import { useDatasets } from '../state/datasets';
+import { DEFAULT_CLIP_LENGTH } from './dataset-registry';
 import { datasetRegistry } from './instance';
 
 /** The import options as the user typed them. */
