@@ -1,6 +1,7 @@
 /**
- * Stress tests in the run view: the shipped LSTM example (trained on 2 digits) is tested on 1 and
- * 3 digits and rolled out past its 10 trained frames, from the button and from the automation API.
+ * Stress tests in the run view: the shipped LSTM example (trained on one digit per clip) is tested
+ * on 2 digits and rolled out past its 10 trained frames, from the button and from the automation
+ * API. (A model trained on 2 digits is also tested on 1: tests/stress-test.test.ts.)
  */
 import { expect, test } from './fixtures';
 
@@ -18,15 +19,14 @@ test('stress tests of the shipped LSTM example render in the run view and come b
   const table = card.getByRole('table');
   await expect(table).toBeVisible({ timeout: 180_000 });
   for (const row of [
-    '2 digits, as trained',
-    '1 digit, never seen',
-    '3 digits, never seen',
-    '2 digits, 30 frames (trained on 10)',
+    '1 digit, as trained',
+    '2 digits, never seen',
+    '1 digit, 30 frames (trained on 10)',
   ]) {
     await expect(table.getByRole('rowheader', { name: row })).toBeVisible();
   }
   await expect(card).toContainText(/Rolled out 30 frames: MSE [\d.]+ over the 10 frames/);
-  const prediction = card.getByRole('img', { name: '3 digits, never seen: Prediction, 10 frames' });
+  const prediction = card.getByRole('img', { name: '2 digits, never seen: Prediction, 10 frames' });
   await expect(prediction).toBeVisible();
   const lit = await prediction.evaluate((element) => {
     const canvas = element as HTMLCanvasElement;
@@ -46,12 +46,12 @@ test('stress tests of the shipped LSTM example render in the run view and come b
   const rows = Object.fromEntries(
     report.cases.map((c) => [c.case, [c.digits, c.predictedFrames, c.scores.scalars]]),
   );
-  expect(Object.keys(rows)).toEqual(['in-domain', 'fewer-digits', 'more-digits', 'long-horizon']);
+  expect(Object.keys(rows)).toEqual(['in-domain', 'more-digits', 'long-horizon']);
   const inDomain = report.cases[0].scores.scalars;
   expect(inDomain['prediction/mse']).toBeLessThan(inDomain['baseline/mse']);
-  expect(report.cases[3].predictedFrames).toBe(20);
+  expect(report.cases[2].predictedFrames).toBe(20);
   await expect(
-    card.getByRole('rowheader', { name: '2 digits, 20 frames (trained on 10)' }),
+    card.getByRole('rowheader', { name: '1 digit, 20 frames (trained on 10)' }),
   ).toBeVisible();
   const refused = await page.evaluate(
     (runId) =>

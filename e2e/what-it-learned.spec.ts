@@ -78,7 +78,7 @@ test('probe chart, stress tests and feature views render for a run', async ({
   );
   const stress = page.getByRole('region', { name: 'Stress tests' });
   await expect(
-    stress.getByRole('rowheader', { name: '2 digits, 12 frames (trained on 10)' }),
+    stress.getByRole('rowheader', { name: '1 digit, 12 frames (trained on 10)' }),
   ).toBeVisible();
 
   // Feature views from the card's button (the main example's clip), then for clip 3 by API.

@@ -135,7 +135,7 @@ describe('stress tests', () => {
     model.dispose();
   });
 
-  it('on the shipped LSTM example: trained on 2 digits, tested on 1 and 3 and rolled out 3× longer', async () => {
+  it('on the shipped LSTM example: trained on one digit per clip, tested on 2 and rolled out 3× longer', async () => {
     const checkpoint = decodeCheckpoint(
       new Uint8Array(await readFile('public/checkpoints/lstm-composite-tiny.safetensors')),
     );
