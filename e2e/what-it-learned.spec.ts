@@ -59,6 +59,7 @@ test('probe chart, stress tests and feature views render for a run', async ({
     (runId) =>
       window.playground.probe(runId, {
         task: 'digits-present',
+        digits: 2, // the example trained on one digit per clip; two make the task multi-label
         labelsPerClass: [1, 5],
         trainClips: 60,
         testClips: 40,
