@@ -104,7 +104,7 @@ test('records labelled clips into a dataset that a run trains on', async ({ page
   // The labelled clips probe the run's features, from the run view.
   await page.getByRole('navigation', { name: 'View' }).getByRole('button', { name: 'Run' }).click();
   const probes = page.getByRole('region', { name: 'What it learned: few-label probes' });
-  await expect(probes).toContainText('Labels now: wave (1 file), clap hands (1 file).');
+  await expect(probes).toContainText('Labels now: wave (1 clip), clap hands (1 clip).');
   // The task is the file labels, nothing to choose: said as text, with no Task control.
   await expect(probes).toContainText('Task: the labels you gave the files');
   await expect(probes.getByRole('group', { name: 'Task' })).toHaveCount(0);
