@@ -565,7 +565,6 @@ function roundRate(rate: number): number {
   return Math.round(rate * 1000) / 1000;
 }
 
-/** What to change when an array is too large to import: a slice, or shorter or smaller frames. */
 /** The labels of a .npy import, trimmed: a labels file's, read after its size is checked. */
 async function readLabels(labels: Blob | string[]): Promise<string[]> {
   if (Array.isArray(labels)) return labels.map((label) => label.trim());
@@ -574,6 +573,7 @@ async function readLabels(labels: Blob | string[]): Promise<string[]> {
   return parseLabelsFile(new Uint8Array(await labels.arrayBuffer()), what);
 }
 
+/** What to change when an array is too large to import: a slice, or shorter or smaller frames. */
 function npySizeAdvice(shape: NpyVideoShape): string {
   const sequenceBytes = shape.frames * shape.width * shape.height * shape.channels;
   const fitting = Math.floor(MAX_DATASET_BYTES / sequenceBytes);
