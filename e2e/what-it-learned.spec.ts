@@ -17,11 +17,12 @@ test('probe chart, stress tests and feature views render for a run', async ({
     window.playground.openExample('lstm-composite-tiny', { backend: 'cpu' }),
   );
 
-  // A probe with small label and clip counts through the API while the run trains.
+  // A probe with small label and clip counts through the API while the run trains; the run is
+  // paused once it has taken a step (each takes seconds on the CPU, and they share the worker).
   const card = page.getByRole('region', { name: 'What it learned: few-label probes' });
   await page.evaluate((runId) => window.playground.start(runId), id);
   const stepBefore = (await playground.getRun(id)).step;
-  const first = await page.evaluate(
+  const probing = page.evaluate(
     (runId) =>
       window.playground.probe(runId, {
         labelsPerClass: [1, 5, 'all'],
@@ -31,8 +32,11 @@ test('probe chart, stress tests and feature views render for a run', async ({
       }),
     id,
   );
-  expect((await playground.getRun(id)).step).toBeGreaterThan(stepBefore);
+  await expect
+    .poll(async () => (await playground.getRun(id)).step, { timeout: 120_000 })
+    .toBeGreaterThan(stepBefore);
   await page.evaluate((runId) => window.playground.pause(runId), id);
+  const first = await probing;
   expect(first.labelsPerClass).toEqual([1, 5, 'all']);
   expect(first.chance).toBeCloseTo(0.1, 5);
 

@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { MnistDigits, MnistLabels } from '../src/core/data/mnist';
 import type { DatasetPayload, FrameSegment } from '../src/core/data/types';
 import { loadMnistFromDisk, loadMnistLabelsFromDisk } from '../src/core/data/mnist-node';
-import type { RunSpec } from '../src/protocol/messages';
+import type { CommandMessage, Command, RunSpec, WorkerEvent } from '../src/protocol/messages';
+import { commandQueue } from '../src/runtime/command-queue';
 import { parseProbeRequest } from '../src/protocol/probe';
 import { encodeNpy, frameSetToNpy } from '../src/core/data/npy';
 import { FakeRun, fakeDigits } from './helpers/fake-run';
@@ -86,6 +87,40 @@ describe('probe command', () => {
     // Training went on between the probe's slices.
     expect(stepsAtEnd).toBeGreaterThan(stepsAtStart);
     await run.send({ type: 'dispose' });
+  });
+
+  it('holds no command back in the worker: a pause sent during a probe answers before it ends', async () => {
+    const run = new FakeRun(digits, { labels });
+    const enqueue = commandQueue(run.handler);
+    let requestId = 1000;
+    const replyTo = async (command: Command): Promise<WorkerEvent & { type: 'reply' }> => {
+      const id = ++requestId;
+      enqueue({ ...command, requestId: id } as CommandMessage);
+      let reply: (WorkerEvent & { type: 'reply' }) | undefined;
+      await run.until(() => {
+        reply = run.of('reply').find((event) => event.requestId === id);
+        return reply !== undefined;
+      });
+      return reply!;
+    };
+    expect(await replyTo({ type: 'init', ...launchOf(SPEC) })).toMatchObject({ ok: true });
+    expect(await replyTo({ type: 'start' })).toMatchObject({ ok: true });
+    await run.until(() => run.points().length >= 1);
+    const probing = replyTo({
+      type: 'probe',
+      plan: parseProbeRequest({ labelsPerClass: [1, 2, 5], trainClips: 100, testClips: 40 }),
+    });
+    await run.until(() => run.of('progress').some((event) => event.phase === 'probe'));
+    expect(await replyTo({ type: 'pause' })).toMatchObject({ ok: true });
+    const probeDone = () => run.of('probe').length > 0;
+    // The pause came back while the probe still runs (with the old queue it waited for the
+    // probe's end), and the step count stops there.
+    expect(probeDone()).toBe(false);
+    const stepsAtPause = run.points().length;
+    expect(await probing).toMatchObject({ ok: true });
+    expect(run.points().length).toBe(stepsAtPause);
+    expect(run.lastStatus()).toBe('paused');
+    await replyTo({ type: 'dispose' });
   });
 
   it('needs the digits’ labels', async () => {

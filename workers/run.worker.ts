@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 /** One training run per worker: wires messages to the RunHandler and forwards uncaught errors. */
 import { browserEnvironment } from '../src/runtime/browser-environment';
+import { commandQueue } from '../src/runtime/command-queue';
 import { RunHandler } from '../src/runtime/run-handler';
 import type { CommandMessage, WorkerEvent } from '../src/protocol/messages';
 
@@ -12,13 +13,9 @@ const handler = new RunHandler(
   browserEnvironment(new URL(import.meta.env.BASE_URL, scope.location.href).href),
 );
 
-// Commands are handled one at a time, in order; the training loop runs between them. A cancel
-// must reach the command it cancels, so it skips the queue.
-let queue = Promise.resolve();
-scope.onmessage = (event: MessageEvent<CommandMessage>) => {
-  if (event.data.type === 'cancel') void handler.handle(event.data);
-  else queue = queue.then(() => handler.handle(event.data));
-};
+// One at a time, in order, but a cancel or a long probe does not hold the others back.
+const enqueue = commandQueue(handler);
+scope.onmessage = (event: MessageEvent<CommandMessage>) => enqueue(event.data);
 scope.addEventListener('unhandledrejection', (event) => {
   post({ type: 'log', level: 'error', message: String(event.reason) });
 });
