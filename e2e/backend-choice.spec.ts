@@ -4,7 +4,8 @@
  * kernels), times a few training steps of its model on the CPU, WebGPU and WebGL in slices between
  * its own training steps from its first step on (it never stops training for the timing), and
  * moves to the fastest at a step boundary, saying so next to the backend badge. The choice is
- * remembered per adapter and configuration; a forced backend is kept.
+ * remembered per adapter and configuration (a reload starts the same spec on the remembered
+ * backend without timing again); a forced backend is kept.
  */
 import { expect, test } from './fixtures';
 import type { RunSnapshot } from '../src/app/runs/run-manager';
@@ -19,11 +20,11 @@ function expectedPick(choice: NonNullable<RunSnapshot['backendChoice']>): string
 
 const relativeDifference = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
-test('a run with no backend forced on a software WebGPU adapter starts on the CPU and moves to the fastest backend it measured', async ({
+test('a run with no backend forced on a software WebGPU adapter starts on the CPU and moves to the fastest backend it measured, which a reload remembers', async ({
   playground,
   page,
 }) => {
-  test.setTimeout(420_000);
+  test.setTimeout(480_000);
   await playground.open();
   const id = await playground.createRun({ model: 'lstm', preset: 'tiny' });
   const ready = await playground.getRun(id);
@@ -64,6 +65,7 @@ test('a run with no backend forced on a software WebGPU adapter starts on the CP
   expect(trained.error).toBeNull();
   const choice = trained.backendChoice!;
   expect(choice.pending).toBeUndefined();
+  expect(choice.reason).not.toContain('remembered');
   expect(choice.trials.map((trial) => trial.backend)).toEqual(['cpu', 'webgpu', 'webgl']);
   expect(choice.trials.filter((trial) => trial.msPerStep !== null).length).toBeGreaterThanOrEqual(
     2,
@@ -100,32 +102,6 @@ test('a run with no backend forced on a software WebGPU adapter starts on the CP
   losses(forcedRun).forEach((value, i) =>
     expect(relativeDifference(losses(trained)[i], value)).toBeLessThan(1e-3),
   );
-});
-
-test('the same spec on the same adapter starts on the CPU and moves to the remembered backend without timing again', async ({
-  playground,
-}) => {
-  test.setTimeout(480_000);
-  await playground.open();
-  const coldStart = Date.now();
-  const first = await playground.createRun({ model: 'lstm', preset: 'tiny' }, { start: true });
-  const firstStep = await playground.waitForStep(first, 1, 120_000);
-  console.log(
-    `lstm tiny, Auto, nothing remembered: first step after ${((Date.now() - coldStart) / 1000).toFixed(1)} s on ${firstStep.backend}`,
-  );
-  test.skip(firstStep.backendChoice === null, 'WebGPU is a hardware adapter');
-  // Settled once the trials are in (a few steps later).
-  let timed = firstStep;
-  await expect
-    .poll(async () => (timed = await playground.getRun(first)).backendChoice?.pending, {
-      timeout: 360_000,
-    })
-    .toBeUndefined();
-  console.log(
-    `lstm tiny, Auto: backends timed and settled on ${timed.backend} after ${((Date.now() - coldStart) / 1000).toFixed(1)} s`,
-  );
-  expect(timed.backendChoice!.reason).not.toContain('remembered');
-  await playground.call('pause', first);
 
   // After a reload (a new page, the same browser profile) the choice comes from storage.
   await playground.open();
@@ -137,13 +113,13 @@ test('the same spec on the same adapter starts on the CPU and moves to the remem
     `lstm tiny, Auto, remembered choice: first step after ${seconds.toFixed(1)} s on ${secondStep.backend}`,
   );
   expect(secondStep.error).toBeNull();
-  expect(secondStep.backendChoice!.trials).toEqual(timed.backendChoice!.trials);
-  expect(secondStep.backendChoice!.picked).toBe(timed.backendChoice!.picked);
+  expect(secondStep.backendChoice!.trials).toEqual(choice.trials);
+  expect(secondStep.backendChoice!.picked).toBe(choice.picked);
   expect(secondStep.backendChoice!.reason).toContain('remembered');
   // It moves after its first step, with no timing: the trials are the remembered ones.
   const moved = await playground.waitForStep(second, 3, 240_000);
   expect(moved.error).toBeNull();
-  expect(moved.backend).toBe(timed.backend);
-  expect(moved.backendChoice!.trials).toEqual(timed.backendChoice!.trials);
+  expect(moved.backend).toBe(trained.backend);
+  expect(moved.backendChoice!.trials).toEqual(choice.trials);
   if (moved.backend !== 'cpu') expect(moved.backendChoice!.switchedAtStep).toBe(1);
 });
