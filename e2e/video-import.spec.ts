@@ -5,6 +5,7 @@
  * a blue one the bottom-right. Then every bad input gives its message in the promise and in the UI,
  * and loses nothing; .npy arrays round-trip.
  */
+import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import {
@@ -286,6 +287,15 @@ test('.npy round trip in both layouts, a slice, a file that is not .npy, and lab
   ]);
   const card = page.getByRole('article', { name: 'Dataset picked.npy' });
   await expect(card).toContainText('3 sequences · wave (2), clap (1)');
+  // Exported beside its array, named after it: picked together, they import labelled again.
+  const download = page.waitForEvent('download');
+  await card.getByRole('button', { name: 'Export labels' }).click();
+  expect((await download).suggestedFilename()).toBe('picked-TNHW.labels.txt');
+  expect(await readFile((await (await download).path())!, 'utf8')).toBe('wave\nclap\nwave\n');
+  const unlabelled = page.getByRole('article', { name: 'Dataset seq.npy' });
+  await expect(unlabelled.getByRole('button', { name: 'Export .npy' })).toBeVisible();
+  await expect(unlabelled.getByRole('button', { name: 'Export labels' })).toHaveCount(0);
+  await card.screenshot({ path: 'test-results/dataset-labels.png' });
   await card.getByLabel('Label of picked.npy').fill('all');
   await card.getByLabel('Label of picked.npy').press('Enter');
   await expect(card).toContainText('3 sequences · all (3)');

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, frameSetToNpy, readNpyLabels } from '../src/core/data/npy';
 import {
+  labelsOfExportedSequences,
   labelsOfSlice,
   pairLabelsFiles,
   parseLabelsFile,
@@ -191,6 +192,35 @@ describe('a .npy array imported with labels', () => {
     registry.setLabel(datasetId, 0, 'all');
     expect(registry.fileLabels(datasetId)).toEqual(['all', 'all', 'all', 'all']);
     expect(useDatasets.getState().datasets[datasetId].sequenceLabels).toBeUndefined();
+  });
+
+  it('exports the labels of the sequences it exports, which import back with that array', async () => {
+    useDatasets.getState().reset();
+    const registry = inProcessDatasetRegistry();
+    const labels = ['a', 'b', '', 'c', 'line\nbreak', 'a'];
+    const { datasetId } = await registry.importNpy(array(), { labels });
+    const exported = registry.exportLabels({ datasetId });
+    expect(await exported?.text()).toBe('a\nb\n\nc\nline break\na\n');
+    const bytes = new Uint8Array(await (await registry.exportNpy({ datasetId })).arrayBuffer());
+    const again = await registry.importNpy(blob(bytes), { labels: exported! });
+    expect(registry.fileLabels(again.datasetId)).toEqual(['a', 'b', '', 'c', 'line break', 'a']);
+    expect(registry.get(again.datasetId)?.frames.data).toEqual(set.data);
+
+    // Sequences of one frame: two per 2-frame sequence, each with its sequence's label.
+    expect(await registry.exportLabels({ datasetId, length: 1 })?.text()).toBe(
+      'a\na\nb\nb\n\n\nc\nc\nline break\nline break\na\na\n',
+    );
+    expect(() => registry.exportLabels({ datasetId, length: 0 })).toThrow(
+      'length must be a whole number of frames, at least 1 (got 0)',
+    );
+    // Clips of several files: each labelled with its file's label; none labelled, none exported.
+    expect(labelsOfExportedSequences(set.segments.slice(0, 3), ['x', '', 'y'], 2)).toEqual([
+      'x',
+      '',
+      'y',
+    ]);
+    const bare = await registry.importNpy(array());
+    expect(registry.exportLabels({ datasetId: bare.datasetId })).toBeNull();
   });
 
   it('refuses labels of another count or type, naming both counts, and imports nothing', async () => {

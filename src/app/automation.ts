@@ -58,6 +58,11 @@ export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   removeDataset(id: string): void;
   /** A .npy file of a dataset, or of a Moving MNIST set generated in the data worker. */
   exportNpy(request: ExportRequest): Promise<Blob>;
+  /**
+   * The labels of the sequences exportNpy writes for the same dataset and length, one per line
+   * (blank = unlabelled), for importNpy's `labels`; null when the dataset has none.
+   */
+  exportLabels(request: { datasetId: string; length?: number }): Blob | null;
 }
 
 declare global {
@@ -95,6 +100,7 @@ export function installAutomationApi(
     setLabel: (datasetId, file, label) => datasets.setLabel(datasetId, file, label),
     removeDataset: (id) => datasets.remove(id),
     exportNpy: (request) => datasets.exportNpy(request),
+    exportLabels: (request) => datasets.exportLabels(request),
     ...experimentApi(manager),
     ...checkpointActions(manager),
   };

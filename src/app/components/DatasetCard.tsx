@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import type { NpyLayout } from '../../core/data/npy';
-import { exportDatasetNpy, useDatasetPreview } from '../data/dataset-preview';
+import { exportDatasetLabels, exportDatasetNpy, useDatasetPreview } from '../data/dataset-preview';
 import type { PreviewColour, PreviewSize } from '../data/dataset-preview';
 import { datasetRegistry } from '../data/instance';
 import type { DatasetInfo } from '../state/datasets';
@@ -34,14 +34,15 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
   if (!dataset) return null; // removed
   const { split, preview, strip } = dataset;
   const colourName = info.channels === 3 ? 'RGB' : 'gray';
-  const exportNpy = async () => {
+  const exporting = async (write: () => Promise<void> | void) => {
     setExportError(null);
     try {
-      await exportDatasetNpy(info, layout, clipLength);
+      await write();
     } catch (error) {
       setExportError(error instanceof Error ? error.message : String(error));
     }
   };
+  const labelled = [...info.labels, ...(info.sequenceLabels ?? [])].some((label) => label !== '');
 
   return (
     <article className="card dataset-card" aria-label={`Dataset ${info.name}`}>
@@ -190,9 +191,21 @@ export function DatasetCard({ info }: { info: DatasetInfo }) {
             <option value="NTHW">[N, T, H, W]</option>
           </select>
         </label>
-        <button type="button" onClick={() => void exportNpy()}>
+        <button
+          type="button"
+          onClick={() => void exporting(() => exportDatasetNpy(info, layout, clipLength))}
+        >
           Export .npy
         </button>
+        {labelled ? (
+          <button
+            type="button"
+            title="One label per exported sequence; pick it with the .npy to import both"
+            onClick={() => void exporting(() => exportDatasetLabels(info, layout, clipLength))}
+          >
+            Export labels
+          </button>
+        ) : null}
         <button
           type="button"
           className="button-danger"

@@ -125,13 +125,39 @@ export async function exportDatasetNpy(
   layout: NpyLayout,
   clipLength: number,
 ): Promise<void> {
-  const stored = datasetRegistry.get(info.id);
-  if (!stored) throw new Error(`Dataset ${info.name} was removed`);
-  const lengths = new Set(stored.frames.segments.map((s) => s.length));
   const blob = await datasetRegistry.exportNpy({
     datasetId: info.id,
     layout,
-    ...(lengths.size === 1 && info.kind === 'npy' ? {} : { length: clipLength }),
+    ...exportLength(info, clipLength),
   });
-  downloadBlob(blob, `${info.name.replace(/\.[^.]+$/, '')}-${layout}.npy`);
+  downloadBlob(blob, `${exportStem(info, layout)}.npy`);
+}
+
+/**
+ * Downloads the labels of the sequences `exportDatasetNpy` writes, named after that array
+ * (`clips-TNHW.labels.txt` beside `clips-TNHW.npy`) so that picking both imports them labelled.
+ */
+export function exportDatasetLabels(
+  info: DatasetInfo,
+  layout: NpyLayout,
+  clipLength: number,
+): void {
+  const blob = datasetRegistry.exportLabels({
+    datasetId: info.id,
+    ...exportLength(info, clipLength),
+  });
+  if (!blob) throw new Error(`${info.name} has no labels to export`);
+  downloadBlob(blob, `${exportStem(info, layout)}.labels.txt`);
+}
+
+/** Whole sequences for an array whose sequences have one length, else clips of `clipLength`. */
+function exportLength(info: DatasetInfo, clipLength: number): { length?: number } {
+  const stored = datasetRegistry.get(info.id);
+  if (!stored) throw new Error(`Dataset ${info.name} was removed`);
+  const lengths = new Set(stored.frames.segments.map((s) => s.length));
+  return lengths.size === 1 && info.kind === 'npy' ? {} : { length: clipLength };
+}
+
+function exportStem(info: DatasetInfo, layout: NpyLayout): string {
+  return `${info.name.replace(/\.[^.]+$/, '')}-${layout}`;
 }

@@ -5,6 +5,8 @@
  * share one dataset and removing it never disturbs a run that is training on it.
  */
 import { DEFAULT_HELD_OUT_FRACTION, trySplitClips } from '../../core/data/clips';
+import { DataError } from '../../core/data/data-error';
+import { labelsFileText, labelsOfExportedSequences } from '../../core/data/sequence-labels';
 import { ConfigError } from '../../core/models/config-schema';
 import { describeValue, excerpt, quote } from '../../core/quote';
 import type { NpyLayout } from '../../core/data/npy';
@@ -346,6 +348,34 @@ export class DatasetRegistry {
     return new Blob([result.bytes as Uint8Array<ArrayBuffer>], {
       type: 'application/octet-stream',
     });
+  }
+
+  /**
+   * The labels of the sequences `exportNpy` writes for the same request, as a text file of one
+   * label per line (blank = unlabelled) that `importNpy` reads back with that array; null when
+   * the dataset has no label.
+   */
+  exportLabels(request: { datasetId: string; length?: number }): Blob | null {
+    const stored = this.datasets.get(request.datasetId);
+    if (!stored) throw new Error(`Unknown dataset ${quote(String(request.datasetId))}`);
+    const segmentLabels = this.fileLabels(request.datasetId) ?? [];
+    if (!segmentLabels.some((label) => label !== '')) return null;
+    const { segments } = stored.frames;
+    const lengths = [...new Set(segments.map((segment) => segment.length))];
+    if (request.length === undefined && lengths.length > 1) {
+      throw new DataError(
+        `The dataset's parts have different lengths (${lengths.join(', ')} frames); choose a sequence length to export.`,
+      );
+    }
+    const length = request.length ?? lengths[0] ?? 1;
+    if (!Number.isInteger(length) || length < 1) {
+      throw new ConfigError(
+        'length',
+        `length must be a whole number of frames, at least 1 (got ${describeValue(length)})`,
+      );
+    }
+    const labels = labelsOfExportedSequences(segments, segmentLabels, length);
+    return new Blob([labelsFileText(labels)], { type: 'text/plain' });
   }
 
   /** Runs one import in the worker, tracked as a job; failures are recorded for the UI. */

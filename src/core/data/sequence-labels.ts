@@ -9,6 +9,7 @@ import { DataError } from './data-error';
 import { formatByteCount } from './limits';
 import { readNpyLabels } from './npy';
 import type { NpySlice } from './npy';
+import type { FrameSegment } from './types';
 
 /** Far more than a label per sequence of the largest dataset needs; larger is the wrong file. */
 export const MAX_LABELS_FILE_BYTES = 16 * 2 ** 20;
@@ -135,4 +136,26 @@ export function pairLabelsFiles<F extends { name: string }>(
     };
   }
   return { imports: others.map((file) => ({ file, labels: labelsOf.get(file) })) };
+}
+
+/**
+ * The label of every sequence a .npy export writes (`sequenceStarts`: each segment cut into
+ * sequences of `length` frames, leftovers dropped), from each segment's label ('' = none).
+ */
+export function labelsOfExportedSequences(
+  segments: readonly FrameSegment[],
+  segmentLabels: readonly string[],
+  length: number,
+): string[] {
+  return segments.flatMap((segment, i) =>
+    new Array<string>(Math.floor(segment.length / length)).fill(segmentLabels[i] ?? ''),
+  );
+}
+
+/**
+ * A labels text file (one label per line, as `parseLabelsText` reads it back): an unlabelled
+ * sequence is a blank line, and a line break inside a label becomes a space.
+ */
+export function labelsFileText(labels: readonly string[]): string {
+  return labels.map((label) => label.replace(/[\r\n]+/g, ' ').trim()).join('\n') + '\n';
 }
