@@ -32,7 +32,7 @@ test('ConvLSTM tiny: falling loss on webgpu, frames drawn, forecast beside its b
     model: 'convlstm',
     preset: 'tiny',
     backend: 'webgpu',
-    config: { sampleEvery: 6 },
+    config: { sampleEvery: 6, evalSequences: 8 },
   });
   const ready = await playground.getRun(id);
   expect(ready.backend).toBe('webgpu');

@@ -15,9 +15,15 @@ test('stress tests of the shipped LSTM example render in the run view and come b
     window.playground.openExample('lstm-composite-tiny', { backend: 'cpu' }),
   );
   const card = page.getByRole('region', { name: 'Stress tests' });
+  // 16 clips per case (the default 64 takes four times as long on the CPU backend).
+  await card
+    .getByRole('group', { name: 'Clips per case' })
+    .getByRole('button', { name: '16' })
+    .click();
   await card.getByRole('button', { name: 'Run stress tests' }).click();
   const table = card.getByRole('table');
   await expect(table).toBeVisible({ timeout: 180_000 });
+  await expect(table).toContainText('averaged over 16 clips per case');
   for (const row of [
     '1 digit, as trained',
     '2 digits, never seen',
@@ -53,6 +59,7 @@ test('stress tests of the shipped LSTM example render in the run view and come b
   await expect(
     card.getByRole('rowheader', { name: '1 digit, 20 frames (trained on 10)' }),
   ).toBeVisible();
+  await expect(table).toContainText('averaged over 8 clips per case');
   const refused = await page.evaluate(
     (runId) =>
       window.playground.stressTest(runId, { clips: 0 }).then(

@@ -10,6 +10,11 @@ import { runManager } from '../runs/instance';
 import type { RunState } from '../state/store';
 import { FrameRow } from './FrameRow';
 import { formatValue } from './format';
+import { SegmentedControl } from './SegmentedControl';
+
+/** Clips per case the user can ask for: a quick look, the default, or tighter averages. */
+const CLIP_COUNTS = [16, 64, 256] as const;
+type ClipCount = (typeof CLIP_COUNTS)[number];
 
 function digitsLabel(digits: number): string {
   return `${digits} digit${digits === 1 ? '' : 's'}`;
@@ -35,13 +40,14 @@ export function StressTestPanel({ run }: { run: RunState }) {
   const headingId = useId();
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [clips, setClips] = useState<ClipCount>(64);
   if (!run.stressTestable) return null;
   const result = run.stressTest;
   const start = () => {
     setRunning(true);
     setError(null);
     runManager
-      .stressTest(run.id)
+      .stressTest(run.id, { clips })
       .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
       .finally(() => setRunning(false));
   };
@@ -61,9 +67,21 @@ export function StressTestPanel({ run }: { run: RunState }) {
         of the MNIST test digits it never saw, beside copying the last given frame and optical-flow
         extrapolation.
       </p>
-      <button type="button" onClick={start} disabled={running}>
-        {running ? 'Running stress tests…' : result ? 'Run stress tests again' : 'Run stress tests'}
-      </button>
+      <div className="toolbar">
+        <SegmentedControl
+          label="Clips per case"
+          value={clips}
+          options={CLIP_COUNTS.map((n) => ({ value: n, label: n.toLocaleString('en-US') }))}
+          onChange={setClips}
+        />
+        <button type="button" onClick={start} disabled={running}>
+          {running
+            ? 'Running stress tests…'
+            : result
+              ? 'Run stress tests again'
+              : 'Run stress tests'}
+        </button>
+      </div>
       {error ? (
         <p role="alert" className="field-error">
           {error}
@@ -72,7 +90,10 @@ export function StressTestPanel({ run }: { run: RunState }) {
       {result ? (
         <>
           <table className="metric-table">
-            <caption>MSE per frame (sum over a frame’s pixels; lower is better)</caption>
+            <caption>
+              MSE per frame (sum over a frame’s pixels; lower is better), averaged over{' '}
+              {result.report.cases[0]?.clips.toLocaleString('en-US')} clips per case
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Clips</th>
