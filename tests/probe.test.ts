@@ -13,10 +13,10 @@ import { MovingMnistGenerator, resolveMovingMnistOptions } from '../src/core/dat
 import { bytesToTensor, movingMnistOptionsFor } from '../src/core/data/video-stream';
 import { modelDefinition } from '../src/core/models/registry';
 import type { VideoModel } from '../src/core/models/types';
-import { linearProbeScore } from '../src/core/probe/linear-probe';
+import { headLoss, linearProbeScore, probeGradients } from '../src/core/probe/linear-probe';
 import { chanceScore, labelledSubset, probeScore, singleLabels } from '../src/core/probe/targets';
 import type { ClipLabels } from '../src/core/data/labels';
-import { maxAbsDiff, values } from './helpers/arrays';
+import { maxAbs, maxAbsDiff, values } from './helpers/arrays';
 
 let mnist: MnistDigits;
 let labels: { train: MnistLabels; test: MnistLabels };
@@ -169,6 +169,33 @@ describe('linear probe', () => {
     expect(chanceScore(test.labels)).toBe(0.5);
     tf.dispose([train.features, test.features]);
   });
+  it.each([false, true])(
+    'fits by gradients equal to autodiff of its loss (sigmoids: %s)',
+    (multiLabel) => {
+      const [m, f, k] = [12, 7, 4];
+      const x = tf.tensor2d(values(m * f, 31), [m, f]);
+      const weights = tf.tensor2d(values(f * k, 32), [f, k]);
+      const bias = tf.tensor1d(values(k, 33));
+      const targets = new Float32Array(m * k);
+      for (let i = 0; i < m; i++) {
+        targets[i * k + (i % k)] = 1;
+        if (multiLabel) targets[i * k + ((i + 1) % k)] = 1;
+      }
+      const y = tf.tensor2d(targets, [m, k]);
+      const weightDecay = 0.01;
+      const loss = (w: tf.Tensor, b: tf.Tensor) =>
+        headLoss(multiLabel, y, x.matMul(w).add(b) as tf.Tensor2D).add(
+          tf.sum(tf.square(w)).mul(weightDecay),
+        ) as tf.Scalar;
+      const [dw, db] = tf.grads(loss)([weights, bias]);
+      const xT = x.transpose() as tf.Tensor2D;
+      const written = probeGradients(multiLabel, x, xT, y, weights, bias, weightDecay);
+      expect(maxAbsDiff(written.weights.dataSync(), dw.dataSync())).toBeLessThan(1e-6);
+      expect(maxAbsDiff(written.bias.dataSync(), db.dataSync())).toBeLessThan(1e-6);
+      expect(maxAbs(dw.dataSync())).toBeGreaterThan(1e-3); // not trivially zero
+      tf.dispose([x, xT, weights, bias, y, dw, db, written.weights, written.bias]);
+    },
+  );
 });
 
 describe('LSTM encoder features', () => {

@@ -80,6 +80,33 @@ function initialHead(f: number, k: number, seed: number): Float32Array {
   return init;
 }
 
+/**
+ * The gradients of the probe's loss (`headLoss` + weightDecay · ‖W‖²) for standardised features
+ * `x` [M, F] (given also as `xT` [F, M]) and targets `y` [M, K], written out rather than taken by
+ * autodiff, which also forms the unused gradient for `x` and multiplies by a transposed `x`:
+ * the residual p − y over M (softmax) or M·K (sigmoids) is the mean loss's gradient for the logits.
+ */
+export function probeGradients(
+  multiLabel: boolean,
+  x: tf.Tensor2D,
+  xT: tf.Tensor2D,
+  y: tf.Tensor2D,
+  weights: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  weightDecay: number,
+): { weights: tf.Tensor2D; bias: tf.Tensor1D } {
+  const [m, k] = y.shape;
+  return tf.tidy(() => {
+    const logits = x.matMul(weights).add(bias) as tf.Tensor2D; // [M, K]
+    const p = multiLabel ? tf.sigmoid(logits) : tf.softmax(logits); // [M, K]
+    const residual = p.sub(y).div(multiLabel ? m * k : m) as tf.Tensor2D; // [M, K]
+    return {
+      weights: xT.matMul(residual).add(weights.mul(2 * weightDecay)) as tf.Tensor2D, // [F, K]
+      bias: residual.sum(0) as tf.Tensor1D, // [K]
+    };
+  });
+}
+
 /** Fits a probe on features [N, S, F] with the clips' `labels` (every step gets its clip's). */
 export function fitLinearProbe(
   features: tf.Tensor3D,
@@ -92,13 +119,13 @@ export function fitLinearProbe(
     throw new Error(`fitLinearProbe: ${labels.n} labels for ${n} clips`);
   }
   const multiLabel = labels.classes === null;
-  const { mean, scale, x, y } = tf.tidy(() => {
+  const { mean, scale, x, xT, y } = tf.tidy(() => {
     const flat = features.reshape([n * s, f]) as tf.Tensor2D; // [N·S, F]
     const moments = tf.moments(flat, 0);
     const mean = moments.mean as tf.Tensor1D; // [F]
     const scale = tf.div(1, tf.sqrt(moments.variance).add(1e-6)) as tf.Tensor1D; // [F]
     const x = flat.sub(mean).mul(scale) as tf.Tensor2D; // [N·S, F]
-    return { mean, scale, x, y: stepTargets(labels, s) }; // y: [N·S, K]
+    return { mean, scale, x, xT: x.transpose() as tf.Tensor2D, y: stepTargets(labels, s) }; // y: [N·S, K]
   });
   const start = tf.tensor2d(initialHead(f, k, options.seed), [f, k]); // [F, K]
   const zeros = tf.zeros([k]) as tf.Tensor1D; // [K]
@@ -108,11 +135,12 @@ export function fitLinearProbe(
   const optimiser = tf.train.adam(options.learningRate);
   try {
     for (let step = 0; step < options.steps; step++) {
-      optimiser.minimize(() => {
-        const logits = x.matMul(weights).add(bias) as tf.Tensor2D; // [N·S, K]
-        const loss = headLoss(multiLabel, y, logits);
-        return loss.add(tf.sum(tf.square(weights)).mul(options.weightDecay)) as tf.Scalar;
-      });
+      const grads = probeGradients(multiLabel, x, xT, y, weights, bias, options.weightDecay);
+      optimiser.applyGradients([
+        { name: weights.name, tensor: grads.weights },
+        { name: bias.name, tensor: grads.bias },
+      ]);
+      tf.dispose([grads.weights, grads.bias]);
     }
     return {
       multiLabel,
@@ -122,7 +150,7 @@ export function fitLinearProbe(
       bias: bias.clone() as tf.Tensor1D,
     };
   } finally {
-    tf.dispose([x, y, weights, bias]);
+    tf.dispose([x, xT, y, weights, bias]);
     optimiser.dispose();
   }
 }
