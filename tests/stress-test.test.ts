@@ -118,6 +118,27 @@ describe('stress tests', () => {
     model.dispose();
   });
 
+  it('scores fewer clips than a batch as one batch of that many, more in full batches', async () => {
+    const model = smallLstm('future-predictor'); // batch 4
+    const batches: number[] = [];
+    const recorder: VideoModel = Object.assign(Object.create(model) as VideoModel, {
+      futurePredictor: {
+        givenFrames: 3,
+        trainedFrames: 2,
+        predict: (videos: tf.Tensor5D, frames: number) => {
+          batches.push(videos.shape[0]);
+          return tf.tidy(() => tf.tile(videos.slice([0, 2], [-1, 1]), [1, frames, 1, 1, 1]));
+        },
+      },
+    });
+    await stressTest(recorder, mnist.test, trainedOn(model, 1), { clips: 3 });
+    expect(batches).toEqual([3, 3, 3]); // one call per case
+    batches.length = 0;
+    await stressTest(recorder, mnist.test, trainedOn(model, 1), { clips: 6 });
+    expect(batches).toEqual([4, 4, 4, 4, 4, 4]);
+    model.dispose();
+  });
+
   it('refuses models without a future predictor and bad options, by name', async () => {
     const autoencoder = smallLstm('autoencoder');
     expect(autoencoder.futurePredictor).toBeUndefined();

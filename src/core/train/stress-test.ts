@@ -98,6 +98,8 @@ export async function stressTest(
     { case: 'more-digits', digits: trained.digits + 1, frames: trainedFrames },
     { case: 'long-horizon', digits: trained.digits, frames: horizon },
   ];
+  // Fewer clips than a batch are scored as one batch of that many, not padded to a full one.
+  const batch = Math.min(batchSize, clips);
   const results: StressCaseResult[] = [];
   for (const c of cases) {
     const generatorOptions = { ...trained, digits: c.digits, frames: givenFrames + c.frames };
@@ -107,7 +109,7 @@ export async function stressTest(
       STRESS_TEST_SEED,
     ).nextBatch(clips);
     results.push(
-      await scoreCase(model, bytes, { ...c, givenFrames, trainedFrames, clips, batchSize }),
+      await scoreCase(model, bytes, { ...c, givenFrames, trainedFrames, clips, batchSize: batch }),
     );
   }
   return { trainedDigits: trained.digits, cases: results };
