@@ -5,7 +5,7 @@ import type { TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * The files that take a minute or more on two cores, longest first. Vitest starts the largest
+ * The files that take half a minute or more on two cores, longest first. Vitest starts the largest
  * files first when it has no timings of its own (a fresh clone, as in CI), and a long file that
  * starts last runs alone at the end: the shipped-examples probe did, for about 110 s of a 466-s run.
  */
