@@ -42,6 +42,16 @@ test('stress tests of the shipped LSTM example render in the run view and come b
     return count;
   });
   expect(lit).toBeGreaterThan(50);
+  // The 30-frame rollout wraps into three lines of 10 frames (2-px gaps) instead of shrinking.
+  const rollout = card.getByRole('img', {
+    name: '1 digit, 30 frames (trained on 10): Prediction, 30 frames',
+  });
+  expect(
+    await rollout.evaluate((element) => [
+      (element as HTMLCanvasElement).width,
+      (element as HTMLCanvasElement).height,
+    ]),
+  ).toEqual([10 * 32 + 9 * 2, 3 * 32 + 2 * 2]);
   await page.screenshot({ path: 'test-results/stress-test.png', fullPage: true });
 
   // The same through the automation API, with fewer clips.

@@ -1,4 +1,7 @@
-/** A row of uint8 frames (gray or RGB) drawn side by side on one canvas, pixel-exact. */
+/**
+ * A row of uint8 frames (gray or RGB) drawn side by side on one canvas, pixel-exact; with
+ * `perLine`, a long row wraps into lines of that many frames instead of shrinking them.
+ */
 import { useEffect, useRef } from 'react';
 
 const GAP = 2;
@@ -13,6 +16,8 @@ interface FrameRowProps {
   label: string;
   /** CSS pixels per frame pixel (the canvas still shrinks to fit its box). */
   scale?: number;
+  /** Frames per line (default: all on one line). */
+  perLine?: number;
 }
 
 export function FrameRow({
@@ -23,9 +28,13 @@ export function FrameRow({
   channels,
   label,
   scale = 1,
+  perLine = count,
 }: FrameRowProps) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const canvasWidth = count * width + Math.max(0, count - 1) * GAP;
+  const columns = Math.max(1, Math.min(count, perLine));
+  const lines = Math.max(1, Math.ceil(count / columns));
+  const canvasWidth = columns * width + (columns - 1) * GAP;
+  const canvasHeight = lines * height + (lines - 1) * GAP;
   useEffect(() => {
     const canvas = ref.current;
     const context = canvas?.getContext('2d');
@@ -47,15 +56,16 @@ export function FrameRow({
         }
         rgba[o + 3] = 255;
       }
-      context.putImageData(image, f * (width + GAP), 0);
+      const [line, column] = [Math.floor(f / columns), f % columns];
+      context.putImageData(image, column * (width + GAP), line * (height + GAP));
     }
-  }, [data, count, width, height, channels]);
+  }, [data, count, width, height, channels, columns]);
   return (
     <canvas
       ref={ref}
       className="frame-row-canvas"
       width={canvasWidth}
-      height={height}
+      height={canvasHeight}
       role="img"
       aria-label={label}
       style={{ width: canvasWidth * scale }}

@@ -126,7 +126,12 @@ export function StressTestPanel({ run }: { run: RunState }) {
             <figure key={c.case} className="stress-example">
               <figcaption className="small">{caseLabel(c)}: the first clip</figcaption>
               {c.example.map((panel) => (
-                <PanelRow key={panel.label} panel={panel} context={caseLabel(c)} />
+                <PanelRow
+                  key={panel.label}
+                  panel={panel}
+                  context={caseLabel(c)}
+                  perLine={Math.max(c.givenFrames, c.trainedFrames)}
+                />
               ))}
             </figure>
           ))}
@@ -136,22 +141,27 @@ export function StressTestPanel({ run }: { run: RunState }) {
   );
 }
 
-/** A panel's frames ([0, 1] values) in a row, named `context: label, t frames`. */
+/**
+ * A panel's frames ([0, 1] values) in a row, named `context: label, t frames`; a row longer than
+ * `perLine` frames wraps (a rollout past the trained horizon keeps the trained rows' frame size).
+ */
 export function PanelRow({
   panel,
   context,
   scale = 2,
+  perLine,
 }: {
   panel: FramePanel;
   context: string;
   scale?: number;
+  perLine?: number;
 }) {
   const bytes = useMemo(
     () => Uint8Array.from(panel.frames, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)),
     [panel.frames],
   );
   return (
-    <div className="frame-row">
+    <div className={perLine && panel.t > perLine ? 'frame-row is-wrapped' : 'frame-row'}>
       <span className="frame-label">{panel.label}</span>
       <FrameRow
         data={bytes}
@@ -161,6 +171,7 @@ export function PanelRow({
         channels={panel.channels}
         label={`${context}: ${panel.label}, ${panel.t} frame${panel.t === 1 ? '' : 's'}`}
         scale={scale}
+        perLine={perLine}
       />
     </div>
   );
