@@ -20,25 +20,22 @@ export interface SsimOptions {
   dataRange?: number; // 1 for frames in [0, 1]
 }
 
-/** A normalised 2D gaussian as a conv2d filter [size, size, 1, 1]. */
-export function gaussianWindow(size: number, sigma: number): tf.Tensor4D {
+/**
+ * A normalised 1D gaussian [size]: the 2D window of Wang et al. is its outer product with itself,
+ * so the window's filter is a pass down the columns and one along the rows.
+ */
+export function gaussianKernel(size: number, sigma: number): Float32Array {
   const half = (size - 1) / 2;
-  const weights = new Float32Array(size * size);
-  let total = 0;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const w = Math.exp(-((x - half) ** 2 + (y - half) ** 2) / (2 * sigma * sigma));
-      weights[y * size + x] = w;
-      total += w;
-    }
-  }
-  for (let i = 0; i < weights.length; i++) weights[i] /= total;
-  return tf.tensor4d(weights, [size, size, 1, 1]);
+  const weights = Float32Array.from({ length: size }, (_, i) =>
+    Math.exp(-((i - half) ** 2) / (2 * sigma * sigma)),
+  );
+  const total = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => w / total);
 }
 
 /**
  * Mean SSIM of each image pair, [N, H, W, C] × [N, H, W, C] → [N]. Channels are scored separately
- * and averaged. All five local statistics come from one conv2d over a [5·N·C, H, W, 1] stack.
+ * and averaged. All five local statistics come from one filtering of a [5·N·C, H, W, 1] stack.
  */
 export function ssimPerImage(
   a: tf.Tensor4D,
@@ -57,7 +54,10 @@ export function ssimPerImage(
     const x = separate(a); // [M, H, W, 1]
     const y = separate(b); // [M, H, W, 1]
     const stacked = tf.concat([x, y, x.square(), y.square(), x.mul(y)], 0) as tf.Tensor4D; // [5M, H, W, 1]
-    const filtered = tf.conv2d(stacked, gaussianWindow(size, sigma), 1, 'valid'); // [5M, h, w, 1]
+    // The gaussian window, separably: 2·size products a pixel instead of size².
+    const kernel = gaussianKernel(size, sigma);
+    const down = tf.conv2d(stacked, tf.tensor4d(kernel, [size, 1, 1, 1]), 1, 'valid'); // [5M, h, W, 1]
+    const filtered = tf.conv2d(down, tf.tensor4d(kernel, [1, size, 1, 1]), 1, 'valid'); // [5M, h, w, 1]
     const [muX, muY, xx, yy, xy] = tf.split(filtered, 5, 0); // each [M, h, w, 1]
     const muXX = muX.square();
     const muYY = muY.square();
