@@ -18,7 +18,7 @@ const LONGEST_FIRST = [
   'checkpoint-files',
 ];
 for (const name of LONGEST_FIRST) {
-  if (!existsSync(`tests/${name}.test.ts`))
+  if (!existsSync(new URL(`tests/${name}.test.ts`, import.meta.url)))
     throw new Error(`LONGEST_FIRST: no tests/${name}.test.ts`);
 }
 

@@ -32,7 +32,7 @@ const SHRINK: Partial<Record<ModelKind, Record<string, unknown>>> = {
   lstm: { frameSize: 16, hiddenUnits: 16, inputFrames: 4, futureFrames: 3, batchSize: 4 },
   vgan: { frameSize: 16, frames: 4, batchSize: 2 },
   convlstm: { frameSize: 16, patchSize: 2, inputFrames: 3, futureFrames: 2, batchSize: 2 },
-  rcnn: { frameSize: 32, kmeansPatches: 1024, kmeansIterations: 5 }, // k-means before each run
+  rcnn: { frameSize: 32, kmeansPatches: 1024, kmeansIterations: 5 }, // each run fits its dictionary first
 };
 
 /**
