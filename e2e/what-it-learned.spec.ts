@@ -46,16 +46,20 @@ test('probe chart, stress tests and feature views render for a run', async ({
   for (const tick of ['1', '5', 'all (~10)']) {
     await expect(table.getByRole('columnheader', { name: tick, exact: true })).toBeVisible();
   }
-  for (const row of ['Pretrained', 'Random init']) {
+  for (const row of ['Pretrained', 'Random init', 'Mean frame (pixels)']) {
     await expect(table.getByRole('rowheader', { name: row })).toBeVisible();
   }
-  // Two curves of three points each, and the chance line at 0.1.
-  await expect(chart.locator('polyline')).toHaveCount(2);
-  await expect(chart.locator('circle')).toHaveCount(6);
+  // Three curves of three points each (a linear probe also reads the mean frame), and the chance
+  // line at 0.1.
+  await expect(chart.locator('polyline')).toHaveCount(3);
+  await expect(chart.locator('circle')).toHaveCount(9);
   await expect(chart).toContainText('chance 0.1');
+  expect(first.meanFrame).toHaveLength(3);
   const cells = await table.getByRole('cell').allTextContents();
   expect(cells.map(Number)).toEqual(
-    [...first.pretrained, ...first.random].map((v) => Number(v.toPrecision(3))),
+    [...first.pretrained, ...first.random, ...first.meanFrame!].map((v) =>
+      Number(v.toPrecision(3)),
+    ),
   );
 
   // A second kind: charted beside the first.

@@ -13,7 +13,7 @@ import { movingMnistOptionsFor } from '../src/core/data/video-stream';
 import { modelDefinition } from '../src/core/models/registry';
 import type { ModelState } from '../src/core/models/types';
 import { drawLabelledClips } from '../src/core/probe/clips';
-import type { LabelledDigits } from '../src/core/probe/clips';
+import type { LabelledClips, LabelledDigits } from '../src/core/probe/clips';
 import {
   DEFAULT_PROBE_SETTINGS,
   compareWithRandomInit,
@@ -21,6 +21,8 @@ import {
 } from '../src/core/probe/compare';
 import type { ModelFactory } from '../src/core/probe/compare';
 import { DEFAULT_FINE_TUNE, fineTuneScore, namedWeights } from '../src/core/probe/fine-tune';
+import { DEFAULT_LINEAR_PROBE, linearProbeScore } from '../src/core/probe/linear-probe';
+import type { LabelCount } from '../src/core/probe/targets';
 
 let train: LabelledDigits;
 let test: LabelledDigits;
@@ -147,7 +149,8 @@ describe('the comparison', () => {
     expect(result.labelsPerClass).toEqual([1, 'all']);
     expect(result.pretrained).toHaveLength(2);
     expect(result.random).toHaveLength(2);
-    for (const score of [...result.pretrained, ...result.random]) {
+    expect(result.meanFrame).toHaveLength(2);
+    for (const score of [...result.pretrained, ...result.random, ...result.meanFrame!]) {
       expect(score).toBeGreaterThanOrEqual(0);
       expect(score).toBeLessThanOrEqual(1);
     }
@@ -156,5 +159,55 @@ describe('the comparison', () => {
     expect(result.chance).toBeLessThanOrEqual(0.2);
     expect(fractions.at(-1)).toBe(1);
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+  });
+
+  it("scores a linear probe's reference on each clip's mean frame, as the model reads the clips", async () => {
+    const { build, seed, state, options } = await shipped('vgan-two-stream-tiny');
+    const make = await modelFactory(build, seed, state);
+    const settings = {
+      ...DEFAULT_PROBE_SETTINGS,
+      mode: 'linear' as const,
+      task: 'first-digit' as const,
+      labelsPerClass: [1, 'all'] as LabelCount[],
+      trainClips: 40,
+      testClips: 20,
+      seeds: [3],
+      batch: 20,
+    };
+    const result = await compareWithRandomInit(make, train, test, options, settings);
+
+    // The same probe by hand: the clips (the data seed's draws) in the VGAN's range, averaged over time.
+    const needs = make(true);
+    const meanFrames = (clips: LabelledClips) =>
+      tf.tidy(() => {
+        const videos = clips.batch(
+          Int32Array.from({ length: clips.labels.n }, (_, i) => i),
+          needs.data,
+        ); // [N, T, H, W, C]
+        const [n, t] = videos.shape;
+        return videos.reshape([n, t, -1]).mean(1, true) as tf.Tensor3D; // [N, 1, H·W·C]
+      });
+    const trainClips = drawLabelledClips(train, options, 40, settings.dataSeed, 'first-digit');
+    const testClips = drawLabelledClips(test, options, 20, settings.dataSeed + 1, 'first-digit');
+    const trainSet = { features: meanFrames(trainClips), labels: trainClips.labels };
+    const testSet = { features: meanFrames(testClips), labels: testClips.labels };
+    expect(trainSet.features.shape).toEqual([40, 1, 32 * 32]);
+    const byHand = [];
+    for (const perClass of settings.labelsPerClass) {
+      byHand.push(
+        await linearProbeScore(trainSet, testSet, perClass, { ...DEFAULT_LINEAR_PROBE, seed: 3 }),
+      );
+    }
+    tf.dispose([trainSet.features, testSet.features]);
+    needs.dispose();
+    expect(result.meanFrame).toEqual(byHand);
+    // A fine-tuned comparison has no mean-frame reference (nothing of the frames is fine-tuned).
+    const tuned = await compareWithRandomInit(make, train, test, options, {
+      ...settings,
+      mode: 'fine-tune',
+      labelsPerClass: [1],
+      epochs: 1,
+    });
+    expect(tuned.meanFrame).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The papers' few-label chart for one probe (Srivastava et al.'s fine-tuning table, Vondrick et
  * al.'s Figure 4a): score against labelled clips per class on a log axis, the pretrained
- * features beside the same network from random initialisation, and the chance level. Plain SVG
+ * features beside the same network from random initialisation, the same linear probe on the
+ * clips' mean frame (the pixels themselves) and the chance level. Plain SVG
  * in a fixed view box (it scales with its card), with the numbers in a table below it.
  */
 import { useId } from 'react';
@@ -16,7 +17,18 @@ const Y_TICKS = [0, 0.25, 0.5, 0.75, 1];
 export const PROBE_SERIES = [
   { key: 'pretrained', label: 'Pretrained', color: '#1f56c9', dash: undefined },
   { key: 'random', label: 'Random init', color: '#c2410c', dash: '5 4' },
+  { key: 'meanFrame', label: 'Mean frame (pixels)', color: '#2f7d4f', dash: '7 3 2 3' },
 ] as const;
+
+type ProbeSeries = (typeof PROBE_SERIES)[number];
+
+/** The series a report has, with their scores (a fine-tuned report has no mean-frame probe). */
+function seriesOf(report: ProbeReport): { series: ProbeSeries; scores: number[] }[] {
+  return PROBE_SERIES.flatMap((series) => {
+    const scores = report[series.key];
+    return scores ? [{ series, scores }] : [];
+  });
+}
 
 const TASK_TITLES: Record<ProbeReport['task'], string> = {
   'first-digit': 'first digit',
@@ -52,10 +64,13 @@ export function ProbeChart({ report, runLabel }: { report: ProbeReport; runLabel
   const y = linearMap(0, 1, HEIGHT - PLOT.bottom, PLOT.top);
   const title = probeTitle(report);
   const name = runLabel ? `${runLabel}: ${title}` : title;
-  const summary = PROBE_SERIES.map(
-    (s) =>
-      `${s.label}: ${ticks.map((t, i) => `${formatValue(report[s.key][i], 3)} at ${t.label}`).join(', ')}`,
-  ).join('; ');
+  const shown = seriesOf(report);
+  const summary = shown
+    .map(
+      ({ series, scores }) =>
+        `${series.label}: ${ticks.map((t, i) => `${formatValue(scores[i], 3)} at ${t.label}`).join(', ')}`,
+    )
+    .join('; ');
   return (
     <figure className="probe-chart">
       <figcaption id={titleId} className="small">
@@ -109,8 +124,8 @@ export function ProbeChart({ report, runLabel }: { report: ProbeReport; runLabel
         >
           chance {formatValue(report.chance, 2)}
         </text>
-        {PROBE_SERIES.map((s) => {
-          const points = ticks.map((tick, i) => [x(tick.at), y(report[s.key][i])] as const);
+        {shown.map(({ series: s, scores }) => {
+          const points = ticks.map((tick, i) => [x(tick.at), y(scores[i])] as const);
           return (
             <g key={s.key}>
               <polyline
@@ -128,7 +143,7 @@ export function ProbeChart({ report, runLabel }: { report: ProbeReport; runLabel
         })}
       </svg>
       <ul className="chart-legend">
-        {PROBE_SERIES.map((s) => (
+        {shown.map(({ series: s }) => (
           <li key={s.key} className="chart-legend-item">
             <span className="chart-legend-swatch" style={{ background: s.color }} />
             {s.label}
@@ -151,10 +166,10 @@ export function ProbeChart({ report, runLabel }: { report: ProbeReport; runLabel
           </tr>
         </thead>
         <tbody>
-          {PROBE_SERIES.map((s) => (
+          {shown.map(({ series: s, scores }) => (
             <tr key={s.key}>
               <th scope="row">{s.label}</th>
-              {report[s.key].map((score, i) => (
+              {scores.map((score, i) => (
                 <td key={i}>{formatValue(score, 3)}</td>
               ))}
             </tr>

@@ -152,7 +152,8 @@ export function ProbePanel({ run }: { run: RunState }) {
           As the papers judge their models: classify Moving MNIST clips by their digits with a
           handful of labelled clips per class, on the run’s features as they are now (a linear
           probe, or fine-tuning the whole network), against the same network from random
-          initialisation. Training keeps going meanwhile.
+          initialisation. A linear probe also reads each clip’s mean frame: features that do not
+          beat the pixels have learned little about the digits. Training keeps going meanwhile.
         </p>
       )}
       <ProbeOptionsBar value={options} onChange={setOptions} fileLabels={fileLabels} />
@@ -198,7 +199,8 @@ function FileLabelsNote({ run }: { run: RunState }) {
       handful of labelled clips per label, on the run’s features as they are now (a linear probe, or
       fine-tuning the whole network), against the same network from random initialisation. Clips of
       unlabelled files are left out; a third of each label’s clips is kept to test, so every label
-      needs two clips. Training keeps going meanwhile.{' '}
+      needs two clips. A linear probe also reads each clip’s mean frame, the pixels themselves.
+      Training keeps going meanwhile.{' '}
       {summary.length > 0 ? `Labels now: ${summary.join(', ')}.` : 'No file has a label yet.'}
     </p>
   );

@@ -3,8 +3,11 @@
  * same network from random initialisation (same config, same initialisation seed), each probed
  * with a frozen linear probe or fully fine-tuned, at several numbers of labelled clips per class,
  * on Moving MNIST clips labelled by their first digit or by the digits they show, or on the clips
- * of a user's dataset labelled by the label of their file (file-labels.ts).
+ * of a user's dataset labelled by the label of their file (file-labels.ts). A linear probe also
+ * reads the pixels of each clip's mean frame: a reference that features must beat to have learned
+ * more about the labels than the frames show a linear classifier directly.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { ProbeTask } from '../data/labels';
 import type { CropMode, FrameSet, MovingMnistOptions } from '../data/types';
 import type { DataRequirements, ModelState, VideoModel } from '../models/types';
@@ -12,7 +15,7 @@ import { drawLabelledClips } from './clips';
 import type { LabelledClips, LabelledDigits } from './clips';
 import { fileLabelledSets } from './file-labels';
 import { DEFAULT_FINE_TUNE, featuresOf, fineTuneScore, namedWeights } from './fine-tune';
-import type { Between, FineTuneOptions } from './fine-tune';
+import type { Between, FeatureSource, FineTuneOptions } from './fine-tune';
 import { DEFAULT_LINEAR_PROBE, linearProbeScore } from './linear-probe';
 import type { LabelledFeatures } from './linear-probe';
 import { chanceScore, describeLabelCount } from './targets';
@@ -55,6 +58,8 @@ export interface ProbeResult {
   labelsPerClass: LabelCount[];
   pretrained: number[];
   random: number[];
+  /** Linear probes: the same probe on the pixels of each clip's mean frame (absent when fine-tuning). */
+  meanFrame?: number[];
   chance: number;
   trainClips: number;
   testClips: number;
@@ -112,8 +117,25 @@ export interface ProbeHooks {
   onProgress?: (fraction: number, message: string) => void;
 }
 
+/**
+ * The clips' mean frame as features: clips [B, T, H, W, C] → [B, 1, H·W·C], as the model reads
+ * them (its size, colour and range). One vector a clip, not one a frame: a probe's cost grows
+ * with the vectors it fits, and 20 frames of 4,096 pixels a clip would outweigh most models'.
+ */
+function meanFrameSource(needs: DataRequirements): FeatureSource {
+  return {
+    kind: 'mean frame',
+    data: needs,
+    features: (videos) =>
+      tf.tidy(() => {
+        const [b, t] = videos.shape;
+        return videos.reshape([b, t, -1]).mean(1, true) as tf.Tensor3D; // [B, 1, H·W·C]
+      }),
+  };
+}
+
 async function linearScores(
-  model: VideoModel,
+  model: FeatureSource,
   train: LabelledClips,
   test: LabelledClips,
   settings: ProbeSettings,
@@ -176,15 +198,17 @@ async function compareOnClips(
     seeds: [...settings.seeds],
   };
   const units =
-    2 * (settings.mode === 'linear' ? 1 : settings.labelsPerClass.length * settings.seeds.length);
+    settings.mode === 'linear' ? 3 : 2 * settings.labelsPerClass.length * settings.seeds.length;
   let done = 0;
   const progress = (message: string) => hooks.onProgress?.(done / units, message);
 
+  let needs: DataRequirements | null = null;
   for (const pretrained of [true, false]) {
     const which = pretrained ? 'pretrained' : 'random init';
     const out = pretrained ? result.pretrained : result.random;
     if (settings.mode === 'linear') {
       const model = make(pretrained);
+      needs = model.data;
       try {
         out.push(
           ...(await linearScores(model, trainClips, testClips, settings, between, (message) =>
@@ -217,6 +241,16 @@ async function compareOnClips(
       }
       out.push(sum / settings.seeds.length);
     }
+  }
+  if (needs) {
+    result.meanFrame = await linearScores(
+      meanFrameSource(needs),
+      trainClips,
+      testClips,
+      settings,
+      between,
+      (message) => progress(`mean frame: ${message}`),
+    );
   }
   hooks.onProgress?.(1, 'probed');
   return result;

@@ -44,9 +44,12 @@ export type Between = () => Promise<void>;
 
 const noPause: Between = () => Promise.resolve();
 
+/** What features are read from: a model, or the clips' own pixels (compare.ts). */
+export type FeatureSource = Pick<VideoModel, 'kind' | 'data' | 'features'>;
+
 /** The features [N, S, F] of clips `indices`, computed `batch` clips at a time. */
 export async function featuresOf(
-  model: VideoModel,
+  model: FeatureSource,
   clips: LabelledClips,
   indices: ArrayLike<number>,
   batch: number,
