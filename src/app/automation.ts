@@ -40,7 +40,8 @@ export interface PlaygroundApi extends ExperimentApi, CheckpointApi {
   waitForStep(id: string, step: number, timeoutMs?: number): Promise<RunSnapshot>;
   /**
    * Probes the run's features against random initialisation: scores at each number of labelled
-   * clips per class, pretrained and random, with the chance level. A running run keeps training.
+   * clips per class, pretrained and random (and for a linear probe, the clips' mean frame), with
+   * the chance level. A running run keeps training.
    */
   probe(id: string, request?: ProbeRequest): Promise<ProbeReport>;
   /**

@@ -4,8 +4,8 @@
  * probe on the model's features, or the features network fine-tuned with a K-way head
  * (src/core/probe), classifies Moving MNIST clips, or the sequences of a .npy array by a labels
  * file beside it (`--npy clips.npy --labels-file clips.labels.txt`, as the Data view reads
- * them); the same network from random initialisation is probed on the same clips. Prints one
- * JSON object. CPU backend.
+ * them); the same network from random initialisation is probed on the same clips, and a linear
+ * probe also on each clip's mean frame (`meanFrame`). Prints one JSON object. CPU backend.
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
