@@ -116,5 +116,7 @@ test('records labelled clips into a dataset that a run trains on', async ({ page
   await expect(probes).toContainText(
     '2 labels (wave, clap hands), 2 clips to learn from, 2 to test',
   );
-  await expect(chart.locator('polyline')).toHaveCount(2);
+  // Pretrained, random init and the mean frame of each clip (a linear probe's pixels reference).
+  await expect(chart.locator('polyline')).toHaveCount(3);
+  await expect(probes.getByRole('rowheader', { name: 'Mean frame (pixels)' })).toBeVisible();
 });

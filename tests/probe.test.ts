@@ -13,7 +13,14 @@ import { MovingMnistGenerator, resolveMovingMnistOptions } from '../src/core/dat
 import { bytesToTensor, movingMnistOptionsFor } from '../src/core/data/video-stream';
 import { modelDefinition } from '../src/core/models/registry';
 import type { VideoModel } from '../src/core/models/types';
-import { headLoss, linearProbeScore, probeGradients } from '../src/core/probe/linear-probe';
+import {
+  headLoss,
+  linearProbeScore,
+  loopProducts,
+  matMulProducts,
+  probeGradients,
+  timesFewColumns,
+} from '../src/core/probe/linear-probe';
 import { chanceScore, labelledSubset, probeScore, singleLabels } from '../src/core/probe/targets';
 import type { ClipLabels } from '../src/core/data/labels';
 import { maxAbs, maxAbsDiff, values } from './helpers/arrays';
@@ -169,6 +176,23 @@ describe('linear probe', () => {
     expect(chanceScore(test.labels)).toBe(0.5);
     tf.dispose([train.features, test.features]);
   });
+  it.each([1, 2, 3, 4, 5, 10])(
+    'multiplies by a matrix of few columns as matMul does (%s columns)',
+    (k) => {
+      const [rows, inner] = [9, 13];
+      const a = values(rows * inner, 41 + k);
+      const b = values(inner * k, 51 + k);
+      const expected = tf.tidy(() =>
+        tf
+          .tensor2d(a, [rows, inner])
+          .matMul(tf.tensor2d(b, [inner, k]))
+          .dataSync(),
+      );
+      const product = timesFewColumns(a, rows, inner, b, k);
+      expect(product).toHaveLength(rows * k);
+      expect(maxAbsDiff(product, expected)).toBeLessThan(1e-5);
+    },
+  );
   it.each([false, true])(
     'fits by gradients equal to autodiff of its loss (sigmoids: %s)',
     (multiLabel) => {
@@ -189,11 +213,15 @@ describe('linear probe', () => {
         ) as tf.Scalar;
       const [dw, db] = tf.grads(loss)([weights, bias]);
       const xT = x.transpose() as tf.Tensor2D;
-      const written = probeGradients(multiLabel, x, xT, y, weights, bias, weightDecay);
-      expect(maxAbsDiff(written.weights.dataSync(), dw.dataSync())).toBeLessThan(1e-6);
-      expect(maxAbsDiff(written.bias.dataSync(), db.dataSync())).toBeLessThan(1e-6);
+      // Both ways of forming the products: tfjs's matMul and the CPU backend's loops.
+      for (const products of [matMulProducts(x, xT), loopProducts(x, xT)]) {
+        const written = probeGradients(multiLabel, products, y, weights, bias, weightDecay);
+        expect(maxAbsDiff(written.weights.dataSync(), dw.dataSync())).toBeLessThan(1e-6);
+        expect(maxAbsDiff(written.bias.dataSync(), db.dataSync())).toBeLessThan(1e-6);
+        tf.dispose([written.weights, written.bias]);
+      }
       expect(maxAbs(dw.dataSync())).toBeGreaterThan(1e-3); // not trivially zero
-      tf.dispose([x, xT, weights, bias, y, dw, db, written.weights, written.bias]);
+      tf.dispose([x, xT, weights, bias, y, dw, db]);
     },
   );
 });

@@ -80,16 +80,94 @@ function initialHead(f: number, k: number, seed: number): Float32Array {
   return init;
 }
 
+/** A probe step's two products with the standardised features x [M, F]. */
+export interface ProbeProducts {
+  logits(weights: tf.Tensor2D): tf.Tensor2D; // x·W [M, K], W [F, K]
+  weightGradient(residual: tf.Tensor2D): tf.Tensor2D; // xᵀ·r [F, K], r [M, K]
+}
+
+/** The products by tfjs's matMul, `xT` [F, M] being x transposed. */
+export function matMulProducts(x: tf.Tensor2D, xT: tf.Tensor2D): ProbeProducts {
+  return {
+    logits: (weights) => x.matMul(weights) as tf.Tensor2D,
+    weightGradient: (residual) => xT.matMul(residual) as tf.Tensor2D,
+  };
+}
+
+/**
+ * A [R, C] · B [C, K] for few columns K (a probe's classes), four columns at a time with the sums
+ * in locals: about five times the speed of the tfjs CPU backend's blocked matMul on these shapes
+ * (a [500, 2048] · [2048, 10] product: 6.6 against 32 ms on this project's 2-core machine).
+ */
+export function timesFewColumns(
+  a: Float32Array,
+  rows: number,
+  inner: number,
+  b: Float32Array,
+  k: number,
+): Float32Array {
+  const out = new Float32Array(rows * k);
+  for (let i = 0; i < rows; i++) {
+    const row = i * inner;
+    for (let c = 0; c < k; c += 4) {
+      const n = Math.min(4, k - c);
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < inner; j++) {
+        const av = a[row + j];
+        const at = j * k + c;
+        s0 += av * b[at];
+        if (n > 1) s1 += av * b[at + 1];
+        if (n > 2) s2 += av * b[at + 2];
+        if (n > 3) s3 += av * b[at + 3];
+      }
+      const o = i * k + c;
+      out[o] = s0;
+      if (n > 1) out[o + 1] = s1;
+      if (n > 2) out[o + 2] = s2;
+      if (n > 3) out[o + 3] = s3;
+    }
+  }
+  return out;
+}
+
+/**
+ * The products in plain loops over x's and xT's values, read once (the CPU backend: its matMul
+ * is the probe's slowest part there; on a GPU backend the values would have to be downloaded).
+ */
+export function loopProducts(x: tf.Tensor2D, xT: tf.Tensor2D): ProbeProducts {
+  const [m, f] = x.shape;
+  const xValues = x.dataSync() as Float32Array;
+  const xTValues = xT.dataSync() as Float32Array;
+  return {
+    logits: (weights) => {
+      const k = weights.shape[1];
+      return tf.tensor2d(timesFewColumns(xValues, m, f, weights.dataSync() as Float32Array, k), [
+        m,
+        k,
+      ]);
+    },
+    weightGradient: (residual) => {
+      const k = residual.shape[1];
+      return tf.tensor2d(timesFewColumns(xTValues, f, m, residual.dataSync() as Float32Array, k), [
+        f,
+        k,
+      ]);
+    },
+  };
+}
+
 /**
  * The gradients of the probe's loss (`headLoss` + weightDecay · ‖W‖²) for standardised features
- * `x` [M, F] (given also as `xT` [F, M]) and targets `y` [M, K], written out rather than taken by
- * autodiff, which also forms the unused gradient for `x` and multiplies by a transposed `x`:
+ * x [M, F] (through their `products`) and targets `y` [M, K], written out rather than taken by
+ * autodiff, which also forms the unused gradient for x and multiplies by a transposed x:
  * the residual p − y over M (softmax) or M·K (sigmoids) is the mean loss's gradient for the logits.
  */
 export function probeGradients(
   multiLabel: boolean,
-  x: tf.Tensor2D,
-  xT: tf.Tensor2D,
+  products: ProbeProducts,
   y: tf.Tensor2D,
   weights: tf.Tensor2D,
   bias: tf.Tensor1D,
@@ -97,11 +175,11 @@ export function probeGradients(
 ): { weights: tf.Tensor2D; bias: tf.Tensor1D } {
   const [m, k] = y.shape;
   return tf.tidy(() => {
-    const logits = x.matMul(weights).add(bias) as tf.Tensor2D; // [M, K]
+    const logits = products.logits(weights).add(bias) as tf.Tensor2D; // [M, K]
     const p = multiLabel ? tf.sigmoid(logits) : tf.softmax(logits); // [M, K]
     const residual = p.sub(y).div(multiLabel ? m * k : m) as tf.Tensor2D; // [M, K]
     return {
-      weights: xT.matMul(residual).add(weights.mul(2 * weightDecay)) as tf.Tensor2D, // [F, K]
+      weights: products.weightGradient(residual).add(weights.mul(2 * weightDecay)) as tf.Tensor2D, // [F, K]
       bias: residual.sum(0) as tf.Tensor1D, // [K]
     };
   });
@@ -133,9 +211,10 @@ export function fitLinearProbe(
   const bias = tf.variable(zeros); // [K]
   tf.dispose([start, zeros]);
   const optimiser = tf.train.adam(options.learningRate);
+  const products = tf.getBackend() === 'cpu' ? loopProducts(x, xT) : matMulProducts(x, xT);
   try {
     for (let step = 0; step < options.steps; step++) {
-      const grads = probeGradients(multiLabel, x, xT, y, weights, bias, options.weightDecay);
+      const grads = probeGradients(multiLabel, products, y, weights, bias, options.weightDecay);
       optimiser.applyGradients([
         { name: weights.name, tensor: grads.weights },
         { name: bias.name, tensor: grads.bias },
