@@ -110,7 +110,8 @@ describe.each(Object.keys(BEATS))('linear probe of %s', (file) => {
         `gains over the mean frame ${overFrame.map((g) => g.toFixed(3))}`,
       ).toBe(meanFrame);
     },
-    // 25 s of CPU for the three on an idle machine; a loaded one stretched the rCNN's to 400 s.
+    // About 2 minutes for the three beside the other test files (the rCNN's is most of it); a
+    // loaded machine once stretched the rCNN's to 400 s.
     600_000,
   );
 });
