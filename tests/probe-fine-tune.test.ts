@@ -177,12 +177,12 @@ describe('the comparison', () => {
     const result = await compareWithRandomInit(make, train, test, options, settings);
 
     // The same probe by hand: the clips (the data seed's draws) in the VGAN's range, averaged over time.
-    const needs = make(true);
+    const model = make(true);
     const meanFrames = (clips: LabelledClips) =>
       tf.tidy(() => {
         const videos = clips.batch(
           Int32Array.from({ length: clips.labels.n }, (_, i) => i),
-          needs.data,
+          model.data,
         ); // [N, T, H, W, C]
         const [n, t] = videos.shape;
         return videos.reshape([n, t, -1]).mean(1, true) as tf.Tensor3D; // [N, 1, H·W·C]
@@ -199,7 +199,7 @@ describe('the comparison', () => {
       );
     }
     tf.dispose([trainSet.features, testSet.features]);
-    needs.dispose();
+    model.dispose();
     expect(result.meanFrame).toEqual(byHand);
     // A fine-tuned comparison has no mean-frame reference (nothing of the frames is fine-tuned).
     const tuned = await compareWithRandomInit(make, train, test, options, {

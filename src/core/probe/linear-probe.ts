@@ -96,8 +96,8 @@ export function matMulProducts(x: tf.Tensor2D, xT: tf.Tensor2D): ProbeProducts {
 
 /**
  * A [R, C] · B [C, K] for few columns K (a probe's classes), four columns at a time with the sums
- * in locals: about five times the speed of the tfjs CPU backend's blocked matMul on these shapes
- * (a [500, 2048] · [2048, 10] product: 6.6 against 32 ms on this project's 2-core machine).
+ * in locals: about 2.4 times the speed of the tfjs CPU backend's blocked matMul on these shapes
+ * (a [500, 2048] · [2048, 10] product: 8 against 19–21 ms on this project's 2-core machine).
  */
 export function timesFewColumns(
   a: Float32Array,
