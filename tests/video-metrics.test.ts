@@ -87,4 +87,22 @@ describe('SSIM', () => {
     ).data();
     expect(small[0]).toBeCloseTo(referenceSsim(a.subarray(0, 64), b.subarray(0, 64), 8, 8, 8), 5);
   });
+
+  it('scores each channel of colour images and averages them', async () => {
+    const [n, h, w, c] = [2, 14, 12, 3];
+    const a = values(n * h * w * c, 45).map((v) => (v + 1) / 2);
+    const b = a.map((v, i) => Math.min(1, Math.max(0, 0.8 * v + 0.1 * Math.sin(i))));
+    const got = await ssimPerImage(
+      tf.tensor4d(a, [n, h, w, c]),
+      tf.tensor4d(b, [n, h, w, c]),
+    ).data();
+    /** Channel `k` of image `i` (channels last) as its own h×w image. */
+    const plane = (x: Float32Array, i: number, k: number) =>
+      Float32Array.from({ length: h * w }, (_, p) => x[(i * h * w + p) * c + k]);
+    for (let i = 0; i < n; i++) {
+      const perChannel = [0, 1, 2].map((k) => referenceSsim(plane(a, i, k), plane(b, i, k), h, w));
+      expect(new Set(perChannel.map((v) => v.toFixed(3))).size).toBe(3);
+      expect(got[i]).toBeCloseTo(perChannel.reduce((s, v) => s + v, 0) / c, 5);
+    }
+  });
 });

@@ -34,8 +34,21 @@ export function gaussianKernel(size: number, sigma: number): Float32Array {
 }
 
 /**
+ * The gaussian window's pass down the columns as a matrix [1, outer, inner] (outer = inner −
+ * size + 1, the 'valid' positions): row i holds the kernel at columns i … i + size − 1, so a
+ * matMul with it filters every column of a batch of images at once.
+ */
+function bandMatrix(kernel: Float32Array, inner: number): tf.Tensor3D {
+  const size = kernel.length;
+  const outer = inner - size + 1;
+  const band = new Float32Array(outer * inner);
+  for (let i = 0; i < outer; i++) band.set(kernel, i * inner + i);
+  return tf.tensor3d(band, [1, outer, inner]);
+}
+
+/**
  * Mean SSIM of each image pair, [N, H, W, C] × [N, H, W, C] → [N]. Channels are scored separately
- * and averaged. All five local statistics come from one filtering of a [5·N·C, H, W, 1] stack.
+ * and averaged. All five local statistics come from one filtering of a [5·N·C, H, W] stack.
  */
 export function ssimPerImage(
   a: tf.Tensor4D,
@@ -47,18 +60,21 @@ export function ssimPerImage(
   const size = Math.min(options.windowSize ?? 11, height, width);
   return tf.tidy(() => {
     // Channels last → separate single-channel images (M = N·C).
-    const separate = (image: tf.Tensor4D): tf.Tensor4D =>
-      channels === 1
-        ? image
-        : tf.transpose(image, [0, 3, 1, 2]).reshape([n * channels, height, width, 1]);
-    const x = separate(a); // [M, H, W, 1]
-    const y = separate(b); // [M, H, W, 1]
-    const stacked = tf.concat([x, y, x.square(), y.square(), x.mul(y)], 0) as tf.Tensor4D; // [5M, H, W, 1]
-    // The gaussian window, separably: 2·size products a pixel instead of size².
+    const separate = (image: tf.Tensor4D): tf.Tensor3D =>
+      (channels === 1 ? image : tf.transpose(image, [0, 3, 1, 2])).reshape([
+        n * channels,
+        height,
+        width,
+      ]);
+    const x = separate(a); // [M, H, W]
+    const y = separate(b); // [M, H, W]
+    const stacked = tf.concat([x, y, x.square(), y.square(), x.mul(y)], 0) as tf.Tensor3D; // [5M, H, W]
+    // The gaussian window, separably, as two products with band matrices: one large dispatch
+    // each, where tfjs's WebGPU conv2d on one channel took seconds (on SwiftShader) for a batch.
     const kernel = gaussianKernel(size, sigma);
-    const down = tf.conv2d(stacked, tf.tensor4d(kernel, [size, 1, 1, 1]), 1, 'valid'); // [5M, h, W, 1]
-    const filtered = tf.conv2d(down, tf.tensor4d(kernel, [1, size, 1, 1]), 1, 'valid'); // [5M, h, w, 1]
-    const [muX, muY, xx, yy, xy] = tf.split(filtered, 5, 0); // each [M, h, w, 1]
+    const down = tf.matMul(bandMatrix(kernel, height), stacked); // [5M, h, W]
+    const filtered = tf.matMul(down, bandMatrix(kernel, width), false, true); // [5M, h, w]
+    const [muX, muY, xx, yy, xy] = tf.split(filtered, 5, 0); // each [M, h, w]
     const muXX = muX.square();
     const muYY = muY.square();
     const muXY = muX.mul(muY);
@@ -69,8 +85,8 @@ export function ssimPerImage(
     const c2 = (k2 * dataRange) ** 2;
     const numerator = muXY.mul(2).add(c1).mul(covXY.mul(2).add(c2));
     const denominator = muXX.add(muYY).add(c1).mul(varX.add(varY).add(c2));
-    const map = numerator.div(denominator); // [M, h, w, 1]
-    return map.mean([1, 2, 3]).reshape([n, channels]).mean(1) as tf.Tensor1D; // [N]
+    const map = numerator.div(denominator); // [M, h, w]
+    return map.mean([1, 2]).reshape([n, channels]).mean(1) as tf.Tensor1D; // [N]
   });
 }
 
