@@ -176,9 +176,11 @@ export async function train(args: TrainArgs, log: (line: string) => void): Promi
     }
 
     if (args.evaluate && !interrupted) {
+      const started = performance.now();
       const result = await guard.run(() => model.evaluate(assembled.evalSet));
+      const seconds = (performance.now() - started) / 1000;
       log(
-        `held-out evaluation at step ${trainer.step} (${evalCount} sequences of MNIST test digits):`,
+        `held-out evaluation at step ${trainer.step} (${evalCount} sequences of MNIST test digits, ${seconds.toFixed(1)} s):`,
       );
       for (const [name, value] of Object.entries(result.scalars).sort(([a], [b]) =>
         a.localeCompare(b),
