@@ -61,10 +61,19 @@ const gateConvolution = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
   };
 }) as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
 
+/**
+ * The gate convolution for the active backend: `gateConvolution` on the CPU; elsewhere tfjs's own
+ * gradients, whose filter gradient on WebGPU (a kernel of src/core/gpu) is 3–5× faster than the
+ * convolution `filterGradient` runs, at the tiny preset's shapes on SwiftShader.
+ */
+function gates(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  return tf.getBackend() === 'cpu' ? gateConvolution(x, w) : tf.conv2d(x, w, 1, 'same');
+}
+
 /** One ConvLSTM step (eq. 3): input x [B, G, G, I] or null, state → next state. */
 export function cellStep(layer: Layer, x: tf.Tensor4D | null, state: LayerState): LayerState {
   const xh = x ? tf.concat([x, state.h], 3) : state.h; // [B, G, G, I + U]
-  const z = tf.add(gateConvolution(xh, layer.w as tf.Tensor4D), layer.b); // [B, G, G, 4U]
+  const z = tf.add(gates(xh, layer.w as tf.Tensor4D), layer.b); // [B, G, G, 4U]
   const [zi, zf, zc, zo] = tf.split(z, 4, 3); // each [B, G, G, U]
   const [pi, pf, po] = tf.split(layer.peephole, 3, 2); // each [G, G, U]
   const i = tf.sigmoid(zi.add(pi.mul(state.c)));
