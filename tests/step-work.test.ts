@@ -1,7 +1,7 @@
 /**
- * Counting a step's WebGPU dispatches, uploads and host reads (step-work.ts), and the rCNN's and
- * the VGAN's per-step targets (their definitions' `stepWorkTarget`, which the benchmark report
- * checks) held by a real training step of each preset tested.
+ * Counting a step's WebGPU dispatches, uploads and host reads (step-work.ts), and the rCNN's, the
+ * VGAN's and the ConvLSTM's per-step targets (their definitions' `stepWorkTarget`, which the
+ * benchmark report checks) held by a real training step of each preset tested.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -134,5 +134,14 @@ describe.skipIf(!hasWebGpu)('the rCNN meets its step-work targets', () => {
 describe.skipIf(!hasWebGpu)('the VGAN meets its step-work targets', () => {
   it.each(['two-stream', 'one-stream', 'image-to-video'])('vgan/%s/tiny', async (variant) => {
     expectWithin(await countedStep('vgan', variant, 'tiny'), 'vgan', variant, 'tiny');
+  });
+});
+
+/** The ConvLSTM's target: half its dispatches before the fused cell (1,518 → at most 759). */
+describe.skipIf(!hasWebGpu)('the ConvLSTM meets its step-work target', () => {
+  it('convlstm/encoder-forecaster/tiny', async () => {
+    const work = await countedStep('convlstm', 'encoder-forecaster', 'tiny');
+    console.log(`convlstm tiny: ${work.dispatches} dispatches, ${work.uploads} uploads a step`);
+    expectWithin(work, 'convlstm', 'encoder-forecaster', 'tiny');
   });
 });

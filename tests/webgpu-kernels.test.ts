@@ -18,6 +18,7 @@ import {
 import type { AdamSettings } from '../src/core/gpu/kernels/adam';
 import { setKernelPathsOverride } from '../src/core/gpu/adapter-class';
 import { splitK, TARGET_WORKGROUPS, tileFor } from '../src/core/gpu/kernels/conv3d-gemm';
+import { convLstmCell } from '../src/core/gpu/kernels/convlstm-cell';
 import { lstmCell } from '../src/core/gpu/kernels/lstm-cell';
 import { splitReduction } from '../src/core/gpu/kernels/reduce';
 import {
@@ -428,6 +429,70 @@ describe.skipIf(!hasWebGpu)(
         setOptimizationEnabled('webgpu-lstm-cell', true, 'webgpu');
       }
       expect(await programsOf(f)).toContain('LstmCellProgram');
+    });
+  },
+);
+
+/** The ConvLSTM cell as composed from tfjs ops (what the kernel replaces), channels last. */
+function composedConvLstmCell(
+  z: tf.Tensor4D,
+  c: tf.Tensor4D,
+  peephole: tf.Tensor3D,
+): tf.Tensor4D[] {
+  const [zi, zf, zc, zo] = tf.split(z, 4, 3);
+  const [pi, pf, po] = tf.split(peephole, 3, 2);
+  const i = tf.sigmoid(zi.add(pi.mul(c)));
+  const f = tf.sigmoid(zf.add(pf.mul(c)));
+  const cNext = f.mul(c).add(i.mul(tf.tanh(zc))) as tf.Tensor4D;
+  const o = tf.sigmoid(zo.add(po.mul(cNext)));
+  return [o.mul(tf.tanh(cNext)) as tf.Tensor4D, cNext];
+}
+
+describe.skipIf(!hasWebGpu)(
+  'the fused ConvLSTM cell kernel equals the composed cell on the CPU',
+  () => {
+    it.each([
+      { batch: 2, grid: 3, units: 5 },
+      { batch: 4, grid: 8, units: 16 },
+      { batch: 1, grid: 2, units: 7 },
+    ])(
+      'h′, c′ and the gradients of z, c and the peepholes (B $batch, G $grid, U $units)',
+      async ({ batch, grid, units }) => {
+        const cell = () => (tf.getBackend() === 'webgpu' ? convLstmCell : composedConvLstmCell);
+        const { cpu, gpu } = await onBoth(() => {
+          // Pre-activations up to ±4 reach the saturating parts of σ and tanh.
+          const z = input([batch, grid, grid, 4 * units], 1).mul(4) as tf.Tensor4D;
+          const c = input([batch, grid, grid, units], 2).mul(2) as tf.Tensor4D;
+          const p = input([grid, grid, 3 * units], 3) as tf.Tensor3D;
+          const wh = input([batch, grid, grid, units], 4);
+          const wc = input([batch, grid, grid, units], 5);
+          const [h, cNext] = cell()(z, c, p);
+          const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, q: tf.Tensor) => {
+            const [hh, cc] = cell()(a as tf.Tensor4D, b as tf.Tensor4D, q as tf.Tensor3D);
+            return hh.mul(wh).add(cc.mul(wc)).sum();
+          })([z, c, p]);
+          return [h, cNext, ...grads];
+        });
+        expectClose(gpu, cpu);
+      },
+    );
+
+    it('switching webgpu-convlstm-cell off removes the kernel; the composed cell runs instead', async () => {
+      const f = () =>
+        convLstmCell(
+          input([1, 2, 2, 8], 1) as tf.Tensor4D,
+          input([1, 2, 2, 2], 2) as tf.Tensor4D,
+          input([2, 2, 6], 3) as tf.Tensor3D,
+        )[0];
+      expect(await programsOf(f)).toContain('ConvLstmCellProgram');
+      setOptimizationEnabled('webgpu-convlstm-cell', false, 'webgpu');
+      try {
+        expect(tf.getKernel('VmpConvLstmCell', 'webgpu')).toBeUndefined();
+        expect(() => f()).toThrow(/VmpConvLstmCell/);
+      } finally {
+        setOptimizationEnabled('webgpu-convlstm-cell', true, 'webgpu');
+      }
+      expect(await programsOf(f)).toContain('ConvLstmCellProgram');
     });
   },
 );

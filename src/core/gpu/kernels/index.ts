@@ -4,6 +4,7 @@
  */
 import './conv3d';
 import './lstm-cell';
+import './convlstm-cell';
 import './reduce';
 import './matmul';
 import './adam';

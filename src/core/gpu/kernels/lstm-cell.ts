@@ -23,8 +23,8 @@ const FORWARD = 'VmpLstmCell';
 const BACKWARD = 'VmpLstmCellGrad';
 const BACKEND = 'webgpu';
 
-/** Shared by both programs: σ, tanh (as tfjs-backend-webgpu computes them) and the gates. */
-const GATES = `
+/** σ and tanh as tfjs-backend-webgpu computes them (the ConvLSTM cell's kernel uses them too). */
+export const GATE_FUNCTIONS = `
   fn vmpSigmoid(v : f32) -> f32 { return 1.0 / (1.0 + exp(-1.0 * v)); }
   fn vmpTanh(v : f32) -> f32 {
     let e2x = exp(-2.0 * abs(v));
@@ -91,7 +91,7 @@ class LstmCellProgram implements WebGPUProgram {
     result[index] = og * tc;
     result[n + index] = c2;`;
     return `
-  ${GATES}
+  ${GATE_FUNCTIONS}
   fn main(index : i32) {
     if (index >= uniforms.units * uniforms.batch) { return; }
     ${GATE_CODE}

@@ -6,6 +6,7 @@
  * Shapes: B batch, G grid side, I a layer's input channels, U its hidden channels, k kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { convLstmCell, convLstmCellKernelReady } from '../../gpu/kernels/convlstm-cell';
 import type { ParameterStore } from '../kit/params';
 
 /** One ConvLSTM layer's weights. */
@@ -73,7 +74,11 @@ function gates(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
 /** One ConvLSTM step (eq. 3): input x [B, G, G, I] or null, state → next state. */
 export function cellStep(layer: Layer, x: tf.Tensor4D | null, state: LayerState): LayerState {
   const xh = x ? tf.concat([x, state.h], 3) : state.h; // [B, G, G, I + U]
-  const z = tf.add(gates(xh, layer.w as tf.Tensor4D), layer.b); // [B, G, G, 4U]
+  const z = tf.add(gates(xh, layer.w as tf.Tensor4D), layer.b) as tf.Tensor4D; // [B, G, G, 4U]
+  if (convLstmCellKernelReady()) {
+    const [h, c] = convLstmCell(z, state.c, layer.peephole as tf.Tensor3D); // [B, G, G, U] each
+    return { h, c };
+  }
   const [zi, zf, zc, zo] = tf.split(z, 4, 3); // each [B, G, G, U]
   const [pi, pf, po] = tf.split(layer.peephole, 3, 2); // each [G, G, U]
   const i = tf.sigmoid(zi.add(pi.mul(state.c)));

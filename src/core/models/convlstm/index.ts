@@ -3,7 +3,7 @@
  * texts, classroom guide, config, sizes, FLOPs and its tfjs code (model.ts, loaded when the first
  * model is built).
  */
-import { defineModel } from '../kit/definition';
+import { defineModel, halvedDispatches } from '../kit/definition';
 import {
   CONVLSTM_PRESETS,
   CONVLSTM_SCHEMA,
@@ -41,5 +41,7 @@ export const convLstmModel = defineModel({
   estimateMemoryBytes: estimateConvLstmMemoryBytes,
   dataRequirements: convLstmDataRequirements,
   trainStepFlops: convLstmTrainStepFlops,
+  // Dispatches a step before the fused cell and tfjs's filter gradient on WebGPU (9097fb3).
+  stepWorkTarget: halvedDispatches({ 'encoder-forecaster/tiny': 1518 }),
   load: async () => ({ create: (await import('./model')).createConvLstmModel }),
 });
