@@ -18,7 +18,7 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { registerOptimization } from '../optimizations';
-import { GATE_FUNCTIONS } from './lstm-cell';
+import { GATE_FUNCTIONS, GATE_GRADIENTS } from './lstm-cell';
 
 export const CONVLSTM_CELL_OPTIMIZATION = 'webgpu-convlstm-cell';
 const FORWARD = 'VmpConvLstmCell';
@@ -76,12 +76,7 @@ class ConvLstmCellProgram implements WebGPUProgram {
     // summed over the batch by the caller). dy is [2n]: dh' then dc'.
     const body = this.backward
       ? `
-    let dh = dy[index];
-    let dzo = dh * tc * og * (1.0 - og);
-    let dct = dy[n + index] + dh * og * (1.0 - tc * tc) + dzo * po;
-    let dzi = dct * ag * ig * (1.0 - ig);
-    let dzf = dct * cc * fg * (1.0 - fg);
-    let dza = dct * ig * (1.0 - ag * ag);
+    ${GATE_GRADIENTS}
     result[zb] = dzi;
     result[zb + units] = dzf;
     result[zb + 2 * units] = dza;

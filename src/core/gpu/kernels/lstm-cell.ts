@@ -31,6 +31,19 @@ export const GATE_FUNCTIONS = `
     return sign(v) * (1.0 - e2x) / (1.0 + e2x);
   }`;
 
+/**
+ * The gates' gradients (the ConvLSTM cell's kernel uses them too), after the gate code has set
+ * cc (c), ig, fg, ag, og, po, c2 (c') and tc (tanh c'): dy holds dh' at `index` and dc' at
+ * `n + index`; sets dzi, dzf, dza, dzo and dct (the gradient reaching c' in total).
+ */
+export const GATE_GRADIENTS = `
+    let dh = dy[index];
+    let dzo = dh * tc * og * (1.0 - og);
+    let dct = dy[n + index] + dh * og * (1.0 - tc * tc) + dzo * po;
+    let dzi = dct * ag * ig * (1.0 - ig);
+    let dzf = dct * cc * fg * (1.0 - fg);
+    let dza = dct * ig * (1.0 - ag * ag);`;
+
 const GATE_CODE = `
     let u = index / uniforms.batch;
     let n = uniforms.units * uniforms.batch;
@@ -73,12 +86,7 @@ class LstmCellProgram implements WebGPUProgram {
     // per-column peephole products dz_i⊙c, dz_f⊙c, dz_o⊙c' (3U; summed over B by the caller).
     const body = this.backward
       ? `
-    let dh = dy[index];
-    let dzo = dh * tc * og * (1.0 - og);
-    let dct = dy[n + index] + dh * og * (1.0 - tc * tc) + dzo * po;
-    let dzi = dct * ag * ig * (1.0 - ig);
-    let dzf = dct * cc * fg * (1.0 - fg);
-    let dza = dct * ig * (1.0 - ag * ag);
+    ${GATE_GRADIENTS}
     result[index] = dzi;
     result[n + index] = dzf;
     result[2 * n + index] = dza;
