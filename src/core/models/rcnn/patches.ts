@@ -4,10 +4,11 @@
  * back — patches laid onto the frame with overlapping pixels averaged.
  *
  * Non-overlapping patches (stride = P) are a reshape and a rank-4 transpose each way. Overlapping
- * ones are one convolution with a fixed one-hot filter [P, P, 1, P²] (output channel dy·P + dx
- * reads pixel (dy, dx) of the window): conv2d extracts every patch as a P²-vector,
- * conv2dTranspose sums patch vectors back onto the frame, and dividing by the same transpose of
- * ones averages where patches overlap. Rank-4 kernels only, on every backend.
+ * ones are one gather each way with fixed index tables: extraction reads, for every patch value,
+ * the frame pixel it copies; assembly reads, for every pixel, the patch values that cover it (a
+ * zero where it has fewer than the most covered pixel), sums them and divides by their count.
+ * One parallel dispatch each way on every backend (tfjs's WebGPU convolutions with one channel,
+ * used before, took about a second for the tiny preset's batch on SwiftShader).
  *
  * Shapes: N frames, H = W = frame side, P patch side, G = grid side (patch locations per row),
  * D = P² values per patch.
@@ -41,80 +42,123 @@ export function patchGeometry(frameSize: number, patchSize: number, stride: numb
   };
 }
 
-/** The one-hot filter [P, P, 1, P²]: output channel dy·P + dx copies window pixel (dy, dx). */
-function oneHotFilter(patchSize: number): tf.Tensor4D {
-  const d = patchSize * patchSize;
-  const values = new Float32Array(d * d);
-  for (let i = 0; i < d; i++) values[i * d + i] = 1; // [dy, dx] row i, channel i
-  return tf.tensor4d(values, [patchSize, patchSize, 1, d]);
+/** For each patch value (gy, gx, dy·P + dx), the frame pixel y·H + x it copies: [G·G·D]. */
+function patchPixels({ frameSize, patchSize: p, stride, grid: g }: PatchGeometry): Int32Array {
+  const pixels = new Int32Array(g * g * p * p);
+  let i = 0;
+  for (let gy = 0; gy < g; gy++) {
+    for (let gx = 0; gx < g; gx++) {
+      for (let dy = 0; dy < p; dy++) {
+        for (let dx = 0; dx < p; dx++)
+          pixels[i++] = (gy * stride + dy) * frameSize + gx * stride + dx;
+      }
+    }
+  }
+  return pixels;
 }
 
 /**
- * The fixed tensors of one patch geometry: the one-hot filter and the per-pixel coverage count
- * (how many patches contain each pixel, [1, H, W, 1]). Owns them until `dispose`.
+ * For each frame pixel, the patch values covering it as indices into the patches flattened to
+ * [G·G·D], padded with G·G·D (a zero appended to them): [H·W, C], C the most any pixel has; and
+ * how many cover each pixel, [H·W].
+ */
+function pixelSources(
+  geometry: PatchGeometry,
+  pixels: Int32Array,
+): { sources: Int32Array; width: number; coverage: Float32Array } {
+  const area = geometry.frameSize * geometry.frameSize;
+  const coverage = new Float32Array(area);
+  for (const pixel of pixels) coverage[pixel]++;
+  const width = coverage.reduce((most, count) => Math.max(most, count), 0);
+  const sources = new Int32Array(area * width).fill(pixels.length);
+  const filled = new Int32Array(area);
+  pixels.forEach((pixel, value) => {
+    sources[pixel * width + filled[pixel]++] = value;
+  });
+  return { sources, width, coverage };
+}
+
+/** The index tables of one overlapping patch geometry (see the top of the file). */
+interface OverlapTables {
+  patchPixels: tf.Tensor1D; // [G·G·D] int32
+  pixelSources: tf.Tensor1D; // [H·W·C] int32
+  sourcesPerPixel: number; // C
+  inverseCoverage: tf.Tensor2D; // [1, H·W]: 1 / patches covering each pixel
+}
+
+/**
+ * The fixed tensors of one patch geometry (index tables where patches overlap). Owns them until
+ * `dispose`.
  */
 export class PatchCodec {
-  private readonly filter: tf.Tensor4D;
-  private readonly coverage: tf.Tensor4D;
+  private readonly overlap: OverlapTables | null;
 
   constructor(readonly geometry: PatchGeometry) {
-    const { grid, dims, frameSize, stride } = geometry;
-    this.filter = oneHotFilter(geometry.patchSize);
-    this.coverage = tf.tidy(() =>
-      tf.conv2dTranspose(
-        tf.ones([1, grid, grid, dims]) as tf.Tensor4D,
-        this.filter,
-        [1, frameSize, frameSize, 1],
-        stride,
-        'valid',
+    if (geometry.stride === geometry.patchSize) {
+      this.overlap = null;
+      return;
+    }
+    const pixels = patchPixels(geometry);
+    const { sources, width, coverage } = pixelSources(geometry, pixels);
+    this.overlap = {
+      patchPixels: tf.tensor1d(pixels, 'int32'),
+      pixelSources: tf.tensor1d(sources, 'int32'),
+      sourcesPerPixel: width,
+      inverseCoverage: tf.tensor2d(
+        coverage.map((count) => 1 / count), // every pixel is covered (tiling checked)
+        [1, coverage.length],
       ),
-    );
-  }
-
-  /** Whether patches tile the frame without overlap (the fast path). */
-  private get tiles(): boolean {
-    return this.geometry.stride === this.geometry.patchSize;
+    };
   }
 
   /** Frames [N, H, W, 1] → patches [N, G, G, D]. */
   extract(frames: tf.Tensor4D): tf.Tensor4D {
-    const { grid: g, patchSize: p, dims, stride } = this.geometry;
+    const { grid: g, patchSize: p, dims, frameSize } = this.geometry;
     const n = frames.shape[0];
-    if (!this.tiles) return tf.conv2d(frames, this.filter, stride, 'valid');
-    return tf.tidy(
-      () =>
-        frames
-          .reshape([n * g, p, g, p]) // [N·G rows of patches, dy, G, dx]
-          .transpose([0, 2, 1, 3]) // [N·G, G, dy, dx]
-          .reshape([n, g, g, dims]) as tf.Tensor4D,
-    );
+    const overlap = this.overlap;
+    return tf.tidy(() => {
+      if (overlap) {
+        const flat = frames.reshape([n, frameSize * frameSize]); // [N, H·W]
+        return tf.gather(flat, overlap.patchPixels, 1).reshape([n, g, g, dims]) as tf.Tensor4D;
+      }
+      return frames
+        .reshape([n * g, p, g, p]) // [N·G rows of patches, dy, G, dx]
+        .transpose([0, 2, 1, 3]) // [N·G, G, dy, dx]
+        .reshape([n, g, g, dims]) as tf.Tensor4D;
+    });
   }
 
   /** Patches [N, G, G, D] → frames [N, H, W, 1], overlapping pixels averaged. */
   assemble(patches: tf.Tensor4D): tf.Tensor4D {
-    const { frameSize, stride, grid: g, patchSize: p } = this.geometry;
+    const { frameSize, grid: g, patchSize: p, dims } = this.geometry;
+    const overlap = this.overlap;
     return tf.tidy(() => {
       const n = patches.shape[0];
-      if (this.tiles) {
-        return patches
-          .reshape([n * g, g, p, p])
-          .transpose([0, 2, 1, 3]) // [N·G, dy, G, dx]
+      if (overlap) {
+        const area = frameSize * frameSize;
+        const values = patches.reshape([n, g * g * dims]).pad([
+          [0, 0],
+          [0, 1],
+        ]); // [N, G·G·D + 1]: the last one a zero
+        const covering = tf
+          .gather(values, overlap.pixelSources, 1)
+          .reshape([n, area, overlap.sourcesPerPixel]); // [N, H·W, C]
+        return covering
+          .sum(2)
+          .mul(overlap.inverseCoverage)
           .reshape([n, frameSize, frameSize, 1]) as tf.Tensor4D;
       }
-      const summed = tf.conv2dTranspose(
-        patches,
-        this.filter,
-        [n, frameSize, frameSize, 1],
-        stride,
-        'valid',
-      );
-      return summed.div(this.coverage) as tf.Tensor4D; // coverage ≥ 1 everywhere (tiling checked)
+      return patches
+        .reshape([n * g, g, p, p])
+        .transpose([0, 2, 1, 3]) // [N·G, dy, G, dx]
+        .reshape([n, frameSize, frameSize, 1]) as tf.Tensor4D;
     });
   }
 
   dispose(): void {
-    this.filter.dispose();
-    this.coverage.dispose();
+    if (!this.overlap) return;
+    const { patchPixels, pixelSources, inverseCoverage } = this.overlap;
+    tf.dispose([patchPixels, pixelSources, inverseCoverage]);
   }
 }
 
