@@ -1,10 +1,11 @@
 /**
  * SSIM as Wang, Bovik, Sheikh and Simoncelli (2004) define it, against a direct evaluation of
- * their formula with the 2D gaussian window (11×11, σ = 1.5, 'valid' positions), on the CPU.
+ * their formula with the 2D gaussian window (11×11, σ = 1.5, 'valid' positions), on the CPU, with
+ * the window applied either way (`GaussianFilter`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ssimPerImage } from '../src/core/train/video-metrics';
+import { gaussianFilterFor, ssimPerImage } from '../src/core/train/video-metrics';
 import { values } from './helpers/arrays';
 
 beforeAll(async () => {
@@ -47,7 +48,7 @@ function referenceSsim(a: Float32Array, b: Float32Array, h: number, w: number, s
   return sum / count;
 }
 
-describe('SSIM', () => {
+describe.each(['convolutions', 'band-products'] as const)('SSIM by %s', (filter) => {
   it('equals the formula with the 2D gaussian window, per image', async () => {
     const [n, h, w] = [3, 16, 20];
     const unit = (v: Float32Array) => v.map((x) => (x + 1) / 2); // [0, 1]
@@ -56,10 +57,9 @@ describe('SSIM', () => {
     const noise = values(n * h * w, 42);
     const b = a.map((v, i) => Math.min(1, Math.max(0, 0.7 * v + 0.15 + 0.2 * noise[i])));
     b.set(unit(values(h * w, 43)), 2 * h * w);
-    const got = await ssimPerImage(
-      tf.tensor4d(a, [n, h, w, 1]),
-      tf.tensor4d(b, [n, h, w, 1]),
-    ).data();
+    const got = await ssimPerImage(tf.tensor4d(a, [n, h, w, 1]), tf.tensor4d(b, [n, h, w, 1]), {
+      filter,
+    }).data();
     const want = Array.from({ length: n }, (_, i) =>
       referenceSsim(
         a.subarray(i * h * w, (i + 1) * h * w),
@@ -75,16 +75,14 @@ describe('SSIM', () => {
 
   it('is 1 for identical images and shrinks its window to small frames', async () => {
     const a = values(2 * 8 * 8, 44).map((v) => (v + 1) / 2);
-    const same = await ssimPerImage(
-      tf.tensor4d(a, [2, 8, 8, 1]),
-      tf.tensor4d(a, [2, 8, 8, 1]),
-    ).data();
+    const same = await ssimPerImage(tf.tensor4d(a, [2, 8, 8, 1]), tf.tensor4d(a, [2, 8, 8, 1]), {
+      filter,
+    }).data();
     expect(Array.from(same).map((v) => +v.toFixed(5))).toEqual([1, 1]);
     const b = a.map((v) => 1 - v);
-    const small = await ssimPerImage(
-      tf.tensor4d(a, [2, 8, 8, 1]),
-      tf.tensor4d(b, [2, 8, 8, 1]),
-    ).data();
+    const small = await ssimPerImage(tf.tensor4d(a, [2, 8, 8, 1]), tf.tensor4d(b, [2, 8, 8, 1]), {
+      filter,
+    }).data();
     expect(small[0]).toBeCloseTo(referenceSsim(a.subarray(0, 64), b.subarray(0, 64), 8, 8, 8), 5);
   });
 
@@ -92,10 +90,9 @@ describe('SSIM', () => {
     const [n, h, w, c] = [2, 14, 12, 3];
     const a = values(n * h * w * c, 45).map((v) => (v + 1) / 2);
     const b = a.map((v, i) => Math.min(1, Math.max(0, 0.8 * v + 0.1 * Math.sin(i))));
-    const got = await ssimPerImage(
-      tf.tensor4d(a, [n, h, w, c]),
-      tf.tensor4d(b, [n, h, w, c]),
-    ).data();
+    const got = await ssimPerImage(tf.tensor4d(a, [n, h, w, c]), tf.tensor4d(b, [n, h, w, c]), {
+      filter,
+    }).data();
     /** Channel `k` of image `i` (channels last) as its own h×w image. */
     const plane = (x: Float32Array, i: number, k: number) =>
       Float32Array.from({ length: h * w }, (_, p) => x[(i * h * w + p) * c + k]);
@@ -105,4 +102,12 @@ describe('SSIM', () => {
       expect(got[i]).toBeCloseTo(perChannel.reduce((s, v) => s + v, 0) / c, 5);
     }
   });
+});
+
+it('filters by convolutions on the CPU backend and by band products on the GPU backends', () => {
+  expect(['cpu', 'webgpu', 'webgl'].map(gaussianFilterFor)).toEqual([
+    'convolutions',
+    'band-products',
+    'band-products',
+  ]);
 });

@@ -18,6 +18,24 @@ export interface SsimOptions {
   k1?: number; // 0.01
   k2?: number; // 0.03
   dataRange?: number; // 1 for frames in [0, 1]
+  filter?: GaussianFilter; // how the window is applied (default: `gaussianFilterFor` the backend)
+}
+
+/**
+ * How the separable gaussian window is applied: two one-channel convolutions ('convolutions',
+ * `size` products a pixel and pass) or two products with band matrices ('band-products', H or W
+ * products a pixel and pass, but each one large dispatch).
+ */
+export type GaussianFilter = 'convolutions' | 'band-products';
+
+/**
+ * The filter for the active backend: convolutions on the CPU, where tfjs's conv2d is direct and
+ * the band products cost 1.5× (64-px frames) to 2× (128 px) as much; band products elsewhere, as
+ * tfjs's WebGPU conv2d on one channel took about a second for an evaluation chunk on SwiftShader
+ * (a matrix-product convolution over few workgroups).
+ */
+export function gaussianFilterFor(backend: string): GaussianFilter {
+  return backend === 'cpu' ? 'convolutions' : 'band-products';
 }
 
 /**
@@ -46,6 +64,24 @@ function bandMatrix(kernel: Float32Array, inner: number): tf.Tensor3D {
   return tf.tensor3d(band, [1, outer, inner]);
 }
 
+/** Images [K, H, W] filtered by `kernel` down the columns, then along the rows ('valid'): [K, h, w]. */
+function separableFilter(
+  images: tf.Tensor3D,
+  kernel: Float32Array,
+  filter: GaussianFilter,
+): tf.Tensor3D {
+  const [k, height, width] = images.shape;
+  const size = kernel.length;
+  if (filter === 'band-products') {
+    const down = tf.matMul(bandMatrix(kernel, height), images); // [K, h, W]
+    return tf.matMul(down, bandMatrix(kernel, width), false, true); // [K, h, w]
+  }
+  const x = images.reshape([k, height, width, 1]) as tf.Tensor4D;
+  const down = tf.conv2d(x, tf.tensor4d(kernel, [size, 1, 1, 1]), 1, 'valid'); // [K, h, W, 1]
+  const filtered = tf.conv2d(down, tf.tensor4d(kernel, [1, size, 1, 1]), 1, 'valid'); // [K, h, w, 1]
+  return filtered.reshape([k, height - size + 1, width - size + 1]);
+}
+
 /**
  * Mean SSIM of each image pair, [N, H, W, C] × [N, H, W, C] → [N]. Channels are scored separately
  * and averaged. All five local statistics come from one filtering of a [5·N·C, H, W] stack.
@@ -69,11 +105,13 @@ export function ssimPerImage(
     const x = separate(a); // [M, H, W]
     const y = separate(b); // [M, H, W]
     const stacked = tf.concat([x, y, x.square(), y.square(), x.mul(y)], 0) as tf.Tensor3D; // [5M, H, W]
-    // The gaussian window, separably, as two products with band matrices: one large dispatch
-    // each, where tfjs's WebGPU conv2d on one channel took seconds (on SwiftShader) for a batch.
+    // The gaussian window, separably: down the columns, then along the rows.
     const kernel = gaussianKernel(size, sigma);
-    const down = tf.matMul(bandMatrix(kernel, height), stacked); // [5M, h, W]
-    const filtered = tf.matMul(down, bandMatrix(kernel, width), false, true); // [5M, h, w]
+    const filtered = separableFilter(
+      stacked,
+      kernel,
+      options.filter ?? gaussianFilterFor(tf.getBackend()),
+    ); // [5M, h, w]
     const [muX, muY, xx, yy, xy] = tf.split(filtered, 5, 0); // each [M, h, w]
     const muXX = muX.square();
     const muYY = muY.square();
