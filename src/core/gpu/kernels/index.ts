@@ -16,5 +16,6 @@ import './recurrent-sequence';
 import './softmax-cross-entropy';
 import './global-norm';
 import './cpu-segment-sum';
+import './cpu-direct';
 import './blocked-layout';
 import './two-stream-compose';
