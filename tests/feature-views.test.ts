@@ -213,7 +213,6 @@ describe('VGAN units that respond most to a clip', () => {
 describe('rCNN feature views', () => {
   it('show the dictionary and the recurrent channels whose h varies most over the clip', async () => {
     const { model, clip } = await shippedWithClip('rcnn-tiny');
-    await model.featureViews!(clip); // burn in: the CPU backend caches neighbourhood rows
     const before = tf.memory().numTensors;
     const views = await model.featureViews!(clip);
     expect(tf.memory().numTensors).toBe(before);

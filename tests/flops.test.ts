@@ -135,7 +135,7 @@ describe('hand counts', () => {
     expect(rcnnTrainStepFlops(config)).toBe(quantize + 3 * (inputConv + recurrence + output));
   });
 
-  it('ConvLSTM: the gate convolutions of both stacks and the readout, each 3× (fwd, dx, dW)', () => {
+  it('ConvLSTM: the gate convolutions of both stacks and the readout, each 3× (fwd, dx, dW) but the first input gradient', () => {
     // 8×8 frames in 2×2 patches (G = 4, p² = 4), two layers of 8 channels, 3×3 kernels, B = 2,
     // 2 input frames, 1 future frame.
     const config = resolveConvLstmConfig('encoder-forecaster', 'tiny', {
@@ -151,7 +151,11 @@ describe('hand counts', () => {
     const encoder = conv(positions, 9, 4 + 8, 32) + conv(positions, 9, 8 + 8, 32);
     const forecaster = conv(positions, 9, 8, 32) + conv(positions, 9, 8 + 8, 32); // no input
     const readout = product(positions, 16, 4); // [B·G·G, ΣU]·[ΣU, p²]
-    expect(convLstmTrainStepFlops(config)).toBe(3 * (2 * encoder + forecaster + readout));
+    // The first layer's first step reads frames and a zero state: no input gradient.
+    const firstInputGradient = conv(positions, 9, 4 + 8, 32);
+    expect(convLstmTrainStepFlops(config)).toBe(
+      3 * (2 * encoder + forecaster + readout) - firstInputGradient,
+    );
   });
 
   it('dispatches by model kind', () => {

@@ -115,7 +115,6 @@ async function lossAndGrads(backend: string, c: Case): Promise<Float32Array[]> {
     return arrays;
   } finally {
     codes.dispose();
-    net.dispose();
     store.dispose();
   }
 }
@@ -211,7 +210,6 @@ describe.skipIf(!hasWebGpu)('the rCNN fused WebGPU path equals the composed CPU 
       expect(fused.dispatches as number).toBeLessThan((composed.dispatches as number) / 2);
     } finally {
       codes.dispose();
-      net.dispose();
       store.dispose();
     }
   });

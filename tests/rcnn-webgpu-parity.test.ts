@@ -180,7 +180,6 @@ describe.skipIf(!hasWebGpu)('rCNN ops on WebGPU equal the CPU backend', () => {
       const { value, grads } = tf.variableGrads(() => net.loss(codes), store.variables());
       const out = [value, ...store.variables().map((v) => grads[v.name])];
       codes.dispose();
-      net.dispose();
       store.dispose();
       return out;
     });

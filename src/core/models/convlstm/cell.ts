@@ -6,6 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convLstmCell, convLstmCellKernelReady } from '../../gpu/kernels/convlstm-cell';
+// The gate convolution's filter gradient and the gates' split on the CPU backend: tfjs's own
+// kernels read every element through index arithmetic (70× slower for the filter gradient).
+import '../../gpu/kernels/cpu-direct';
 import type { ParameterStore } from '../kit/params';
 
 /** One ConvLSTM layer's weights. */

@@ -6,8 +6,8 @@ import type { ConvLstmConfig } from './config';
  * Per time step and layer one gate convolution of [B, G, G, I + U] with a [k, k, I + U, 4U] kernel
  * (I = p² patch channels for the encoder's first layer, 0 for the forecaster's, the layer below's U
  * above), per forecast step the 1×1 readout [B, G, G, ΣU] → p². Backward: every weight gradient
- * and every input gradient, twice the forward (the gate convolution's custom gradient computes its
- * input gradient even where the input depends on no weight: the encoder's first step).
+ * and every input gradient, twice the forward, but for the encoder's first layer at its first
+ * step, whose input (frames and a zero state) depends on no weight, so tfjs skips its gradient.
  */
 export function convLstmTrainStepFlops(config: ConvLstmConfig): number {
   const channels = layerChannels(config);
@@ -21,5 +21,6 @@ export function convLstmTrainStepFlops(config: ConvLstmConfig): number {
   const readoutMacs = positions * channels.reduce((a, b) => a + b, 0) * depth;
   const forward =
     config.inputFrames * stackMacs(depth) + config.futureFrames * (stackMacs(0) + readoutMacs);
-  return 2 * 3 * forward;
+  const skippedInputGradient = gateMacs(depth, 0);
+  return 2 * (3 * forward - skippedInputGradient);
 }

@@ -386,7 +386,6 @@ export class VideoLanguageModel extends TrainableModel<LiveHyperparameter> imple
   }
 
   protected disposeOwn(): void {
-    this.net.dispose();
     for (const dictionary of this.dictionaries) dictionary.dispose();
     this.dictionaries = [];
     this.codec.dispose();

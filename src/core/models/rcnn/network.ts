@@ -21,8 +21,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { biasActivation, biasActivationKernelReady } from '../../gpu/kernels/bias-activation';
-// The gradients of the embedding and output gathers are segment sums: on the CPU backend, the
-// linear-time one of this kernel module.
+// The gradients of the embedding and output gathers are segment sums, and the convolutions' filter
+// gradients: on the CPU backend, the fast ones of these kernel modules.
+import '../../gpu/kernels/cpu-direct';
 import '../../gpu/kernels/cpu-segment-sum';
 import {
   recurrentSequence,
@@ -54,60 +55,21 @@ function activate(kind: RecurrentActivation, x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Rows of each location's k×k neighbourhood, for frames of G×G locations stored as rows
- * f·G·G + y·G + x of a matrix whose extra last row (F·G·G) is zeros: [F·G·G·k²] int32, in
- * (location, dy, dx) order. Neighbours past the border point at the zero row ('same' padding).
- */
-export function neighbourhoodRows(frames: number, g: number, k: number): Int32Array {
-  const half = (k - 1) / 2;
-  const zeroRow = frames * g * g;
-  const rows = new Int32Array(frames * g * g * k * k);
-  let i = 0;
-  for (let f = 0; f < frames; f++) {
-    for (let y = 0; y < g; y++) {
-      for (let x = 0; x < g; x++) {
-        for (let dy = -half; dy <= half; dy++) {
-          for (let dx = -half; dx <= half; dx++) {
-            const yy = y + dy;
-            const xx = x + dx;
-            const inside = yy >= 0 && yy < g && xx >= 0 && xx < g;
-            rows[i++] = inside ? (f * g + yy) * g + xx : zeroRow;
-          }
-        }
-      }
-    }
-  }
-  return rows;
-}
-
-/**
  * A k×k 'same' convolution x [F, G, G, I] → [F·G·G, C] with filter [k, k, I, C] and bias [C]
- * (null: none, for a caller that adds it later).
- * With `rows` (from `neighbourhoodRows`) it is one matrix product over gathered neighbourhoods
- * (each location's k² neighbours side by side, [F·G·G, k²·I]), the form the CPU backend wants:
- * tfjs-cpu's Conv2DBackpropFilter took seconds on a grid of 8×8 locations, while the gather's
- * gradient is a segment sum. Without, it is tf.conv2d, whose gradients beat a gather's atomics
- * on GPU backends. The same function either way (the WebGPU parity test compares them).
+ * (null: none, for a caller that adds it later); 1×1 as a matrix product over the locations.
  */
 export function neighbourhoodConv(
   x: tf.Tensor4D,
   w: tf.Tensor4D,
   b: tf.Tensor1D | null,
-  rows: tf.Tensor1D | null,
 ): tf.Tensor2D {
   const [f, g, , inputs] = x.shape;
   const [k, , , channels] = w.shape;
-  const flat = x.reshape([f * g * g, inputs]) as tf.Tensor2D;
-  const filter = w.reshape([k * k * inputs, channels]) as tf.Tensor2D;
-  const biased = (z: tf.Tensor) => (b === null ? z : z.add(b));
-  if (k === 1) return biased(tf.matMul(flat, filter)) as tf.Tensor2D;
-  if (rows === null) {
-    return biased(tf.conv2d(x, w, 1, 'same')).reshape([f * g * g, channels]) as tf.Tensor2D;
-  }
-  const columns = tf
-    .gather(tf.concat([flat, tf.zeros([1, inputs])]), rows)
-    .reshape([f * g * g, k * k * inputs]) as tf.Tensor2D;
-  return biased(tf.matMul(columns, filter)) as tf.Tensor2D;
+  const z =
+    k === 1
+      ? tf.matMul(x.reshape([f * g * g, inputs]), w.reshape([inputs, channels]))
+      : tf.conv2d(x, w, 1, 'same').reshape([f * g * g, channels]);
+  return (b === null ? z : z.add(b)) as tf.Tensor2D;
 }
 
 /**
@@ -145,8 +107,6 @@ export class RecurrentConvNet {
   private readonly outputW: tf.Variable; // [K, C]: one row per dictionary entry
   private readonly outputB: tf.Variable; // [K]
   readonly channels: number;
-  /** Neighbourhood row indices per frame count (constants, kept until dispose). */
-  private readonly rowsByFrames = new Map<number, tf.Tensor1D>();
 
   constructor(
     readonly config: Pick<
@@ -200,7 +160,7 @@ export class RecurrentConvNet {
     this.convs.forEach(({ w, b }, layer) => {
       const bias = b as tf.Tensor1D;
       const ownBias = layer === last ? lastBias : !fused;
-      const z = neighbourhoodConv(x, w as tf.Tensor4D, ownBias ? bias : null, this.rows(f, g)); // [F·G·G, C]
+      const z = neighbourhoodConv(x, w as tf.Tensor4D, ownBias ? bias : null); // [F·G·G, C]
       if (layer === last) {
         drive = z;
         return;
@@ -211,18 +171,6 @@ export class RecurrentConvNet {
       x = y.reshape([f, g, g, this.channels]) as tf.Tensor4D;
     });
     return drive as unknown as tf.Tensor2D;
-  }
-
-  /** The gathered neighbourhoods' rows on the CPU backend (see neighbourhoodConv); else null. */
-  private rows(frames: number, g: number): tf.Tensor1D | null {
-    const k = this.config.kernelSize;
-    if (k === 1 || tf.getBackend() !== 'cpu') return null;
-    let rows = this.rowsByFrames.get(frames);
-    if (!rows) {
-      rows = tf.keep(tf.tensor1d(neighbourhoodRows(frames, g, k), 'int32')); // outlives any tidy
-      this.rowsByFrames.set(frames, rows);
-    }
-    return rows;
   }
 
   /** h_t = f(a_t + U·h_{t−1}): drive and state [L, C] → [L, C]. */
@@ -294,11 +242,5 @@ export class RecurrentConvNet {
     }
     const { states, targets } = this.unroll(codes);
     return this.crossEntropy(states, targets).mean() as tf.Scalar;
-  }
-
-  /** Frees the cached neighbourhood rows (the weights belong to the store). */
-  dispose(): void {
-    tf.dispose([...this.rowsByFrames.values()]);
-    this.rowsByFrames.clear();
   }
 }

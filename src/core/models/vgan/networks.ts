@@ -223,8 +223,7 @@ interface EncoderLayer {
 
 /**
  * 2D layers (background stream, image encoder) run as 3D convs with kernel depth 1 on videos of
- * one frame: the same maps, but through the Conv3D kernels (tfjs-cpu's Conv2DBackpropFilter is
- * an order of magnitude slower than its Conv3DBackpropFilterV2).
+ * one frame: the same maps, through the Conv3D kernels that every other layer uses.
  */
 export class Generator {
   private readonly conditional: boolean;
