@@ -20,6 +20,8 @@
  * for conv3d and [kT, kH, kW, out, in] for conv3dTranspose (the tfjs conventions).
  */
 import * as tf from '@tensorflow/tfjs';
+// `splitChannels` on the CPU backend: tfjs's own Slice copies a block of columns element by element.
+import '../../gpu/kernels/cpu-direct';
 import {
   blockFilterGather,
   blockedLayoutReady,
@@ -251,32 +253,17 @@ export type ConvAlgorithm = 'auto' | 'blocked' | 'standard';
  * when one side has fewer than 4 channels (the input of the first D layer, the generator heads):
  * tfjs's per-output WebGPU/WebGL conv kernels read channels four at a time, so such a layer runs
  * 64 scalar taps per output, and the blocked form is 2–4× faster on SwiftShader; wider layers are
- * faster as they are. The tfjs CPU backend is fastest with its own Conv3D kernels throughout (its
- * strided Slice is slow).
+ * faster as they are. The tfjs CPU backend is fastest with its own Conv3D kernels throughout (the
+ * tiny two-stream step took 534 ms blocked against 446 ms).
  */
 export function useBlocked(algorithm: ConvAlgorithm, inputs: number, outputs: number): boolean {
   if (algorithm !== 'auto') return algorithm === 'blocked';
   return tf.getBackend() !== 'cpu' && Math.min(inputs, outputs) < 4;
 }
 
-/**
- * Splits [N, K] into its first `first` columns and the rest. tfjs-cpu copies a block of columns
- * element by element (slower than the convolution next to it), so there the split goes through
- * the transposed [K, N] view, where each part is a block of whole rows; WebGPU slices directly
- * (its transposes of long, thin matrices are slow on SwiftShader).
- */
+/** Splits [N, K] into its first `first` columns and the rest. */
 export function splitChannels(x: tf.Tensor2D, first: number): [tf.Tensor2D, tf.Tensor2D] {
-  const [n, k] = x.shape;
-  if (tf.getBackend() !== 'cpu') {
-    return tf.split(x, [first, k - first], 1) as [tf.Tensor2D, tf.Tensor2D];
-  }
-  const rows = x.transpose() as tf.Tensor2D; // [K, N]
-  const columns = (part: tf.Tensor2D): tf.Tensor2D =>
-    part.shape[0] === 1 ? part.reshape([n, 1]) : part.transpose();
-  return [
-    columns(rows.slice([0, 0], [first, n])), // [N, first]
-    columns(rows.slice([first, 0], [k - first, n])), // [N, K − first]
-  ];
+  return tf.split(x, [first, x.shape[1] - first], 1) as [tf.Tensor2D, tf.Tensor2D];
 }
 
 /** Applies a rank-4 op to every frame of a video: [B, T, H, W, C] → [B·T, H, W, C] → back. */
