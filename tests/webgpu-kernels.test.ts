@@ -11,11 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { createGpuGuard } from '../src/core/gpu/gpu-guard';
 import {
   ADAM_OPTIMIZATION,
+  CPU_ADAM_OPTIMIZATION,
   adamKernelReady,
   adamUpdate,
   packMoments,
 } from '../src/core/gpu/kernels/adam';
-import type { AdamSettings } from '../src/core/gpu/kernels/adam';
 import { setKernelPathsOverride } from '../src/core/gpu/adapter-class';
 import { splitK, TARGET_WORKGROUPS, tileFor } from '../src/core/gpu/kernels/conv3d-gemm';
 import { convLstmCell } from '../src/core/gpu/kernels/convlstm-cell';
@@ -34,6 +34,7 @@ import {
 } from '../src/core/gpu/rank5-workaround';
 import { Optimiser } from '../src/core/models/kit/optimiser';
 import { ParameterStore, checkpointEntries } from '../src/core/models/kit/params';
+import { ADAM_CASES, TORCH_ADAM, adamInputs, composedAdam } from './helpers/adam';
 import { maxAbs, size, values } from './helpers/arrays';
 import { setupNodeWebGpu } from './helpers/node-webgpu';
 
@@ -691,69 +692,10 @@ describe.skipIf(!hasWebGpu)('thin WebGPU matrix products equal the CPU backend',
   });
 });
 
-/** Adam composed from tfjs ops, both forms (what the models do without the kernel). */
-function composedAdam(w: tf.Tensor, raw: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamSettings) {
-  let g = s.gradientScale ? raw.mul(s.gradientScale) : raw;
-  if (s.maskNonFinite) g = tf.where(tf.isFinite(g), g, tf.zerosLike(g));
-  if (s.decay) g = g.add(w.mul(s.decay));
-  const mNext = m.mul(s.beta1).add(g.mul(1 - s.beta1));
-  const vNext = v.mul(s.beta2).add(g.square().mul(1 - s.beta2));
-  let update = mNext
-    .div(
-      vNext
-        .mul(s.vScale ?? 1)
-        .sqrt()
-        .add(s.epsilon),
-    )
-    .mul(s.stepSize);
-  if (s.clip) update = tf.clipByValue(update, -s.clip, s.clip);
-  return [mNext, vNext, w.sub(update)];
-}
-
 describe.skipIf(!hasWebGpu)('the fused Adam kernel equals composed Adam on the CPU', () => {
-  const torch: AdamSettings = { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 2e-4 };
-  const kingma: AdamSettings = {
-    beta1: 0.9,
-    beta2: 0.999,
-    epsilon: 1e-8,
-    stepSize: 1e-3 / (1 - 0.9 ** 3),
-    vScale: 1 / (1 - 0.999 ** 3),
-    decay: 1e-4,
-    clip: 5e-4,
-    maskNonFinite: true,
-  };
-  it.each([
-    { name: 'Torch’s form (VGAN)', settings: torch, shape: [4, 4, 4, 3, 5], scaled: false },
-    {
-      name: 'with a gradient scale (rCNN’s norm clip)',
-      settings: torch,
-      shape: [33, 7],
-      scaled: true,
-    },
-    {
-      name: 'bias-corrected, decay, update clip, NaN/Inf masked (LSTM)',
-      settings: kingma,
-      shape: [257],
-      scaled: false,
-    },
-  ])('$name', async ({ settings, shape, scaled }) => {
+  it.each(ADAM_CASES)('$name', async ({ settings, shape, scaled }) => {
     const { cpu, gpu } = await onBoth(() => {
-      const w = input(shape, 1);
-      const raw = input(shape, 2).mul(3);
-      const g = settings.maskNonFinite
-        ? raw.add(
-            tf
-              .tensor1d(
-                Array.from({ length: size(shape) }, (_, i) =>
-                  i % 11 === 0 ? NaN : i % 13 === 0 ? Infinity : 0,
-                ),
-              )
-              .reshape(shape),
-          )
-        : raw;
-      const m = input(shape, 3).mul(0.1);
-      const v = input(shape, 4).abs().mul(0.01);
-      const full = { ...settings, ...(scaled ? { gradientScale: tf.scalar(0.37) } : {}) };
+      const { w, g, m, v, full } = adamInputs(shape, settings, scaled);
       if (tf.getBackend() === 'cpu') return composedAdam(w, g, m, v, full);
       const next = adamUpdate(w, g, packMoments(m, v), full);
       return [...tf.unstack(next.moments), next.w];
@@ -781,12 +723,13 @@ describe.skipIf(!hasWebGpu)('the fused Adam kernel equals composed Adam on the C
       step(2);
       entries().forEach((x, k) => x.assign(saved[k])); // an import of it
       step(2);
-      const onGpu = tf.getBackend() === 'webgpu';
-      if (onGpu) setOptimizationEnabled(ADAM_OPTIMIZATION, false, 'webgpu');
+      const backend = tf.getBackend();
+      const fusedAdam = backend === 'webgpu' ? ADAM_OPTIMIZATION : CPU_ADAM_OPTIMIZATION;
+      setOptimizationEnabled(fusedAdam, false, backend);
       try {
         step(3); // composed from the moments the kernel left
       } finally {
-        if (onGpu) setOptimizationEnabled(ADAM_OPTIMIZATION, true, 'webgpu');
+        setOptimizationEnabled(fusedAdam, true, backend);
       }
       step(4); // the kernel again, from the composed step's moments
       const tensors = tf.memory().numTensors;
@@ -811,7 +754,7 @@ describe.skipIf(!hasWebGpu)('the fused Adam kernel equals composed Adam on the C
         input([10], 1),
         input([10], 2),
         packMoments(input([10], 3), input([10], 4).abs()),
-        torch,
+        TORCH_ADAM,
       ).w;
     const programs = await programsOf(f);
     expect(programs).toContain('AdamMomentsProgram');

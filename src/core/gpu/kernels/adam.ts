@@ -17,9 +17,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { setOptimizationEnabled } from '../optimizations';
+import type { CpuBackendLike } from './cpu-backend';
+import { registerOwnKernels } from './kernel-override';
 
 export const ADAM_OPTIMIZATION = 'webgpu-fused-adam';
+export const CPU_ADAM_OPTIMIZATION = 'cpu-fused-adam';
 const MOMENTS_KERNEL = 'VmpAdamMoments';
 const PARAMETER_KERNEL = 'VmpAdamParameter';
 const BACKEND = 'webgpu';
@@ -144,9 +147,48 @@ const KERNELS: [string, KernelFunc][] = [
   [PARAMETER_KERNEL, parameterKernel],
 ];
 
-/** Whether `adamUpdate` can run here (the optimisation is installed on the active backend). */
+// The same two kernels on the CPU backend, as plain loops: composed, the update is about a dozen
+// tfjs ops per parameter, each a pass over it that allocates its result.
+
+const cpuMomentsKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { w, g, moments, s } = inputs as Record<string, TensorInfo | undefined>;
+  const a = attrs as unknown as Attrs;
+  const cpu = backend as unknown as CpuBackendLike;
+  const read = (t: TensorInfo) => cpu.data.get(t.dataId).values as Float32Array;
+  const [ws, gs, ms] = [read(w!), read(g!), read(moments!)];
+  const scale = s ? read(s)[0] : 1;
+  const n = ws.length;
+  const next = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    let grad = s ? gs[i] * scale : gs[i];
+    if (a.mask && !Number.isFinite(grad)) grad = 0;
+    grad += a.decay * ws[i];
+    next[i] = a.beta1 * ms[i] + (1 - a.beta1) * grad;
+    next[n + i] = a.beta2 * ms[n + i] + (1 - a.beta2) * grad * grad;
+  }
+  return cpu.makeTensorInfo([...moments!.shape], 'float32', next);
+};
+
+const cpuParameterKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { w, moments } = inputs as Record<string, TensorInfo>;
+  const a = attrs as unknown as Attrs;
+  const cpu = backend as unknown as CpuBackendLike;
+  const ws = cpu.data.get(w.dataId).values as Float32Array;
+  const ms = cpu.data.get(moments.dataId).values as Float32Array;
+  const n = ws.length;
+  const next = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const update = (a.stepSize * ms[i]) / (Math.sqrt(a.vScale * ms[n + i]) + a.epsilon);
+    next[i] = ws[i] - (a.clip > 0 ? Math.min(Math.max(update, -a.clip), a.clip) : update);
+  }
+  return cpu.makeTensorInfo([...w.shape], 'float32', next);
+};
+
+/** Whether `adamUpdate` can run here (an optimisation installed it on the active backend). */
 export function adamKernelReady(): boolean {
-  return KERNELS.every(([name]) => tf.getKernel(name, tf.getBackend()) !== undefined);
+  return [MOMENTS_KERNEL, PARAMETER_KERNEL].every(
+    (name) => tf.getKernel(name, tf.getBackend()) !== undefined,
+  );
 }
 
 /** m and v of one parameter as the packed moments `adamUpdate` takes: [2, …shape]. */
@@ -184,21 +226,18 @@ export function adamUpdate(
   };
 }
 
-registerOptimization({
-  id: ADAM_OPTIMIZATION,
-  description:
-    'Adam on WebGPU: each parameter’s new m and v (packed in one tensor) in one elementwise kernel and its new w in another, hyperparameters as uniforms (composed: ~12 dispatches and ~6 scalar uploads per parameter)',
-  backends: [BACKEND],
-  install() {
-    for (const [kernelName, kernelFunc] of KERNELS) {
-      if (tf.getKernel(kernelName, BACKEND) === undefined) {
-        tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
-      }
-    }
-  },
-  uninstall() {
-    for (const [kernelName] of KERNELS) {
-      if (tf.getKernel(kernelName, BACKEND) !== undefined) tf.unregisterKernel(kernelName, BACKEND);
-    }
-  },
-});
+registerOwnKernels(
+  ADAM_OPTIMIZATION,
+  'Adam on WebGPU: each parameter’s new m and v (packed in one tensor) in one elementwise kernel and its new w in another, hyperparameters as uniforms (composed: ~12 dispatches and ~6 scalar uploads per parameter)',
+  BACKEND,
+  Object.fromEntries(KERNELS),
+);
+
+// Installed on import like the other CPU kernels (cpu-segment-sum.ts), switchable like them.
+registerOwnKernels(
+  CPU_ADAM_OPTIMIZATION,
+  "Adam on the CPU backend: each parameter's new m and v in one loop and its new w in another (composed: about a dozen tfjs ops, each a pass that allocates its result)",
+  'cpu',
+  { [MOMENTS_KERNEL]: cpuMomentsKernel, [PARAMETER_KERNEL]: cpuParameterKernel },
+);
+setOptimizationEnabled(CPU_ADAM_OPTIMIZATION, true, 'cpu');

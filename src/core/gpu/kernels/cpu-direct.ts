@@ -17,17 +17,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setOptimizationEnabled } from '../optimizations';
+import type { CpuBackendLike, CpuValues as NumericArray } from './cpu-backend';
 import { registerKernelOverride } from './kernel-override';
 
 export const CPU_CONV2D_FILTER_GRAD_OPTIMIZATION = 'cpu-direct-conv2d-filter-grad';
 export const CPU_STRIDED_SLICE_OPTIMIZATION = 'cpu-strided-slice';
-
-type NumericArray = Float32Array | Int32Array | Uint8Array;
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: NumericArray } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: NumericArray): tf.TensorInfo;
-}
 
 // --- Conv2DBackpropFilter -----------------------------------------------------------------------
 

@@ -14,16 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setOptimizationEnabled } from '../optimizations';
+import type { CpuBackendLike } from './cpu-backend';
 import { registerKernelOverride } from './kernel-override';
 
 export const CPU_SEGMENT_SUM_OPTIMIZATION = 'cpu-linear-segment-sum';
-
-type TypedArray = Float32Array | Int32Array;
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: TypedArray } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: TypedArray): tf.TensorInfo;
-}
 
 const fastSegmentSum: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
