@@ -14,9 +14,9 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { lazyCustomGrad } from '../lazy-grad';
-import { registerOptimization } from '../optimizations';
 import { ACTIVATION_UNIFORM, ACTIVATION_WGSL, wgslName } from './activation';
 import type { Activation } from './activation';
+import { registerOwnKernels } from './kernel-override';
 
 export const BIAS_ACTIVATION_OPTIMIZATION = 'webgpu-bias-activation';
 const BACKEND = 'webgpu';
@@ -138,19 +138,9 @@ export function biasActivation(
   return op(x, b) as tf.Tensor2D;
 }
 
-registerOptimization({
-  id: BIAS_ACTIVATION_OPTIMIZATION,
-  description:
-    'Bias + activation on WebGPU: act(x + b) in one kernel forward and one backward, no scalar uploads (composed: 2 forward, 3–4 backward, a scalar upload per LeakyReLU/tanh/σ gradient)',
-  backends: [BACKEND],
-  install() {
-    if (tf.getKernel(FORWARD, BACKEND) !== undefined) return;
-    tf.registerKernel({ kernelName: FORWARD, backendName: BACKEND, kernelFunc: run(false) });
-    tf.registerKernel({ kernelName: BACKWARD, backendName: BACKEND, kernelFunc: run(true) });
-  },
-  uninstall() {
-    if (tf.getKernel(FORWARD, BACKEND) === undefined) return;
-    tf.unregisterKernel(FORWARD, BACKEND);
-    tf.unregisterKernel(BACKWARD, BACKEND);
-  },
-});
+registerOwnKernels(
+  BIAS_ACTIVATION_OPTIMIZATION,
+  'Bias + activation on WebGPU: act(x + b) in one kernel forward and one backward, no scalar uploads (composed: 2 forward, 3–4 backward, a scalar upload per LeakyReLU/tanh/σ gradient)',
+  BACKEND,
+  { [FORWARD]: run(false), [BACKWARD]: run(true) },
+);

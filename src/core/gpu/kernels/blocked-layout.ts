@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 
 export const BLOCKED_LAYOUT_OPTIMIZATION = 'webgpu-blocked-layout';
 const BACKEND = 'webgpu';
@@ -212,17 +212,9 @@ export function blockFilterGather(w: tf.Tensor5D): tf.Tensor5D {
   return gather(w, 'filter', w.shape[0] !== 1);
 }
 
-registerOptimization({
-  id: BLOCKED_LAYOUT_OPTIMIZATION,
-  description:
-    'The VGAN’s blocked stride-2 convolutions on WebGPU: pad + space-to-depth, depth-to-space + crop and the filter re-layout as one gather each, forward and backward (composed: 2–4 pads, transposes and slices each way)',
-  backends: [BACKEND],
-  install() {
-    if (tf.getKernel(KERNEL, BACKEND) === undefined) {
-      tf.registerKernel({ kernelName: KERNEL, backendName: BACKEND, kernelFunc: layoutKernel });
-    }
-  },
-  uninstall() {
-    if (tf.getKernel(KERNEL, BACKEND) !== undefined) tf.unregisterKernel(KERNEL, BACKEND);
-  },
-});
+registerOwnKernels(
+  BLOCKED_LAYOUT_OPTIMIZATION,
+  'The VGAN’s blocked stride-2 convolutions on WebGPU: pad + space-to-depth, depth-to-space + crop and the filter re-layout as one gather each, forward and backward (composed: 2–4 pads, transposes and slices each way)',
+  BACKEND,
+  { [KERNEL]: layoutKernel },
+);

@@ -17,8 +17,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
 import { GATE_FUNCTIONS, GATE_GRADIENTS } from './lstm-cell';
+import { registerOwnKernels } from './kernel-override';
 
 export const CONVLSTM_CELL_OPTIMIZATION = 'webgpu-convlstm-cell';
 const FORWARD = 'VmpConvLstmCell';
@@ -160,19 +160,9 @@ export function convLstmCell(
   return [h.reshape(c.shape), cNext.reshape(c.shape)];
 }
 
-registerOptimization({
-  id: CONVLSTM_CELL_OPTIMIZATION,
-  description:
-    'ConvLSTM cell on WebGPU: gates, Hadamard peepholes and cell update in one kernel forward and one backward (composed: ~20 and ~40 dispatches per layer and step)',
-  backends: [BACKEND],
-  install() {
-    if (tf.getKernel(FORWARD, BACKEND) !== undefined) return;
-    tf.registerKernel({ kernelName: FORWARD, backendName: BACKEND, kernelFunc: run(false) });
-    tf.registerKernel({ kernelName: BACKWARD, backendName: BACKEND, kernelFunc: run(true) });
-  },
-  uninstall() {
-    if (tf.getKernel(FORWARD, BACKEND) === undefined) return;
-    tf.unregisterKernel(FORWARD, BACKEND);
-    tf.unregisterKernel(BACKWARD, BACKEND);
-  },
-});
+registerOwnKernels(
+  CONVLSTM_CELL_OPTIMIZATION,
+  'ConvLSTM cell on WebGPU: gates, Hadamard peepholes and cell update in one kernel forward and one backward (composed: ~20 and ~40 dispatches per layer and step)',
+  BACKEND,
+  { [FORWARD]: run(false), [BACKWARD]: run(true) },
+);

@@ -9,8 +9,8 @@
  * contiguous output channels). Its Slice copies a strided region element by element through the
  * same index arithmetic (2.4 ms for a quarter of the channels of a [4, 8, 8, 64] tensor), and
  * SplitV (every `tf.split`) slices once per part; here each innermost run is one typed-array copy.
- * Calls outside what these loops handle (NCHW data, strings, contiguous slices, which tfjs already
- * returns as views) go to tfjs's kernels.
+ * Calls outside what these loops handle (NCHW data, strings, contiguous slices and splits, which
+ * tfjs already returns as views) go to tfjs's kernels.
  *
  * Installed when the module is imported, like cpu-segment-sum.ts, so that tests and tools on
  * `tf.setBackend('cpu')` get them without selecting a backend; switchable like every optimisation.
@@ -145,9 +145,12 @@ const directSplit =
       numOrSizeSplits: number | number[];
       axis: number;
     };
-    if (x.dtype === 'string' || x.dtype === 'complex64') return previous(args);
     const dim = tf.util.parseAxisParam(axis, x.shape)[0];
     const parts = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, dim);
+    // Every part lies contiguously when the dimensions before the axis are all 1 (a split of a
+    // matrix's rows): tfjs returns views of x then, without copying.
+    const contiguous = x.shape.slice(0, dim).every((extent) => extent === 1);
+    if (contiguous || x.dtype === 'string' || x.dtype === 'complex64') return previous(args);
     const cpu = args.backend as unknown as CpuBackendLike;
     const values = cpu.data.get(x.dataId).values;
     const begin = new Array<number>(x.shape.length).fill(0);

@@ -14,8 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
 import { chunk } from '../binding-limits';
+import { registerOwnKernels } from './kernel-override';
 
 export const GLOBAL_NORM_OPTIMIZATION = 'webgpu-global-norm-clip';
 const BACKEND = 'webgpu';
@@ -111,17 +111,9 @@ export function globalNormClipFactor(tensors: readonly tf.Tensor[], clip: number
   return factor.reshape([]);
 }
 
-registerOptimization({
-  id: GLOBAL_NORM_OPTIMIZATION,
-  description:
-    'Global-norm gradient clipping factor on WebGPU: one workgroup adds the squares of up to 7 tensors per dispatch, no uploads (composed: 2 dispatches per tensor + 5, three constant uploads)',
-  backends: [BACKEND],
-  install() {
-    if (tf.getKernel(KERNEL, BACKEND) === undefined) {
-      tf.registerKernel({ kernelName: KERNEL, backendName: BACKEND, kernelFunc: kernel });
-    }
-  },
-  uninstall() {
-    if (tf.getKernel(KERNEL, BACKEND) !== undefined) tf.unregisterKernel(KERNEL, BACKEND);
-  },
-});
+registerOwnKernels(
+  GLOBAL_NORM_OPTIMIZATION,
+  'Global-norm gradient clipping factor on WebGPU: one workgroup adds the squares of up to 7 tensors per dispatch, no uploads (composed: 2 dispatches per tensor + 5, three constant uploads)',
+  BACKEND,
+  { [KERNEL]: kernel },
+);

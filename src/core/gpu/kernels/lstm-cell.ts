@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 
 export const LSTM_CELL_OPTIMIZATION = 'webgpu-lstm-cell';
 const FORWARD = 'VmpLstmCell';
@@ -161,19 +161,9 @@ export function lstmCell(
   return tf.split(packed, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
 }
 
-registerOptimization({
-  id: LSTM_CELL_OPTIMIZATION,
-  description:
-    'LSTM cell on WebGPU: gates, peepholes and cell update in one kernel forward and one backward (composed: ~15 and ~30 dispatches per layer and step)',
-  backends: [BACKEND],
-  install() {
-    if (tf.getKernel(FORWARD, BACKEND) !== undefined) return;
-    tf.registerKernel({ kernelName: FORWARD, backendName: BACKEND, kernelFunc: run(false) });
-    tf.registerKernel({ kernelName: BACKWARD, backendName: BACKEND, kernelFunc: run(true) });
-  },
-  uninstall() {
-    if (tf.getKernel(FORWARD, BACKEND) === undefined) return;
-    tf.unregisterKernel(FORWARD, BACKEND);
-    tf.unregisterKernel(BACKWARD, BACKEND);
-  },
-});
+registerOwnKernels(
+  LSTM_CELL_OPTIMIZATION,
+  'LSTM cell on WebGPU: gates, peepholes and cell update in one kernel forward and one backward (composed: ~15 and ~30 dispatches per layer and step)',
+  BACKEND,
+  { [FORWARD]: run(false), [BACKWARD]: run(true) },
+);

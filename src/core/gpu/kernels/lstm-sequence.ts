@@ -32,7 +32,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 
 export const LSTM_SEQUENCE_OPTIMIZATION = 'webgpu-lstm-sequence';
 const BACKEND = 'webgpu';
@@ -379,19 +379,9 @@ export function lstmSequence(
   };
 }
 
-registerOptimization({
-  id: LSTM_SEQUENCE_OPTIMIZATION,
-  description:
-    'LSTM layer over a whole sequence on WebGPU: the input projection as one product, then one kernel per step (recurrent product, gates, cell) writing a shared state buffer in place, one per step backward (composed: ~5 dispatches per step forward, ~15 backward)',
-  backends: [BACKEND],
-  install() {
-    if (tf.getKernel(FORWARD, BACKEND) !== undefined) return;
-    tf.registerKernel({ kernelName: FORWARD, backendName: BACKEND, kernelFunc: forwardKernel });
-    tf.registerKernel({ kernelName: BACKWARD, backendName: BACKEND, kernelFunc: backwardKernel });
-  },
-  uninstall() {
-    if (tf.getKernel(FORWARD, BACKEND) === undefined) return;
-    tf.unregisterKernel(FORWARD, BACKEND);
-    tf.unregisterKernel(BACKWARD, BACKEND);
-  },
-});
+registerOwnKernels(
+  LSTM_SEQUENCE_OPTIMIZATION,
+  'LSTM layer over a whole sequence on WebGPU: the input projection as one product, then one kernel per step (recurrent product, gates, cell) writing a shared state buffer in place, one per step backward (composed: ~5 dispatches per step forward, ~15 backward)',
+  BACKEND,
+  { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel },
+);

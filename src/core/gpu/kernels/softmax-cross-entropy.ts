@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { registerOptimization } from '../optimizations';
+import { registerOwnKernels } from './kernel-override';
 
 export const SOFTMAX_CROSS_ENTROPY_OPTIMIZATION = 'webgpu-softmax-cross-entropy';
 const BACKEND = 'webgpu';
@@ -190,19 +190,9 @@ export function softmaxCrossEntropyMean(
   return op(logits) as tf.Scalar;
 }
 
-registerOptimization({
-  id: SOFTMAX_CROSS_ENTROPY_OPTIMIZATION,
-  description:
-    'Softmax cross-entropy against integer labels on WebGPU: a workgroup per row (max and log-sum-exp), the mean, and one gradient kernel, no uploads (composed: ~9 dispatches forward, ~5 backward, range and one-hot tensors)',
-  backends: [BACKEND],
-  install() {
-    if (tf.getKernel(FORWARD, BACKEND) !== undefined) return;
-    tf.registerKernel({ kernelName: FORWARD, backendName: BACKEND, kernelFunc: forwardKernel });
-    tf.registerKernel({ kernelName: BACKWARD, backendName: BACKEND, kernelFunc: backwardKernel });
-  },
-  uninstall() {
-    if (tf.getKernel(FORWARD, BACKEND) === undefined) return;
-    tf.unregisterKernel(FORWARD, BACKEND);
-    tf.unregisterKernel(BACKWARD, BACKEND);
-  },
-});
+registerOwnKernels(
+  SOFTMAX_CROSS_ENTROPY_OPTIMIZATION,
+  'Softmax cross-entropy against integer labels on WebGPU: a workgroup per row (max and log-sum-exp), the mean, and one gradient kernel, no uploads (composed: ~9 dispatches forward, ~5 backward, range and one-hot tensors)',
+  BACKEND,
+  { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel },
+);
