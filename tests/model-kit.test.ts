@@ -9,6 +9,7 @@ import { CheckpointError } from '../src/core/checkpoint/errors';
 import { ConfigError } from '../src/core/models/config-schema';
 import type { ConfigField } from '../src/core/models/config-schema';
 import { LiveSettings } from '../src/core/models/kit/live-settings';
+import { adamKernelReady } from '../src/core/gpu/kernels/adam';
 import { Optimiser } from '../src/core/models/kit/optimiser';
 import type { OptimiserOptions, StepSettings } from '../src/core/models/kit/optimiser';
 import { ParameterStore, checkpointEntries } from '../src/core/models/kit/params';
@@ -148,6 +149,36 @@ describe('optimiser', () => {
     expect(optimiser.counters().beta1Power).toBeCloseTo(0.9, 12);
     store.dispose();
     optimiser.dispose();
+  });
+
+  it('holds Adam’s moments once, packed for the fused kernel or as the m and v slots', () => {
+    expect(adamKernelReady()).toBe(true); // the CPU backend's fused Adam (cpu-fused-adam)
+    const store = new ParameterStore(4);
+    const w = store.normal('w', [1000], 0, 1);
+    const optimiser = new Optimiser(store.params, { method: 'adam' });
+    const momentBytes = 2 * 4 * 1000;
+    const held = () => tf.memory().numBytes;
+    const start = held(); // the weight and the zeroed m and v slots
+    const grad = () => ({ [w.name]: tf.fill([1000], 0.5) });
+    optimiser.apply(grad(), BASE, true);
+    expect(optimiser.currentEntries().map(([name]) => name)).toEqual(['optimizer.moments.w']);
+    expect(held()).toBe(start); // packed: the slots are gone, not kept beside
+    const [[, m], [, v]] = optimiser.slotEntries();
+    expect(optimiser.currentEntries().map(([name]) => name)).toEqual([
+      'optimizer.m.w',
+      'optimizer.v.w',
+    ]);
+    expect(held()).toBe(start);
+    expect(m.dataSync()[0]).toBeCloseTo(0.05, 6); // (1 − β1) · g
+    expect(v.dataSync()[0]).toBeCloseTo(0.001 * 0.25, 9); // (1 − β2) · g²
+    tf.tidy(() => m.assign(tf.fill([1000], 1))); // as a checkpoint restore would
+    optimiser.apply(grad(), BASE, true); // packs what was assigned
+    const [[, m2]] = optimiser.slotEntries();
+    expect(m2.dataSync()[0]).toBeCloseTo(0.9 + 0.05, 6);
+    expect(held() - start).toBe(0);
+    optimiser.dispose();
+    expect(start - held()).toBe(momentBytes);
+    store.dispose();
   });
 
   it('names checkpoint entries after the parameters and checks saved counters', () => {

@@ -161,8 +161,10 @@ export interface VideoModel {
   exportState(): Promise<ModelState>;
   importState(state: ModelState): void;
   /**
-   * The tensors training changes, under their checkpoint names: every weight and optimiser slot
-   * (the trainer checks them for NaN and ±Inf every few steps).
+   * The tensors training changes, as the model holds them now: every weight under its checkpoint
+   * name, then the optimiser's slots (`optimizer.<slot>.<name>`, or `optimizer.moments.<name>` while
+   * Adam's m and v are packed for its fused kernel). The trainer checks them for NaN and ±Inf every
+   * few steps; reading them changes nothing.
    */
   stateVariables(): ReadonlyArray<readonly [string, tf.Variable]>;
   /**

@@ -62,17 +62,18 @@ export interface StepSettings {
 export type OptimiserCounters = Record<string, number>;
 
 export class Optimiser {
-  /** Slot variables by slot name (Adam: m, v; SGD: velocity), one per parameter. */
-  private readonly slots: Record<string, tf.Variable[]>;
   /**
-   * Adam's m and v per parameter packed as the fused kernel takes them (`packMoments`), made by its
-   * first step. They sit beside the m and v slots rather than replacing them, so that handing the
-   * slots to a checkpoint or to the trainer's non-finite check creates and frees no tensors (the
-   * benchmark's memory check counts them); it costs a second copy of the moments.
+   * Slot variables by slot name (Adam: m, v; SGD: velocity), one per parameter; null while Adam's
+   * moments are packed.
+   */
+  private slots: Record<string, tf.Variable[]> | null;
+  /**
+   * Adam's m and v per parameter packed as the fused kernel takes them (`packMoments`), made from
+   * the slots by its first step. The moments are held in one form at a time, so they cost their
+   * size once: a checkpoint (`slotEntries`) unpacks them into the slots, and the next fused step
+   * packs them again.
    */
   private packedMoments: tf.Variable[] | null = null;
-  /** Whether the packed moments are the current ones (the m and v slots are stale then). */
-  private packedCurrent = false;
   private readonly beta2: number;
   private readonly epsilon: number;
   private readonly counter: 'powers' | 'steps';
@@ -110,13 +111,13 @@ export class Optimiser {
     const scale = clipNorm > 0 ? this.clipFactor(raw, finite, clipNorm) : null;
     const next = this.nextCounters(s.beta1);
     const fused = this.options.method === 'adam' && adamKernelReady();
-    if (fused) this.packMoments();
-    else this.unpackMoments();
+    const packed = fused ? this.packMoments() : null;
+    const slots = fused ? null : this.unpackMoments();
     try {
       this.params.forEach((param, i) => {
         tf.tidy(() => {
-          if (fused) this.fusedAdam(i, param, raw[i], scale, next, s, commit);
-          else this.composed(i, param, raw[i], finite, scale, next, s, commit);
+          if (packed) this.fusedAdam(packed[i], param, raw[i], scale, next, s, commit);
+          else if (slots) this.composed(slots, i, param, raw[i], finite, scale, next, s, commit);
         });
         raw[i].dispose();
       });
@@ -132,16 +133,22 @@ export class Optimiser {
 
   /**
    * Slot variables as checkpoint entries: `optimizer.<slot>.<parameter name>`. Checkpoints read and
-   * restore m and v one by one, so packed moments are written back to the slots first, and the next
+   * restore m and v one by one, so packed moments are unpacked into the slots first, and the next
    * fused step packs the slots again (taking what a restore assigned to them meanwhile).
    */
   slotEntries(): [string, tf.Variable][] {
-    this.unpackMoments();
-    return this.params.flatMap((p, i) =>
-      Object.entries(this.slots).map(
-        ([slot, variables]) =>
-          [`optimizer.${slot}.${p.name}`, variables[i]] as [string, tf.Variable],
-      ),
+    return this.entries(this.unpackMoments());
+  }
+
+  /**
+   * The optimiser's tensors as they are held now, without unpacking: the slot entries, or while
+   * Adam's moments are packed `optimizer.moments.<parameter name>` [2, ...shape] (m then v).
+   */
+  currentEntries(): [string, tf.Variable][] {
+    if (this.slots) return this.entries(this.slots);
+    return (this.packedMoments ?? []).map(
+      (moments, i) =>
+        [`optimizer.moments.${this.params[i].name}`, moments] as [string, tf.Variable],
     );
   }
 
@@ -178,38 +185,48 @@ export class Optimiser {
   }
 
   dispose(): void {
-    tf.dispose(Object.values(this.slots).flat());
+    if (this.slots) tf.dispose(Object.values(this.slots).flat());
     if (this.packedMoments) tf.dispose(this.packedMoments);
   }
 
-  /** Packs the m and v slots for the fused kernel unless the packed moments are current. */
-  private packMoments(): void {
-    if (this.packedCurrent) return;
-    const { m, v } = this.slots;
-    if (this.packedMoments === null) {
-      this.packedMoments = m.map((mi, i) =>
-        tf.tidy(() => tf.variable(packMoments(mi, v[i]), false)),
-      );
-    } else {
-      this.packedMoments.forEach((moments, i) =>
-        tf.tidy(() => moments.assign(packMoments(m[i], v[i]))),
-      );
-    }
-    this.packedCurrent = true;
+  private entries(slots: Record<string, tf.Variable[]>): [string, tf.Variable][] {
+    return this.params.flatMap((p, i) =>
+      Object.entries(slots).map(
+        ([slot, variables]) =>
+          [`optimizer.${slot}.${p.name}`, variables[i]] as [string, tf.Variable],
+      ),
+    );
   }
 
-  /** Writes current packed moments back to the m and v slots. */
-  private unpackMoments(): void {
-    if (!this.packedCurrent || this.packedMoments === null) return;
-    const { m, v } = this.slots;
-    this.packedMoments.forEach((moments, i) =>
-      tf.tidy(() => {
-        const [mi, vi] = tf.unstack(moments);
-        m[i].assign(mi);
-        v[i].assign(vi);
-      }),
-    );
-    this.packedCurrent = false;
+  /** Packs Adam's m and v slots for the fused kernel (once), freeing the slots parameter by parameter. */
+  private packMoments(): tf.Variable[] {
+    if (this.packedMoments) return this.packedMoments;
+    const { m, v } = this.slots as Record<string, tf.Variable[]>;
+    this.packedMoments = m.map((mi, i) => {
+      const moments = tf.tidy(() => tf.variable(packMoments(mi, v[i]), false));
+      tf.dispose([mi, v[i]]);
+      return moments;
+    });
+    this.slots = null;
+    return this.packedMoments;
+  }
+
+  /** The slots, unpacking packed moments into them (and freeing those) first. */
+  private unpackMoments(): Record<string, tf.Variable[]> {
+    if (this.slots) return this.slots;
+    const m: tf.Variable[] = [];
+    const v: tf.Variable[] = [];
+    for (const moments of this.packedMoments as tf.Variable[]) {
+      const [mi, vi] = tf.tidy(() =>
+        tf.unstack(moments).map((moment) => tf.variable(moment, false)),
+      );
+      moments.dispose();
+      m.push(mi);
+      v.push(vi);
+    }
+    this.packedMoments = null;
+    this.slots = { m, v };
+    return this.slots;
   }
 
   private nextCounters(beta1: number): { beta1Power: number; beta2Power: number; steps: number } {
@@ -246,7 +263,7 @@ export class Optimiser {
 
   /** Optimisation webgpu-fused-adam: masking, scale, decay and the update in one kernel each. */
   private fusedAdam(
-    i: number,
+    moments: tf.Variable,
     param: Parameter,
     grad: tf.Tensor,
     scale: tf.Scalar | null,
@@ -254,7 +271,6 @@ export class Optimiser {
     s: StepSettings,
     commit: boolean,
   ): void {
-    const moments = (this.packedMoments as tf.Variable[])[i];
     const next = adamUpdate(param.variable, grad, moments, {
       beta1: s.beta1,
       beta2: this.beta2,
@@ -273,6 +289,7 @@ export class Optimiser {
 
   /** The same updates composed from tfjs ops. */
   private composed(
+    slots: Record<string, tf.Variable[]>,
     i: number,
     param: Parameter,
     raw: tf.Tensor,
@@ -290,7 +307,7 @@ export class Optimiser {
     const clip = s.updateClip ?? 0;
     const clipped = (u: tf.Tensor) => (clip > 0 ? tf.clipByValue(u, -clip, clip) : u);
     if (this.options.method === 'sgd') {
-      const velocity = this.slots.velocity[i];
+      const velocity = slots.velocity[i];
       const update = clipped(velocity.mul(s.beta1).sub(g.mul(s.learningRate)));
       if (commit) {
         velocity.assign(update);
@@ -298,7 +315,7 @@ export class Optimiser {
       }
       return;
     }
-    const { m, v } = this.slots;
+    const { m, v } = slots;
     const mNext = m[i].mul(s.beta1).add(g.mul(1 - s.beta1));
     const vNext = v[i].mul(this.beta2).add(g.square().mul(1 - this.beta2));
     let update: tf.Tensor;

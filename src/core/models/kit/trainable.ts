@@ -2,7 +2,7 @@
  * The bookkeeping every model shares, so that a model file holds its paper's math: the parameter
  * store its weights come from, its optimisers and its live hyperparameters, and from them the
  * `VideoModel` methods that only report or restore them — hyperparameters, parameter count,
- * checkpoint variables (weights, then every optimiser's slots) and the order of saving and
+ * the state the trainer checks, checkpoint variables (weights, then every optimiser's slots) and the order of saving and
  * restoring a state, named parameters for tests, disposal and the check that a disposed model is
  * not used.
  */
@@ -49,8 +49,19 @@ export abstract class TrainableModel<K extends string> {
     return this.store.size();
   }
 
-  /** The checkpoint's variables: every weight under its name, then `optimizer.<slot>.<name>`. */
+  /**
+   * The tensors training changes, as held now: every weight under its name, then each
+   * optimiser's current entries (packed Adam moments stay packed; see `Optimiser.currentEntries`).
+   */
   stateVariables(): [string, tf.Variable][] {
+    return [
+      ...this.store.params.map((p) => [p.name, p.variable] as [string, tf.Variable]),
+      ...this.optimisers.flatMap((o) => o.currentEntries()),
+    ];
+  }
+
+  /** The checkpoint's variables: every weight under its name, then `optimizer.<slot>.<name>`. */
+  private checkpointVariables(): [string, tf.Variable][] {
     return checkpointEntries(this.store, this.optimisers);
   }
 
@@ -65,7 +76,7 @@ export abstract class TrainableModel<K extends string> {
   ): Promise<ModelState> {
     this.assertLive();
     const all = { ...meta, hyperparameters: this.getHyperparameters() };
-    return snapshotTensors([...this.stateVariables(), ...tensors]).then((read) => ({
+    return snapshotTensors([...this.checkpointVariables(), ...tensors]).then((read) => ({
       tensors: { ...read, ...plain },
       meta: all,
     }));
@@ -83,7 +94,7 @@ export abstract class TrainableModel<K extends string> {
     check: () => () => void,
   ): void {
     this.assertLive();
-    const entries = this.stateVariables();
+    const entries = this.checkpointVariables();
     checkStateTensors(state, [...entries, ...slots], this.name);
     const apply = check();
     restoreHyperparameters(this, state.meta);
