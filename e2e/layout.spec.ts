@@ -78,6 +78,31 @@ test('first screen: the buttons in view at 1280×720, a model card starts traini
   expect(await seriousViolations(page)).toEqual([]);
   await screenshots(page, 'first-screen');
 
+  // The trained examples sit below the model cards; the introduction's link brings them into
+  // view and focuses the first.
+  await page.setViewportSize({ width: 1280, height: 720 });
+  const examples = page.getByRole('region', { name: /Open a trained example/ });
+  const firstExample = examples.getByRole('button').first();
+  await expect(firstExample).toBeAttached();
+  await expect(firstExample).not.toBeInViewport();
+  const toExamples = page.getByRole('button', { name: 'Open a trained example' });
+  await expect(toExamples).toBeInViewport();
+  await toExamples.click();
+  await expect(firstExample).toBeFocused();
+  await expect(firstExample).toBeInViewport();
+  // Back to the top once the smooth scroll has ended (a scroll meanwhile would not stick).
+  const scrollSettled = () =>
+    page.evaluate(
+      () =>
+        new Promise<boolean>((settled) => {
+          const y = window.scrollY;
+          setTimeout(() => settled(window.scrollY === y), 150);
+        }),
+    );
+  await expect.poll(scrollSettled).toBe(true);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(0);
+
   // Between a phone and a wide window the header takes two rows at most (the title, then the
   // buttons: 87 px; with the tagline's row as well it was 125 px), every button whole in view.
   await page.setViewportSize({ width: 700, height: 800 });

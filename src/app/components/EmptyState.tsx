@@ -1,14 +1,16 @@
 /**
  * What the main area shows before any run exists: how to start, the three paper models (each with
  * a button that trains its tiny preset), the classroom demos, and the trained examples that show
- * results before anything is trained.
+ * results before anything is trained (below the model cards, with a link to them in view).
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
+import type { RefObject } from 'react';
 import { MODELS } from '../../core/models/registry';
 import type { ModelDefinition } from '../../core/models/kit/definition';
 import type { ModelKind } from '../../core/models/registry';
 import type { RunSpec } from '../../protocol/messages';
 import { checkpointActions } from '../checkpoints/actions';
+import type { ExampleCheckpoint } from '../checkpoints/examples';
 import { useExampleCheckpoints } from '../checkpoints/use-examples';
 import { runManager } from '../runs/instance';
 import { usePlayground } from '../state/store';
@@ -18,6 +20,16 @@ import { ErrorAlert } from './ErrorAlert';
 import { describeCommandError } from './errors';
 
 export function EmptyState() {
+  const { examples, error: listError } = useExampleCheckpoints();
+  const examplesRef = useRef<HTMLElement>(null);
+  const shown = !listError && examples !== null && examples.length > 0 ? examples : null;
+  // The examples sit below the model cards; this brings them into view and focuses the first.
+  const showExamples = () => {
+    const section = examplesRef.current;
+    const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    section?.scrollIntoView({ block: 'start', behavior: still ? 'auto' : 'smooth' });
+    section?.querySelector('button')?.focus({ preventScroll: true });
+  };
   return (
     <section className="empty-main" aria-labelledby="empty-heading">
       <h2 id="empty-heading">Train a video model in your browser</h2>
@@ -26,6 +38,16 @@ export function EmptyState() {
         64×64 frame), on your GPU through WebGPU, or WebGL or the CPU. Start a model’s tiny preset
         below, or pick a model and preset in the sidebar and press{' '}
         <strong>Create &amp; start</strong>. Your own videos and arrays go in <strong>Data</strong>.
+        {shown ? (
+          <>
+            {' '}
+            No time to train?{' '}
+            <button type="button" className="inline-link" onClick={showExamples}>
+              Open a trained example
+            </button>
+            .
+          </>
+        ) : null}
       </p>
       <ClassroomStart />
       <ul className="model-cards">
@@ -40,7 +62,7 @@ export function EmptyState() {
           ) : null,
         )}
       </ul>
-      <TrainedExamples />
+      {shown ? <TrainedExamples examples={shown} sectionRef={examplesRef} /> : null}
     </section>
   );
 }
@@ -84,12 +106,16 @@ function QuickStart({ entry }: { entry: ModelDefinition<ModelKind> }) {
 const checkpoints = checkpointActions(runManager);
 
 /** One button per shipped example checkpoint: a paused run with its samples, no training needed. */
-function TrainedExamples() {
-  const { examples, error: listError } = useExampleCheckpoints();
+function TrainedExamples({
+  examples,
+  sectionRef,
+}: {
+  examples: ExampleCheckpoint[];
+  sectionRef: RefObject<HTMLElement | null>;
+}) {
   const backend = usePlayground((state) => state.backendOverride);
   const [opening, setOpening] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  if (listError || !examples || examples.length === 0) return null;
   const open = (id: string) => {
     setOpening(id);
     setError(null);
@@ -99,7 +125,11 @@ function TrainedExamples() {
       .finally(() => setOpening(null));
   };
   return (
-    <section className="trained-examples" aria-labelledby="trained-examples-heading">
+    <section
+      ref={sectionRef}
+      className="trained-examples"
+      aria-labelledby="trained-examples-heading"
+    >
       <h3 id="trained-examples-heading">No time to train? Open a trained example</h3>
       <p className="muted">
         Each opens as a paused run with its curves and samples, trained beforehand with the same
