@@ -22,18 +22,19 @@ beforeAll(async () => {
 });
 
 describe('shipped example checkpoints', () => {
-  it('exist for the LSTM and the VGAN, with unique ids, within 12 MB each', async () => {
+  it('exist for the LSTM and the VGAN, with unique ids, within 28 MB each', async () => {
     expect(examples.map((e) => e.model).sort()).toEqual(expect.arrayContaining(['lstm', 'vgan']));
     expect(new Set(examples.map((e) => e.id)).size).toBe(examples.length);
     let total = 0;
     for (const example of examples) {
       const { size } = await stat(path.join(DIR, example.file));
       expect(size).toBe(example.size);
-      // The largest, the 128-unit LSTM: 4 MB of weights, as much again for each of Adam's moments.
-      expect(size).toBeLessThan(12 * 2 ** 20);
+      // The largest, the 256-unit LSTM: 9.5 MB of weights, as much again for each of Adam's
+      // moments (why 256 units: public/checkpoints/README.md).
+      expect(size).toBeLessThan(28 * 2 ** 20);
       total += size;
     }
-    expect(total).toBeLessThan(16 * 2 ** 20);
+    expect(total).toBeLessThan(32 * 2 ** 20);
   });
 
   it('match their manifest entries and load into the current models', async () => {
