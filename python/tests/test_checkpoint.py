@@ -60,7 +60,7 @@ class DocumentedSnippet(unittest.TestCase):
         finally:
             os.chdir(cwd)
         lines = printed.getvalue().splitlines()
-        self.assertEqual(lines[0], "lstm 62010 987776")
+        self.assertEqual(lines[0], "lstm 40010 2366720")
         self.assertEqual(lines[1], "{'reconstruction': (2, 10, 1024), 'future': (2, 10, 1024)}")
 
 
@@ -93,7 +93,7 @@ class SafetensorsAsTheApp(unittest.TestCase):
     def test_reads_the_apps_files(self):
         run = checkpoints.read(str(REPOSITORY / "public" / "checkpoints" / "lstm-composite-tiny.safetensors"))
         self.assertEqual((run.model, run.variant, run.preset), ("lstm", "composite", "tiny"))
-        self.assertEqual(run.tensors["encoder.0.w"].shape, (512, 1024 + 128))
+        self.assertEqual(run.tensors["encoder.0.w"].shape, (4 * 256, 1024 + 256))
         self.assertEqual(run.data_arrays["digit_order"].shape, (60000,))
         # Written back, the same tensors and metadata come out.
         again = checkpoints.decode(checkpoints.encode(run))

@@ -20,6 +20,11 @@ FORWARD_TOLERANCE = 1e-5
 # A new run's first Adam step moves each weight by lr·g/(|g| + ε), which amplifies the float
 # summation-order differences of gradient elements near ε; later steps average over the moments.
 FIRST_STEP_TOLERANCE = 1e-4
+# Adam's moments after a step from a trained state take 1 − β1 of a gradient whose elements are
+# sums over batch × time (× gates) terms, in an order that depends on PyTorch's thread count: on
+# the 256-unit LSTM example the future decoder's bias moment differs by 1.2e-5 with 2 threads and
+# 3.8e-6 with one; the weights and outputs stay within FORWARD_TOLERANCE.
+MOMENT_TOLERANCE = 3e-5
 
 
 def restored(path: str, dataset: Optional[DatasetSource] = None):
@@ -108,7 +113,8 @@ class ParityWithTheApp(unittest.TestCase):
         self.assertEqual(json_round(meta), json_round(expected_meta))
         tolerance = FORWARD_TOLERANCE if run.step > 0 else FIRST_STEP_TOLERANCE
         for name, value in after.items():
-            self.assertLess(relative_error(tensors[name], value), tolerance, name)
+            limit = max(tolerance, MOMENT_TOLERANCE) if name.startswith("optimizer.") else tolerance
+            self.assertLess(relative_error(tensors[name], value), limit, name)
 
     def test_shipped_checkpoints(self):
         for example in EXAMPLES:
