@@ -262,8 +262,8 @@ describe('(b) no tensor leaks', () => {
     const afterBuild = tf.memory().numTensors;
     const videos = videosFor(config);
     const evalSet = videosFor(config, 3, 12); // 3 = one full chunk of 2 plus a wrapped one
-    // The first step creates what the optimiser keeps from then on (Adam's packed moments where
-    // its fused kernel runs, as on the CPU backend); nothing may grow after it.
+    // The first step sets what the optimiser keeps from then on (where Adam's fused kernel runs,
+    // as on the CPU backend, its m and v slots become packed moments); nothing may grow after it.
     tf.dispose(Object.values(model.trainStep(videos)));
     const before = tf.memory().numTensors;
     const changes: Record<string, number> = {};

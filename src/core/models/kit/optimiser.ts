@@ -15,10 +15,10 @@
  * parameters (`clipNorm` > 0), g ← g + λ·w for the parameters with `decay` (`weightDecay` > 0);
  * clip(u) clamps each element of the update to ±`updateClip` (> 0).
  *
- * On WebGPU, Adam runs each parameter's update as two fused kernels (gpu/kernels/adam.ts) and the
- * global-norm clip factor takes one dispatch per 7 parameters (gpu/kernels/global-norm.ts, unless
- * non-finite elements are masked) where those optimisations are installed; elsewhere the same
- * arithmetic is composed from tfjs ops.
+ * On WebGPU and the CPU backend, Adam runs each parameter's update as two fused kernels
+ * (gpu/kernels/adam.ts), and on WebGPU the global-norm clip factor takes one dispatch per 7
+ * parameters (gpu/kernels/global-norm.ts, unless non-finite elements are masked), where those
+ * optimisations are installed; elsewhere the same arithmetic is composed from tfjs ops.
  * `commit: false` computes every update without assigning anything (a warm-up compiles the
  * kernels and changes no state).
  */
