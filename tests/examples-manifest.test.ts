@@ -34,7 +34,8 @@ describe('shipped example checkpoints', () => {
       expect(size).toBeLessThan(28 * 2 ** 20);
       total += size;
     }
-    expect(total).toBeLessThan(32 * 2 ** 20);
+    // 27.4 MB for the LSTM, 13.8 MB for the VGAN (G 32 / D 16 channels), 0.4 MB for the rCNN.
+    expect(total).toBeLessThan(44 * 2 ** 20);
   });
 
   it('match their manifest entries and load into the current models', async () => {

@@ -314,8 +314,8 @@ describe('VGAN and rCNN features of the shipped examples', () => {
     try {
       const videos = clips(model, 3);
       const features = model.features!(videos);
-      // 8 frames, 32 px: three stride-2 levels leave T0 = 1 frame of 4×4 at width 8·2² = 32.
-      expect(features.shape).toEqual([3, 1, 1 * 4 * 4 * 32]);
+      // 8 frames, 32 px: three stride-2 levels leave T0 = 1 frame of 4×4 at width 16·2² = 64.
+      expect(features.shape).toEqual([3, 1, 1 * 4 * 4 * 64]);
       const values = (await features.data()) as Float32Array;
       expect(values.every(Number.isFinite)).toBe(true);
       expect(values.some((v) => v !== 0)).toBe(true);

@@ -23,8 +23,10 @@ FIRST_STEP_TOLERANCE = 1e-4
 # Adam's moments after a step from a trained state take 1 − β1 of a gradient whose elements are
 # sums over batch × time (× gates) terms, in an order that depends on PyTorch's thread count: on
 # the 256-unit LSTM example the future decoder's bias moment differs by 1.2e-5 with 2 threads and
-# 3.8e-6 with one; the weights and outputs stay within FORWARD_TOLERANCE.
-MOMENT_TOLERANCE = 3e-5
+# 3.8e-6 with one; on the VGAN example the first discriminator layer's bias moment (a sum over
+# 32 clips × 4 × 16 × 16 positions) by 3.3e-5, while both float32 runs are 1e-4 from a float64 one.
+# The weights and outputs stay within FORWARD_TOLERANCE.
+MOMENT_TOLERANCE = 1e-4
 
 
 def restored(path: str, dataset: Optional[DatasetSource] = None):

@@ -21,7 +21,7 @@ from video_model_playground.models import MODELS
 from video_model_playground.train import main
 
 from .references import REPOSITORY, folder, load, meta_json, relative_error
-from .test_models import EXAMPLES
+from .test_models import EXAMPLES, MOMENT_TOLERANCE
 
 PACKAGE_ROOT = REPOSITORY / "python"
 
@@ -117,7 +117,9 @@ class ResumesShippedCheckpoints(unittest.TestCase):
                 b = checkpoints.read(str(out / f"{example}.ddp.safetensors"))
                 self.assertEqual(sorted(a.tensors), sorted(b.tensors))
                 for name in a.tensors:
-                    self.assertLess(relative_error(b.tensors[name], a.tensors[name]), 1e-5, name)
+                    # Moments: summation order, as in test_models.MOMENT_TOLERANCE.
+                    limit = MOMENT_TOLERANCE if name.startswith("optimizer.") else 1e-5
+                    self.assertLess(relative_error(b.tensors[name], a.tensors[name]), limit, name)
                 for point_a, point_b in zip(a.history[-2:], b.history[-2:]):
                     for name, value in point_a.values.items():
                         self.assertAlmostEqual(point_b.values[name], value, delta=1e-5 * max(1, abs(value)))

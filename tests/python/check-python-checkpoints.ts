@@ -3,8 +3,8 @@
  * checkpoint the PyTorch package wrote opens as a new run the way the app opens a file (run spec
  * from the metadata, then `import-checkpoint` in a run worker's handler, tfjs CPU backend), shows
  * its curves, and trains on. Its next step equals the step PyTorch took from the same file
- * (`<name>.next.safetensors`): the same losses and, to 1e-5, the same weights, optimiser slots,
- * counters and data stream.
+ * (`<name>.next.safetensors`): the same losses, counters and data stream, the same weights to
+ * 1e-5 and the same optimiser slots to 1e-4.
  *
  * Usage: node --import tsx tests/python/check-python-checkpoints.ts <reference folder>
  */
@@ -23,6 +23,12 @@ import { FakeRun } from '../helpers/fake-run';
 import { launchOf } from '../../src/protocol/run-spec';
 
 const TOLERANCE = 1e-5;
+/**
+ * Adam's moments take 1 − β1 of a gradient summed over batch × positions in an order each
+ * library picks: the VGAN example's first discriminator layer differs by 1.3e-5 (as
+ * MOMENT_TOLERANCE in python/tests/test_models.py explains).
+ */
+const MOMENT_TOLERANCE = 1e-4;
 
 /** max |a − b| / max |b|. */
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -45,7 +51,7 @@ function compareStates(name: string, actual: RunCheckpoint, expected: RunCheckpo
       expected.model.tensors[tensor].data,
     );
     assert.ok(
-      error < TOLERANCE,
+      error < (tensor.startsWith('optimizer.') ? MOMENT_TOLERANCE : TOLERANCE),
       `${name}: ${tensor} differs by ${error.toExponential(2)} (relative)`,
     );
   }
